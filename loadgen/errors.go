@@ -1,0 +1,168 @@
+package loadgen
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+)
+
+// ErrorKind names a class of failed request. Kinds are stable strings: they
+// appear in results files and thresholds.
+type ErrorKind uint8
+
+// The error kinds. KindNone means success.
+const (
+	KindNone      ErrorKind = iota
+	KindRefused             // connection refused
+	KindReset               // connection reset by peer
+	KindEOF                 // connection closed before a full response
+	KindTimeout             // request (or connect) timed out
+	KindTLS                 // TLS handshake or certificate failure
+	KindDNS                 // name resolution failed
+	KindRedirect            // too many redirects
+	KindProtocol            // malformed HTTP response
+	KindHTTP4xx             // response status 400–499
+	KindHTTP5xx             // response status 500–599
+	KindCapture             // a step's capture or check failed
+	KindCanceled            // the run stopped while the request was in flight
+	KindClient              // the request could not be built (template, body)
+	KindOther               // anything else
+	numKinds
+)
+
+var kindNames = [numKinds]string{
+	KindNone:     "none",
+	KindRefused:  "refused",
+	KindReset:    "reset",
+	KindEOF:      "eof",
+	KindTimeout:  "timeout",
+	KindTLS:      "tls",
+	KindDNS:      "dns",
+	KindRedirect: "redirect",
+	KindProtocol: "protocol",
+	KindHTTP4xx:  "http_4xx",
+	KindHTTP5xx:  "http_5xx",
+	KindCapture:  "capture",
+	KindCanceled: "canceled",
+	KindClient:   "client",
+	KindOther:    "other",
+}
+
+// String returns the kind's stable name.
+func (k ErrorKind) String() string {
+	if k < numKinds {
+		return kindNames[k]
+	}
+	return "other"
+}
+
+// ParseErrorKind returns the kind with the given name.
+func ParseErrorKind(name string) (ErrorKind, bool) {
+	for k, n := range kindNames {
+		if n == name {
+			return ErrorKind(k), true
+		}
+	}
+	return KindOther, false
+}
+
+// ErrorKinds returns every kind but KindNone, in order.
+func ErrorKinds() []ErrorKind {
+	out := make([]ErrorKind, 0, numKinds-1)
+	for k := KindRefused; k < numKinds; k++ {
+		out = append(out, k)
+	}
+	return out
+}
+
+// StepError is an error with a kind, returned by steps and clients that
+// know what went wrong.
+type StepError struct {
+	Kind ErrorKind
+	// Name is a short, specific label such as "capture next_cursor".
+	Name string
+	Err  error
+}
+
+// Error implements error.
+func (e *StepError) Error() string {
+	switch {
+	case e.Name != "" && e.Err != nil:
+		return e.Name + ": " + e.Err.Error()
+	case e.Err != nil:
+		return e.Err.Error()
+	default:
+		return e.Name
+	}
+}
+
+// Unwrap returns the underlying error.
+func (e *StepError) Unwrap() error { return e.Err }
+
+// KindOfStatus returns the error kind of an HTTP status (KindNone below 400).
+func KindOfStatus(status int) ErrorKind {
+	switch {
+	case status >= 500:
+		return KindHTTP5xx
+	case status >= 400:
+		return KindHTTP4xx
+	case status < 100:
+		return KindProtocol
+	}
+	return KindNone
+}
+
+// Classify returns the kind of a request error.
+func Classify(err error) ErrorKind {
+	if err == nil {
+		return KindNone
+	}
+	var se *StepError
+	if errors.As(err, &se) {
+		return se.Kind
+	}
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalidCert x509.CertificateInvalidError
+	var recordErr tls.RecordHeaderError
+	var alertErr tls.AlertError
+	switch {
+	case errors.Is(err, context.Canceled):
+		return KindCanceled
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		return KindTimeout
+	case errors.As(err, &dnsErr):
+		return KindDNS
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr),
+		errors.As(err, &invalidCert), errors.As(err, &recordErr), errors.As(err, &alertErr):
+		return KindTLS
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return KindRefused
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return KindReset
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return KindEOF
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return KindTimeout
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "tls:") || strings.Contains(msg, "x509:"):
+		return KindTLS
+	case strings.Contains(msg, "stopped after") && strings.Contains(msg, "redirects"):
+		return KindRedirect
+	case strings.Contains(msg, "malformed HTTP") || strings.Contains(msg, "bad status line"):
+		return KindProtocol
+	}
+	return KindOther
+}

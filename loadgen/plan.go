@@ -1,0 +1,320 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Model says how load is generated; the percentiles of the two models mean
+// different things, so every result records which one ran.
+type Model string
+
+const (
+	// OpenModel sends arrivals at planned times whatever the target does
+	// (wrk2, vegeta). Latency is measured from the intended send time.
+	OpenModel Model = "open"
+	// ClosedModel runs a fixed number of virtual users, each waiting for its
+	// response (and thinking) before the next request.
+	ClosedModel Model = "closed"
+)
+
+// Overload says what the open-model scheduler does when MaxInFlight arrivals
+// are already waiting or running.
+type Overload string
+
+const (
+	// OverloadQueue waits for room; the wait shows up as send lag and latency.
+	// Nothing is skipped. This is the default.
+	OverloadQueue Overload = "queue"
+	// OverloadDrop gives up on the arrival and counts it as dropped.
+	OverloadDrop Overload = "drop"
+)
+
+// Plan is everything a run needs. Build it by hand, with the cmd flags, or
+// with scenarios.Compile.
+type Plan struct {
+	// Name names the run (scenario name, or "hit").
+	Name string
+	// Target is the base URL shown in reports.
+	Target string
+	// Pacer plans the arrivals of an open-model run. Nil means closed model.
+	Pacer Pacer
+	// VUs is the number of virtual users of a closed-model run.
+	VUs int
+	// Iterations bounds a closed-model run (0: bounded by Duration only).
+	Iterations uint64
+	// Duration bounds a closed-model run. Open-model runs take the pacer's.
+	Duration time.Duration
+	// Think is the pause of a closed-model VU between iterations.
+	Think time.Duration
+	// Warmup is the leading part of the run recorded separately and left out
+	// of the summary.
+	Warmup time.Duration
+	// Flows are the units of work; each arrival (or VU iteration) runs one,
+	// chosen by weight.
+	Flows []Flow
+	// Connections caps concurrent connections (and workers for HTTP/1.1).
+	Connections int
+	// MaxInFlight caps arrivals that are due but not finished (running or
+	// waiting for a worker). Zero means 10×Connections.
+	MaxInFlight int
+	// Overload is the policy when MaxInFlight is reached.
+	Overload Overload
+	// Client configures the HTTP client.
+	Client ClientOptions
+	// Transport overrides the HTTP transport built from Client (tests, other
+	// protocols). The run does not close a transport it did not create.
+	Transport Transport
+	// Shard selects the arrivals of one process of a distributed run.
+	Shard Shard
+	// Redact lists secret values replaced by "***" wherever the run's
+	// metadata or errors would show them.
+	Redact []string
+	// Command is the command line recorded in the results metadata.
+	Command []string
+	// Tags are free-form labels copied into the results metadata.
+	Tags map[string]string
+}
+
+// Shard selects arrivals k with k mod Count == Index. The zero value is the
+// whole plan.
+type Shard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+}
+
+// Model returns which model the plan runs.
+func (p *Plan) Model() Model {
+	if p.Pacer == nil {
+		return ClosedModel
+	}
+	return OpenModel
+}
+
+// PlannedDuration is how long the run is planned to take.
+func (p *Plan) PlannedDuration() time.Duration {
+	if p.Pacer != nil {
+		return p.Pacer.Duration()
+	}
+	return p.Duration
+}
+
+// Validate reports the first problem that would make the plan fail to run.
+func (p *Plan) Validate() error {
+	if len(p.Flows) == 0 {
+		return errors.New("plan has no flows")
+	}
+	total := 0
+	for _, f := range p.Flows {
+		if len(f.Steps) == 0 {
+			return fmt.Errorf("flow %q has no steps", f.Name)
+		}
+		if f.Weight < 0 {
+			return fmt.Errorf("flow %q: negative weight %d", f.Name, f.Weight)
+		}
+		total += f.Weight
+	}
+	if total == 0 {
+		return errors.New("every flow has weight 0")
+	}
+	if p.Pacer == nil {
+		if p.VUs <= 0 {
+			return errors.New("closed model needs at least one VU")
+		}
+		if p.Duration <= 0 && p.Iterations == 0 {
+			return errors.New("closed model needs a duration or an iteration count")
+		}
+	} else if p.Pacer.Count() == 0 {
+		return fmt.Errorf("profile %s plans no arrivals", p.Pacer)
+	}
+	if p.Connections < 0 || p.MaxInFlight < 0 {
+		return errors.New("connections and max-in-flight must not be negative")
+	}
+	if p.Shard.Count < 0 || (p.Shard.Count > 0 && (p.Shard.Index < 0 || p.Shard.Index >= p.Shard.Count)) {
+		return fmt.Errorf("shard %d/%d: index must be in [0, count)", p.Shard.Index, p.Shard.Count)
+	}
+	if p.Overload != "" && p.Overload != OverloadQueue && p.Overload != OverloadDrop {
+		return fmt.Errorf("overload policy %q: use queue or drop", p.Overload)
+	}
+	return nil
+}
+
+// Flow is a named sequence of steps run in order per iteration.
+type Flow struct {
+	Name   string
+	Weight int
+	Steps  []Step
+}
+
+// Step is one request of a flow. Implementations must be safe for concurrent
+// use by many workers: per-iteration state belongs in the Iteration.
+type Step interface {
+	// Prepare fills req for this iteration. The engine reuses req across
+	// iterations of one worker, so Prepare may reuse its buffers.
+	Prepare(it *Iteration, req *Request) error
+	// Inspect checks the response, capturing values into it.Vars. An error
+	// marks the iteration failed and skips its remaining steps; wrap it in a
+	// *StepError to name its kind.
+	Inspect(it *Iteration, res *Response) error
+}
+
+// Thinker is implemented by steps that pause after their response before the
+// next step of the flow.
+type Thinker interface {
+	ThinkTime(it *Iteration) time.Duration
+}
+
+// Iteration is the state of one flow iteration, owned by one worker.
+type Iteration struct {
+	// Seq is the arrival index (open model) or the run-wide iteration count
+	// (closed model).
+	Seq uint64
+	// Worker is the index of the worker or VU running the iteration.
+	Worker int
+	// Rand is the worker's random source; not safe to share.
+	Rand *rand.Rand
+	// Vars holds captured values; it is cleared before every iteration.
+	Vars map[string]string
+	// Intended is when the iteration was planned to start.
+	Intended time.Time
+}
+
+// Header is one request header.
+type Header struct {
+	Name, Value string
+}
+
+// Request is one HTTP request. The engine reuses it per worker.
+type Request struct {
+	// Name is the request's series name in the results.
+	Name string
+	// Group is the tag group, e.g. "depth=100" ("" for none); results are
+	// kept per Name and per Name+Group.
+	Group  string
+	Method string
+	// URL is absolute: scheme, host, path and query.
+	URL    string
+	Header []Header
+	Body   []byte
+	// KeepBody is how many bytes of the response body to keep in
+	// Response.Body for Inspect; the rest is read, counted and discarded.
+	KeepBody int
+	// KeepHeaders asks the client to fill Response.Header.
+	KeepHeaders bool
+}
+
+// Response is what a client saw of one request.
+type Response struct {
+	Status int
+	// Header is filled only when the request asked for KeepHeaders.
+	Header []Header
+	// Body holds up to Request.KeepBody bytes of the body.
+	Body []byte
+	// BytesIn counts every byte read (status line, headers, body).
+	BytesIn int64
+	// BytesOut counts every byte written.
+	BytesOut int64
+}
+
+// HeaderValue returns the first value of the named header, case-insensitively.
+func (r *Response) HeaderValue(name string) (string, bool) {
+	for _, h := range r.Header {
+		if equalFold(h.Name, name) {
+			return h.Value, true
+		}
+	}
+	return "", false
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		ca, cb := a[i], b[i]
+		if 'A' <= ca && ca <= 'Z' {
+			ca += 'a' - 'A'
+		}
+		if 'A' <= cb && cb <= 'Z' {
+			cb += 'a' - 'A'
+		}
+		if ca != cb {
+			return false
+		}
+	}
+	return true
+}
+
+// Reset clears the response for reuse, keeping its buffers.
+func (r *Response) Reset() {
+	r.Status = 0
+	r.Header = r.Header[:0]
+	r.Body = r.Body[:0]
+	r.BytesIn = 0
+	r.BytesOut = 0
+}
+
+// StaticStep sends the same request every time; it is what `tailgate hit`
+// runs. It allocates nothing per request.
+type StaticStep struct {
+	Request Request
+}
+
+// Prepare implements Step.
+func (s *StaticStep) Prepare(_ *Iteration, req *Request) error {
+	*req = s.Request
+	return nil
+}
+
+// Inspect implements Step; a static step accepts every response.
+func (s *StaticStep) Inspect(*Iteration, *Response) error { return nil }
+
+// Client sends requests for one worker; it is used from one goroutine only.
+type Client interface {
+	// Do sends req and reads the whole response into res. The context
+	// carries the request timeout. Errors are classified with Classify.
+	Do(ctx context.Context, req *Request, res *Response) error
+	// Close releases the client's connections.
+	Close() error
+}
+
+// Transport makes clients. One transport serves a whole run.
+type Transport interface {
+	// NewClient returns a client for one worker.
+	NewClient() (Client, error)
+	// Close releases everything the transport holds.
+	Close() error
+}
+
+// ClientOptions configures the HTTP client of a run.
+type ClientOptions struct {
+	// Timeout bounds each request, body included. Zero means 30s.
+	Timeout time.Duration
+	// HTTP2 uses HTTP/2 (h2c for http:// URLs).
+	HTTP2 bool
+	// Insecure skips TLS certificate verification.
+	Insecure bool
+	// FollowRedirects is how many redirects to follow (0: none).
+	FollowRedirects int
+	// CACert, Cert and Key are PEM file paths: a CA bundle to trust, and a
+	// client certificate and key.
+	CACert, Cert, Key string
+	// Connections caps connections per target host.
+	Connections int
+	// DisableKeepAlive opens a new connection per request.
+	DisableKeepAlive bool
+}
+
+// DefaultTimeout is the request timeout when none is set.
+const DefaultTimeout = 30 * time.Second
+
+// TimeoutOrDefault returns the request timeout in force.
+func (o ClientOptions) TimeoutOrDefault() time.Duration {
+	if o.Timeout <= 0 {
+		return DefaultTimeout
+	}
+	return o.Timeout
+}

@@ -1,0 +1,667 @@
+package loadgen
+
+import (
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+)
+
+// sample is one finished request as a worker saw it. Times are offsets from
+// the run start so the struct stays small and pointer-free.
+type sample struct {
+	intended, sent, done time.Duration
+	bytesIn, bytesOut    int64
+	series               int32
+	status               int16
+	kind                 ErrorKind
+	warmup               bool
+}
+
+// sampleBufferSize is the number of samples a worker buffers before handing
+// them to the collector (about 48 KiB).
+const sampleBufferSize = 1024
+
+// sampleBuffer is a worker's private batch of samples. The mutex is taken
+// by the worker per sample and by the collector once per interval, so it is
+// practically uncontended; handing samples over in batches keeps the
+// histograms single-owner (hdrhistogram-go is not goroutine-safe) and the
+// per-worker memory small.
+type sampleBuffer struct {
+	mu   sync.Mutex
+	s    []sample
+	full chan<- []sample
+	free chan []sample
+}
+
+func (b *sampleBuffer) add(s sample) {
+	b.mu.Lock()
+	b.s = append(b.s, s)
+	if len(b.s) == cap(b.s) {
+		full := b.s
+		select {
+		case b.s = <-b.free:
+		default:
+			b.s = make([]sample, 0, sampleBufferSize)
+		}
+		b.mu.Unlock()
+		b.full <- full
+		return
+	}
+	b.mu.Unlock()
+}
+
+// take swaps out the buffered samples.
+func (b *sampleBuffer) take(spare []sample) []sample {
+	b.mu.Lock()
+	out := b.s
+	b.s = spare
+	b.mu.Unlock()
+	return out
+}
+
+// seriesStats is the collector's state for one request name or group.
+type seriesStats struct {
+	cum      *Stats
+	warm     *Stats
+	interval *IntervalStats // nil for groups: the timeline is per name
+}
+
+// recorder owns every histogram of a run. Only its loop goroutine touches
+// them; workers reach it through sample buffers.
+type recorder struct {
+	r       *Runner
+	buffers []*sampleBuffer
+	full    chan []sample
+	free    chan []sample
+
+	seriesMu sync.Mutex
+	keys     []seriesKey
+	ids      map[seriesKey]int32
+
+	errMu      sync.Mutex
+	errSamples map[ErrorKind]string
+
+	// Owned by the loop goroutine.
+	total, warmTotal *Stats
+	names            map[string]*seriesStats
+	groups           map[seriesKey]*seriesStats
+	bySeries         []*seriesStats // name series per id
+	byGroup          []*seriesStats // group series per id (nil when no group)
+	ivTotal          IntervalStats
+	ivStart          time.Duration
+	timeline         []Interval
+	lastSnapshot     time.Time
+	lastCheckpoint   time.Time
+	checkpointBusy   chan struct{}
+
+	currentReq chan chan *Result
+	finishReq  chan finishRequest
+}
+
+type finishRequest struct {
+	reason string
+	reply  chan *Result
+}
+
+func newRecorder(r *Runner, workers int) *recorder {
+	rec := &recorder{
+		r:              r,
+		full:           make(chan []sample, 2*workers+4),
+		free:           make(chan []sample, 2*workers+4),
+		ids:            map[seriesKey]int32{},
+		errSamples:     map[ErrorKind]string{},
+		total:          NewStats("", ""),
+		warmTotal:      NewStats("", ""),
+		names:          map[string]*seriesStats{},
+		groups:         map[seriesKey]*seriesStats{},
+		ivTotal:        IntervalStats{Latency: NewHistogram(), SendLag: NewHistogram()},
+		currentReq:     make(chan chan *Result),
+		finishReq:      make(chan finishRequest),
+		checkpointBusy: make(chan struct{}, 1),
+	}
+	for i := 0; i < workers; i++ {
+		rec.buffers = append(rec.buffers, &sampleBuffer{
+			s:    make([]sample, 0, sampleBufferSize),
+			full: rec.full,
+			free: rec.free,
+		})
+	}
+	return rec
+}
+
+func (rec *recorder) registerSeries(k seriesKey) int32 {
+	rec.seriesMu.Lock()
+	defer rec.seriesMu.Unlock()
+	if id, ok := rec.ids[k]; ok {
+		return id
+	}
+	id := int32(len(rec.keys))
+	rec.keys = append(rec.keys, k)
+	rec.ids[k] = id
+	return id
+}
+
+func (rec *recorder) noteError(kind ErrorKind, msg string) {
+	rec.errMu.Lock()
+	if _, ok := rec.errSamples[kind]; !ok {
+		if len(msg) > 300 {
+			msg = msg[:300] + "…"
+		}
+		rec.errSamples[kind] = msg
+	}
+	rec.errMu.Unlock()
+}
+
+// loop collects samples until finish is called.
+func (rec *recorder) loop() {
+	tick := time.NewTicker(rec.r.interval)
+	defer tick.Stop()
+	for {
+		select {
+		case batch := <-rec.full:
+			rec.consume(batch)
+		case now := <-tick.C:
+			rec.drain()
+			rec.closeInterval(now, false)
+			rec.maybeCheckpoint(now)
+		case reply := <-rec.currentReq:
+			rec.drain()
+			reply <- rec.build(true, "in progress", true)
+		case f := <-rec.finishReq:
+			rec.drain()
+			for {
+				select {
+				case batch := <-rec.full:
+					rec.consume(batch)
+					continue
+				default:
+				}
+				break
+			}
+			rec.closeInterval(time.Now(), true)
+			res := rec.build(f.reason != "", f.reason, false)
+			f.reply <- res
+			// Answer late Current calls with the final result.
+			go func() {
+				for reply := range rec.currentReq {
+					reply <- res
+				}
+			}()
+			return
+		}
+	}
+}
+
+func (rec *recorder) current() *Result {
+	reply := make(chan *Result, 1)
+	rec.currentReq <- reply
+	return <-reply
+}
+
+func (rec *recorder) finish(reason string) *Result {
+	reply := make(chan *Result, 1)
+	rec.finishReq <- finishRequest{reason: reason, reply: reply}
+	return <-reply
+}
+
+func (rec *recorder) drain() {
+	for _, b := range rec.buffers {
+		var spare []sample
+		select {
+		case spare = <-rec.free:
+		default:
+			spare = make([]sample, 0, sampleBufferSize)
+		}
+		rec.consume(b.take(spare))
+	}
+}
+
+func (rec *recorder) consume(batch []sample) {
+	for i := range batch {
+		rec.add(&batch[i])
+	}
+	select {
+	case rec.free <- batch[:0]:
+	default:
+	}
+}
+
+func (rec *recorder) seriesFor(id int32) (*seriesStats, *seriesStats) {
+	if int(id) >= len(rec.bySeries) {
+		rec.seriesMu.Lock()
+		keys := rec.keys[:len(rec.keys):len(rec.keys)]
+		rec.seriesMu.Unlock()
+		for i := len(rec.bySeries); i < len(keys); i++ {
+			k := keys[i]
+			ns := rec.names[k.name]
+			if ns == nil {
+				ns = &seriesStats{
+					cum: NewStats(k.name, ""), warm: NewStats(k.name, ""),
+					interval: &IntervalStats{Name: k.name, Latency: NewHistogram()},
+				}
+				rec.names[k.name] = ns
+			}
+			rec.bySeries = append(rec.bySeries, ns)
+			var gs *seriesStats
+			if k.group != "" {
+				gs = rec.groups[k]
+				if gs == nil {
+					gs = &seriesStats{cum: NewStats(k.name, k.group), warm: NewStats(k.name, k.group)}
+					rec.groups[k] = gs
+				}
+			}
+			rec.byGroup = append(rec.byGroup, gs)
+		}
+	}
+	return rec.bySeries[id], rec.byGroup[id]
+}
+
+func addSample(st *Stats, s *sample) {
+	st.Requests++
+	st.BytesIn += uint64(s.bytesIn)
+	st.BytesOut += uint64(s.bytesOut)
+	if s.status != 0 {
+		st.Status[int(s.status)]++
+	}
+	if s.kind != KindNone {
+		st.Errors++
+		st.ErrorKinds[s.kind.String()]++
+	}
+	st.Latency.Record(s.done - s.intended)
+	st.Service.Record(s.done - s.sent)
+	st.SendLag.Record(s.sent - s.intended)
+}
+
+func (rec *recorder) add(s *sample) {
+	ns, gs := rec.seriesFor(s.series)
+	if s.warmup {
+		addSample(rec.warmTotal, s)
+		addSample(ns.warm, s)
+		if gs != nil {
+			addSample(gs.warm, s)
+		}
+	} else {
+		addSample(rec.total, s)
+		addSample(ns.cum, s)
+		if gs != nil {
+			addSample(gs.cum, s)
+		}
+	}
+	lat := s.done - s.intended
+	ns.interval.Requests++
+	ns.interval.Latency.Record(lat)
+	rec.ivTotal.Requests++
+	rec.ivTotal.Latency.Record(lat)
+	rec.ivTotal.SendLag.Record(s.sent - s.intended)
+	if s.kind != KindNone {
+		ns.interval.Errors++
+		rec.ivTotal.Errors++
+	}
+}
+
+// closeInterval ends the current timeline interval at now, publishes a
+// snapshot, and starts the next interval.
+func (rec *recorder) closeInterval(now time.Time, last bool) {
+	r := rec.r
+	end := now.Sub(r.start)
+	length := end - rec.ivStart
+	if length <= 0 && !last {
+		return
+	}
+	snap := rec.snapshot(now, end, length, last)
+
+	iv := Interval{
+		Start:  Duration(rec.ivStart),
+		Length: Duration(length),
+		Warmup: r.plan.Warmup > 0 && rec.ivStart < r.plan.Warmup,
+		Total:  IntervalStats{Requests: rec.ivTotal.Requests, Errors: rec.ivTotal.Errors, Latency: rec.ivTotal.Latency.Clone(), SendLag: rec.ivTotal.SendLag.Clone()},
+	}
+	if r.plan.Pacer != nil {
+		iv.PlannedRate = r.plan.Pacer.Rate(rec.ivStart)
+	}
+	_ = iv.Total.Latency.Freeze()
+	_ = iv.Total.SendLag.Freeze()
+	names := make([]string, 0, len(rec.names))
+	for n := range rec.names {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		ns := rec.names[n].interval
+		is := IntervalStats{Name: n, Requests: ns.Requests, Errors: ns.Errors, Latency: ns.Latency.Clone()}
+		_ = is.Latency.Freeze()
+		iv.Series = append(iv.Series, is)
+		ns.Requests, ns.Errors = 0, 0
+		ns.Latency.Reset()
+	}
+	if length > 0 || iv.Total.Requests > 0 {
+		rec.timeline = append(rec.timeline, iv)
+	}
+	rec.ivTotal.Requests, rec.ivTotal.Errors = 0, 0
+	rec.ivTotal.Latency.Reset()
+	rec.ivTotal.SendLag.Reset()
+	rec.ivStart = end
+
+	for _, o := range r.observers {
+		o.Observe(snap)
+	}
+}
+
+func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last bool) *Snapshot {
+	r := rec.r
+	p := &r.plan
+	s := &Snapshot{
+		Time: now, Elapsed: elapsed, Planned: p.PlannedDuration(),
+		Name: p.Name, Target: Redact(p.Target, p.Redact), Model: p.Model(),
+		Warmup:   p.Warmup > 0 && elapsed < p.Warmup,
+		InFlight: r.inFlight.Load(),
+		Sent:     r.sent.Load(), Dropped: r.dropped.Load(), Late: r.late.Load(),
+		SendLag: rec.ivTotal.SendLag.Summary(),
+		Done:    last,
+	}
+	if p.Pacer != nil {
+		s.Profile = p.Pacer.String()
+		s.TargetRate = p.Pacer.Rate(elapsed)
+		s.Stage = s.Profile
+		if sp, ok := p.Pacer.(*StagedPacer); ok {
+			if i := sp.StageAt(elapsed); i >= 0 {
+				st := sp.Stages()[i]
+				s.Stage = st.Pacer.String()
+				if st.Name != "" {
+					s.Stage = st.Name
+				}
+			}
+		}
+		s.PlannedArrivals = rec.plannedBy(elapsed)
+	} else {
+		s.Profile = closedProfile(p)
+	}
+	secs := length.Seconds()
+	rate := func(n uint64) float64 {
+		if secs <= 0 {
+			return 0
+		}
+		return float64(n) / secs
+	}
+	s.Rate = rate(rec.ivTotal.Requests)
+	tot := rec.total
+	if s.Warmup {
+		tot = rec.warmTotal
+	}
+	s.Total = SeriesSnapshot{
+		Requests: tot.Requests, Errors: tot.Errors,
+		IntervalRequests: rec.ivTotal.Requests, IntervalErrors: rec.ivTotal.Errors,
+		Rate: rate(rec.ivTotal.Requests), Interval: rec.ivTotal.Latency.Summary(),
+		Cumulative: tot.Latency.Summary(), Status: copyStatus(tot.Status),
+	}
+	names := make([]string, 0, len(rec.names))
+	for n := range rec.names {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		ns := rec.names[n]
+		st := ns.cum
+		if s.Warmup {
+			st = ns.warm
+		}
+		s.Series = append(s.Series, SeriesSnapshot{
+			Name: n, Requests: st.Requests, Errors: st.Errors,
+			IntervalRequests: ns.interval.Requests, IntervalErrors: ns.interval.Errors,
+			Rate: rate(ns.interval.Requests), Interval: ns.interval.Latency.Summary(),
+			Cumulative: st.Latency.Summary(), Status: copyStatus(st.Status),
+		})
+	}
+	keys := make([]seriesKey, 0, len(rec.groups))
+	for k := range rec.groups {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].name != keys[j].name {
+			return keys[i].name < keys[j].name
+		}
+		return groupLess(keys[i].group, keys[j].group)
+	})
+	for _, k := range keys {
+		st := rec.groups[k].cum
+		if s.Warmup {
+			st = rec.groups[k].warm
+		}
+		s.Series = append(s.Series, SeriesSnapshot{
+			Name: k.name, Group: k.group, Requests: st.Requests, Errors: st.Errors,
+			Cumulative: st.Latency.Summary(), Status: copyStatus(st.Status),
+		})
+	}
+	s.Errors = rec.errorCounts()
+	return s
+}
+
+func (rec *recorder) errorCounts() []ErrorCount {
+	counts := map[string]uint64{}
+	for k, v := range rec.warmTotal.ErrorKinds {
+		counts[k] += v
+	}
+	for k, v := range rec.total.ErrorKinds {
+		counts[k] += v
+	}
+	rec.errMu.Lock()
+	defer rec.errMu.Unlock()
+	out := make([]ErrorCount, 0, len(counts))
+	for k, v := range counts {
+		kind, _ := ParseErrorKind(k)
+		out = append(out, ErrorCount{Kind: k, Count: v, Message: rec.errSamples[kind]})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Kind < out[j].Kind
+	})
+	return out
+}
+
+func copyStatus(m map[int]uint64) map[int]uint64 {
+	out := make(map[int]uint64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func closedProfile(p *Plan) string {
+	s := itoa(p.VUs) + " VUs"
+	if p.Iterations > 0 {
+		s += ", " + itoa(int(p.Iterations)) + " iterations"
+	}
+	if p.Duration > 0 {
+		s += " for " + p.Duration.String()
+	}
+	if p.Think > 0 {
+		s += ", think " + p.Think.String()
+	}
+	return s
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+// plannedBy counts this shard's arrivals planned before elapsed.
+func (rec *recorder) plannedBy(elapsed time.Duration) uint64 {
+	p := rec.r.plan.Pacer
+	total := rec.plannedTotal()
+	// Binary search over the shard's own arrival indices.
+	lo, hi := uint64(0), total
+	for lo < hi {
+		mid := (lo + hi) / 2
+		at, ok := p.Arrival(rec.globalIndex(mid))
+		if ok && at < elapsed {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+func (rec *recorder) globalIndex(k uint64) uint64 {
+	sh := rec.r.plan.Shard
+	if sh.Count > 1 {
+		return k*uint64(sh.Count) + uint64(sh.Index)
+	}
+	return k
+}
+
+// plannedTotal is the number of arrivals this shard's plan asks for.
+func (rec *recorder) plannedTotal() uint64 {
+	p := rec.r.plan.Pacer
+	if p == nil {
+		return 0
+	}
+	n := p.Count()
+	sh := rec.r.plan.Shard
+	if sh.Count > 1 {
+		i, c := uint64(sh.Index), uint64(sh.Count)
+		if n <= i {
+			return 0
+		}
+		return (n-i+c-1)/c
+	}
+	return n
+}
+
+// build assembles a Result from the collector's state. With clone set, the
+// result shares nothing with the running collector.
+func (rec *recorder) build(partial bool, reason string, clone bool) *Result {
+	r := rec.r
+	p := &r.plan
+	cp := func(s *Stats) *Stats {
+		if !clone {
+			return s
+		}
+		c := NewStats(s.Name, s.Group)
+		_ = c.Merge(s)
+		return c
+	}
+	res := &Result{Version: ResultVersion, Total: cp(rec.total)}
+	for _, ns := range rec.names {
+		res.Requests = append(res.Requests, cp(ns.cum))
+	}
+	for _, gs := range rec.groups {
+		res.Groups = append(res.Groups, cp(gs.cum))
+	}
+	if p.Warmup > 0 {
+		res.Warmup = cp(rec.warmTotal)
+	}
+	rec.errMu.Lock()
+	for _, st := range append([]*Stats{res.Total}, res.Requests...) {
+		for k := range st.ErrorKinds {
+			kind, _ := ParseErrorKind(k)
+			if msg, ok := rec.errSamples[kind]; ok {
+				st.ErrorSamples[k] = msg
+			}
+		}
+	}
+	rec.errMu.Unlock()
+	res.Sort()
+	res.Timeline = append([]Interval(nil), rec.timeline...)
+
+	planned := rec.plannedTotal()
+	issued := r.issued.Load()
+	res.Schedule = Schedule{
+		Planned:     planned,
+		Sent:        r.sent.Load(),
+		Dropped:     r.dropped.Load(),
+		Late:        r.late.Load(),
+		MaxInFlight: r.maxInFlight.Load(),
+	}
+	if p.Pacer == nil {
+		res.Schedule.Planned = issued
+	} else if issued < planned {
+		res.Schedule.Unsent = planned - issued
+	}
+	if res.Schedule.Sent+res.Schedule.Dropped < issued {
+		// Arrivals issued but never started because the run stopped.
+		res.Schedule.Unsent += issued - res.Schedule.Sent - res.Schedule.Dropped
+	}
+
+	end := time.Now()
+	host := hostname()
+	res.Meta = Meta{
+		Tool: "tailgate", ToolVersion: Version,
+		Command: redactAll(p.Command, p.Redact),
+		Name:    p.Name, Target: Redact(p.Target, p.Redact), Model: p.Model(),
+		VUs:         p.VUs,
+		Connections: p.Connections, MaxInFlight: p.MaxInFlight,
+		HTTP2:   p.Client.HTTP2,
+		Timeout: Duration(p.Client.TimeoutOrDefault()),
+		Start:   r.start, End: end,
+		PlannedDuration: Duration(p.PlannedDuration()),
+		Warmup:          Duration(p.Warmup),
+		Host:            host, GoVersion: goVersion(), OS: runtime.GOOS + "/" + runtime.GOARCH, NumCPU: runtime.NumCPU(),
+		Shard: p.Shard, Partial: partial, StopReason: reason,
+		Tags: p.Tags,
+	}
+	if p.Pacer != nil {
+		res.Meta.Profile = p.Pacer.String()
+		res.Meta.PlannedRequests = planned
+		if d := p.Pacer.Duration().Seconds(); d > 0 {
+			res.Meta.PlannedRate = float64(p.Pacer.Count()) / d
+		}
+	} else {
+		res.Meta.Profile = closedProfile(p)
+		res.Meta.PlannedRequests = p.Iterations
+	}
+	return res
+}
+
+func redactAll(args, secrets []string) []string {
+	if args == nil {
+		return nil
+	}
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = Redact(a, secrets)
+	}
+	return out
+}
+
+// maybeCheckpoint writes the results so far when a checkpoint is due. The
+// write runs in its own goroutine on a cloned result, so a slow disk never
+// stalls the collector; a checkpoint still being written skips the next.
+func (rec *recorder) maybeCheckpoint(now time.Time) {
+	r := rec.r
+	if r.checkpointPath == "" || now.Sub(rec.lastCheckpoint) < r.checkpointEvery {
+		return
+	}
+	select {
+	case rec.checkpointBusy <- struct{}{}:
+	default:
+		return
+	}
+	rec.lastCheckpoint = now
+	res := rec.build(true, "checkpoint", true)
+	go func() {
+		defer func() { <-rec.checkpointBusy }()
+		_ = res.WriteFile(r.checkpointPath)
+	}()
+}

@@ -1,0 +1,543 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Version is the tool version written into results metadata.
+var Version = "0.1.0-dev"
+
+// DefaultConnections is the connection (and HTTP/1.1 worker) count when a
+// plan sets none.
+const DefaultConnections = 64
+
+// Option configures a Runner.
+type Option func(*Runner)
+
+// WithObserver adds an observer of interval snapshots.
+func WithObserver(o Observer) Option {
+	return func(r *Runner) { r.observers = append(r.observers, o) }
+}
+
+// WithInterval sets the timeline and snapshot interval (default 1s).
+func WithInterval(d time.Duration) Option {
+	return func(r *Runner) {
+		if d > 0 {
+			r.interval = d
+		}
+	}
+}
+
+// WithCheckpoint makes the run write its results so far to path every
+// period, atomically, so a killed process leaves a readable partial result.
+func WithCheckpoint(path string, every time.Duration) Option {
+	return func(r *Runner) {
+		r.checkpointPath = path
+		if every > 0 {
+			r.checkpointEvery = every
+		}
+	}
+}
+
+// WithDrainTimeout bounds how long a stopped run waits for requests in
+// flight (default: the request timeout).
+func WithDrainTimeout(d time.Duration) Option {
+	return func(r *Runner) { r.drain = d }
+}
+
+// Runner runs one plan. Use NewRunner and Run, or the Run shortcut.
+type Runner struct {
+	plan            Plan
+	observers       []Observer
+	interval        time.Duration
+	checkpointPath  string
+	checkpointEvery time.Duration
+	drain           time.Duration
+
+	transport    Transport
+	ownTransport bool
+	rec          *recorder
+	start        time.Time
+	started      atomic.Bool
+
+	inFlight    atomic.Int64
+	maxInFlight atomic.Int64
+	sent        atomic.Uint64
+	dropped     atomic.Uint64
+	late        atomic.Uint64
+	issued      atomic.Uint64 // arrivals handed to workers or dropped
+	stopping    atomic.Bool
+
+	flowPick []int // weighted flow table, indexed by hash(seq) mod len
+}
+
+// Run runs the plan until it completes or ctx is canceled, and returns what
+// it measured. A canceled run still returns its result (marked partial)
+// together with ctx's error.
+func Run(ctx context.Context, plan Plan, opts ...Option) (*Result, error) {
+	r, err := NewRunner(plan, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return r.Run(ctx)
+}
+
+// NewRunner validates the plan and prepares a run.
+func NewRunner(plan Plan, opts ...Option) (*Runner, error) {
+	if err := plan.Validate(); err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	r := &Runner{plan: plan, interval: time.Second, checkpointEvery: 2 * time.Second}
+	for _, o := range opts {
+		o(r)
+	}
+	if r.plan.Connections == 0 {
+		r.plan.Connections = DefaultConnections
+	}
+	if r.plan.Client.Connections == 0 {
+		r.plan.Client.Connections = r.plan.Connections
+	}
+	if r.plan.MaxInFlight == 0 {
+		r.plan.MaxInFlight = 10 * r.plan.Connections
+	}
+	if r.plan.Overload == "" {
+		r.plan.Overload = OverloadQueue
+	}
+	if r.drain == 0 {
+		r.drain = r.plan.Client.TimeoutOrDefault()
+	}
+	for i, f := range r.plan.Flows {
+		for j := 0; j < f.Weight; j++ {
+			r.flowPick = append(r.flowPick, i)
+		}
+	}
+	return r, nil
+}
+
+// Plan returns the plan with defaults filled in.
+func (r *Runner) Plan() Plan { return r.plan }
+
+// InFlight returns the arrivals running or waiting now.
+func (r *Runner) InFlight() int64 { return r.inFlight.Load() }
+
+// Current returns a copy of everything measured so far, marked partial. It is
+// safe to call from any goroutine while the run is going (for example on a
+// second Ctrl-C, to write what was measured before exiting).
+func (r *Runner) Current() *Result {
+	if !r.started.Load() || r.rec == nil {
+		return nil
+	}
+	return r.rec.current()
+}
+
+// Run runs the plan. See the package-level Run.
+func (r *Runner) Run(ctx context.Context) (*Result, error) {
+	if r.started.Swap(true) {
+		return nil, errors.New("runner already used")
+	}
+	tr := r.plan.Transport
+	if tr == nil {
+		var err error
+		tr, err = NewTransport(r.plan.Client)
+		if err != nil {
+			return nil, fmt.Errorf("transport: %w", err)
+		}
+		r.ownTransport = true
+	}
+	r.transport = tr
+	defer func() {
+		if r.ownTransport {
+			_ = tr.Close()
+		}
+	}()
+
+	workers := r.plan.Connections
+	if r.plan.Model() == ClosedModel {
+		workers = r.plan.VUs
+	} else if r.plan.MaxInFlight < workers {
+		workers = r.plan.MaxInFlight
+	}
+	clients := make([]Client, workers)
+	for i := range clients {
+		c, err := tr.NewClient()
+		if err != nil {
+			for _, c := range clients[:i] {
+				_ = c.Close()
+			}
+			return nil, fmt.Errorf("client: %w", err)
+		}
+		clients[i] = c
+	}
+	defer func() {
+		for _, c := range clients {
+			_ = c.Close()
+		}
+	}()
+
+	r.start = time.Now()
+	r.rec = newRecorder(r, workers)
+	recDone := make(chan struct{})
+	go func() {
+		r.rec.loop()
+		close(recDone)
+	}()
+
+	// abort is canceled when in-flight requests must end: after the drain
+	// timeout of a stopped run, or at once when the run finished.
+	abortCtx, abort := context.WithCancel(context.Background())
+	defer abort()
+	stopWatch := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			r.stopping.Store(true)
+			t := time.NewTimer(r.drain)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				abort()
+			case <-stopWatch:
+			}
+		case <-stopWatch:
+		}
+	}()
+
+	var wg sync.WaitGroup
+	if r.plan.Model() == OpenModel {
+		r.runOpen(ctx, abortCtx, clients, &wg)
+	} else {
+		r.runClosed(ctx, abortCtx, clients, &wg)
+	}
+	wg.Wait()
+	close(stopWatch)
+
+	reason := ""
+	if ctx.Err() != nil {
+		reason = "interrupted"
+		if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) {
+			reason = c.Error()
+		}
+	}
+	res := r.rec.finish(reason)
+	<-recDone
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	return res, nil
+}
+
+// ticket is one arrival handed from the scheduler to a worker.
+type ticket struct {
+	seq uint64
+	due time.Time
+}
+
+func (r *Runner) runOpen(ctx, abortCtx context.Context, clients []Client, wg *sync.WaitGroup) {
+	queue := r.plan.MaxInFlight - len(clients)
+	if queue < 1 {
+		queue = 1
+	}
+	tickets := make(chan ticket, queue)
+	for i, c := range clients {
+		wg.Add(1)
+		w := r.newWorker(i, c)
+		go func() {
+			defer wg.Done()
+			for t := range tickets {
+				if r.stopping.Load() {
+					r.inFlight.Add(-1)
+					continue
+				}
+				w.iterate(abortCtx, t.seq, t.due)
+				r.inFlight.Add(-1)
+			}
+		}()
+	}
+	r.schedule(ctx, tickets)
+	close(tickets)
+}
+
+// schedule hands every arrival of the plan to the workers at its intended
+// time. It never blocks on a busy worker under the drop policy; under the
+// queue policy it waits, and the wait shows up as send lag.
+func (r *Runner) schedule(ctx context.Context, tickets chan<- ticket) {
+	pacer := r.plan.Pacer
+	step := uint64(1)
+	first := uint64(0)
+	if r.plan.Shard.Count > 1 {
+		step = uint64(r.plan.Shard.Count)
+		first = uint64(r.plan.Shard.Index)
+	}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	done := ctx.Done()
+	var maxSeen int64
+	for i := first; ; i += step {
+		at, ok := pacer.Arrival(i)
+		if !ok {
+			return
+		}
+		due := r.start.Add(at)
+		if wait := time.Until(due); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-done:
+				return
+			}
+		} else if ctx.Err() != nil {
+			return
+		}
+		t := ticket{seq: i, due: due}
+		n := r.inFlight.Add(1)
+		select {
+		case tickets <- t:
+		default:
+			if r.plan.Overload == OverloadDrop {
+				r.inFlight.Add(-1)
+				r.dropped.Add(1)
+				r.issued.Add(1)
+				continue
+			}
+			select {
+			case tickets <- t:
+			case <-done:
+				r.inFlight.Add(-1)
+				return
+			}
+		}
+		r.issued.Add(1)
+		if n > maxSeen {
+			maxSeen = n
+			r.maxInFlight.Store(n)
+		}
+	}
+}
+
+func (r *Runner) runClosed(ctx, abortCtx context.Context, clients []Client, wg *sync.WaitGroup) {
+	var iter atomic.Uint64
+	var deadline time.Time
+	if r.plan.Duration > 0 {
+		deadline = r.start.Add(r.plan.Duration)
+	}
+	for i, c := range clients {
+		wg.Add(1)
+		w := r.newWorker(i, c)
+		go func() {
+			defer wg.Done()
+			var timer *time.Timer
+			for {
+				if ctx.Err() != nil || r.stopping.Load() {
+					return
+				}
+				now := time.Now()
+				if !deadline.IsZero() && !now.Before(deadline) {
+					return
+				}
+				seq := iter.Add(1) - 1
+				if r.plan.Iterations > 0 && seq >= r.plan.Iterations {
+					return
+				}
+				n := r.inFlight.Add(1)
+				if n > r.maxInFlight.Load() {
+					r.maxInFlight.Store(n)
+				}
+				r.issued.Add(1)
+				w.iterate(abortCtx, seq, now)
+				r.inFlight.Add(-1)
+				if r.plan.Think > 0 {
+					if timer == nil {
+						timer = time.NewTimer(r.plan.Think)
+					} else {
+						timer.Reset(r.plan.Think)
+					}
+					select {
+					case <-timer.C:
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+		}()
+	}
+}
+
+// worker runs flow iterations with its own client, request and recorder
+// buffer, so the hot path shares nothing but atomics.
+type worker struct {
+	r      *Runner
+	id     int
+	client Client
+	buf    *sampleBuffer
+	it     Iteration
+	req    Request
+	res    Response
+	// hdrBuf and bodyBuf are the worker's own request buffers, reused by
+	// steps that build requests per iteration.
+	hdrBuf  []Header
+	bodyBuf []byte
+	series map[seriesKey]int32
+	timer  *time.Timer
+}
+
+func (r *Runner) newWorker(id int, c Client) *worker {
+	w := &worker{
+		r: r, id: id, client: c,
+		buf:    r.rec.buffers[id],
+		series: make(map[seriesKey]int32),
+	}
+	w.it.Worker = id
+	w.it.Rand = rand.New(rand.NewPCG(uint64(id)+1, uint64(r.start.UnixNano())))
+	w.it.Vars = make(map[string]string)
+	return w
+}
+
+// splitmix64 scatters arrival numbers so the weighted flow choice is
+// deterministic per arrival (identical across shards) yet well mixed.
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) {
+	r := w.r
+	flow := &r.plan.Flows[r.flowPick[splitmix64(seq)%uint64(len(r.flowPick))]]
+	w.it.Seq = seq
+	w.it.Intended = intended
+	clear(w.it.Vars)
+	warm := r.plan.Warmup > 0 && intended.Sub(r.start) < r.plan.Warmup
+	for i, step := range flow.Steps {
+		w.req = Request{Header: w.hdrBuf[:0], Body: w.bodyBuf[:0]}
+		w.res.Reset()
+		err := step.Prepare(&w.it, &w.req)
+		if _, static := step.(*StaticStep); !static {
+			// Keep what the step grew for the next iteration; a static
+			// step's slices are shared and must never be appended to.
+			w.hdrBuf, w.bodyBuf = w.req.Header[:0], w.req.Body[:0]
+		}
+		if w.req.Name == "" {
+			w.req.Name = flow.Name
+		}
+		sent := time.Now()
+		if i == 0 {
+			r.sent.Add(1)
+			if sent.Sub(intended) > LateThreshold {
+				r.late.Add(1)
+			}
+		}
+		kind := KindNone
+		var msgErr error
+		if err != nil {
+			kind = Classify(err)
+			if kind == KindOther {
+				kind = KindClient
+			}
+			msgErr = err
+		} else {
+			err = w.client.Do(ctx, &w.req, &w.res)
+			if err != nil {
+				kind = Classify(err)
+				msgErr = err
+			} else if kind = KindOfStatus(w.res.Status); kind == KindNone {
+				if ierr := step.Inspect(&w.it, &w.res); ierr != nil {
+					kind = Classify(ierr)
+					if kind == KindOther {
+						kind = KindCapture
+					}
+					msgErr = ierr
+				}
+			}
+		}
+		done := time.Now()
+		w.record(sample{
+			series:   w.seriesID(w.req.Name, w.req.Group),
+			status:   int16(w.res.Status),
+			kind:     kind,
+			warmup:   warm,
+			intended: intended.Sub(r.start),
+			sent:     sent.Sub(r.start),
+			done:     done.Sub(r.start),
+			bytesIn:  w.res.BytesIn,
+			bytesOut: w.res.BytesOut,
+		}, msgErr)
+		if kind != KindNone {
+			return
+		}
+		if th, ok := step.(Thinker); ok && i < len(flow.Steps)-1 {
+			if d := th.ThinkTime(&w.it); d > 0 {
+				if !w.sleep(ctx, d) {
+					return
+				}
+			}
+		}
+		intended = time.Now()
+	}
+}
+
+func (w *worker) sleep(ctx context.Context, d time.Duration) bool {
+	if w.timer == nil {
+		w.timer = time.NewTimer(d)
+	} else {
+		w.timer.Reset(d)
+	}
+	select {
+	case <-w.timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+type seriesKey struct{ name, group string }
+
+func (w *worker) seriesID(name, group string) int32 {
+	k := seriesKey{name, group}
+	if id, ok := w.series[k]; ok {
+		return id
+	}
+	id := w.r.rec.registerSeries(k)
+	w.series[k] = id
+	return id
+}
+
+func (w *worker) record(s sample, err error) {
+	if err != nil {
+		w.r.rec.noteError(s.kind, redact(err.Error(), w.r.plan.Redact))
+	}
+	w.buf.add(s)
+}
+
+// redact replaces every secret value in s with "***".
+func redact(s string, secrets []string) string {
+	for _, v := range secrets {
+		if v != "" {
+			s = strings.ReplaceAll(s, v, "***")
+		}
+	}
+	return s
+}
+
+// Redact replaces every secret value in s with "***".
+func Redact(s string, secrets []string) string { return redact(s, secrets) }
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "unknown"
+	}
+	return h
+}
+
+func goVersion() string { return runtime.Version() }
