@@ -1,0 +1,247 @@
+// Package cli is the tailgate command line: flags, subcommands, exit codes and
+// wiring between the library packages. It holds no logic a library user
+// would need; cmd/tailgate only calls Main.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/pflag"
+)
+
+// Exit statuses.
+const (
+	ExitOK        = 0
+	ExitThreshold = 1 // a threshold failed
+	ExitUsage     = 2 // bad flags, bad input files, bad results files
+	ExitRuntime   = 3 // the run itself failed (cannot write results, …)
+)
+
+// Env is the process environment a command runs in, so that commands can be
+// tested without a process.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// IsTerminal reports whether stdout is an interactive terminal.
+	IsTerminal bool
+	// Signals delivers interrupts (SIGINT, SIGTERM). Nil: none.
+	Signals <-chan os.Signal
+	// Exit ends the process at once; used for a second Ctrl-C. Nil: os.Exit.
+	Exit func(code int)
+}
+
+// OSEnv returns the Env of the running process.
+func OSEnv() *Env {
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	return &Env{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Getenv:     os.Getenv,
+		IsTerminal: isTerminal(os.Stdout),
+		Signals:    sig,
+		Exit:       os.Exit,
+	}
+}
+
+func (e *Env) exit(code int) {
+	if e.Exit != nil {
+		e.Exit(code)
+		return
+	}
+	os.Exit(code)
+}
+
+// UsageError is an error in the command line or an input file: exit status 2.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// usagef returns a UsageError.
+func usagef(format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// ThresholdError reports failed thresholds: exit status 1.
+type ThresholdError struct{ Failed []string }
+
+func (e *ThresholdError) Error() string {
+	return fmt.Sprintf("%d threshold(s) failed: %s", len(e.Failed), strings.Join(e.Failed, "; "))
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *Env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"hit", "benchmark one URL from the command line", cmdHit},
+		{"run", "run a scenario file", cmdRun},
+		{"validate", "check a scenario file without sending anything", cmdValidate},
+		{"report", "print a results file as text, Markdown, JSON or an HdrHistogram log", cmdReport},
+		{"compare", "compare results: before/after, or two requests of one run", cmdCompare},
+		{"ab", "run two scenarios interleaved A B A B … and compare them", cmdAB},
+		{"merge", "merge results of shards of one plan into one", cmdMerge},
+		{"demo", "run the built-in pagination demo end to end", cmdDemo},
+		{"serve-demo", "serve the built-in demo target", cmdServeDemo},
+		{"version", "print the version", cmdVersion},
+	}
+}
+
+// Main runs the tailgate command line and returns the exit status.
+func Main(args []string, env *Env) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) > 1 && args[0] == "help" {
+			return Main([]string{args[1], "--help"}, env)
+		}
+		printUsage(env.Stdout)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	if args[0] == "--version" || args[0] == "-v" {
+		args[0] = "version"
+	}
+	var cmd *command
+	for _, c := range commands() {
+		if c.name == args[0] {
+			c := c
+			cmd = &c
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintf(env.Stderr, "tailgate: unknown command %q%s\nRun 'tailgate --help' for the list of commands.\n", args[0], suggestCommand(args[0]))
+		return ExitUsage
+	}
+	err := cmd.run(context.Background(), env, args[1:])
+	return exitStatus(env, cmd.name, err)
+}
+
+func exitStatus(env *Env, name string, err error) int {
+	if err == nil || errors.Is(err, pflag.ErrHelp) {
+		return ExitOK
+	}
+	var te *ThresholdError
+	if errors.As(err, &te) {
+		fmt.Fprintf(env.Stderr, "tailgate %s: %s\n", name, err)
+		return ExitThreshold
+	}
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(env.Stderr, "tailgate %s: %s\n", name, err)
+		return ExitUsage
+	}
+	fmt.Fprintf(env.Stderr, "tailgate %s: %s\n", name, err)
+	return ExitRuntime
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `tailgate — load testing with honest latency percentiles
+
+Usage:
+  tailgate <command> [flags]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run 'tailgate <command> --help' for the flags of a command.
+
+Examples:
+  tailgate demo                                  # offset vs cursor pagination, report and charts
+  tailgate hit http://127.0.0.1:8080/ -r 1000/s -d 10s -o r.json
+  tailgate run scenarios/examples/pagination.yaml --target http://127.0.0.1:8080
+  tailgate report r.json --format markdown
+  tailgate compare before.json after.json --md cmp.md --png-dir charts/
+
+Exit status: 0 success, 1 a threshold failed, 2 bad usage or input, 3 the run failed.
+`)
+}
+
+func suggestCommand(name string) string {
+	best, bestD := "", 3
+	for _, c := range commands() {
+		if d := editDistance(name, c.name); d < bestD {
+			best, bestD = c.name, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(env *Env, name, usage string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("tailgate "+name, pflag.ContinueOnError)
+	fs.SortFlags = false
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stdout, "%s\nFlags:\n%s", strings.TrimSpace(usage)+"\n", fs.FlagUsages())
+	}
+	return fs
+}
+
+// parseFlags parses args, turning flag errors into usage errors.
+func parseFlags(fs *pflag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fs.Usage()
+			return err
+		}
+		return &UsageError{Err: fmt.Errorf("%w (see --help)", err)}
+	}
+	return nil
+}
+
+func cmdVersion(_ context.Context, env *Env, _ []string) error {
+	fmt.Fprintln(env.Stdout, "tailgate", version())
+	return nil
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,221 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/report"
+)
+
+// outputOptions are the flags every load-running command shares.
+type outputOptions struct {
+	out   string // results file, "" for none
+	quiet bool   // only the final summary
+	noTUI bool   // progress lines instead of the dashboard
+	// checkpointEvery is the period of results checkpoints while running.
+	checkpointEvery time.Duration
+}
+
+// display shows a run while it goes. Observe is fed interval snapshots; Run
+// blocks until done is closed (or the user quits, which calls the stop
+// function the display was made with) and then restores the terminal.
+type display interface {
+	loadgen.Observer
+	Run(done <-chan struct{}) error
+}
+
+// newDashboard is set by the dashboard wiring when the binary includes the
+// live terminal dashboard. It returns nil when the dashboard cannot run.
+var newDashboard func(env *Env, plan *loadgen.Plan, stop func()) display
+
+// execute runs a plan the way every command does: live display, signals,
+// checkpoints, the results file and the summary. It returns the result even
+// when the run was interrupted (the error says so).
+func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) (*loadgen.Result, error) {
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+
+	var disp display
+	if !o.quiet {
+		if env.IsTerminal && !o.noTUI && newDashboard != nil {
+			disp = newDashboard(env, &plan, func() { stop(errStoppedByUser) })
+		}
+		if disp == nil {
+			disp = newProgress(env.Stderr, &plan)
+		}
+	}
+	var opts []loadgen.Option
+	if disp != nil {
+		opts = append(opts, loadgen.WithObserver(disp))
+	}
+	if o.out != "" {
+		every := o.checkpointEvery
+		if every == 0 {
+			every = 2 * time.Second
+		}
+		opts = append(opts, loadgen.WithCheckpoint(o.out, every))
+	}
+	runner, err := loadgen.NewRunner(plan, opts...)
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	if env.Signals != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			watchSignals(env, runner, o.out, stop, done)
+		}()
+	}
+	dispErr := make(chan error, 1)
+	if disp != nil {
+		go func() { dispErr <- disp.Run(done) }()
+	}
+
+	res, runErr := runner.Run(runCtx)
+	close(done)
+	if disp != nil {
+		if err := <-dispErr; err != nil {
+			fmt.Fprintf(env.Stderr, "tailgate: display: %v\n", err)
+		}
+	}
+	wg.Wait()
+	if res == nil {
+		return nil, runErr
+	}
+	if cause := context.Cause(runCtx); errors.Is(cause, errStoppedByUser) || errors.Is(cause, errSignal) {
+		res.Meta.StopReason = cause.Error()
+		runErr = nil
+	}
+
+	var writeErr error
+	if o.out != "" {
+		if err := res.WriteFile(o.out); err != nil {
+			writeErr = err
+		}
+	}
+	if err := report.WriteText(env.Stdout, res); err != nil {
+		return res, fmt.Errorf("summary: %w", err)
+	}
+	for _, w := range report.Warnings(res) {
+		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+	}
+	if o.out != "" && writeErr == nil && !o.quiet {
+		fmt.Fprintf(env.Stderr, "results written to %s\n", o.out)
+	}
+	if writeErr != nil {
+		return res, writeErr
+	}
+	return res, runErr
+}
+
+var (
+	errStoppedByUser = errors.New("stopped by the user")
+	errSignal        = errors.New("interrupted by a signal")
+)
+
+// watchSignals stops the run gracefully on the first signal; on the second
+// it writes what was measured so far and exits at once.
+func watchSignals(env *Env, runner *loadgen.Runner, out string, stop context.CancelCauseFunc, done <-chan struct{}) {
+	select {
+	case <-env.Signals:
+	case <-done:
+		return
+	}
+	stop(errSignal)
+	fmt.Fprintln(env.Stderr, "\nstopping: waiting for requests in flight (press Ctrl-C again to exit now)")
+	select {
+	case <-env.Signals:
+	case <-done:
+		return
+	}
+	if out != "" {
+		if res := runner.Current(); res != nil {
+			res.Meta.Partial = true
+			res.Meta.StopReason = "interrupted twice; requests in flight were not waited for"
+			if err := res.WriteFile(out); err != nil {
+				fmt.Fprintf(env.Stderr, "tailgate: %v\n", err)
+			} else {
+				fmt.Fprintf(env.Stderr, "partial results written to %s\n", out)
+			}
+		}
+	}
+	env.exit(130)
+}
+
+// progress prints one compact line every few seconds: the display without a
+// terminal (CI, pipes) or with --no-tui.
+type progress struct {
+	w     io.Writer
+	plan  *loadgen.Plan
+	every time.Duration
+
+	mu   sync.Mutex
+	last time.Time
+}
+
+func newProgress(w io.Writer, plan *loadgen.Plan) *progress {
+	return &progress{w: w, plan: plan, every: 5 * time.Second}
+}
+
+// Observe implements loadgen.Observer.
+func (p *progress) Observe(s *loadgen.Snapshot) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s.Done || (!p.last.IsZero() && s.Time.Sub(p.last) < p.every) {
+		return
+	}
+	if p.last.IsZero() && s.Elapsed < p.every-p.every/10 {
+		return
+	}
+	p.last = s.Time
+	fmt.Fprintln(p.w, progressLine(s))
+}
+
+// Run implements display.
+func (p *progress) Run(done <-chan struct{}) error {
+	<-done
+	return nil
+}
+
+func progressLine(s *loadgen.Snapshot) string {
+	line := fmt.Sprintf("[%s/%s] %d req", roundDur(s.Elapsed), roundDur(s.Planned), s.Total.Requests)
+	if s.Model == loadgen.OpenModel {
+		line += fmt.Sprintf(", %.0f/s of %.0f/s", s.Rate, s.TargetRate)
+	} else {
+		line += fmt.Sprintf(", %.0f/s", s.Rate)
+	}
+	line += fmt.Sprintf(", p50 %s p99 %s", fmtDur(s.Total.Interval.P50), fmtDur(s.Total.Interval.P99))
+	if s.Total.Errors > 0 {
+		line += fmt.Sprintf(", %d errors", s.Total.Errors)
+	}
+	if s.Model == loadgen.OpenModel && s.SendLag.P99 > loadgen.LateThreshold {
+		line += fmt.Sprintf(", BEHIND SCHEDULE (send lag p99 %s)", fmtDur(s.SendLag.P99))
+	}
+	if s.Warmup {
+		line += " (warmup)"
+	}
+	return line
+}
+
+func roundDur(d time.Duration) time.Duration { return d.Round(time.Second) }
+
+func fmtDur(d time.Duration) string { return report.FormatDuration(d) }
+
+func version() string { return loadgen.Version }
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	return fi.Mode()&os.ModeCharDevice != 0
+}

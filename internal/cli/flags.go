@@ -1,0 +1,273 @@
+package cli
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/tailgate-dev/tailgate/loadgen"
+)
+
+// loadFlags are the flags that shape the load (hit and run overrides).
+type loadFlags struct {
+	rate        string
+	duration    string
+	vus         int
+	iterations  uint64
+	think       string
+	warmup      string
+	connections int
+	maxInFlight int
+	overload    string
+	shard       string
+}
+
+func addLoadFlags(fs *pflag.FlagSet, f *loadFlags, defaults bool) {
+	rateDef, durDef := "", ""
+	if defaults {
+		rateDef, durDef = "50/s", "10s"
+	}
+	fs.StringVarP(&f.rate, "rate", "r", rateDef, "open-model arrival rate: `RATE` like 200/s or 30/m; a ramp 100/s:2000/s; stages 100/s@10s,100/s:1k/s@20s")
+	fs.StringVarP(&f.duration, "duration", "d", durDef, "how long to send load, e.g. 10s, 2m")
+	fs.IntVar(&f.vus, "vus", 0, "closed model: `N` virtual users, each sending its next request after the previous response")
+	fs.Uint64Var(&f.iterations, "iterations", 0, "closed model: stop after `N` iterations in total (0: run for --duration)")
+	fs.StringVar(&f.think, "think", "", "closed model: pause of each VU between iterations, e.g. 100ms")
+	fs.StringVar(&f.warmup, "warmup", "", "leading part of the run recorded separately and left out of the summary, e.g. 5s")
+	fs.IntVarP(&f.connections, "connections", "c", 0, fmt.Sprintf("concurrent connections (default %d)", loadgen.DefaultConnections))
+	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "open model: cap on arrivals running or waiting for a connection (default 10×connections)")
+	fs.StringVar(&f.overload, "overload", "queue", "open model, when --max-in-flight is reached: queue (wait; shows as send lag) or drop (count as dropped)")
+	fs.StringVar(&f.shard, "shard", "", "run shard `I/N` of the plan: arrivals k with k mod N = I (merge the results with 'tailgate merge')")
+}
+
+// apply sets the load part of plan from the flags. Flags the user did not
+// give keep what the plan (a scenario) says; a plan with no load at all (hit)
+// takes the flag defaults.
+func (f *loadFlags) apply(fs *pflag.FlagSet, plan *loadgen.Plan) error {
+	changed := fs.Changed
+	var dur time.Duration
+	if f.duration != "" {
+		d, err := loadgen.ParseDuration(f.duration)
+		if err != nil {
+			return usagef("--duration: %v", err)
+		}
+		dur = d
+	}
+	switch {
+	case changed("vus"):
+		if changed("rate") {
+			return usagef("--vus and --rate exclude each other: --vus runs the closed model, --rate the open model")
+		}
+		if f.vus <= 0 {
+			return usagef("--vus: must be at least 1")
+		}
+		plan.Pacer, plan.VUs = nil, f.vus
+		if dur > 0 {
+			plan.Duration = dur
+		}
+	case changed("rate") || (plan.Pacer == nil && plan.VUs == 0):
+		total := dur
+		if total == 0 {
+			total = plan.PlannedDuration()
+		}
+		if total == 0 {
+			total = 10 * time.Second
+		}
+		p, err := loadgen.ParseProfile(f.rate, total)
+		if err != nil {
+			return usagef("--rate: %v", err)
+		}
+		plan.Pacer, plan.VUs = p, 0
+	case changed("duration"):
+		if plan.Pacer == nil {
+			plan.Duration = dur
+			break
+		}
+		p, err := rescalePacer(plan.Pacer, dur)
+		if err != nil {
+			return usagef("--duration: %v", err)
+		}
+		plan.Pacer = p
+	}
+	if changed("iterations") {
+		if plan.Pacer != nil {
+			return usagef("--iterations needs the closed model (--vus)")
+		}
+		plan.Iterations = f.iterations
+	}
+	if f.think != "" {
+		d, err := loadgen.ParseDuration(f.think)
+		if err != nil {
+			return usagef("--think: %v", err)
+		}
+		plan.Think = d
+	}
+	if f.warmup != "" {
+		d, err := loadgen.ParseDuration(f.warmup)
+		if err != nil {
+			return usagef("--warmup: %v", err)
+		}
+		if d >= plan.PlannedDuration() && plan.PlannedDuration() > 0 {
+			return usagef("--warmup %s: must be shorter than the run (%s)", d, plan.PlannedDuration())
+		}
+		plan.Warmup = d
+	}
+	if f.connections < 0 {
+		return usagef("--connections: must not be negative")
+	}
+	if f.connections > 0 {
+		plan.Connections = f.connections
+	}
+	if f.maxInFlight < 0 {
+		return usagef("--max-in-flight: must not be negative")
+	}
+	if f.maxInFlight > 0 {
+		plan.MaxInFlight = f.maxInFlight
+	}
+	switch loadgen.Overload(f.overload) {
+	case loadgen.OverloadQueue, loadgen.OverloadDrop:
+		plan.Overload = loadgen.Overload(f.overload)
+	default:
+		return usagef("--overload %q: use queue or drop", f.overload)
+	}
+	if f.shard != "" {
+		sh, err := parseShard(f.shard)
+		if err != nil {
+			return usagef("--shard: %v", err)
+		}
+		plan.Shard = sh
+	}
+	return nil
+}
+
+// rescalePacer stretches a single-stage pacer to a new duration (a --duration
+// override of a scenario's constant or ramp load).
+func rescalePacer(p loadgen.Pacer, d time.Duration) (loadgen.Pacer, error) {
+	switch p := p.(type) {
+	case loadgen.ConstantPacer:
+		p.Length = d
+		return p, nil
+	case loadgen.RampPacer:
+		p.Length = d
+		return p, nil
+	}
+	return nil, fmt.Errorf("the scenario has stages; override --rate as well to change the duration")
+}
+
+func parseShard(s string) (loadgen.Shard, error) {
+	i, n, ok := strings.Cut(s, "/")
+	if !ok {
+		return loadgen.Shard{}, fmt.Errorf("%q: use I/N, e.g. 0/4", s)
+	}
+	idx, err1 := strconv.Atoi(i)
+	cnt, err2 := strconv.Atoi(n)
+	if err1 != nil || err2 != nil || cnt < 1 || idx < 0 || idx >= cnt {
+		return loadgen.Shard{}, fmt.Errorf("%q: want 0 ≤ I < N", s)
+	}
+	return loadgen.Shard{Index: idx, Count: cnt}, nil
+}
+
+// clientFlags configure the HTTP client.
+type clientFlags struct {
+	timeout         string
+	http2           bool
+	insecure        bool
+	followRedirects int
+	cacert          string
+	cert            string
+	key             string
+}
+
+func addClientFlags(fs *pflag.FlagSet, f *clientFlags) {
+	fs.StringVar(&f.timeout, "timeout", "", "per-request timeout, body included (default 30s)")
+	fs.BoolVar(&f.http2, "http2", false, "use HTTP/2 (h2c, prior knowledge, for http:// targets)")
+	fs.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification (prints a warning)")
+	fs.IntVar(&f.followRedirects, "follow-redirects", 0, "follow up to `N` redirects (default: none)")
+	fs.StringVar(&f.cacert, "cacert", "", "PEM `file` of CA certificates to trust")
+	fs.StringVar(&f.cert, "cert", "", "PEM `file` of a client certificate")
+	fs.StringVar(&f.key, "key", "", "PEM `file` of the client certificate's key")
+}
+
+func (f *clientFlags) apply(fs *pflag.FlagSet, o *loadgen.ClientOptions) error {
+	if f.timeout != "" {
+		d, err := loadgen.ParseDuration(f.timeout)
+		if err != nil {
+			return usagef("--timeout: %v", err)
+		}
+		o.Timeout = d
+	}
+	if fs.Changed("http2") {
+		o.HTTP2 = f.http2
+	}
+	if fs.Changed("insecure") {
+		o.Insecure = f.insecure
+	}
+	if f.followRedirects < 0 {
+		return usagef("--follow-redirects: must not be negative")
+	}
+	if fs.Changed("follow-redirects") {
+		o.FollowRedirects = f.followRedirects
+	}
+	for _, p := range []struct{ flag, path string }{{"cacert", f.cacert}, {"cert", f.cert}, {"key", f.key}} {
+		if p.path == "" {
+			continue
+		}
+		if _, err := os.Stat(p.path); err != nil {
+			return usagef("--%s: %v", p.flag, err)
+		}
+	}
+	if (f.cert == "") != (f.key == "") {
+		return usagef("--cert and --key go together")
+	}
+	if f.cacert != "" {
+		o.CACert = f.cacert
+	}
+	if f.cert != "" {
+		o.Cert, o.Key = f.cert, f.key
+	}
+	return nil
+}
+
+// checkURL validates a target URL: http or https, with a host.
+func checkURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("URL %q: %v", raw, unwrapURLError(err))
+	}
+	switch u.Scheme {
+	case "http", "https":
+	case "":
+		return nil, fmt.Errorf("URL %q: no scheme; did you mean http://%s?", raw, raw)
+	default:
+		return nil, fmt.Errorf("URL %q: unsupported scheme %q (use http or https)", raw, u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return nil, fmt.Errorf("URL %q: no host", raw)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("URL %q: bad port %q", raw, p)
+		}
+	}
+	return u, nil
+}
+
+func unwrapURLError(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
+
+// isLoopback reports whether host names this machine.
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

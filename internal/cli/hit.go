@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"github.com/tailgate-dev/tailgate/loadgen"
+)
+
+const hitUsage = `
+Usage: tailgate hit URL [flags]
+
+Send load at one URL and report latency percentiles measured from the
+intended send time (free of coordinated omission).
+
+Open model (default): arrivals at a planned rate, whatever the target does.
+  -r 200/s              constant rate
+  -r 100/s:2000/s       linear ramp over --duration
+  -r 100/s@10s,1k/s     stages: 100/s for 10s, then 1000/s for the rest
+Closed model: --vus N users, each waiting for its response.
+
+Examples:
+  tailgate hit http://127.0.0.1:8080/ -r 1000/s -d 30s -o results.json
+  tailgate hit http://127.0.0.1:8080/api -m POST -b @body.json -H 'Content-Type: application/json'
+  tailgate hit http://127.0.0.1:8080/ --vus 20 -d 1m
+`
+
+type hitFlags struct {
+	load    loadFlags
+	client  clientFlags
+	method  string
+	headers []string
+	body    string
+	name    string
+	out     string
+	quiet   bool
+	noTUI   bool
+}
+
+func cmdHit(ctx context.Context, env *Env, args []string) error {
+	var f hitFlags
+	fs := newFlagSet(env, "hit", hitUsage)
+	addLoadFlags(fs, &f.load, true)
+	fs.StringVarP(&f.method, "method", "m", "GET", "HTTP method")
+	fs.StringArrayVarP(&f.headers, "header", "H", nil, "request header `'Name: value'` (repeatable)")
+	fs.StringVarP(&f.body, "body", "b", "", "request body: a literal, or @file to read it from a file")
+	fs.StringVar(&f.name, "name", "", "request name in the results (default: METHOD /path)")
+	addClientFlags(fs, &f.client)
+	fs.StringVarP(&f.out, "output", "o", "", "write the results to `file` (JSON; read it with 'tailgate report')")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only the final summary")
+	fs.BoolVar(&f.noTUI, "no-tui", false, "print progress lines instead of the live dashboard")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("want exactly one URL, got %d arguments (see --help)", fs.NArg())
+	}
+	plan, err := hitPlan(fs, &f, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	plan.Command = append([]string{"tailgate", "hit"}, args...)
+	_, err = execute(ctx, env, plan, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI})
+	return err
+}
+
+func hitPlan(fs *pflag.FlagSet, f *hitFlags, rawURL string) (loadgen.Plan, error) {
+	u, err := checkURL(rawURL)
+	if err != nil {
+		return loadgen.Plan{}, &UsageError{Err: err}
+	}
+	req := loadgen.Request{Method: strings.ToUpper(f.method), URL: u.String()}
+	var secrets []string
+	for _, h := range f.headers {
+		name, value, ok := strings.Cut(h, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") {
+			return loadgen.Plan{}, usagef("--header %q: want 'Name: value'", h)
+		}
+		value = strings.TrimSpace(value)
+		if strings.ContainsAny(value, "\r\n") {
+			return loadgen.Plan{}, usagef("--header %q: value must not contain line breaks", h)
+		}
+		if isSecretHeader(name) {
+			secrets = append(secrets, value)
+		}
+		req.Header = append(req.Header, loadgen.Header{Name: name, Value: value})
+	}
+	if f.body != "" {
+		if path, ok := strings.CutPrefix(f.body, "@"); ok {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return loadgen.Plan{}, usagef("--body: %v", err)
+			}
+			req.Body = b
+		} else {
+			req.Body = []byte(f.body)
+		}
+	}
+	req.Name = f.name
+	if req.Name == "" {
+		path := u.EscapedPath()
+		if path == "" {
+			path = "/"
+		}
+		req.Name = req.Method + " " + path
+	}
+	plan := loadgen.Plan{
+		Name:   "hit",
+		Target: u.String(),
+		Flows:  []loadgen.Flow{{Name: req.Name, Weight: 1, Steps: []loadgen.Step{&loadgen.StaticStep{Request: req}}}},
+		Redact: secrets,
+	}
+	if err := f.load.apply(fs, &plan); err != nil {
+		return plan, err
+	}
+	if err := f.client.apply(fs, &plan.Client); err != nil {
+		return plan, err
+	}
+	if err := plan.Validate(); err != nil {
+		return plan, &UsageError{Err: err}
+	}
+	return plan, nil
+}
+
+// isSecretHeader reports headers whose values are redacted everywhere.
+func isSecretHeader(name string) bool {
+	switch strings.ToLower(name) {
+	case "authorization", "cookie", "proxy-authorization", "x-api-key":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,7 @@
+package cli
+
+import "context"
+
+func cmdMerge(_ context.Context, _ *Env, _ []string) error {
+	return usagef("'tailgate merge' is not available in this build yet")
+}
