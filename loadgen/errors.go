@@ -18,21 +18,21 @@ type ErrorKind uint8
 
 // The error kinds. KindNone means success.
 const (
-	KindNone      ErrorKind = iota
-	KindRefused             // connection refused
-	KindReset               // connection reset by peer
-	KindEOF                 // connection closed before a full response
-	KindTimeout             // request (or connect) timed out
-	KindTLS                 // TLS handshake or certificate failure
-	KindDNS                 // name resolution failed
-	KindRedirect            // too many redirects
-	KindProtocol            // malformed HTTP response
-	KindHTTP4xx             // response status 400–499
-	KindHTTP5xx             // response status 500–599
-	KindCapture             // a step's capture or check failed
-	KindCanceled            // the run stopped while the request was in flight
-	KindClient              // the request could not be built (template, body)
-	KindOther               // anything else
+	KindNone     ErrorKind = iota
+	KindRefused            // connection refused
+	KindReset              // connection reset by peer
+	KindEOF                // connection closed before a full response
+	KindTimeout            // request (or connect) timed out
+	KindTLS                // TLS handshake or certificate failure
+	KindDNS                // name resolution failed
+	KindRedirect           // too many redirects
+	KindProtocol           // malformed HTTP response
+	KindHTTP4xx            // response status 400–499
+	KindHTTP5xx            // response status 500–599
+	KindCapture            // a step's capture or check failed
+	KindCanceled           // the run stopped while the request was in flight
+	KindClient             // the request could not be built (template, body)
+	KindOther              // anything else
 	numKinds
 )
 

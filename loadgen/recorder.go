@@ -544,7 +544,7 @@ func (rec *recorder) plannedTotal() uint64 {
 		if n <= i {
 			return 0
 		}
-		return (n-i+c-1)/c
+		return (n - i + c - 1) / c
 	}
 	return n
 }

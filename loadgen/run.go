@@ -386,8 +386,8 @@ type worker struct {
 	// steps that build requests per iteration.
 	hdrBuf  []Header
 	bodyBuf []byte
-	series map[seriesKey]int32
-	timer  *time.Timer
+	series  map[seriesKey]int32
+	timer   *time.Timer
 }
 
 func (r *Runner) newWorker(id int, c Client) *worker {

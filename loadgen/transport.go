@@ -116,5 +116,3 @@ func (c *stdClient) Do(ctx context.Context, req *Request, res *Response) error {
 		}
 	}
 }
-
-
