@@ -618,7 +618,7 @@ func (rec *recorder) build(partial bool, reason string, clone bool) *Result {
 		PlannedDuration: Duration(p.PlannedDuration()),
 		Warmup:          Duration(p.Warmup),
 		Host:            host, GoVersion: goVersion(), OS: runtime.GOOS + "/" + runtime.GOARCH, NumCPU: runtime.NumCPU(),
-		Shard: p.Shard, Partial: partial, StopReason: reason,
+		Shard: p.Shard, PlanHash: planHash(p), Partial: partial, StopReason: reason,
 		Tags: p.Tags,
 	}
 	if p.Pacer != nil {
