@@ -88,6 +88,9 @@ func (p RampPacer) Arrival(i uint64) (time.Duration, bool) {
 }
 
 func rampTime(from, to, length, n float64) float64 {
+	if n <= 0 {
+		return 0
+	}
 	a := (to - from) / (2 * length)
 	if math.Abs(a) < 1e-12 {
 		return n / from

@@ -97,6 +97,8 @@ type recorder struct {
 
 	currentReq chan chan *Result
 	finishReq  chan finishRequest
+	finished   chan struct{} // closed when final is set
+	final      *Result
 }
 
 type finishRequest struct {
@@ -119,6 +121,7 @@ func newRecorder(r *Runner, workers int) *recorder {
 		currentReq:     make(chan chan *Result),
 		finishReq:      make(chan finishRequest),
 		checkpointBusy: make(chan struct{}, 1),
+		finished:       make(chan struct{}),
 	}
 	for i := 0; i < workers; i++ {
 		rec.buffers = append(rec.buffers, &sampleBuffer{
@@ -181,13 +184,9 @@ func (rec *recorder) loop() {
 			}
 			rec.closeInterval(time.Now(), true)
 			res := rec.build(f.reason != "", f.reason, false)
+			rec.final = res
+			close(rec.finished)
 			f.reply <- res
-			// Answer late Current calls with the final result.
-			go func() {
-				for reply := range rec.currentReq {
-					reply <- res
-				}
-			}()
 			return
 		}
 	}
@@ -195,8 +194,12 @@ func (rec *recorder) loop() {
 
 func (rec *recorder) current() *Result {
 	reply := make(chan *Result, 1)
-	rec.currentReq <- reply
-	return <-reply
+	select {
+	case rec.currentReq <- reply:
+		return <-reply
+	case <-rec.finished:
+		return rec.final
+	}
 }
 
 func (rec *recorder) finish(reason string) *Result {

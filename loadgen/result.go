@@ -69,9 +69,16 @@ type Meta struct {
 	Tags            map[string]string `json:"tags,omitempty"`
 }
 
-// Measured returns the measured time after the warmup.
+// Measured returns the measured time after the warmup: the elapsed time,
+// but at least the planned duration of a run that was not cut short (the
+// last arrival of a 10s plan is due just before 10s and may finish sooner;
+// the rate is still per planned second).
 func (m *Meta) Measured() time.Duration {
-	d := m.End.Sub(m.Start) - m.Warmup.D()
+	d := m.End.Sub(m.Start)
+	if !m.Partial && d < m.PlannedDuration.D() {
+		d = m.PlannedDuration.D()
+	}
+	d -= m.Warmup.D()
 	if d < 0 {
 		return 0
 	}
