@@ -3,41 +3,581 @@
 package report
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tailgate-dev/tailgate/loadgen"
 )
 
-// WriteText writes the terminal summary of a result.
+// Thresholds above which a run is reported as behind schedule. A client
+// that starts 1% of its arrivals late, or whose p99 send lag passes
+// loadgen.LateThreshold, measured its own queueing as much as the target.
+const (
+	behindLagP99    = loadgen.LateThreshold
+	behindLateShare = 0.01
+	// warnErrorShare is the error rate above which Warnings mentions errors;
+	// below it the errors section of the summary is enough.
+	warnErrorShare = 0.01
+)
+
+// textWidth is the width the terminal summary is laid out for.
+const textWidth = 80
+
+// WriteText writes the terminal summary of a result: what ran, how well the
+// client kept to the plan, status codes, errors, and latency percentiles per
+// request name, tag group and in total, followed by the warnings.
 func WriteText(w io.Writer, r *loadgen.Result) error {
-	t := r.Total
-	p := t.Latency.Summary()
-	_, err := fmt.Fprintf(w, "%s %s: %d requests, %d errors, %.1f/s\nlatency p50 %s p90 %s p95 %s p99 %s p99.9 %s max %s\n",
-		r.Meta.Name, r.Meta.Target, t.Requests, t.Errors, r.Rate(),
-		FormatDuration(p.P50), FormatDuration(p.P90), FormatDuration(p.P95), FormatDuration(p.P99), FormatDuration(p.P999), FormatDuration(p.Max))
-	return err
+	bw := bufio.NewWriter(w)
+	writeTextHeader(bw, r)
+	writeTextStatus(bw, r)
+	writeTextErrors(bw, r)
+	writeTextLatency(bw, r)
+	warnings := Warnings(r)
+	notes := notes(r)
+	if len(warnings)+len(notes) > 0 {
+		fmt.Fprintln(bw)
+	}
+	for _, s := range warnings {
+		writeWrapped(bw, "warning: ", "         ", s)
+	}
+	for _, s := range notes {
+		writeWrapped(bw, "note: ", "      ", s)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
 }
 
-// Warnings lists what the reader of a result must know: the client fell
-// behind schedule, arrivals were dropped, the run was cut short.
-func Warnings(r *loadgen.Result) []string {
-	var out []string
-	if r.Schedule.Dropped > 0 {
-		out = append(out, fmt.Sprintf("%d arrivals dropped (--max-in-flight reached)", r.Schedule.Dropped))
+func writeTextHeader(w io.Writer, r *loadgen.Result) {
+	m := &r.Meta
+	title := m.Name
+	if title == "" {
+		title = "run"
+	}
+	if m.Target != "" {
+		title += " → " + m.Target
+	}
+	if m.Partial {
+		title += "  [PARTIAL]"
+	}
+	fmt.Fprintln(w, title)
+	field := func(name, format string, args ...any) {
+		fmt.Fprintf(w, "  %-9s %s\n", name, fmt.Sprintf(format, args...))
+	}
+	field("model", "%s", modelLine(r))
+	field("duration", "%s", durationLine(r))
+	field("requests", "%s", requestsLine(r))
+	if m.Model != loadgen.ClosedModel && r.Schedule.Planned > 0 {
+		field("schedule", "%s", scheduleLine(r))
+	}
+	if t := r.Total; t != nil && (t.BytesIn > 0 || t.BytesOut > 0) {
+		field("traffic", "%s received, %s sent", formatBytes(t.BytesIn), formatBytes(t.BytesOut))
+	}
+	if m.Shard.Count > 1 {
+		field("shard", "%d of %d (plan %s)", m.Shard.Index, m.Shard.Count, orDash(m.PlanHash))
+	}
+	if m.Partial || m.StopReason != "" {
+		field("stopped", "%s", orDash(m.StopReason))
+	}
+}
+
+// modelLine says which model ran with its profile, since the percentiles of
+// the two models mean different things.
+func modelLine(r *loadgen.Result) string {
+	m := &r.Meta
+	model := string(m.Model)
+	if model == "" {
+		model = string(loadgen.OpenModel)
+	}
+	if m.Profile == "" {
+		return model
+	}
+	return model + ": " + m.Profile
+}
+
+func durationLine(r *loadgen.Result) string {
+	m := &r.Meta
+	s := formatSeconds(m.Measured()) + " measured"
+	if m.PlannedDuration > 0 {
+		s += " of " + formatSeconds(m.PlannedDuration.D()) + " planned"
+	}
+	if m.Warmup > 0 {
+		s += ", after a " + formatSeconds(m.Warmup.D()) + " warmup"
+	}
+	if !m.Start.IsZero() {
+		s += ", from " + m.Start.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	return s
+}
+
+func requestsLine(r *loadgen.Result) string {
+	var n uint64
+	if r.Total != nil {
+		n = r.Total.Requests
+	}
+	s := fmt.Sprintf("%d at %s", n, formatRatePerSec(r.Rate()))
+	if r.Meta.Model != loadgen.ClosedModel && r.Meta.PlannedRate > 0 {
+		s += fmt.Sprintf(" (planned %s", formatRatePerSec(r.Meta.PlannedRate))
+		if r.Meta.Shard.Count > 1 {
+			s += " for all shards"
+		}
+		s += ")"
+	}
+	return s
+}
+
+func scheduleLine(r *loadgen.Result) string {
+	sc := &r.Schedule
+	parts := []string{fmt.Sprintf("%d of %d arrivals sent", sc.Sent, sc.Planned)}
+	if sc.Late > 0 {
+		parts = append(parts, fmt.Sprintf("%d late (>%s)", sc.Late, FormatDuration(loadgen.LateThreshold)))
+	}
+	if sc.Dropped > 0 {
+		parts = append(parts, fmt.Sprintf("%d dropped", sc.Dropped))
+	}
+	if sc.Unsent > 0 {
+		parts = append(parts, fmt.Sprintf("%d unsent", sc.Unsent))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func writeTextStatus(w io.Writer, r *loadgen.Result) {
+	if r.Total == nil || len(r.Total.Status) == 0 {
+		return
+	}
+	var items []string
+	for _, code := range sortedStatus(r.Total.Status) {
+		items = append(items, fmt.Sprintf("%d ×%d", code, r.Total.Status[code]))
+	}
+	writeItems(w, "  status    ", "            ", items)
+}
+
+func writeTextErrors(w io.Writer, r *loadgen.Result) {
+	t := r.Total
+	if t == nil {
+		return
+	}
+	if t.Errors == 0 {
+		fmt.Fprintf(w, "  %-9s none\n", "errors")
+		return
+	}
+	fmt.Fprintf(w, "  %-9s %d (%s of requests)\n", "errors", t.Errors, formatPercent(t.ErrorRate()))
+	kinds := sortedErrorKinds(t.ErrorKinds)
+	width := 0
+	for _, k := range kinds {
+		width = max(width, len(k))
+	}
+	for _, k := range kinds {
+		line := fmt.Sprintf("            %-*s %8d", width, k, t.ErrorKinds[k])
+		if msg := t.ErrorSamples[k]; msg != "" {
+			room := textWidth - utf8.RuneCountInString(line) - 3
+			line += "  " + truncate(oneLine(msg), max(room, 20))
+		}
+		fmt.Fprintln(w, line)
+	}
+	if len(r.Requests) > 1 {
+		for _, s := range r.Requests {
+			if s.Errors > 0 {
+				fmt.Fprintf(w, "            %s: %d (%s)\n", s.Key(), s.Errors, formatPercent(s.ErrorRate()))
+			}
+		}
+	}
+}
+
+// textColumns are the percentile columns of every table.
+var textColumns = []string{"p50", "p90", "p95", "p99", "p99.9", "max"}
+
+func percentileCells(h *loadgen.Histogram) []string {
+	if h == nil || h.Count() == 0 {
+		return []string{"-", "-", "-", "-", "-", "-"}
+	}
+	p := h.Summary()
+	out := make([]string, 0, 6)
+	for _, d := range []time.Duration{p.P50, p.P90, p.P95, p.P99, p.P999, p.Max} {
+		out = append(out, FormatDuration(d))
 	}
 	return out
 }
 
-// FormatDuration formats a latency compactly with 3 significant digits.
+// tableRow is one line of a percentile table.
+type tableRow struct {
+	label string
+	count string
+	cells []string
+}
+
+func writeTextLatency(w io.Writer, r *loadgen.Result) {
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Latency (completion − intended send time, queueing included)")
+	rows := latencyRows(r, func(s *loadgen.Stats) *loadgen.Histogram { return s.Latency })
+	writeTable(w, "request", rows)
+	if r.Total == nil {
+		return
+	}
+	fmt.Fprintln(w)
+	extra := []tableRow{
+		{label: "service time", count: countOf(r.Total.Service), cells: percentileCells(r.Total.Service)},
+	}
+	if r.Meta.Model != loadgen.ClosedModel {
+		extra = append(extra, tableRow{label: "send lag", count: countOf(r.Total.SendLag), cells: percentileCells(r.Total.SendLag)})
+	}
+	writeTable(w, "total", extra)
+}
+
+func countOf(h *loadgen.Histogram) string {
+	return strconv.FormatInt(h.Count(), 10)
+}
+
+// latencyRows lists each request name followed by its tag groups, then the
+// total. A single request without groups repeats the total, which is
+// still the clearest layout.
+func latencyRows(r *loadgen.Result, pick func(*loadgen.Stats) *loadgen.Histogram) []tableRow {
+	var rows []tableRow
+	for _, s := range orderedStats(r) {
+		label := s.Key()
+		if s.Group != "" {
+			label = "  " + s.Group
+		}
+		rows = append(rows, tableRow{label: label, count: strconv.FormatUint(s.Requests, 10), cells: percentileCells(pick(s))})
+	}
+	if r.Total != nil {
+		rows = append(rows, tableRow{label: "total", count: strconv.FormatUint(r.Total.Requests, 10), cells: percentileCells(pick(r.Total))})
+	}
+	return rows
+}
+
+// orderedStats returns every request name, each followed by its groups.
+func orderedStats(r *loadgen.Result) []*loadgen.Stats {
+	var out []*loadgen.Stats
+	seen := map[*loadgen.Stats]bool{}
+	for _, s := range r.Requests {
+		if s == nil {
+			continue
+		}
+		out = append(out, s)
+		for _, g := range r.Groups {
+			if g != nil && g.Name == s.Name {
+				out = append(out, g)
+				seen[g] = true
+			}
+		}
+	}
+	// Groups whose request has no stats of its own still get a row.
+	for _, g := range r.Groups {
+		if g != nil && !seen[g] {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// writeTable writes rows in aligned columns. A label too long for its
+// column goes on a line of its own so that no name is cut.
+func writeTable(w io.Writer, head string, rows []tableRow) {
+	const cell, countW = 8, 9
+	labelW := utf8.RuneCountInString(head)
+	maxLabel := textWidth - 2 - countW - cell*len(textColumns)
+	for _, row := range rows {
+		if n := utf8.RuneCountInString(row.label); n <= maxLabel {
+			labelW = max(labelW, n)
+		}
+	}
+	var b strings.Builder
+	b.WriteString("  " + padRight(head, labelW) + fmt.Sprintf("%*s", countW, "count"))
+	for _, c := range textColumns {
+		fmt.Fprintf(&b, "%*s", cell, c)
+	}
+	fmt.Fprintln(w, b.String())
+	for _, row := range rows {
+		b.Reset()
+		label := row.label
+		if utf8.RuneCountInString(label) > labelW {
+			fmt.Fprintln(w, "  "+label)
+			label = ""
+		}
+		b.WriteString("  " + padRight(label, labelW) + fmt.Sprintf("%*s", countW, row.count))
+		for _, c := range row.cells {
+			fmt.Fprintf(&b, "%*s", cell, c)
+		}
+		fmt.Fprintln(w, b.String())
+	}
+}
+
+// notes are facts about a result that are not problems but change how its
+// figures read.
+func notes(r *loadgen.Result) []string {
+	var out []string
+	if r.Meta.Model == loadgen.ClosedModel {
+		vus := ""
+		if r.Meta.VUs > 0 {
+			vus = fmt.Sprintf(" of %d VUs", r.Meta.VUs)
+		}
+		out = append(out, "closed model"+vus+": each user waits for its response before the next request, "+
+			"so a slow target lowers the load instead of queueing it; these percentiles are not open-model latencies.")
+	}
+	return out
+}
+
+// Warnings lists what the reader of a result must know: the client fell
+// behind schedule, arrivals were dropped or never sent, the result is
+// partial, many requests failed. Each warning is one sentence with the
+// measured figures.
+func Warnings(r *loadgen.Result) []string {
+	var out []string
+	m := &r.Meta
+	sc := &r.Schedule
+	if m.Partial {
+		reason := m.StopReason
+		if reason == "" {
+			reason = "the run did not finish"
+		}
+		out = append(out, "partial result ("+reason+"): the figures cover only what was measured before it stopped")
+	} else if m.StopReason != "" {
+		out = append(out, "the run stopped early: "+m.StopReason)
+	}
+	if m.Model != loadgen.ClosedModel {
+		if w := behindSchedule(r); w != "" {
+			out = append(out, w)
+		}
+	}
+	if sc.Dropped > 0 {
+		out = append(out, fmt.Sprintf("%d of %d planned arrivals dropped (%s) because --max-in-flight was reached with --overload drop: the target got less load than planned",
+			sc.Dropped, sc.Planned, formatPercent(share(sc.Dropped, sc.Planned))))
+	}
+	if sc.Unsent > 0 {
+		out = append(out, fmt.Sprintf("%d of %d planned arrivals were never sent (%s): the run stopped before the schedule ended",
+			sc.Unsent, sc.Planned, formatPercent(share(sc.Unsent, sc.Planned))))
+	}
+	if t := r.Total; t != nil {
+		if t.Requests == 0 {
+			out = append(out, "no requests were measured")
+		} else if t.ErrorRate() >= warnErrorShare {
+			out = append(out, fmt.Sprintf("%s of requests failed (%d of %d)%s", formatPercent(t.ErrorRate()), t.Errors, t.Requests, topError(t)))
+		}
+	}
+	return out
+}
+
+// behindSchedule describes how far behind schedule an open-model client
+// fell, or returns "" when it kept up.
+func behindSchedule(r *loadgen.Result) string {
+	sc := &r.Schedule
+	var lag loadgen.Percentiles
+	if r.Total != nil && r.Total.SendLag != nil {
+		lag = r.Total.SendLag.Summary()
+	}
+	lateShare := share(sc.Late, sc.Sent)
+	if lag.P99 <= behindLagP99 && lateShare <= behindLateShare {
+		return ""
+	}
+	return fmt.Sprintf("client behind schedule: send lag p99 %s, max %s; %d of %d arrivals (%s) started more than %s late. "+
+		"The latency figures include this wait; the client (connections, --max-in-flight, CPU) may be the bottleneck rather than the target",
+		FormatDuration(lag.P99), FormatDuration(lag.Max), sc.Late, sc.Sent, formatPercent(lateShare), FormatDuration(loadgen.LateThreshold))
+}
+
+func topError(s *loadgen.Stats) string {
+	kinds := sortedErrorKinds(s.ErrorKinds)
+	if len(kinds) == 0 {
+		return ""
+	}
+	k := kinds[0]
+	out := fmt.Sprintf(", mostly %s", k)
+	if msg := s.ErrorSamples[k]; msg != "" {
+		out += ": " + truncate(oneLine(msg), 120)
+	}
+	return out
+}
+
+// FormatDuration formats a latency compactly with 3 significant digits and
+// a unit: 850µs, 1.23ms, 45.6ms, 1.5s. It never uses exponent notation.
 func FormatDuration(d time.Duration) string {
 	switch {
-	case d >= time.Second:
-		return fmt.Sprintf("%.3gs", d.Seconds())
-	case d >= time.Millisecond:
-		return fmt.Sprintf("%.3gms", float64(d)/float64(time.Millisecond))
+	case d < 0:
+		return "-" + FormatDuration(-d)
+	case d == 0:
+		return "0"
+	case d < time.Millisecond:
+		us := float64(d) / float64(time.Microsecond)
+		if us < 10 {
+			return trimFloat(us, 3) + "µs"
+		}
+		return strconv.FormatFloat(math.Round(us), 'f', -1, 64) + "µs"
+	case d < time.Second:
+		return sig3(float64(d)/float64(time.Millisecond)) + "ms"
+	case d < 1000*time.Second:
+		return sig3(d.Seconds()) + "s"
 	default:
-		return fmt.Sprintf("%dµs", d/time.Microsecond)
+		return strconv.FormatFloat(math.Round(d.Seconds()), 'f', -1, 64) + "s"
 	}
+}
+
+// sig3 formats v (1 ≤ v < 1000) with 3 significant digits, trailing zeros
+// trimmed, and no exponent.
+func sig3(v float64) string {
+	switch {
+	case v >= 100:
+		return strconv.FormatFloat(math.Round(v), 'f', -1, 64)
+	case v >= 10:
+		return trimFloat(v, 1)
+	default:
+		return trimFloat(v, 2)
+	}
+}
+
+// trimFloat formats v with at most prec decimals, without trailing zeros.
+func trimFloat(v float64, prec int) string {
+	s := strconv.FormatFloat(v, 'f', prec, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	// Rounding can carry into a new digit (99.95 → "100.0" → "100"): fine.
+	return s
+}
+
+func formatSeconds(d time.Duration) string {
+	if d < time.Minute {
+		return trimFloat(d.Seconds(), 2) + "s"
+	}
+	return d.Round(time.Second).String()
+}
+
+func formatRatePerSec(v float64) string {
+	switch {
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64) + "/s"
+	default:
+		return strconv.FormatFloat(v, 'f', 1, 64) + "/s"
+	}
+}
+
+func formatPercent(f float64) string {
+	p := f * 100
+	switch {
+	case p == 0:
+		return "0%"
+	case p < 0.01:
+		return "<0.01%"
+	case p < 10:
+		return trimFloat(p, 2) + "%"
+	default:
+		return trimFloat(p, 1) + "%"
+	}
+}
+
+func formatBytes(n uint64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v := float64(n)
+	for _, u := range []string{"kB", "MB", "GB", "TB"} {
+		v /= unit
+		if v < unit {
+			return sig3(v) + " " + u
+		}
+	}
+	return trimFloat(v, 0) + " PB"
+}
+
+func share(n, of uint64) float64 {
+	if of == 0 {
+		return 0
+	}
+	return float64(n) / float64(of)
+}
+
+func sortedStatus(m map[int]uint64) []int {
+	out := make([]int, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// sortedErrorKinds orders error kinds by count, most frequent first.
+func sortedErrorKinds(m map[string]uint64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if m[out[i]] != m[out[j]] {
+			return m[out[i]] > m[out[j]]
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+func writeItems(w io.Writer, first, rest string, items []string) {
+	line := first
+	n := 0
+	for _, it := range items {
+		if n > 0 && utf8.RuneCountInString(line)+3+utf8.RuneCountInString(it) > textWidth {
+			fmt.Fprintln(w, line)
+			line, n = rest, 0
+		}
+		if n > 0 {
+			line += "   "
+		}
+		line += it
+		n++
+	}
+	if n > 0 {
+		fmt.Fprintln(w, line)
+	}
+}
+
+// writeWrapped writes s word-wrapped to textWidth, the first line after
+// first and the others after rest.
+func writeWrapped(w io.Writer, first, rest, s string) {
+	line := first
+	empty := true
+	for _, word := range strings.Fields(s) {
+		if !empty && utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) > textWidth {
+			fmt.Fprintln(w, line)
+			line, empty = rest, true
+		}
+		if !empty {
+			line += " "
+		}
+		line += word
+		empty = false
+	}
+	fmt.Fprintln(w, line)
+}
+
+func padRight(s string, n int) string {
+	if k := utf8.RuneCountInString(s); k < n {
+		return s + strings.Repeat(" ", n-k)
+	}
+	return s
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// oneLine collapses whitespace so a multi-line error message stays on its
+// row.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

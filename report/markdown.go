@@ -1,0 +1,184 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/tailgate-dev/tailgate/loadgen"
+)
+
+// WriteMarkdown writes a GitHub Markdown summary ready to paste into a pull
+// request: a header line with target, model, profile and duration, one
+// table row per request name and tag group with the latency percentiles,
+// rate and errors, and the warnings as a blockquote.
+func WriteMarkdown(w io.Writer, r *loadgen.Result) error {
+	bw := bufio.NewWriter(w)
+	m := &r.Meta
+	title := m.Name
+	if title == "" {
+		title = "tailgate run"
+	}
+	fmt.Fprintf(bw, "### %s\n\n", mdEscape(title))
+	var head []string
+	if m.Target != "" {
+		head = append(head, "`"+mdCode(m.Target)+"`")
+	}
+	head = append(head, "**"+mdEscape(modelLine(r))+"**")
+	head = append(head, formatSeconds(m.Measured())+" measured")
+	if m.Warmup > 0 {
+		head = append(head, formatSeconds(m.Warmup.D())+" warmup excluded")
+	}
+	var total uint64
+	if r.Total != nil {
+		total = r.Total.Requests
+	}
+	rate := fmt.Sprintf("%d requests at %s", total, formatRatePerSec(r.Rate()))
+	if m.Model != loadgen.ClosedModel && m.PlannedRate > 0 {
+		rate += " (planned " + formatRatePerSec(m.PlannedRate) + ")"
+	}
+	head = append(head, rate)
+	if m.Partial {
+		head = append(head, "**partial result**")
+	}
+	fmt.Fprintf(bw, "%s\n\n", strings.Join(head, " · "))
+
+	fmt.Fprintln(bw, "Latency = completion − intended send time (coordinated omission included).")
+	fmt.Fprintln(bw)
+	writeMDTable(bw, r, func(s *loadgen.Stats) *loadgen.Histogram { return s.Latency }, true)
+
+	if r.Total != nil {
+		fmt.Fprintln(bw)
+		fmt.Fprintln(bw, "<details><summary>Service time and send lag</summary>")
+		fmt.Fprintln(bw)
+		fmt.Fprintln(bw, "Service time = completion − actual send time.")
+		fmt.Fprintln(bw)
+		writeMDTable(bw, r, func(s *loadgen.Stats) *loadgen.Histogram { return s.Service }, false)
+		if m.Model != loadgen.ClosedModel {
+			fmt.Fprintln(bw)
+			fmt.Fprintln(bw, "Send lag = actual − intended send time.")
+			fmt.Fprintln(bw)
+			fmt.Fprintln(bw, "| | count | p50 | p90 | p95 | p99 | p99.9 | max |")
+			fmt.Fprintln(bw, "|---|--:|--:|--:|--:|--:|--:|--:|")
+			fmt.Fprintf(bw, "| total | %d | %s |\n", r.Total.SendLag.Count(), strings.Join(percentileCells(r.Total.SendLag), " | "))
+		}
+		fmt.Fprintln(bw)
+		fmt.Fprintln(bw, "</details>")
+	}
+
+	var parts []string
+	if r.Total != nil {
+		for _, code := range sortedStatus(r.Total.Status) {
+			parts = append(parts, fmt.Sprintf("`%d` ×%d", code, r.Total.Status[code]))
+		}
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(bw, "\nStatus: %s", strings.Join(parts, ", "))
+		if r.Total.Errors > 0 {
+			var kinds []string
+			for _, k := range sortedErrorKinds(r.Total.ErrorKinds) {
+				kinds = append(kinds, fmt.Sprintf("%s ×%d", k, r.Total.ErrorKinds[k]))
+			}
+			fmt.Fprintf(bw, " · Errors: %s", strings.Join(kinds, ", "))
+		}
+		fmt.Fprintln(bw)
+	}
+
+	warnings := Warnings(r)
+	notes := notes(r)
+	if len(warnings)+len(notes) > 0 {
+		fmt.Fprintln(bw)
+		if len(warnings) > 0 {
+			fmt.Fprintln(bw, "> [!WARNING]")
+		} else {
+			fmt.Fprintln(bw, "> [!NOTE]")
+		}
+		for i, s := range append(warnings, notes...) {
+			if i > 0 {
+				fmt.Fprintln(bw, ">")
+			}
+			fmt.Fprintf(bw, "> %s\n", mdEscape(s))
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write Markdown summary: %w", err)
+	}
+	return nil
+}
+
+// writeMDTable writes one row per request name and group plus the total.
+// With rates set it adds rate and error columns.
+func writeMDTable(w io.Writer, r *loadgen.Result, pick func(*loadgen.Stats) *loadgen.Histogram, rates bool) {
+	secs := r.Meta.Measured().Seconds()
+	if rates {
+		fmt.Fprintln(w, "| request | requests | rate | errors | p50 | p90 | p95 | p99 | p99.9 | max |")
+		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	} else {
+		fmt.Fprintln(w, "| request | count | p50 | p90 | p95 | p99 | p99.9 | max |")
+		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|")
+	}
+	row := func(label string, s *loadgen.Stats) {
+		cells := []string{label}
+		if rates {
+			rate := "-"
+			if secs > 0 {
+				rate = formatRatePerSec(float64(s.Requests) / secs)
+			}
+			errs := "0"
+			if s.Errors > 0 {
+				errs = fmt.Sprintf("%d (%s)", s.Errors, formatPercent(s.ErrorRate()))
+			}
+			cells = append(cells, strconv.FormatUint(s.Requests, 10), rate, errs)
+		} else {
+			cells = append(cells, strconv.FormatInt(pick(s).Count(), 10))
+		}
+		cells = append(cells, percentileCells(pick(s))...)
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+	}
+	for _, s := range orderedStats(r) {
+		label := "`" + mdCode(s.Name) + "`"
+		if s.Group != "" {
+			label = "↳ " + mdEscape(s.Group)
+			if !hasRequest(r, s.Name) {
+				label = "`" + mdCode(s.Name) + "` " + mdEscape(s.Group)
+			}
+		}
+		row(label, s)
+	}
+	if r.Total != nil {
+		row("**total**", r.Total)
+	}
+}
+
+func hasRequest(r *loadgen.Result, name string) bool {
+	for _, s := range r.Requests {
+		if s != nil && s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// mdEscape keeps user text (names, reasons) from breaking a table or
+// turning into markup.
+func mdEscape(s string) string {
+	var b strings.Builder
+	for _, c := range oneLine(s) {
+		switch c {
+		case '|', '*', '_', '`', '[', ']', '<', '>', '#', '\\':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// mdCode makes s safe inside a `code span` within a table: backticks
+// cannot be escaped there, and a pipe still splits the cell.
+func mdCode(s string) string {
+	s = oneLine(s)
+	s = strings.ReplaceAll(s, "`", "'")
+	return strings.ReplaceAll(s, "|", "\\|")
+}
