@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +43,11 @@ var newDashboard func(env *Env, plan *loadgen.Plan, stop func()) display
 func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) (*loadgen.Result, error) {
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
+
+	announceTarget(ctx, env.Stderr, &plan)
+	if plan.Client.Insecure {
+		fmt.Fprintln(env.Stderr, "warning: --insecure: TLS certificates are not verified")
+	}
 
 	var disp display
 	if !o.quiet {
@@ -115,6 +123,28 @@ func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) 
 		return res, writeErr
 	}
 	return res, runErr
+}
+
+// announceTarget prints where the load goes when that is not this machine,
+// with the addresses the name resolves to, before anything is sent: a load
+// test aimed at the wrong host by a typo should be visible at once.
+func announceTarget(ctx context.Context, w io.Writer, plan *loadgen.Plan) {
+	u, err := url.Parse(plan.Target)
+	if err != nil || u.Hostname() == "" || isLoopback(u.Hostname()) {
+		return
+	}
+	host := u.Hostname()
+	lookup, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupHost(lookup, host)
+	switch {
+	case err != nil:
+		fmt.Fprintf(w, "target %s: cannot resolve %s (%v)\n", loadgen.Redact(plan.Target, plan.Redact), host, err)
+	case len(addrs) == 1 && addrs[0] == host:
+		fmt.Fprintf(w, "target %s is not this machine\n", host)
+	default:
+		fmt.Fprintf(w, "target %s resolves to %s (not this machine)\n", host, strings.Join(addrs, ", "))
+	}
 }
 
 var (

@@ -234,6 +234,9 @@ func (f *clientFlags) apply(fs *pflag.FlagSet, o *loadgen.ClientOptions) error {
 
 // checkURL validates a target URL: http or https, with a host.
 func checkURL(raw string) (*url.URL, error) {
+	if !strings.Contains(raw, "://") {
+		return nil, fmt.Errorf("URL %q: no scheme; did you mean http://%s?", raw, raw)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("URL %q: %v", raw, unwrapURLError(err))

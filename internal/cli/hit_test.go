@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/tailgate-dev/tailgate/loadgen"
+)
+
+// runCLI runs the command line in-process and returns status, stdout, stderr.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(args, &Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+	return code, out.String(), errb.String()
+}
+
+func countingServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Write([]byte("hello"))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func TestHitMakesExactlyThePlannedRequests(t *testing.T) {
+	srv, n := countingServer(t)
+	out := filepath.Join(t.TempDir(), "r.json")
+	code, stdout, stderr := runCLI(t, "hit", srv.URL+"/", "--rate", "1000/s", "--duration", "5s", "-o", out, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if got := n.Load(); got != 5000 {
+		t.Fatalf("server counted %d requests, want exactly 5000", got)
+	}
+	res, err := loadgen.ReadResultFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total.Requests != 5000 || res.Schedule.Planned != 5000 || res.Meta.Partial {
+		t.Fatalf("result: requests %d planned %d partial %v", res.Total.Requests, res.Schedule.Planned, res.Meta.Partial)
+	}
+}
+
+func TestHitClosedModel(t *testing.T) {
+	srv, n := countingServer(t)
+	code, stdout, stderr := runCLI(t, "hit", srv.URL, "--vus", "3", "--iterations", "30", "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if n.Load() != 30 {
+		t.Fatalf("server counted %d, want 30", n.Load())
+	}
+}
+
+// TestHitBadInput: every mistake on the command line is one clear line on
+// stderr and exit status 2, never a panic or a stack trace.
+func TestHitBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"hit"}, "want exactly one URL"},
+		{[]string{"hit", "http://127.0.0.1:1/", "-r", "0/s"}, "--rate: rate \"0/s\": must be greater than zero"},
+		{[]string{"hit", "http://127.0.0.1:1/", "-r", "-5/s"}, "must be greater than zero"},
+		{[]string{"hit", "http://127.0.0.1:1/", "-r", "NaN/s"}, "not a finite number"},
+		{[]string{"hit", "http://127.0.0.1:1/", "-r", "1e400/s"}, "not a number"},
+		{[]string{"hit", "http://127.0.0.1:1/", "-r", "1e30/s"}, "above the maximum"},
+		{[]string{"hit", "http://127.0.0.1:1/", "-d", "0s"}, "--duration: duration \"0s\": must be greater than zero"},
+		{[]string{"hit", "http://127.0.0.1:1/", "-d", "-3s"}, "must be greater than zero"},
+		{[]string{"hit", "http://127.0.0.1:1/", "-d", "forever"}, "use a number with a unit"},
+		{[]string{"hit", "ftp://127.0.0.1/"}, "unsupported scheme \"ftp\""},
+		{[]string{"hit", "127.0.0.1:8080/x"}, "did you mean http://"},
+		{[]string{"hit", "http:///path"}, "no host"},
+		{[]string{"hit", "http://127.0.0.1:99999/"}, "bad port"},
+		{[]string{"hit", "http://[::1/"}, "URL \"http://[::1/\""},
+		{[]string{"hit", "http://127.0.0.1:1/", "--bogus"}, "unknown flag: --bogus"},
+		{[]string{"hit", "http://127.0.0.1:1/", "-c", "-1"}, "--connections: must not be negative"},
+		{[]string{"hit", "http://127.0.0.1:1/", "--vus", "0"}, "--vus: must be at least 1"},
+		{[]string{"hit", "http://127.0.0.1:1/", "--vus", "2", "-r", "10/s"}, "exclude each other"},
+		{[]string{"hit", "http://127.0.0.1:1/", "--iterations", "5"}, "needs the closed model"},
+		{[]string{"hit", "http://127.0.0.1:1/", "-H", "NoColon"}, "want 'Name: value'"},
+		{[]string{"hit", "http://127.0.0.1:1/", "-b", "@/does/not/exist"}, "--body: open /does/not/exist"},
+		{[]string{"hit", "http://127.0.0.1:1/", "--overload", "panic"}, "use queue or drop"},
+		{[]string{"hit", "http://127.0.0.1:1/", "--shard", "3/2"}, "want 0 ≤ I < N"},
+		{[]string{"hit", "http://127.0.0.1:1/", "--warmup", "20s", "-d", "10s"}, "must be shorter than the run"},
+		{[]string{"hit", "http://127.0.0.1:1/", "--cert", "/nope.pem", "--key", "/nope.key"}, "--cert"},
+		{[]string{"hit", "http://127.0.0.1:1/", "--timeout", "0"}, "--timeout"},
+		{[]string{"hti"}, "unknown command \"hti\" (did you mean \"hit\"?)"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, _, stderr := runCLI(t, tc.args...)
+			if code != ExitUsage {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitUsage, stderr)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Fatalf("stderr %q does not say %q", stderr, tc.want)
+			}
+			if strings.Count(strings.TrimSpace(stderr), "\n") > 1 || strings.Contains(stderr, "goroutine") {
+				t.Fatalf("want one clear line, got:\n%s", stderr)
+			}
+		})
+	}
+}
