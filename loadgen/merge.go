@@ -1,5 +1,453 @@
 package loadgen
 
-// planHash identifies the schedule of a plan so that results of shards of
-// different plans are never merged.
-func planHash(p *Plan) string { return "" }
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// planHash identifies the schedule and the requests of a plan so that
+// results of shards of different plans are never merged. It covers what
+// every shard must agree on: the target, the model and its profile (with
+// arrival count and duration, so that "1000/s for 5s" and a float-rounded
+// variant differ), flows with their weights and steps, the warmup and the
+// shard count. It leaves out what may differ between processes of one plan:
+// the shard index, connections, timeouts, client certificates.
+func planHash(p *Plan) string {
+	h := sha256.New()
+	field := func(name string, v any) { fmt.Fprintf(h, "%s=%v\n", name, v) }
+	field("hash", 1) // bump when the hashed fields change
+	field("target", p.Target)
+	field("model", p.Model())
+	if p.Pacer != nil {
+		field("profile", p.Pacer.String())
+		field("count", p.Pacer.Count())
+		field("duration", int64(p.Pacer.Duration()))
+	} else {
+		field("vus", p.VUs)
+		field("iterations", p.Iterations)
+		field("duration", int64(p.Duration))
+		field("think", int64(p.Think))
+	}
+	field("warmup", int64(p.Warmup))
+	shards := p.Shard.Count
+	if shards <= 1 {
+		shards = 1
+	}
+	field("shards", shards)
+	for _, f := range p.Flows {
+		field("flow", strconv.Quote(f.Name))
+		field("weight", f.Weight)
+		for _, s := range f.Steps {
+			describeStep(h, s)
+		}
+	}
+	sum := h.Sum(nil)
+	return hex.EncodeToString(sum[:12])
+}
+
+// describeStep writes what identifies a step: the request of a static step,
+// the description of a step that has one, else its type.
+func describeStep(w io.Writer, s Step) {
+	switch st := s.(type) {
+	case *StaticStep:
+		r := &st.Request
+		fmt.Fprintf(w, "step=static %q %q %q %q\n", r.Name, r.Group, r.Method, r.URL)
+	case fmt.Stringer:
+		fmt.Fprintf(w, "step=%q\n", st.String())
+	default:
+		fmt.Fprintf(w, "step=%T\n", s)
+	}
+}
+
+// MergeError says which of the merged results a problem is about.
+type MergeError struct {
+	// Index is the position of the result in the arguments of Merge.
+	Index int
+	// Name is the result's name given to MergeNamed ("result N" otherwise).
+	Name  string
+	Shard Shard
+	Err   error
+}
+
+// Error implements error.
+func (e *MergeError) Error() string {
+	if e.Shard.Count > 1 {
+		return fmt.Sprintf("%s (shard %d/%d): %v", e.Name, e.Shard.Index, e.Shard.Count, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Name, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *MergeError) Unwrap() error { return e.Err }
+
+// ErrMismatch is wrapped by merge errors for results that are not shards of
+// one plan.
+var ErrMismatch = errors.New("results are not shards of one plan")
+
+// Merge combines the results of the shards of one plan into one result.
+// Histograms are merged without loss, so the merged percentiles are those
+// of a single process that ran the whole plan; counters add up; the
+// timelines are aligned by interval start offset (every shard's offsets
+// count from its own start, as do the arrival times of the schedule).
+//
+// Merge refuses results of different format versions or plan hashes,
+// duplicate shard indexes and disagreeing shard counts. Results lacking
+// some shards merge into a result marked partial. The inputs are not
+// modified.
+func Merge(results ...*Result) (*Result, error) {
+	return MergeNamed(nil, results)
+}
+
+// MergeNamed is Merge with a name for each result (such as its file name)
+// that errors use to say which result is at fault.
+func MergeNamed(names []string, results []*Result) (*Result, error) {
+	if len(results) == 0 {
+		return nil, errors.New("merge: no results")
+	}
+	name := func(i int) string {
+		if i < len(names) && names[i] != "" {
+			return names[i]
+		}
+		return "result " + strconv.Itoa(i+1)
+	}
+	if err := checkMergeable(results, name); err != nil {
+		return nil, err
+	}
+	first := results[0]
+	out := &Result{Version: first.Version, Meta: first.Meta}
+	out.Meta.Command = nil
+	out.Meta.Shard = Shard{}
+	out.Meta.Tags = copyTags(first.Meta.Tags)
+
+	var hosts, reasons []string
+	out.Total = NewStats("", "")
+	requests := map[string]*Stats{}
+	groups := map[[2]string]*Stats{}
+	for i, r := range results {
+		wrap := func(err error) error { return &MergeError{Index: i, Name: name(i), Shard: r.Meta.Shard, Err: err} }
+		m := &r.Meta
+		if i > 0 {
+			mergeMeta(&out.Meta, m)
+		}
+		if m.Host != "" && !slices.Contains(hosts, m.Host) {
+			hosts = append(hosts, m.Host)
+		}
+		if m.StopReason != "" && !slices.Contains(reasons, m.StopReason) {
+			reasons = append(reasons, m.StopReason)
+		}
+		if r.Total != nil {
+			if err := out.Total.Merge(r.Total); err != nil {
+				return nil, wrap(err)
+			}
+		}
+		for _, s := range r.Requests {
+			if s == nil {
+				continue
+			}
+			dst := requests[s.Name]
+			if dst == nil {
+				dst = NewStats(s.Name, "")
+				requests[s.Name] = dst
+				out.Requests = append(out.Requests, dst)
+			}
+			if err := dst.Merge(s); err != nil {
+				return nil, wrap(err)
+			}
+		}
+		for _, s := range r.Groups {
+			if s == nil {
+				continue
+			}
+			k := [2]string{s.Name, s.Group}
+			dst := groups[k]
+			if dst == nil {
+				dst = NewStats(s.Name, s.Group)
+				groups[k] = dst
+				out.Groups = append(out.Groups, dst)
+			}
+			if err := dst.Merge(s); err != nil {
+				return nil, wrap(err)
+			}
+		}
+		if r.Warmup != nil {
+			if out.Warmup == nil {
+				out.Warmup = NewStats("", "")
+			}
+			if err := out.Warmup.Merge(r.Warmup); err != nil {
+				return nil, wrap(err)
+			}
+		}
+		sc := &r.Schedule
+		out.Schedule.Planned += sc.Planned
+		out.Schedule.Sent += sc.Sent
+		out.Schedule.Dropped += sc.Dropped
+		out.Schedule.Unsent += sc.Unsent
+		out.Schedule.Late += sc.Late
+		// Shards peak at about the same time; the sum is an upper bound.
+		out.Schedule.MaxInFlight += sc.MaxInFlight
+	}
+	out.Sort()
+	out.Meta.Host = strings.Join(hosts, ",")
+	out.Meta.StopReason = strings.Join(reasons, "; ")
+
+	if n := first.Meta.Shard.Count; n > 1 && len(results) < n {
+		out.Meta.Partial = true
+		missing := missingShards(results, n)
+		note := fmt.Sprintf("merged %d of %d shards (missing %s)", len(results), n, missing)
+		if out.Meta.StopReason != "" {
+			note += "; " + out.Meta.StopReason
+		}
+		out.Meta.StopReason = note
+		out.Meta.Shard = Shard{Count: n}
+	}
+
+	tl, err := mergeTimelines(results, name)
+	if err != nil {
+		return nil, err
+	}
+	out.Timeline = tl
+	return out, nil
+}
+
+// checkMergeable applies the guards of Merge.
+func checkMergeable(results []*Result, name func(int) string) error {
+	first := results[0]
+	seen := map[int]int{}
+	for i, r := range results {
+		if r == nil {
+			return &MergeError{Index: i, Name: name(i), Err: errors.New("nil result")}
+		}
+		fail := func(format string, args ...any) error {
+			return &MergeError{Index: i, Name: name(i), Shard: r.Meta.Shard, Err: fmt.Errorf("%w: "+format, append([]any{ErrMismatch}, args...)...)}
+		}
+		if r.Version != first.Version {
+			return fail("results version %d, but %s has version %d", r.Version, name(0), first.Version)
+		}
+		if r.Total == nil {
+			return &MergeError{Index: i, Name: name(i), Shard: r.Meta.Shard, Err: errors.New("result has no total")}
+		}
+		sh := r.Meta.Shard
+		if sh.Count <= 1 {
+			if len(results) > 1 {
+				return fail("not a shard (run with --shard I/N); merging whole runs would count the plan twice")
+			}
+			continue
+		}
+		if sh.Count != first.Meta.Shard.Count {
+			return fail("part of a %d-shard plan, but %s is part of a %d-shard plan", sh.Count, name(0), first.Meta.Shard.Count)
+		}
+		if sh.Index < 0 || sh.Index >= sh.Count {
+			return fail("shard index %d out of range [0, %d)", sh.Index, sh.Count)
+		}
+		if j, dup := seen[sh.Index]; dup {
+			return fail("shard %d/%d already given as %s", sh.Index, sh.Count, name(j))
+		}
+		seen[sh.Index] = i
+		if r.Meta.PlanHash != "" && first.Meta.PlanHash != "" && r.Meta.PlanHash != first.Meta.PlanHash {
+			return fail("plan hash %s differs from %s's %s (different profile, flows, target or warmup)", r.Meta.PlanHash, name(0), first.Meta.PlanHash)
+		}
+		if r.Meta.Model != first.Meta.Model {
+			return fail("%s model, but %s ran the %s model", r.Meta.Model, name(0), first.Meta.Model)
+		}
+	}
+	return nil
+}
+
+func missingShards(results []*Result, n int) string {
+	have := map[int]bool{}
+	for _, r := range results {
+		have[r.Meta.Shard.Index] = true
+	}
+	var missing []string
+	for i := 0; i < n; i++ {
+		if !have[i] {
+			missing = append(missing, strconv.Itoa(i))
+		}
+	}
+	return strings.Join(missing, ", ")
+}
+
+// mergeMeta folds the metadata of one more shard into m.
+func mergeMeta(m, o *Meta) {
+	if !o.Start.IsZero() && (m.Start.IsZero() || o.Start.Before(m.Start)) {
+		m.Start = o.Start
+	}
+	if o.End.After(m.End) {
+		m.End = o.End
+	}
+	m.PlannedRequests += o.PlannedRequests
+	m.VUs += o.VUs
+	m.Connections += o.Connections
+	m.MaxInFlight += o.MaxInFlight
+	m.NumCPU += o.NumCPU
+	m.Partial = m.Partial || o.Partial
+	if m.PlanHash == "" {
+		m.PlanHash = o.PlanHash
+	}
+	for k, v := range o.Tags {
+		if _, ok := m.Tags[k]; !ok {
+			if m.Tags == nil {
+				m.Tags = map[string]string{}
+			}
+			m.Tags[k] = v
+		}
+	}
+}
+
+func copyTags(t map[string]string) map[string]string {
+	if t == nil {
+		return nil
+	}
+	out := make(map[string]string, len(t))
+	for k, v := range t {
+		out[k] = v
+	}
+	return out
+}
+
+// mergeTimelines aligns the shards' intervals by their start offset,
+// rounded to the timeline's interval length (ticks of different processes
+// land microseconds apart), and merges the intervals that coincide.
+func mergeTimelines(results []*Result, name func(int) string) ([]Interval, error) {
+	step := timelineStep(results)
+	type slot struct {
+		iv     *Interval
+		series map[string]*IntervalStats
+		names  []string
+	}
+	slots := map[int64]*slot{}
+	for i, r := range results {
+		for j := range r.Timeline {
+			src := &r.Timeline[j]
+			k := int64(math.Round(float64(src.Start) / float64(step)))
+			s := slots[k]
+			if s == nil {
+				s = &slot{
+					iv: &Interval{
+						Start: Duration(time.Duration(k) * step), Length: src.Length, PlannedRate: src.PlannedRate, Warmup: src.Warmup,
+						Total: IntervalStats{Latency: NewHistogram(), SendLag: NewHistogram()},
+					},
+					series: map[string]*IntervalStats{},
+				}
+				slots[k] = s
+			}
+			iv := s.iv
+			iv.Length = max(iv.Length, src.Length)
+			iv.PlannedRate = max(iv.PlannedRate, src.PlannedRate)
+			iv.Warmup = iv.Warmup || src.Warmup
+			if err := mergeIntervalStats(&iv.Total, &src.Total); err != nil {
+				return nil, &MergeError{Index: i, Name: name(i), Shard: r.Meta.Shard, Err: fmt.Errorf("timeline at %s: %w", src.Start.D(), err)}
+			}
+			for n := range src.Series {
+				ss := &src.Series[n]
+				dst := s.series[ss.Name]
+				if dst == nil {
+					dst = &IntervalStats{Name: ss.Name, Latency: NewHistogram()}
+					s.series[ss.Name] = dst
+					s.names = append(s.names, ss.Name)
+				}
+				if err := mergeIntervalStats(dst, ss); err != nil {
+					return nil, &MergeError{Index: i, Name: name(i), Shard: r.Meta.Shard, Err: fmt.Errorf("timeline %s at %s: %w", ss.Name, src.Start.D(), err)}
+				}
+			}
+			// Keep memory bounded by the encoded size, not ~180 KiB per
+			// decoded histogram, on long timelines.
+			if err := freezeInterval(iv); err != nil {
+				return nil, err
+			}
+			for _, d := range s.series {
+				if err := freezeHist(d.Latency); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	keys := make([]int64, 0, len(slots))
+	for k := range slots {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]Interval, 0, len(keys))
+	for _, k := range keys {
+		s := slots[k]
+		sort.Strings(s.names)
+		for _, n := range s.names {
+			s.iv.Series = append(s.iv.Series, *s.series[n])
+		}
+		out = append(out, *s.iv)
+	}
+	return out, nil
+}
+
+func mergeIntervalStats(dst, src *IntervalStats) error {
+	dst.Requests += src.Requests
+	dst.Errors += src.Errors
+	// Decode a frozen destination before merging into it: Histogram.Merge
+	// clears the kept encoding before decoding it.
+	dst.Latency.HDR()
+	if err := dst.Latency.Merge(src.Latency); err != nil {
+		return err
+	}
+	if src.Latency != nil {
+		src.Latency.Compact()
+	}
+	if src.SendLag != nil {
+		if dst.SendLag == nil {
+			dst.SendLag = NewHistogram()
+		}
+		dst.SendLag.HDR()
+		if err := dst.SendLag.Merge(src.SendLag); err != nil {
+			return err
+		}
+		src.SendLag.Compact()
+	}
+	return nil
+}
+
+func freezeInterval(iv *Interval) error {
+	if err := freezeHist(iv.Total.Latency); err != nil {
+		return err
+	}
+	return freezeHist(iv.Total.SendLag)
+}
+
+func freezeHist(h *Histogram) error {
+	if h == nil {
+		return nil
+	}
+	if err := h.Freeze(); err != nil {
+		return fmt.Errorf("encode histogram: %w", err)
+	}
+	return nil
+}
+
+// timelineStep is the nominal interval length of the shards' timelines:
+// the median interval length, rounded to the millisecond (1s by default).
+func timelineStep(results []*Result) time.Duration {
+	var lengths []time.Duration
+	for _, r := range results {
+		for _, iv := range r.Timeline {
+			if iv.Length > 0 {
+				lengths = append(lengths, iv.Length.D())
+			}
+		}
+	}
+	if len(lengths) == 0 {
+		return time.Second
+	}
+	slices.Sort(lengths)
+	step := lengths[len(lengths)/2].Round(time.Millisecond)
+	if step <= 0 {
+		return time.Second
+	}
+	return step
+}
