@@ -42,11 +42,11 @@ type JSONStats struct {
 	// ServiceMs is completion − actual send time.
 	ServiceMs JSONPercentiles `json:"service_ms"`
 	// SendLagMs is actual − intended send time.
-	SendLagMs  JSONPercentiles `json:"send_lag_ms"`
-	Status     map[string]uint64  `json:"status,omitempty"`
-	ErrorKinds map[string]uint64  `json:"error_kinds,omitempty"`
-	BytesIn    uint64             `json:"bytes_in"`
-	BytesOut   uint64             `json:"bytes_out"`
+	SendLagMs  JSONPercentiles   `json:"send_lag_ms"`
+	Status     map[string]uint64 `json:"status,omitempty"`
+	ErrorKinds map[string]uint64 `json:"error_kinds,omitempty"`
+	BytesIn    uint64            `json:"bytes_in"`
+	BytesOut   uint64            `json:"bytes_out"`
 }
 
 // JSONPercentiles are the percentiles of one histogram in milliseconds.
