@@ -3,48 +3,101 @@ package loadgen
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
 )
 
-// NewTransport returns the HTTP transport for the options.
+// NewTransport returns the HTTP transport for the options: the raw
+// HTTP/1.1 client by default, net/http when HTTP2 is set. Invalid options
+// (an unreadable CA bundle, a bad key pair) are errors naming the file.
 func NewTransport(o ClientOptions) (Transport, error) {
-	return newStdTransport(o)
+	if o.FollowRedirects < 0 {
+		return nil, fmt.Errorf("follow redirects: %d must not be negative", o.FollowRedirects)
+	}
+	tlsConf, err := buildTLSConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	if o.HTTP2 {
+		return newStdTransport(o, tlsConf), nil
+	}
+	return newH1Transport(o, tlsConf), nil
 }
 
-// stdTransport sends requests with net/http.
+// stdTransport sends requests with net/http. It serves HTTP/2: h2c with
+// prior knowledge for http:// URLs, and HTTP/2 negotiated by ALPN over TLS.
 type stdTransport struct {
-	opts   ClientOptions
-	client *http.Client
-	tr     *http.Transport
+	opts    ClientOptions
+	timeout time.Duration
+	client  *http.Client
+	tr      *http.Transport
 }
 
-func newStdTransport(o ClientOptions) (*stdTransport, error) {
+func newStdTransport(o ClientOptions, tlsConf *tls.Config) *stdTransport {
 	tr := &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: o.TimeoutOrDefault(), KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     tlsConf,
+		TLSHandshakeTimeout: o.TimeoutOrDefault(),
+		MaxIdleConns:        0,
 		MaxIdleConnsPerHost: o.Connections,
 		MaxConnsPerHost:     o.Connections,
 		DisableKeepAlives:   o.DisableKeepAlive,
 		DisableCompression:  true,
+		ForceAttemptHTTP2:   o.HTTP2,
 	}
-	c := &http.Client{
-		Transport: tr,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) > o.FollowRedirects {
-				return &StepError{Kind: KindRedirect, Name: "redirect", Err: fmt.Errorf("stopped after %d redirects", o.FollowRedirects)}
-			}
-			return nil
-		},
+	if o.HTTP2 {
+		// HTTP/2 only: over TLS by ALPN, and with prior knowledge (h2c)
+		// for http:// URLs, which needs HTTP1 left out of the set.
+		var p http.Protocols
+		p.SetHTTP2(true)
+		p.SetUnencryptedHTTP2(true)
+		tr.Protocols = &p
 	}
-	if o.FollowRedirects == 0 {
-		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	}
-	return &stdTransport{opts: o, client: c, tr: tr}, nil
+	t := &stdTransport{opts: o, timeout: o.TimeoutOrDefault(), tr: tr}
+	t.client = &http.Client{Transport: tr, CheckRedirect: t.checkRedirect}
+	return t
 }
 
+// checkRedirect enforces the redirect limit and, because net/http keeps
+// credentials on a redirect to a subdomain or another port, strips them
+// itself whenever the origin changes.
+func (t *stdTransport) checkRedirect(req *http.Request, via []*http.Request) error {
+	if t.opts.FollowRedirects <= 0 {
+		return http.ErrUseLastResponse
+	}
+	if len(via) > t.opts.FollowRedirects {
+		u := *req.URL
+		u.User = nil
+		return &StepError{Kind: KindRedirect, Name: "too many redirects",
+			Err: fmt.Errorf("stopped after %d redirects (next: %s)", t.opts.FollowRedirects, u.String())}
+	}
+	if urlOrigin(req.URL.Scheme, req.URL.Host) != urlOrigin(via[0].URL.Scheme, via[0].URL.Host) {
+		for _, h := range []string{"Authorization", "Cookie", "Proxy-Authorization"} {
+			req.Header.Del(h)
+		}
+	}
+	return nil
+}
+
+// urlOrigin is scheme://host:port with the default port filled in.
+func urlOrigin(scheme, host string) string {
+	t := h1Target{tls: strings.EqualFold(scheme, "https"), authority: host}
+	return t.origin()
+}
+
+// NewClient implements Transport. All clients share the net/http pool.
 func (t *stdTransport) NewClient() (Client, error) { return &stdClient{t: t}, nil }
 
+// Close implements Transport.
 func (t *stdTransport) Close() error {
 	t.tr.CloseIdleConnections()
 	return nil
@@ -55,10 +108,15 @@ type stdClient struct {
 	discard [32 << 10]byte
 }
 
+// Close implements Client; connections belong to the transport's pool.
 func (c *stdClient) Close() error { return nil }
 
+// Do implements Client.
 func (c *stdClient) Do(ctx context.Context, req *Request, res *Response) error {
-	ctx, cancel := context.WithTimeout(ctx, c.t.opts.TimeoutOrDefault())
+	if err := ctx.Err(); err != nil {
+		return canceledError(err, "before sending")
+	}
+	rctx, cancel := context.WithTimeout(ctx, c.t.timeout)
 	defer cancel()
 	var body io.Reader
 	if len(req.Body) > 0 {
@@ -68,13 +126,18 @@ func (c *stdClient) Do(ctx context.Context, req *Request, res *Response) error {
 	if method == "" {
 		method = http.MethodGet
 	}
-	hr, err := http.NewRequestWithContext(ctx, method, req.URL, body)
+	hr, err := http.NewRequestWithContext(rctx, method, req.URL, body)
 	if err != nil {
-		return &StepError{Kind: KindClient, Name: "build request", Err: err}
+		return &StepError{Kind: KindClient, Name: "invalid request", Err: err}
 	}
+	hr.Header["User-Agent"] = []string{"tailgate/" + Version}
 	for _, h := range req.Header {
 		if equalFold(h.Name, "Host") {
 			hr.Host = h.Value
+			continue
+		}
+		if equalFold(h.Name, "User-Agent") {
+			hr.Header.Set(h.Name, h.Value)
 			continue
 		}
 		hr.Header.Add(h.Name, h.Value)
@@ -82,11 +145,7 @@ func (c *stdClient) Do(ctx context.Context, req *Request, res *Response) error {
 	res.BytesOut = int64(len(req.Body))
 	resp, err := c.t.client.Do(hr)
 	if err != nil {
-		var ue interface{ Unwrap() error }
-		if errors.As(err, &ue) && ctx.Err() == context.DeadlineExceeded {
-			return &StepError{Kind: KindTimeout, Name: "timeout", Err: fmt.Errorf("no response within %s", c.t.opts.TimeoutOrDefault())}
-		}
-		return err
+		return c.wrap(ctx, rctx, err, "request")
 	}
 	defer resp.Body.Close()
 	res.Status = resp.StatusCode
@@ -109,10 +168,39 @@ func (c *stdClient) Do(ctx context.Context, req *Request, res *Response) error {
 			return nil
 		}
 		if rerr != nil {
-			if ctx.Err() == context.DeadlineExceeded {
-				return &StepError{Kind: KindTimeout, Name: "timeout", Err: fmt.Errorf("body not read within %s", c.t.opts.TimeoutOrDefault())}
-			}
-			return rerr
+			return c.wrap(ctx, rctx, rerr, "read body")
 		}
 	}
+}
+
+// wrap classifies a net/http error: the run's cancellation, the request
+// timeout, a TLS failure with its reason, or the cause as is.
+func (c *stdClient) wrap(ctx, rctx context.Context, err error, phase string) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return canceledError(cerr, phase)
+	}
+	if rctx.Err() == context.DeadlineExceeded || errors.Is(err, os.ErrDeadlineExceeded) {
+		return &StepError{Kind: KindTimeout, Name: "timeout", Err: fmt.Errorf("%s: no complete response within %s", phase, c.t.timeout)}
+	}
+	var se *StepError
+	if errors.As(err, &se) {
+		return err
+	}
+	if Classify(err) == KindTLS {
+		return tlsError(err, hostOfURLError(err))
+	}
+	return fmt.Errorf("%s: %w", phase, err)
+}
+
+// hostOfURLError finds the host name of the URL a *url.Error is about.
+func hostOfURLError(err error) string {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return ""
+	}
+	u, perr := url.Parse(ue.URL)
+	if perr != nil {
+		return ""
+	}
+	return u.Hostname()
 }

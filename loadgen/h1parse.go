@@ -1,0 +1,441 @@
+package loadgen
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+)
+
+// h1Target is an absolute http(s) URL split into the parts an HTTP/1.1
+// request needs. Every field is a substring of the URL, so splitting
+// allocates nothing.
+type h1Target struct {
+	tls bool
+	// authority is host[:port] as written in the URL, without userinfo; it
+	// is the Host header and the connection's identity.
+	authority string
+	// path is the request target (path and query); it may be empty or start
+	// with '?', in which case the request gets a leading '/'.
+	path string
+	// userinfo is "user:password" when the URL carries one (still escaped).
+	userinfo string
+}
+
+// splitURL splits an absolute http or https URL.
+func splitURL(raw string) (h1Target, error) {
+	var t h1Target
+	i := 0
+	for i < len(raw) && raw[i] != ':' {
+		i++
+	}
+	if i+2 >= len(raw) || raw[i+1] != '/' || raw[i+2] != '/' {
+		return t, clientErrorf("URL %q: not an absolute http:// or https:// URL", raw)
+	}
+	switch scheme := raw[:i]; {
+	case equalFold(scheme, "http"):
+	case equalFold(scheme, "https"):
+		t.tls = true
+	default:
+		return t, clientErrorf("URL %q: unsupported scheme %q (use http or https)", raw, scheme)
+	}
+	rest := raw[i+3:]
+	end := len(rest)
+	for j := 0; j < len(rest); j++ {
+		if c := rest[j]; c == '/' || c == '?' || c == '#' {
+			end = j
+			break
+		}
+	}
+	auth := rest[:end]
+	rest = rest[end:]
+	for j := len(auth) - 1; j >= 0; j-- {
+		if auth[j] == '@' {
+			t.userinfo = auth[:j]
+			auth = auth[j+1:]
+			break
+		}
+	}
+	if auth == "" {
+		return t, clientErrorf("URL %q: no host", raw)
+	}
+	for j := 0; j < len(auth); j++ {
+		if c := auth[j]; c <= ' ' || c >= 0x7f {
+			return t, clientErrorf("URL %q: invalid character in host", raw)
+		}
+	}
+	for j := 0; j < len(rest); j++ {
+		if rest[j] == '#' {
+			rest = rest[:j]
+			break
+		}
+	}
+	t.authority = auth
+	t.path = rest
+	return t, nil
+}
+
+// hostPort splits the authority into host (without IPv6 brackets) and port
+// (defaulted from the scheme).
+func (t *h1Target) hostPort() (host, port string) {
+	a := t.authority
+	port = "80"
+	if t.tls {
+		port = "443"
+	}
+	if len(a) > 0 && a[0] == '[' {
+		end := len(a) - 1
+		for end > 0 && a[end] != ']' {
+			end--
+		}
+		if end <= 0 {
+			return a, port
+		}
+		host = a[1:end]
+		if rest := a[end+1:]; len(rest) > 1 && rest[0] == ':' {
+			port = rest[1:]
+		}
+		return host, port
+	}
+	for j := len(a) - 1; j >= 0; j-- {
+		if a[j] == ':' {
+			if j+1 < len(a) {
+				port = a[j+1:]
+			}
+			return a[:j], port
+		}
+	}
+	return a, port
+}
+
+// dialAddr is the host:port to connect to.
+func (t *h1Target) dialAddr() string {
+	h, p := t.hostPort()
+	return net.JoinHostPort(h, p)
+}
+
+// origin identifies the scheme, host and port of the target, with the
+// default port filled in, for the same-origin test of redirects.
+func (t *h1Target) origin() string {
+	h, p := t.hostPort()
+	s := "http://"
+	if t.tls {
+		s = "https://"
+	}
+	return s + net.JoinHostPort(lowerASCII(h), p)
+}
+
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+func clientErrorf(format string, args ...any) error {
+	return &StepError{Kind: KindClient, Name: "invalid request", Err: fmt.Errorf(format, args...)}
+}
+
+func protocolErrorf(format string, args ...any) error {
+	return &StepError{Kind: KindProtocol, Name: "malformed HTTP response", Err: fmt.Errorf(format, args...)}
+}
+
+// isToken reports whether s is a non-empty RFC 9110 token (methods and
+// header names).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !tokenChar[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+var tokenChar = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
+
+// validHeaderValue rejects the bytes that would split or end the header
+// block (CR, LF, NUL); anything else is sent as given.
+func validHeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\r' || c == '\n' || c == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// requestShape records which headers the user set, so the client adds
+// its defaults only where the user did not.
+type requestShape struct {
+	host, userAgent, auth bool
+}
+
+// appendRequest serialises the request head (and body, when small) into
+// dst. It allocates nothing unless the URL carries userinfo for the first
+// time, or the request is invalid.
+func (c *h1Client) appendRequest(dst []byte, method string, t *h1Target, hdr []Header, body []byte) ([]byte, error) {
+	if !isToken(method) {
+		return dst, clientErrorf("invalid method %q", method)
+	}
+	var shape requestShape
+	for i := range hdr {
+		h := &hdr[i]
+		if !isToken(h.Name) {
+			return dst, clientErrorf("invalid header name %q", h.Name)
+		}
+		if !validHeaderValue(h.Value) {
+			return dst, clientErrorf("header %s: value contains CR, LF or NUL", h.Name)
+		}
+		switch {
+		case equalFold(h.Name, "Host"):
+			shape.host = true
+		case equalFold(h.Name, "User-Agent"):
+			shape.userAgent = true
+		case equalFold(h.Name, "Authorization"):
+			shape.auth = true
+		}
+	}
+	dst = append(dst, method...)
+	dst = append(dst, ' ')
+	if t.path == "" || t.path[0] != '/' {
+		dst = append(dst, '/')
+	}
+	dst = appendTarget(dst, t.path)
+	dst = append(dst, " HTTP/1.1\r\n"...)
+	if !shape.host {
+		dst = append(dst, "Host: "...)
+		dst = append(dst, t.authority...)
+		dst = append(dst, "\r\n"...)
+	}
+	if !shape.userAgent {
+		dst = append(dst, "User-Agent: "...)
+		dst = append(dst, c.t.userAgent...)
+		dst = append(dst, "\r\n"...)
+	}
+	if t.userinfo != "" && !shape.auth {
+		enc, err := c.basicAuth(t.userinfo)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, "Authorization: Basic "...)
+		dst = append(dst, enc...)
+		dst = append(dst, "\r\n"...)
+	}
+	for i := range hdr {
+		h := &hdr[i]
+		// The client frames the body itself; a user Content-Length or
+		// Transfer-Encoding would contradict it, and Connection is ours.
+		if equalFold(h.Name, "Content-Length") || equalFold(h.Name, "Transfer-Encoding") || equalFold(h.Name, "Connection") {
+			continue
+		}
+		dst = append(dst, h.Name...)
+		dst = append(dst, ": "...)
+		dst = append(dst, h.Value...)
+		dst = append(dst, "\r\n"...)
+	}
+	if len(body) > 0 || methodExpectsBody(method) {
+		dst = append(dst, "Content-Length: "...)
+		dst = strconv.AppendInt(dst, int64(len(body)), 10)
+		dst = append(dst, "\r\n"...)
+	}
+	if c.t.opts.DisableKeepAlive {
+		dst = append(dst, "Connection: close\r\n"...)
+	}
+	dst = append(dst, "\r\n"...)
+	return dst, nil
+}
+
+// appendTarget writes the request target, percent-encoding the bytes that
+// may not appear in it raw (controls, space, non-ASCII) the way net/url
+// would; everything else, including existing escapes, goes as given.
+func appendTarget(dst []byte, p string) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c <= ' ' || c >= 0x7f {
+			dst = append(dst, '%', hex[c>>4], hex[c&15])
+			continue
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func methodExpectsBody(m string) bool {
+	return m == "POST" || m == "PUT" || m == "PATCH"
+}
+
+// basicAuth encodes URL userinfo as a Basic credential, caching the last
+// one so a static request allocates only once.
+func (c *h1Client) basicAuth(userinfo string) ([]byte, error) {
+	if userinfo == c.authKey && c.authVal != nil {
+		return c.authVal, nil
+	}
+	user, pass := userinfo, ""
+	for i := 0; i < len(userinfo); i++ {
+		if userinfo[i] == ':' {
+			user, pass = userinfo[:i], userinfo[i+1:]
+			break
+		}
+	}
+	u, err1 := url.PathUnescape(user)
+	p, err2 := url.PathUnescape(pass)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, clientErrorf("URL userinfo: %v", err)
+	}
+	plain := u + ":" + p
+	c.authKey = userinfo
+	c.authVal = base64.StdEncoding.AppendEncode(nil, []byte(plain))
+	return c.authVal, nil
+}
+
+// isIdempotent reports whether a request may be sent again on a fresh
+// connection after the first connection died without answering.
+func isIdempotent(method string, hdr []Header) bool {
+	switch method {
+	case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE":
+		return true
+	}
+	for i := range hdr {
+		if equalFold(hdr[i].Name, "Idempotency-Key") || equalFold(hdr[i].Name, "X-Idempotency-Key") {
+			return true
+		}
+	}
+	return false
+}
+
+// equalFoldBytes is equalFold for a byte slice against a lower-case ASCII
+// literal, without converting the slice to a string.
+func equalFoldBytes(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// trimOWS trims optional whitespace (SP, HTAB) from both ends.
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// parseDecimal parses a non-negative decimal number; ok is false for an
+// empty, non-digit or overflowing value.
+func parseDecimal(b []byte) (n int64, ok bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// parseChunkSize parses "hex[ ;ext...]" of a chunk-size line.
+func parseChunkSize(line []byte) (int64, bool) {
+	var n int64
+	i := 0
+	for ; i < len(line); i++ {
+		c := line[i]
+		var d byte
+		switch {
+		case '0' <= c && c <= '9':
+			d = c - '0'
+		case 'a' <= c && c <= 'f':
+			d = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			goto rest
+		}
+		if n > (1<<59)-1 {
+			return 0, false
+		}
+		n = n<<4 | int64(d)
+	}
+rest:
+	if i == 0 {
+		return 0, false
+	}
+	tail := trimOWS(line[i:])
+	if len(tail) > 0 && tail[0] != ';' {
+		return 0, false
+	}
+	return n, true
+}
+
+// hasToken reports whether a comma-separated header value lists tok
+// (lower case), ignoring case and whitespace.
+func hasToken(v []byte, tok string) bool {
+	for len(v) > 0 {
+		end := len(v)
+		for i, c := range v {
+			if c == ',' {
+				end = i
+				break
+			}
+		}
+		if equalFoldBytes(trimOWS(v[:end]), tok) {
+			return true
+		}
+		if end == len(v) {
+			break
+		}
+		v = v[end+1:]
+	}
+	return false
+}
+
+// lastTokenIs reports whether the last element of a comma-separated list
+// is tok (lower case).
+func lastTokenIs(v []byte, tok string) bool {
+	v = trimOWS(v)
+	for i := len(v) - 1; i >= 0; i-- {
+		if v[i] == ',' {
+			return equalFoldBytes(trimOWS(v[i+1:]), tok)
+		}
+	}
+	return equalFoldBytes(v, tok)
+}
