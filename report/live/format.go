@@ -1,0 +1,170 @@
+package live
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// fmtLatency formats a latency in at most six cells so that table columns
+// stay aligned whatever the magnitude. Zero means "no data".
+func fmtLatency(d time.Duration) string {
+	us := float64(d) / float64(time.Microsecond)
+	switch {
+	case d <= 0:
+		return "-"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.0fµs", us)
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.2fms", us/1e3)
+	case d < 100*time.Millisecond:
+		return fmt.Sprintf("%.1fms", us/1e3)
+	case d < time.Second:
+		return fmt.Sprintf("%.0fms", us/1e3)
+	case d < 10*time.Second:
+		return fmt.Sprintf("%.2fs", us/1e6)
+	case d < 100*time.Second:
+		return fmt.Sprintf("%.1fs", us/1e6)
+	default:
+		return fmt.Sprintf("%.0fs", us/1e6)
+	}
+}
+
+// fmtClock formats elapsed run time: 7s, 1m05s, 2h03m.
+func fmtClock(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int64(d.Round(time.Second) / time.Second)
+	switch {
+	case s < 60:
+		return strconv.FormatInt(s, 10) + "s"
+	case s < 3600:
+		return fmt.Sprintf("%dm%02ds", s/60, s%60)
+	default:
+		return fmt.Sprintf("%dh%02dm", s/3600, s/60%60)
+	}
+}
+
+// fmtCount formats a count with thousands separators, switching to a
+// compact form past a hundred million so columns keep their width.
+func fmtCount(n uint64) string {
+	if n >= 100_000_000 {
+		return fmt.Sprintf("%.1fM", float64(n)/1e6)
+	}
+	s := strconv.FormatUint(n, 10)
+	if len(s) <= 3 {
+		return s
+	}
+	var b strings.Builder
+	pre := len(s) % 3
+	if pre > 0 {
+		b.WriteString(s[:pre])
+	}
+	for i := pre; i < len(s); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
+}
+
+// fmtRate formats a rate per second with precision that suits its size.
+func fmtRate(r float64) string {
+	switch {
+	case r <= 0:
+		return "0"
+	case r < 10:
+		return strconv.FormatFloat(r, 'f', 2, 64)
+	case r < 1000:
+		return strconv.FormatFloat(r, 'f', 1, 64)
+	case r < 1e6:
+		return fmtCount(uint64(r + 0.5))
+	default:
+		return fmt.Sprintf("%.2fM", r/1e6)
+	}
+}
+
+// fmtPercent formats part/whole as a percentage; "-" when whole is zero.
+func fmtPercent(part, whole uint64) string {
+	if whole == 0 {
+		return "-"
+	}
+	p := 100 * float64(part) / float64(whole)
+	switch {
+	case part == 0:
+		return "0%"
+	case p < 0.01:
+		return "<0.01%"
+	case p < 10:
+		return strconv.FormatFloat(p, 'f', 2, 64) + "%"
+	default:
+		return strconv.FormatFloat(p, 'f', 1, 64) + "%"
+	}
+}
+
+// width is the number of terminal cells s takes, ignoring escape codes.
+func width(s string) int { return ansi.StringWidth(s) }
+
+// fit pads or truncates s to exactly w cells.
+func fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	n := width(s)
+	if n > w {
+		s = ansi.Truncate(s, w, "…")
+		n = width(s)
+	}
+	if n < w {
+		s += strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+// right right-aligns s in w cells, truncating on the right when it is too
+// long.
+func right(s string, w int) string {
+	n := width(s)
+	if n >= w {
+		return fit(s, w)
+	}
+	return strings.Repeat(" ", w-n) + s
+}
+
+// spread puts l on the left and r on the right of a w-cell line; r is
+// dropped when both do not fit.
+func spread(l, r string, w int) string {
+	lw, rw := width(l), width(r)
+	if lw+rw+2 > w {
+		return fit(l, w)
+	}
+	return l + strings.Repeat(" ", w-lw-rw) + r
+}
+
+// flow lays out items separated by gap, wrapping to new lines at w cells.
+func flow(items []string, gap string, w int) []string {
+	var lines []string
+	cur, curW := "", 0
+	for _, it := range items {
+		iw := width(it)
+		switch {
+		case curW == 0:
+			cur, curW = it, iw
+		case curW+width(gap)+iw <= w:
+			cur += gap + it
+			curW += width(gap) + iw
+		default:
+			lines = append(lines, fit(cur, w))
+			cur, curW = it, iw
+		}
+	}
+	if curW > 0 {
+		lines = append(lines, fit(cur, w))
+	}
+	return lines
+}

@@ -1,0 +1,623 @@
+package live
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/tailgate-dev/tailgate/loadgen"
+)
+
+// styles are the few colours of the dashboard. Basic ANSI colours only, so
+// the terminal's own theme decides how they look.
+type styles struct {
+	title, label, rule, sel, warn, bad, ok, p50, p99, bars, badge lipgloss.Style
+}
+
+func newStyles() styles {
+	s := lipgloss.NewStyle()
+	return styles{
+		title: s.Bold(true),
+		label: s.Faint(true),
+		rule:  s.Foreground(lipgloss.BrightBlack),
+		sel:   s.Bold(true).Foreground(lipgloss.Cyan),
+		warn:  s.Bold(true).Foreground(lipgloss.BrightWhite).Background(lipgloss.Red),
+		bad:   s.Foreground(lipgloss.Red),
+		ok:    s.Foreground(lipgloss.Green),
+		p50:   s.Foreground(lipgloss.Cyan),
+		p99:   s.Foreground(lipgloss.Magenta),
+		bars:  s.Foreground(lipgloss.Green),
+		badge: s.Bold(true).Reverse(true),
+	}
+}
+
+// Default size before the terminal reports its own.
+const defaultW, defaultH = 80, 24
+
+// render draws the whole screen: exactly h lines of exactly w cells, so a
+// resize never leaves stale characters behind.
+func (m *model) render() string {
+	w, h := m.w, m.h
+	if w <= 0 || h <= 0 {
+		w, h = defaultW, defaultH
+	}
+	top := append(m.header(w), m.throughput(w)...)
+	foot := m.footer(w)
+	avail := h - len(top) - len(foot)
+
+	var body []string
+	switch {
+	case m.help:
+		body = m.helpLines(w)
+	case m.snap == nil:
+		body = []string{"", fit(m.st.label.Render("  waiting for the first measurements…"), w)}
+	default:
+		body = m.body(w, avail)
+	}
+	lines := append(top, body...)
+	if len(lines) > h-len(foot) {
+		lines = lines[:max(h-len(foot), 0)]
+	}
+	for len(lines) < h-len(foot) {
+		lines = append(lines, "")
+	}
+	lines = append(lines, foot...)
+	if len(lines) > h {
+		lines = lines[len(lines)-h:]
+	}
+	for i := range lines {
+		lines[i] = fit(lines[i], w)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// body lays out the table, the charts and the errors in avail lines. The
+// table and errors get what they need first, the charts take the rest, and
+// when space is short the charts go before the errors and the table shrink.
+func (m *model) body(w, avail int) []string {
+	wide := w >= 130
+	rows := m.rows()
+	tableHead := 2
+	if wide {
+		tableHead = 3
+	}
+	tableWant := tableHead + len(rows)
+	errCap := 3
+	if avail >= 40 {
+		errCap = 8
+	}
+	errWant := 1 + min(len(m.snap.Errors), errCap)
+	const chartMin = 7
+
+	tableH := min(tableWant, max(tableHead+1, avail-errWant-chartMin))
+	rest := avail - tableH
+	errH := min(errWant, max(1, rest-chartMin))
+	chartH := rest - errH
+	if chartH < chartMin-2 {
+		chartH = 0
+	}
+	out := m.table(w, tableH, wide)
+	if chartH > 0 {
+		out = append(out, m.charts(w, chartH)...)
+	}
+	if errH > 0 {
+		out = append(out, m.errors(w, errH)...)
+	}
+	return out
+}
+
+// rule is a section title drawn as a horizontal line.
+func (m *model) rule(title string, w int) string {
+	t := "── " + title + " "
+	return m.st.rule.Render(t + strings.Repeat("─", max(w-width(t), 0)))
+}
+
+func (m *model) header(w int) []string {
+	s := m.snap
+	name, target, profile, mdl := m.info.name, m.info.target, m.info.profile, m.info.model
+	if s != nil {
+		name, target, profile, mdl = s.Name, s.Target, s.Profile, s.Model
+	}
+	left := m.st.title.Render("tailgate "+name) + "  " + target
+	rightTxt := string(mdl) + " model · " + profile
+	var lines []string
+	if width(left)+width(rightTxt)+2 <= w {
+		lines = append(lines, spread(left, m.st.label.Render(rightTxt), w))
+	} else {
+		lines = append(lines, fit(left, w), fit(m.st.label.Render(rightTxt), w))
+	}
+
+	el, planned := m.elapsed(), m.planned()
+	var pre []string
+	if s != nil && s.Stage != "" && s.Stage != s.Profile {
+		pre = append(pre, m.st.label.Render("stage ")+s.Stage)
+	}
+	switch {
+	case s != nil && s.Done:
+		pre = append(pre, m.st.badge.Render(" DONE "))
+	case m.stopping:
+		pre = append(pre, m.st.warn.Render(" STOPPING "))
+	case s != nil && s.Warmup:
+		pre = append(pre, m.st.badge.Render(" WARMUP "))
+	}
+	post := fmtClock(el)
+	if planned > 0 {
+		frac := min(float64(el)/float64(planned), 1)
+		post += " / " + fmtClock(planned) + fmt.Sprintf("  %3.0f%%", 100*frac)
+		if s == nil || !s.Done {
+			post += "  ETA " + fmtClock(planned-el)
+		}
+	} else {
+		post += " elapsed"
+	}
+	head := strings.Join(pre, "  ")
+	if head != "" {
+		head += "  "
+	}
+	barW := w - width(head) - width(post) - 4
+	line := head + post
+	if planned > 0 && barW >= 8 {
+		frac := min(float64(el)/float64(planned), 1)
+		bar := hbar(frac, barW)
+		line = head + "▕" + m.st.ok.Render(bar) + m.st.rule.Render(strings.Repeat("░", barW-width(bar))) + "▏ " + post
+	}
+	return append(lines, fit(line, w))
+}
+
+// behind reports whether the client falls behind its schedule: sends are
+// late or arrivals are dropped.
+func (m *model) behind() bool {
+	s := m.snap
+	return s != nil && s.Model == loadgen.OpenModel && (s.SendLag.P99 > loadgen.LateThreshold || s.Dropped > 0)
+}
+
+func (m *model) throughput(w int) []string {
+	s := m.snap
+	if s == nil {
+		return nil
+	}
+	lb := m.st.label.Render
+	var items []string
+	if m.behind() {
+		items = append(items, m.st.warn.Render(" BEHIND SCHEDULE "))
+	}
+	if s.Model == loadgen.OpenModel {
+		r := lb("rate ") + fmtRate(s.Rate) + "/s" + lb(" of ") + fmtRate(s.TargetRate) + "/s"
+		if s.TargetRate > 0 && !s.Done {
+			r += lb(fmt.Sprintf(" (%.0f%%)", 100*s.Rate/s.TargetRate))
+		}
+		items = append(items, r)
+	} else {
+		items = append(items, lb("rate ")+fmtRate(s.Rate)+"/s", lb("VUs ")+strconv.Itoa(m.info.vus))
+	}
+	items = append(items, lb("in flight ")+strconv.FormatInt(s.InFlight, 10), lb("sent ")+fmtCount(s.Sent))
+	if s.Model == loadgen.OpenModel {
+		late := fmtCount(s.Late)
+		if s.Late > 0 {
+			late = m.st.bad.Render(late)
+		}
+		dropped := fmtCount(s.Dropped)
+		if s.Dropped > 0 {
+			dropped = m.st.bad.Render(dropped)
+		}
+		lag := fmtLatency(s.SendLag.P99)
+		if s.SendLag.P99 > loadgen.LateThreshold {
+			lag = m.st.bad.Render(lag)
+		}
+		items = append(items, lb("late ")+late, lb("dropped ")+dropped,
+			lb("send lag p99 ")+lag+lb(" max ")+fmtLatency(s.SendLag.Max))
+	}
+	errs := fmtPercent(s.Total.Errors, s.Total.Requests)
+	if s.Total.Errors > 0 {
+		errs = m.st.bad.Render(errs)
+	}
+	items = append(items, lb("errors ")+errs)
+	return flow(items, "   ", w)
+}
+
+// table lists the series with their percentiles, in h lines.
+func (m *model) table(w, h int, wide bool) []string {
+	const cnt, rte, errc, pc = 9, 10, 8, 8
+	fixed := 2 + cnt + rte + errc + 4*pc
+	nameW := w - fixed
+	statusW := 0
+	if wide {
+		fixed += 2 + 4*pc + 2
+		nameW = min(max((w-fixed)/2, 20), 44)
+		statusW = w - fixed - nameW
+	}
+	pcts := func(p loadgen.Percentiles) string {
+		return right(fmtLatency(p.P50), pc) + right(fmtLatency(p.P95), pc) +
+			right(fmtLatency(p.P99), pc) + right(fmtLatency(p.P999), pc)
+	}
+	title := "requests · latency percentiles of the last second"
+	if wide {
+		title = "requests · latency percentiles"
+	}
+	lines := []string{m.rule(title, w)}
+	lb := m.st.label.Render
+	if wide {
+		pre := 2 + nameW + cnt + rte + errc
+		lines = append(lines, strings.Repeat(" ", pre)+
+			lb(right("─── last second ───", 4*pc)+"  "+right("──── whole run ────", 4*pc)))
+	}
+	colHead := right("p50", pc) + right("p95", pc) + right("p99", pc) + right("p99.9", pc)
+	head := "  " + fit("request", nameW) + right("count", cnt) + right("rate/s", rte) + right("err%", errc) + colHead
+	if wide {
+		head += "  " + colHead + "  " + fit("status codes", statusW)
+	}
+	lines = append(lines, lb(head))
+
+	rows := m.rows()
+	room := h - len(lines)
+	first, last := 0, len(rows)
+	more := 0
+	if len(rows) > room {
+		// Keep the selected row in view, and say how many are hidden.
+		sel := 0
+		for i, r := range rows {
+			if r.Key() == m.sel {
+				sel = i
+			}
+		}
+		n := max(room-1, 1)
+		first = min(max(sel-n/2, 0), max(len(rows)-n, 0))
+		last = min(first+n, len(rows))
+		more = len(rows) - (last - first)
+	}
+	selKey := ""
+	if s := m.selected(); s != nil {
+		selKey = s.Key()
+	}
+	for _, r := range rows[first:last] {
+		marker, name := "  ", r.Key()
+		if r.Group != "" {
+			name = "  ↳ " + r.Group // listed under its request
+		}
+		if r.Key() == selKey {
+			marker = m.st.sel.Render("▸ ")
+			name = m.st.sel.Render(name)
+		}
+		errs := fmtPercent(r.Errors, r.Requests)
+		if r.Errors > 0 {
+			errs = m.st.bad.Render(errs)
+		}
+		iv := r.Interval
+		if r.Group != "" {
+			iv = loadgen.Percentiles{}
+		}
+		line := marker + fit(name, nameW) + right(fmtCount(r.Requests), cnt) + right(fmtRate(m.rate(r)), rte) +
+			right(errs, errc) + pcts(iv)
+		if wide {
+			line += "  " + pcts(r.Cumulative) + "  " + fit(statusCodes(r.Status), statusW)
+		}
+		lines = append(lines, line)
+	}
+	if more > 0 {
+		lines = append(lines, lb(fmt.Sprintf("  … %d more (tab or ↑↓ to scroll)", more)))
+	}
+	return lines
+}
+
+// statusCodes formats counts by status code, most frequent first.
+func statusCodes(st map[int]uint64) string {
+	codes := make([]int, 0, len(st))
+	for c := range st {
+		codes = append(codes, c)
+	}
+	sort.Slice(codes, func(i, j int) bool {
+		if st[codes[i]] != st[codes[j]] {
+			return st[codes[i]] > st[codes[j]]
+		}
+		return codes[i] < codes[j]
+	})
+	parts := make([]string, len(codes))
+	for i, c := range codes {
+		parts[i] = strconv.Itoa(c) + "×" + fmtCount(st[c])
+	}
+	return strings.Join(parts, " ")
+}
+
+// charts draws the latency-over-time chart with the throughput under it on
+// the left, and the percentile bars of the selected request on the right.
+func (m *model) charts(w, h int) []string {
+	rw := 0
+	if w >= 70 {
+		rw = min(max(w/3, 30), 50)
+	}
+	lw := w - rw
+	if rw > 0 {
+		lw-- // gap
+	}
+	left := m.latencyChart(lw, h)
+	if rw == 0 {
+		return left
+	}
+	rightPanel := m.percentileBars(rw, h)
+	out := make([]string, h)
+	for i := range out {
+		l, r := "", ""
+		if i < len(left) {
+			l = left[i]
+		}
+		if i < len(rightPanel) {
+			r = rightPanel[i]
+		}
+		out[i] = fit(l, lw) + " " + fit(r, rw)
+	}
+	return out
+}
+
+func (m *model) latencyChart(w, h int) []string {
+	sel := m.selected()
+	if sel == nil {
+		return nil
+	}
+	const yl = 7 // y-axis label width
+	pw := w - yl - 1
+	rateH := 2
+	ph := h - 2 - rateH // title and x axis
+	if ph < 3 {
+		rateH, ph = 0, h-2
+	}
+	if pw < 4 || ph < 2 {
+		return nil
+	}
+	pts := m.hist[sel.Key()].last(2 * pw)
+	what := "per second"
+	if sel.Group != "" {
+		what = "whole run"
+	}
+	legend := m.st.p50.Render("⣀ p50") + " " + m.st.p99.Render("⣀ p99")
+	if rateH > 0 {
+		legend += " " + m.st.bars.Render("▆ rate")
+	}
+	title := "latency over time · " + sel.Key() + " · " + what + "  " + legend
+	if width(title)+4 > w {
+		title = "latency · " + sel.Key() + "  " + legend
+	}
+	lines := []string{m.rule(title, w)}
+	// Few points are stretched over the width; once there are more than
+	// dot columns the chart scrolls.
+	dw := 2 * pw
+	xs := make([]int, len(pts))
+	for i := range pts {
+		xs[i] = i
+		if len(pts) > 1 && len(pts) < dw {
+			xs[i] = i * (dw - 1) / (len(pts) - 1)
+		}
+	}
+
+	p50 := make([]float64, len(pts))
+	p99 := make([]float64, len(pts))
+	topLat := 0.0
+	for i, p := range pts {
+		p50[i], p99[i] = p.p50, p.p99
+		topLat = math.Max(topLat, p.p99)
+	}
+	topLat = niceCeil(topLat)
+	c := newCanvas(pw, ph)
+	c.plot(xs, p50, topLat, 0)
+	c.plot(xs, p99, topLat, 1)
+	plot := c.rows([]lipgloss.Style{m.st.p50, m.st.p99})
+	lb := m.st.label.Render
+	for r, row := range plot {
+		label, axis := "", "│"
+		switch {
+		case r == 0:
+			label, axis = fmtLatency(time.Duration(topLat*float64(time.Microsecond))), "┤"
+		case r == ph-1:
+			label, axis = "0", "┤"
+		case ph >= 5 && r == ph/2 && ph%2 == 1:
+			label, axis = fmtLatency(time.Duration(topLat/2*float64(time.Microsecond))), "┤"
+		}
+		if topLat == 0 && r == 0 {
+			label = ""
+		}
+		lines = append(lines, lb(right(label, yl)+axis)+row)
+	}
+	span := ""
+	if len(pts) > 1 {
+		span = "-" + fmtClock(pts[len(pts)-1].elapsed-pts[0].elapsed) + " "
+	}
+	span = " " + span
+	axis := span + strings.Repeat("─", max(pw-width(span)-4, 0)) + " now"
+	lines = append(lines, lb(strings.Repeat(" ", yl)+"└"+axis))
+	if rateH > 0 {
+		// One bar per cell: the highest rate of the points drawn in it; a
+		// cell between stretched points repeats the one before.
+		var rates []float64
+		topRate := 0.0
+		if len(pts) > 0 {
+			rates = make([]float64, xs[len(xs)-1]/2+1)
+			filled := make([]bool, len(rates))
+			for i, p := range pts {
+				col := xs[i] / 2
+				if !filled[col] || p.rate > rates[col] {
+					rates[col] = p.rate
+				}
+				filled[col] = true
+				topRate = math.Max(topRate, math.Max(p.rate, p.target))
+			}
+			for col := 1; col < len(rates); col++ {
+				if !filled[col] {
+					rates[col] = rates[col-1]
+				}
+			}
+		}
+		topRate = niceCeil(topRate * 1.05) // headroom shows dips and peaks
+		bars := columns(rates, topRate, rateH)
+		for r, row := range bars {
+			label := ""
+			if r == 0 {
+				label = strconv.FormatFloat(topRate, 'f', -1, 64) + "/s"
+			}
+			lines = append(lines, lb(right(label, yl)+"│")+m.st.bars.Render(row))
+		}
+	}
+	return lines
+}
+
+// percentileBars draws the whole-run percentiles of the selected request as
+// bars on a log scale (tails are often 100× the median), then its status
+// codes.
+func (m *model) percentileBars(w, h int) []string {
+	sel := m.selected()
+	if sel == nil {
+		return nil
+	}
+	title := sel.Key() + " · whole run, log scale"
+	if width(title)+4 > w {
+		title = sel.Key() + " · log scale"
+	}
+	lines := []string{m.rule(title, w)}
+	p := sel.Cumulative
+	items := []struct {
+		name string
+		v    time.Duration
+	}{{"p50", p.P50}, {"p90", p.P90}, {"p95", p.P95}, {"p99", p.P99}, {"p99.9", p.P999}, {"max", p.Max}}
+	lo, hi := math.Inf(1), 0.0
+	for _, it := range items {
+		if v := float64(it.v); v > 0 {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	lo /= 2 // the smallest bar is not empty
+	barW := w - 6 - 8
+	for _, it := range items {
+		frac := 0.0
+		if it.v > 0 && hi > lo {
+			frac = math.Log(float64(it.v)/lo) / math.Log(hi/lo)
+		}
+		st := m.st.p50
+		if it.name != "p50" && it.name != "p90" {
+			st = m.st.p99
+		}
+		lines = append(lines, m.st.label.Render(fit(it.name, 6))+st.Render(fit(hbar(frac, barW), barW))+right(fmtLatency(it.v), 8))
+	}
+	lines = append(lines, m.st.label.Render(fit("mean", 6))+strings.Repeat(" ", barW)+right(fmtLatency(p.Mean), 8))
+	if codes := statusCodes(sel.Status); codes != "" {
+		lines = append(lines, flow(append([]string{m.st.label.Render("status")}, strings.Fields(codes)...), " ", w)...)
+	}
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	return lines
+}
+
+// errors lists the error kinds seen so far, most frequent first, in h lines.
+func (m *model) errors(w, h int) []string {
+	errs := m.snap.Errors
+	if len(errs) == 0 {
+		return []string{m.rule("errors: none", w)}
+	}
+	var total uint64
+	for _, e := range errs {
+		total += e.Count
+	}
+	lines := []string{m.rule(fmt.Sprintf("errors: %s in %d kinds", fmtCount(total), len(errs)), w)}
+	n := min(len(errs), h-1)
+	if n < len(errs) && n > 0 {
+		n-- // room for the "more" line
+	}
+	for _, e := range errs[:n] {
+		kindW := min(24, max(w/4, 12))
+		lines = append(lines, m.st.bad.Render(right(fmtCount(e.Count), 10))+"  "+fit(e.Kind, kindW)+"  "+
+			m.st.label.Render(fit(oneLine(e.Message), max(w-14-kindW, 0))))
+	}
+	if n < len(errs) && h > 1 {
+		lines = append(lines, m.st.label.Render(fmt.Sprintf("  … %d more kinds", len(errs)-n)))
+	}
+	return lines
+}
+
+// oneLine keeps an error message on one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func (m *model) footer(w int) []string {
+	lb := m.st.label.Render
+	keys := lb("q") + " stop  " + lb("tab/↑↓") + " select  " + lb("?") + " help"
+	if m.help {
+		keys = lb("?/esc") + " close help  " + lb("q") + " stop"
+	}
+	status := ""
+	switch {
+	case m.snap != nil && m.snap.Done:
+		status = "finished: writing results"
+	case m.stopping:
+		n := int64(0)
+		if m.snap != nil {
+			n = m.snap.InFlight
+		}
+		status = m.st.warn.Render(fmt.Sprintf(" stopping: waiting for %d in flight · q again to close ", n))
+	}
+	return []string{spread(keys, status, w)}
+}
+
+// helpText is the help screen: sections of (term, explanation) pairs.
+var helpText = []struct {
+	section string
+	items   [][2]string
+}{
+	{"keys", [][2]string{
+		{"q, ctrl+c", "stop the run: requests in flight finish, then the results and the summary are written. Press again to close the dashboard at once; the run still drains."},
+		{"tab, ↓, j", "select the next request (shift+tab, ↑, k: the previous one)"},
+		{"?, esc", "show or hide this help"},
+	}},
+	{"figures", [][2]string{
+		{"latency", "completion − intended send time: waiting caused by a slow target or by the client falling behind counts (no coordinated omission)"},
+		{"send lag", "actual send − intended send time; above 10ms the client is BEHIND SCHEDULE and the arrival counts as late"},
+		{"last second", "percentiles of the last one-second interval; whole run: since the start (warmup excluded once it is over)"},
+		{"rate", "completed requests per second in the last interval, against the planned (target) rate"},
+		{"in flight", "arrivals running or waiting for a connection"},
+		{"err%", "failed requests (transport errors, error statuses, failed checks) of all requests"},
+	}},
+}
+
+func (m *model) helpLines(w int) []string {
+	lines := []string{m.rule("help", w)}
+	const termW = 14
+	for i, sec := range helpText {
+		if i > 0 {
+			lines = append(lines, "")
+		}
+		lines = append(lines, m.st.title.Render(sec.section))
+		for _, it := range sec.items {
+			for j, l := range wrap(it[1], max(w-termW-2, 20)) {
+				term := ""
+				if j == 0 {
+					term = it[0]
+				}
+				lines = append(lines, "  "+fit(term, termW)+l)
+			}
+		}
+	}
+	return lines
+}
+
+// wrap breaks s into lines of at most w cells at spaces.
+func wrap(s string, w int) []string {
+	var lines []string
+	cur := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case cur == "":
+			cur = word
+		case width(cur)+1+width(word) <= w:
+			cur += " " + word
+		default:
+			lines = append(lines, cur)
+			cur = word
+		}
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
+}
