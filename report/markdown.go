@@ -45,7 +45,11 @@ func WriteMarkdown(w io.Writer, r *loadgen.Result) error {
 	}
 	fmt.Fprintf(bw, "%s\n\n", strings.Join(head, " · "))
 
-	fmt.Fprintln(bw, "Latency = completion − intended send time (coordinated omission included).")
+	if m.Model == loadgen.ClosedModel {
+		fmt.Fprintln(bw, "Latency = completion − request start (closed model: a slow target lowers the load instead of queueing it).")
+	} else {
+		fmt.Fprintln(bw, "Latency = completion − intended send time: queueing in the client is included (no coordinated omission).")
+	}
 	fmt.Fprintln(bw)
 	writeMDTable(bw, r, func(s *loadgen.Stats) *loadgen.Histogram { return s.Latency }, true)
 

@@ -74,6 +74,9 @@ func writeTextHeader(w io.Writer, r *loadgen.Result) {
 	}
 	field("model", "%s", modelLine(r))
 	field("duration", "%s", durationLine(r))
+	if !m.Start.IsZero() {
+		field("started", "%s", startedLine(r))
+	}
 	field("requests", "%s", requestsLine(r))
 	if m.Model != loadgen.ClosedModel && r.Schedule.Planned > 0 {
 		field("schedule", "%s", scheduleLine(r))
@@ -106,14 +109,20 @@ func modelLine(r *loadgen.Result) string {
 func durationLine(r *loadgen.Result) string {
 	m := &r.Meta
 	s := formatSeconds(m.Measured()) + " measured"
-	if m.PlannedDuration > 0 {
-		s += " of " + formatSeconds(m.PlannedDuration.D()) + " planned"
-	}
 	if m.Warmup > 0 {
-		s += ", after a " + formatSeconds(m.Warmup.D()) + " warmup"
+		s += " after a " + formatSeconds(m.Warmup.D()) + " warmup"
 	}
-	if !m.Start.IsZero() {
-		s += ", from " + m.Start.UTC().Format("2006-01-02 15:04:05 UTC")
+	if m.PlannedDuration > 0 {
+		s += " (" + formatSeconds(m.PlannedDuration.D()) + " planned)"
+	}
+	return s
+}
+
+func startedLine(r *loadgen.Result) string {
+	m := &r.Meta
+	s := m.Start.UTC().Format("2006-01-02 15:04:05 UTC")
+	if m.Host != "" {
+		s += " on " + m.Host
 	}
 	return s
 }
@@ -216,7 +225,11 @@ type tableRow struct {
 
 func writeTextLatency(w io.Writer, r *loadgen.Result) {
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Latency (completion − intended send time, queueing included)")
+	if r.Meta.Model == loadgen.ClosedModel {
+		fmt.Fprintln(w, "Latency (closed model: completion − request start)")
+	} else {
+		fmt.Fprintln(w, "Latency (completion − intended send time, queueing included)")
+	}
 	rows := latencyRows(r, func(s *loadgen.Stats) *loadgen.Histogram { return s.Latency })
 	writeTable(w, "request", rows)
 	if r.Total == nil {
@@ -419,16 +432,17 @@ func FormatDuration(d time.Duration) string {
 	}
 }
 
-// sig3 formats v (1 ≤ v < 1000) with 3 significant digits, trailing zeros
-// trimmed, and no exponent.
+// sig3 formats v (1 ≤ v < 1000) with 3 significant digits and no
+// exponent. Trailing zeros stay ("4.00ms") so that columns of figures
+// line up digit for digit.
 func sig3(v float64) string {
 	switch {
-	case v >= 100:
+	case v >= 99.95:
 		return strconv.FormatFloat(math.Round(v), 'f', -1, 64)
-	case v >= 10:
-		return trimFloat(v, 1)
+	case v >= 9.995:
+		return strconv.FormatFloat(v, 'f', 1, 64)
 	default:
-		return trimFloat(v, 2)
+		return strconv.FormatFloat(v, 'f', 2, 64)
 	}
 }
 

@@ -1,0 +1,210 @@
+package report_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/loadgen"
+)
+
+// The -update flag may be declared by another test file of the package
+// (package-level vars initialise before init functions run), so declare it
+// only when nobody has.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files")
+	}
+}
+
+func updating() bool {
+	f := flag.Lookup("update")
+	if f == nil {
+		return false
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return false
+	}
+	b, _ := g.Get().(bool)
+	return b
+}
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if updating() {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+var fixtureStart = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// sample is one synthetic request of a fixture.
+type sample struct {
+	name, group     string
+	latency, lagged time.Duration // latency and send lag
+	status          int
+	kind            string
+	at              time.Duration // completion offset from the start
+}
+
+// fixtureSamples returns a deterministic set of requests: a fast cursor
+// endpoint, and an offset endpoint whose deep pages are slow and sometimes
+// fail. With behind set, 5% of the arrivals start 40–60ms late.
+func fixtureSamples(behind bool) []sample {
+	var out []sample
+	const secs = 10
+	add := func(name, group string, n int, lat func(i int) time.Duration) {
+		for i := 0; i < n; i++ {
+			s := sample{name: name, group: group, latency: lat(i), lagged: time.Duration(50+i%200) * time.Microsecond, status: 200}
+			if behind && i%20 == 7 {
+				s.lagged = time.Duration(40_000+(i*37)%20_000) * time.Microsecond
+				s.latency += s.lagged
+			}
+			s.at = time.Second + time.Duration(i)*secs*time.Second/time.Duration(n)
+			out = append(out, s)
+		}
+	}
+	add("GET /cursor", "", 400, func(i int) time.Duration { return time.Duration(800+(i*7919)%2000) * time.Microsecond })
+	add("GET /offset", "depth=10", 300, func(i int) time.Duration { return time.Duration(1000+(i*104729)%3000) * time.Microsecond })
+	add("GET /offset", "depth=100", 300, func(i int) time.Duration {
+		return time.Duration(5000+(i*15485863)%30000) * time.Microsecond
+	})
+	for i := range out {
+		if out[i].group == "depth=100" && i%50 == 3 {
+			out[i].status, out[i].kind = 503, "http_5xx"
+		}
+	}
+	return out
+}
+
+// fixture builds a result from fixtureSamples the way the recorder does,
+// without running anything. variant is "ok", "behind" or "closed".
+func fixture(t testing.TB, variant string) *loadgen.Result {
+	t.Helper()
+	behind := variant == "behind"
+	r := &loadgen.Result{
+		Version: loadgen.ResultVersion,
+		Meta: loadgen.Meta{
+			Tool: "tailgate", ToolVersion: "test", Name: "pagination", Target: "http://127.0.0.1:8080",
+			Model: loadgen.OpenModel, Profile: "constant 100/s for 10s", PlannedRate: 100, PlannedRequests: 1000,
+			Connections: 64, MaxInFlight: 640, Timeout: loadgen.Duration(30 * time.Second),
+			Start: fixtureStart, End: fixtureStart.Add(11 * time.Second),
+			PlannedDuration: loadgen.Duration(11 * time.Second), Warmup: loadgen.Duration(time.Second),
+			Host: "test", GoVersion: "go1.26", OS: "linux/amd64", NumCPU: 2,
+			PlanHash: "0123456789abcdef01234567",
+		},
+		Total:    loadgen.NewStats("", ""),
+		Schedule: loadgen.Schedule{Planned: 1100, Sent: 1100, MaxInFlight: 12},
+	}
+	if variant == "closed" {
+		r.Meta.Model = loadgen.ClosedModel
+		r.Meta.Profile = "20 VUs for 10s"
+		r.Meta.VUs = 20
+		r.Meta.PlannedRate = 0
+		r.Meta.PlannedRequests = 0
+	}
+	if behind {
+		r.Schedule = loadgen.Schedule{Planned: 1150, Sent: 1100, Dropped: 20, Unsent: 30, Late: 50, MaxInFlight: 640}
+		r.Meta.Partial = true
+		r.Meta.StopReason = "interrupted by a signal"
+	}
+	names := map[string]*loadgen.Stats{}
+	groups := map[string]*loadgen.Stats{}
+	r.Warmup = loadgen.NewStats("", "")
+	for i := 0; i <= 10; i++ {
+		iv := loadgen.Interval{
+			Start: loadgen.Duration(time.Duration(i) * time.Second), Length: loadgen.Duration(time.Second),
+			PlannedRate: 100, Warmup: i == 0,
+			Total: loadgen.IntervalStats{Latency: loadgen.NewHistogram(), SendLag: loadgen.NewHistogram()},
+		}
+		for _, n := range []string{"GET /cursor", "GET /offset"} {
+			iv.Series = append(iv.Series, loadgen.IntervalStats{Name: n, Latency: loadgen.NewHistogram()})
+		}
+		r.Timeline = append(r.Timeline, iv)
+	}
+	record := func(st *loadgen.Stats, s sample) {
+		st.Requests++
+		st.BytesIn += 512
+		st.BytesOut += 80
+		st.Status[s.status]++
+		if s.kind != "" {
+			st.Errors++
+			st.ErrorKinds[s.kind]++
+			st.ErrorSamples[s.kind] = "503 Service Unavailable"
+		}
+		st.Latency.Record(s.latency)
+		st.Service.Record(s.latency - s.lagged)
+		st.SendLag.Record(s.lagged)
+	}
+	for _, s := range fixtureSamples(behind) {
+		ns := names[s.name]
+		if ns == nil {
+			ns = loadgen.NewStats(s.name, "")
+			names[s.name] = ns
+			r.Requests = append(r.Requests, ns)
+		}
+		record(ns, s)
+		record(r.Total, s)
+		if s.group != "" {
+			gs := groups[s.name+s.group]
+			if gs == nil {
+				gs = loadgen.NewStats(s.name, s.group)
+				groups[s.name+s.group] = gs
+				r.Groups = append(r.Groups, gs)
+			}
+			record(gs, s)
+		}
+		iv := &r.Timeline[int(s.at/time.Second)]
+		iv.Total.Requests++
+		iv.Total.Latency.Record(s.latency)
+		iv.Total.SendLag.Record(s.lagged)
+		for j := range iv.Series {
+			if iv.Series[j].Name == s.name {
+				iv.Series[j].Requests++
+				iv.Series[j].Latency.Record(s.latency)
+				if s.kind != "" {
+					iv.Series[j].Errors++
+					iv.Total.Errors++
+				}
+			}
+		}
+	}
+	// The warmup second: a few slow requests that must not show up in the
+	// summary.
+	for i := 0; i < 100; i++ {
+		s := sample{name: "GET /cursor", latency: time.Duration(100+i) * time.Millisecond, lagged: time.Millisecond, status: 200}
+		record(r.Warmup, s)
+		iv := &r.Timeline[0]
+		iv.Total.Requests++
+		iv.Total.Latency.Record(s.latency)
+		iv.Total.SendLag.Record(s.lagged)
+		iv.Series[0].Requests++
+		iv.Series[0].Latency.Record(s.latency)
+	}
+	if behind {
+		r.Schedule.Sent = r.Total.Requests + r.Warmup.Requests
+	} else {
+		r.Schedule.Planned = r.Total.Requests + r.Warmup.Requests
+		r.Schedule.Sent = r.Schedule.Planned
+	}
+	r.Sort()
+	return r
+}

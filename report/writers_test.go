@@ -1,0 +1,268 @@
+package report_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"math"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/report"
+)
+
+func TestWritersGolden(t *testing.T) {
+	writers := []struct {
+		ext   string
+		write func(io.Writer, *loadgen.Result) error
+	}{
+		{"txt", report.WriteText},
+		{"md", report.WriteMarkdown},
+		{"json", report.WriteJSON},
+	}
+	for _, variant := range []string{"ok", "behind", "closed"} {
+		for _, w := range writers {
+			t.Run(variant+"."+w.ext, func(t *testing.T) {
+				var buf bytes.Buffer
+				if err := w.write(&buf, fixture(t, variant)); err != nil {
+					t.Fatal(err)
+				}
+				golden(t, "summary-"+variant+"."+w.ext, buf.Bytes())
+			})
+		}
+	}
+}
+
+func TestTextFitsEightyColumns(t *testing.T) {
+	for _, variant := range []string{"ok", "behind", "closed"} {
+		var buf bytes.Buffer
+		if err := report.WriteText(&buf, fixture(t, variant)); err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(buf.String(), "\n") {
+			if n := utf8.RuneCountInString(line); n > 80 {
+				t.Errorf("%s line %d has %d columns: %q", variant, i+1, n, line)
+			}
+		}
+	}
+}
+
+func TestTextSaysWhatMatters(t *testing.T) {
+	tests := []struct {
+		variant string
+		want    []string
+		not     []string
+	}{
+		{"ok", []string{"open: constant 100/s", "GET /cursor", "depth=100", "http_5xx", "503 Service Unavailable", "send lag"},
+			[]string{"warning:", "PARTIAL", "closed model"}},
+		{"behind", []string{"[PARTIAL]", "warning: partial result (interrupted by a signal)", "client behind schedule",
+			"20 of 1150 planned arrivals dropped", "30 of 1150 planned arrivals were never sent", "50 late"}, nil},
+		{"closed", []string{"note: closed model of 20 VUs", "not open-model latencies"}, []string{"send lag", "schedule"}},
+	}
+	for _, tt := range tests {
+		var buf bytes.Buffer
+		if err := report.WriteText(&buf, fixture(t, tt.variant)); err != nil {
+			t.Fatal(err)
+		}
+		flat := strings.Join(strings.Fields(buf.String()), " ")
+		for _, w := range tt.want {
+			if !strings.Contains(flat, strings.Join(strings.Fields(w), " ")) {
+				t.Errorf("%s: summary lacks %q:\n%s", tt.variant, w, buf.String())
+			}
+		}
+		for _, w := range tt.not {
+			if strings.Contains(flat, w) {
+				t.Errorf("%s: summary should not say %q:\n%s", tt.variant, w, buf.String())
+			}
+		}
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(*loadgen.Result)
+		want   []string // substrings, one per expected warning, in order
+	}{
+		{"healthy", func(*loadgen.Result) {}, nil},
+		{"late share alone", func(r *loadgen.Result) { r.Schedule.Late = r.Schedule.Sent / 50 },
+			[]string{"client behind schedule: send lag p99 "}},
+		{"lag p99 alone", func(r *loadgen.Result) {
+			for i := 0; i < 100; i++ {
+				r.Total.SendLag.Record(30 * time.Millisecond)
+			}
+		}, []string{"client behind schedule: send lag p99 30.0ms, max 30.0ms"}},
+		{"closed model ignores lag", func(r *loadgen.Result) {
+			r.Meta.Model = loadgen.ClosedModel
+			r.Schedule.Late = r.Schedule.Sent
+		}, nil},
+		{"dropped", func(r *loadgen.Result) { r.Schedule.Dropped = 7 }, []string{"7 of 1100 planned arrivals dropped"}},
+		{"unsent", func(r *loadgen.Result) { r.Schedule.Unsent = 9 }, []string{"9 of 1100 planned arrivals were never sent"}},
+		{"partial", func(r *loadgen.Result) { r.Meta.Partial = true }, []string{"partial result (the run did not finish)"}},
+		{"stopped", func(r *loadgen.Result) { r.Meta.StopReason = "stopped by the user" }, []string{"the run stopped early: stopped by the user"}},
+		{"errors", func(r *loadgen.Result) { r.Total.Errors = 100 }, []string{"10% of requests failed (100 of 1000), mostly http_5xx"}},
+		{"nothing", func(r *loadgen.Result) { r.Total = loadgen.NewStats("", "") }, []string{"no requests were measured"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := fixture(t, "ok")
+			tt.modify(r)
+			got := report.Warnings(r)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d warnings %q, want %d", len(got), got, len(tt.want))
+			}
+			for i := range got {
+				if !strings.Contains(got[i], tt.want[i]) {
+					t.Errorf("warning %d = %q, want it to contain %q", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0"},
+		{time.Microsecond, "1µs"},
+		{1500 * time.Nanosecond, "1.5µs"},
+		{850 * time.Microsecond, "850µs"},
+		{999 * time.Microsecond, "999µs"},
+		{time.Millisecond, "1.00ms"},
+		{1234 * time.Microsecond, "1.23ms"},
+		{12345 * time.Microsecond, "12.3ms"},
+		{123456 * time.Microsecond, "123ms"},
+		{999999 * time.Microsecond, "1000ms"},
+		{9996 * time.Microsecond, "10.0ms"},
+		{1500 * time.Millisecond, "1.50s"},
+		{123456 * time.Millisecond, "123s"},
+		{time.Hour, "3600s"},
+		{-2 * time.Millisecond, "-2.00ms"},
+	}
+	for _, tt := range tests {
+		if got := report.FormatDuration(tt.d); got != tt.want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+// TestJSONShape checks the contract of the JSON summary: these keys, with
+// these types, and nothing renamed.
+func TestJSONShape(t *testing.T) {
+	var buf bytes.Buffer
+	r := fixture(t, "ok")
+	if err := report.WriteJSON(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	checkStats := func(where string, v any) {
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("%s: not an object: %v", where, v)
+		}
+		for _, k := range []string{"requests", "errors", "rate"} {
+			if _, ok := m[k].(float64); !ok {
+				t.Errorf("%s.%s: want a number, got %v", where, k, m[k])
+			}
+		}
+		if n := m["requests"].(float64); n != math.Trunc(n) {
+			t.Errorf("%s.requests = %v, want an integer", where, n)
+		}
+		for _, h := range []string{"latency_ms", "service_ms"} {
+			p, ok := m[h].(map[string]any)
+			if !ok {
+				t.Fatalf("%s.%s missing", where, h)
+			}
+			for _, k := range []string{"p50", "p90", "p95", "p99", "p99.9", "max"} {
+				if _, ok := p[k].(float64); !ok {
+					t.Errorf("%s.%s.%s: want a number, got %v", where, h, k, p[k])
+				}
+			}
+		}
+	}
+	checkStats("total", doc["total"])
+	reqs, ok := doc["requests"].(map[string]any)
+	if !ok || len(reqs) != 2 {
+		t.Fatalf("requests = %v, want 2 names", doc["requests"])
+	}
+	for name, v := range reqs {
+		checkStats("requests."+name, v)
+	}
+	total := doc["total"].(map[string]any)
+	p99 := total["latency_ms"].(map[string]any)["p99"].(float64)
+	if want := float64(r.Total.Latency.Percentile(99)) / 1e6; p99 != want {
+		t.Errorf("total.latency_ms.p99 = %v, want %v", p99, want)
+	}
+	if rate := total["rate"].(float64); rate != 100 {
+		t.Errorf("total.rate = %v, want 100 (1000 requests in 10 measured seconds)", rate)
+	}
+}
+
+// TestResultsFileRoundTrip writes a result, reads it back and checks that
+// every histogram is identical, not just similar.
+func TestResultsFileRoundTrip(t *testing.T) {
+	for _, variant := range []string{"ok", "behind", "closed"} {
+		r := fixture(t, variant)
+		path := t.TempDir() + "/results.json"
+		if err := r.WriteFile(path); err != nil {
+			t.Fatal(err)
+		}
+		back, err := loadgen.ReadResultFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkSameStats(t, "total", r.Total, back.Total)
+		checkSameStats(t, "warmup", r.Warmup, back.Warmup)
+		if len(back.Requests) != len(r.Requests) || len(back.Groups) != len(r.Groups) {
+			t.Fatalf("%d requests %d groups back, want %d and %d", len(back.Requests), len(back.Groups), len(r.Requests), len(r.Groups))
+		}
+		for i := range r.Requests {
+			checkSameStats(t, r.Requests[i].Key(), r.Requests[i], back.Requests[i])
+		}
+		for i := range r.Groups {
+			checkSameStats(t, r.Groups[i].Key(), r.Groups[i], back.Groups[i])
+		}
+		for i := range r.Timeline {
+			a, b := &r.Timeline[i], &back.Timeline[i]
+			if !a.Total.Latency.Equal(b.Total.Latency) || !a.Total.SendLag.Equal(b.Total.SendLag) || a.Total.Requests != b.Total.Requests {
+				t.Errorf("timeline %d differs after the round trip", i)
+			}
+			for j := range a.Series {
+				if !a.Series[j].Latency.Equal(b.Series[j].Latency) {
+					t.Errorf("timeline %d series %s differs", i, a.Series[j].Name)
+				}
+			}
+		}
+		if back.Meta.Start != r.Meta.Start || back.Meta.Warmup != r.Meta.Warmup || back.Schedule != r.Schedule || back.Meta.Partial != r.Meta.Partial {
+			t.Errorf("metadata differs after the round trip: %+v vs %+v", back.Meta, r.Meta)
+		}
+		// The reports of the two are byte for byte the same.
+		var a, b bytes.Buffer
+		_ = report.WriteJSON(&a, r)
+		_ = report.WriteJSON(&b, back)
+		if a.String() != b.String() {
+			t.Errorf("%s: JSON summary changed after the round trip", variant)
+		}
+	}
+}
+
+func checkSameStats(t *testing.T, name string, a, b *loadgen.Stats) {
+	t.Helper()
+	if a.Requests != b.Requests || a.Errors != b.Errors || a.BytesIn != b.BytesIn || a.BytesOut != b.BytesOut {
+		t.Errorf("%s: counters differ: %+v vs %+v", name, a, b)
+	}
+	if !a.Latency.Equal(b.Latency) || !a.Service.Equal(b.Service) || !a.SendLag.Equal(b.SendLag) {
+		t.Errorf("%s: histograms differ", name)
+	}
+	if a.Latency.Count() == 0 {
+		t.Errorf("%s: empty fixture histogram makes the check meaningless", name)
+	}
+}
