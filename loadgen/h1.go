@@ -410,6 +410,12 @@ func (c *h1Client) ioError(ctx context.Context, err error, phase string, deadlin
 		return &StepError{Kind: KindEOF, Name: "connection closed",
 			Err: fmt.Errorf("%s: server closed the connection mid-response: %w", phase, err)}
 	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "remote error" {
+		// A TLS alert after the handshake, e.g. a TLS 1.3 server that
+		// rejects the client certificate only once it has checked it.
+		return tlsError(fmt.Errorf("%s: %w", phase, err), "")
+	}
 	return fmt.Errorf("%s: %w", phase, err)
 }
 

@@ -59,17 +59,20 @@ func tlsError(err error, host string) error {
 	if errors.As(err, &se) {
 		return err
 	}
-	const hint = " (use --cacert to trust it, or --insecure to skip verification)"
+	const (
+		trustHint = " (use --cacert to trust its CA, or --insecure to skip verification)"
+		skipHint  = " (use --insecure to skip verification)"
+	)
 	var (
-		hostErr    x509.HostnameError
-		invalid    x509.CertificateInvalidError
-		unknown    x509.UnknownAuthorityError
-		verifyErr  *tls.CertificateVerificationError
-		remoteErr  *net.OpError
-		leaf       *x509.Certificate
-		name       string
-		recordErr  tls.RecordHeaderError
-		permission bool
+		hostErr   x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		unknown   x509.UnknownAuthorityError
+		verifyErr *tls.CertificateVerificationError
+		remoteErr *net.OpError
+		leaf      *x509.Certificate
+		name      string
+		recordErr tls.RecordHeaderError
+		hint      string
 	)
 	if errors.As(err, &verifyErr) && len(verifyErr.UnverifiedCertificates) > 0 {
 		leaf = verifyErr.UnverifiedCertificates[0]
@@ -77,7 +80,7 @@ func tlsError(err error, host string) error {
 	switch {
 	case errors.As(err, &hostErr):
 		name = fmt.Sprintf("TLS: certificate is for the wrong host (%s is not among its names %s)", host, certNames(hostErr.Certificate))
-		permission = true
+		hint = skipHint
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
 		c := invalid.Cert
 		now := time.Now()
@@ -89,10 +92,10 @@ func tlsError(err error, host string) error {
 		default:
 			name = "TLS: certificate expired or not yet valid"
 		}
-		permission = true
+		hint = skipHint
 	case errors.As(err, &invalid):
 		name = "TLS: invalid certificate"
-		permission = true
+		hint = skipHint
 	case errors.As(err, &unknown):
 		c := unknown.Cert
 		if c == nil {
@@ -103,7 +106,7 @@ func tlsError(err error, host string) error {
 		} else {
 			name = "TLS: certificate signed by an unknown authority"
 		}
-		permission = true
+		hint = trustHint
 	case errors.As(err, &recordErr):
 		name = "TLS: the server did not answer with TLS (plain HTTP on this port?)"
 	case errors.As(err, &remoteErr) && remoteErr.Op == "remote error":
@@ -111,10 +114,7 @@ func tlsError(err error, host string) error {
 	default:
 		name = "TLS handshake failed"
 	}
-	if permission {
-		name += hint
-	}
-	return &StepError{Kind: KindTLS, Name: name, Err: err}
+	return &StepError{Kind: KindTLS, Name: name + hint, Err: err}
 }
 
 func certNames(c *x509.Certificate) string {
