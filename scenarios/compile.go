@@ -1,0 +1,407 @@
+package scenarios
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/loadgen"
+)
+
+// CompileOptions adjusts how a scenario becomes a plan.
+type CompileOptions struct {
+	// Target replaces the scenario's target (the base of request paths).
+	Target string
+}
+
+// Compile turns a checked scenario into a plan for loadgen.Run. Flows
+// become weighted loadgen.Flows, requests with a weight of their own become
+// one-step flows, and the load section becomes a pacer (open model) or VUs
+// (closed model). Command-line overrides are applied to the plan afterwards.
+func Compile(s *Scenario, opts CompileOptions) (loadgen.Plan, error) {
+	target := s.Target
+	if opts.Target != "" {
+		if err := checkTarget(opts.Target); err != nil {
+			return loadgen.Plan{}, fmt.Errorf("target: %w", err)
+		}
+		target = strings.TrimRight(opts.Target, "/")
+	}
+	c := &compiled{s: s, vars: s.vars, feeds: s.feeds}
+	plan := loadgen.Plan{
+		Name:   s.Name,
+		Target: target,
+		Redact: s.Secrets(),
+		Client: loadgen.ClientOptions{
+			Timeout:         s.defaults.timeout,
+			HTTP2:           s.defaults.http2,
+			Insecure:        s.defaults.insecure,
+			FollowRedirects: s.defaults.followRedirects,
+		},
+	}
+	if plan.Target == "" {
+		plan.Target = "(no target)"
+	}
+	for _, f := range s.flows {
+		lf := loadgen.Flow{Name: f.name, Weight: f.weight}
+		for _, fs := range f.steps {
+			if fs.req == nil {
+				return plan, fmt.Errorf("flow %q: step without a request", f.name)
+			}
+			for range fs.repeat {
+				st, err := c.newStep(fs.req, fs, target, len(lf.Steps) == 0)
+				if err != nil {
+					return plan, err
+				}
+				lf.Steps = append(lf.Steps, st)
+			}
+		}
+		plan.Flows = append(plan.Flows, lf)
+	}
+	for _, r := range s.requests {
+		if r.weight <= 0 {
+			continue
+		}
+		st, err := c.newStep(r, nil, target, true)
+		if err != nil {
+			return plan, err
+		}
+		plan.Flows = append(plan.Flows, loadgen.Flow{Name: r.name, Weight: r.weight, Steps: []loadgen.Step{st}})
+	}
+	l := s.Load
+	switch {
+	case len(l.Stages) == 1 && l.Stages[0].Name == "":
+		plan.Pacer = stagePacer(l.Stages[0])
+	case len(l.Stages) > 0:
+		stages := make([]loadgen.Stage, len(l.Stages))
+		for i, st := range l.Stages {
+			stages[i] = loadgen.Stage{Name: st.Name, Pacer: stagePacer(st)}
+		}
+		plan.Pacer = loadgen.NewStagedPacer(stages...)
+	case l.VUs > 0:
+		plan.VUs, plan.Iterations, plan.Duration, plan.Think = l.VUs, l.Iterations, l.Duration, l.Think
+	}
+	plan.Warmup = l.Warmup
+	plan.MaxInFlight = l.MaxInFlight
+	plan.Connections = l.Connections
+	plan.Overload = loadgen.Overload(l.Overload)
+	return plan, nil
+}
+
+func stagePacer(st Stage) loadgen.Pacer {
+	if st.From == st.To {
+		return loadgen.ConstantPacer{PerSecond: st.From, Length: st.Duration}
+	}
+	return loadgen.RampPacer{From: st.From, To: st.To, Length: st.Duration}
+}
+
+// compiled is the run-time side of a scenario: shared read-only data plus
+// one state per worker.
+type compiled struct {
+	s      *Scenario
+	vars   []*varDef
+	feeds  []*feed
+	mu     sync.Mutex
+	states atomic.Pointer[[]*state]
+}
+
+// state is a worker's scratch: the current iteration's variable values and
+// data rows, and buffers reused by every request the worker renders.
+type state struct {
+	vals   [][]byte
+	rows   []int
+	urlBuf []byte
+	tmpBuf []byte
+	grpBuf []byte
+	strs   map[string]string
+	r      renderer
+}
+
+// maxInterned bounds a worker's table of rendered strings (URLs, header
+// values, groups). Within it a repeated value costs no allocation; beyond
+// it every new value costs one.
+const maxInterned = 4096
+
+func (c *compiled) state(worker int) *state {
+	if p := c.states.Load(); p != nil && worker >= 0 && worker < len(*p) {
+		if st := (*p)[worker]; st != nil {
+			return st
+		}
+	}
+	return c.newState(worker)
+}
+
+func (c *compiled) newState(worker int) *state {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var cur []*state
+	if p := c.states.Load(); p != nil {
+		cur = *p
+	}
+	if worker < 0 {
+		worker = 0
+	}
+	if worker < len(cur) && cur[worker] != nil {
+		return cur[worker]
+	}
+	next := make([]*state, max(len(cur), worker+1))
+	copy(next, cur)
+	st := &state{
+		vals: make([][]byte, len(c.vars)),
+		rows: make([]int, len(c.feeds)),
+		strs: make(map[string]string),
+	}
+	st.r.st, st.r.c = st, c
+	next[worker] = st
+	c.states.Store(&next)
+	return st
+}
+
+// intern returns b as a string, reusing an earlier equal string.
+func (st *state) intern(b []byte) string {
+	if s, ok := st.strs[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(st.strs) < maxInterned {
+		st.strs[s] = s
+	}
+	return s
+}
+
+// begin sets up an iteration: data rows, then variables in file order.
+func (c *compiled) begin(it *loadgen.Iteration, st *state) error {
+	for i, f := range c.feeds {
+		n := uint64(len(f.rows))
+		switch f.mode {
+		case modeSequential:
+			st.rows[i] = int(it.Seq % n)
+		case modeRandom:
+			st.rows[i] = it.Rand.IntN(int(n))
+		case modeUnique:
+			if it.Seq >= n {
+				return &loadgen.StepError{Kind: loadgen.KindClient, Name: "data " + f.name, Err: fmt.Errorf("all %d rows are used (mode unique)", n)}
+			}
+			st.rows[i] = int(it.Seq)
+		}
+	}
+	for i, v := range c.vars {
+		b, err := v.value.render(st.vals[i][:0], &st.r)
+		st.vals[i] = b
+		if err != nil {
+			return &loadgen.StepError{Kind: loadgen.KindClient, Name: "vars " + v.name, Err: err}
+		}
+	}
+	return nil
+}
+
+// step is one compiled request of a flow.
+type step struct {
+	c           *compiled
+	first       bool
+	name        string
+	method      string
+	base        string
+	url         *tmpl
+	query       []compiledParam
+	headers     []*header
+	body        *tmpl
+	tags        []compiledParam
+	captures    []*capture
+	expect      []int
+	think       time.Duration
+	keepBody    int
+	keepHeaders bool
+	// staticURL and staticGroup are set when they never change.
+	staticURL   string
+	staticGroup string
+	groupStatic bool
+}
+
+type compiledParam struct {
+	prefix string // "key=" escaped, with the separator
+	value  *tmpl
+}
+
+var (
+	_ loadgen.Step    = (*step)(nil)
+	_ loadgen.Thinker = (*step)(nil)
+)
+
+func (c *compiled) newStep(r *request, fs *flowStep, target string, first bool) (*step, error) {
+	st := &step{c: c, first: first, name: r.name, method: r.method, body: r.body, expect: r.expect}
+	st.headers = effectiveHeaders(c.s, r)
+	st.captures = append(st.captures, r.captures...)
+	if fs != nil {
+		st.captures = append(st.captures, fs.captures...)
+		st.think = fs.think
+	}
+	for _, cp := range st.captures {
+		switch cp.kind {
+		case capJSON, capRegex:
+			st.keepBody = keepBodyLimit
+		case capHeader:
+			st.keepHeaders = true
+		}
+	}
+	if r.url != nil {
+		st.url = r.url
+	} else {
+		if target == "" {
+			return nil, fmt.Errorf("%s: request %q has a path but the scenario has no target; set target or pass --target", r.pos, r.name)
+		}
+		st.base, st.url = target, r.path
+	}
+	hasQ := strings.Contains(r.url.srcOr(r.path), "?")
+	for i, q := range r.query {
+		sep := "&"
+		if i == 0 && !hasQ {
+			sep = "?"
+		}
+		st.query = append(st.query, compiledParam{prefix: sep + string(appendQueryEscape(nil, []byte(q.key))) + "=", value: q.value})
+	}
+	for i, t := range r.tags {
+		sep := ","
+		if i == 0 {
+			sep = ""
+		}
+		st.tags = append(st.tags, compiledParam{prefix: sep + t.key + "=", value: t.value})
+	}
+	urlStatic := st.url.static
+	for _, q := range st.query {
+		urlStatic = urlStatic && q.value.static
+	}
+	if urlStatic {
+		b := append([]byte(st.base), st.url.text...)
+		for _, q := range st.query {
+			b = append(b, q.prefix...)
+			b = appendQueryEscape(b, []byte(q.value.text))
+		}
+		st.staticURL = string(b)
+	}
+	st.groupStatic = true
+	for _, t := range st.tags {
+		st.groupStatic = st.groupStatic && t.value.static
+	}
+	if st.groupStatic {
+		var b []byte
+		for _, t := range st.tags {
+			b = append(b, t.prefix...)
+			b = append(b, t.value.text...)
+		}
+		st.staticGroup = string(b)
+	}
+	return st, nil
+}
+
+func (t *tmpl) srcOr(o *tmpl) string {
+	if t != nil {
+		return t.src
+	}
+	if o != nil {
+		return o.src
+	}
+	return ""
+}
+
+func templateErr(what string, err error) error {
+	return &loadgen.StepError{Kind: loadgen.KindClient, Name: "template " + what, Err: err}
+}
+
+// Prepare implements loadgen.Step: it renders the request into req, reusing
+// the worker's buffers.
+func (s *step) Prepare(it *loadgen.Iteration, req *loadgen.Request) error {
+	st := s.c.state(it.Worker)
+	r := &st.r
+	r.it = it
+	if s.first {
+		if err := s.c.begin(it, st); err != nil {
+			return err
+		}
+	}
+	req.Name = s.name
+	req.Method = s.method
+	req.KeepBody = s.keepBody
+	req.KeepHeaders = s.keepHeaders
+	var err error
+	if s.staticURL != "" {
+		req.URL = s.staticURL
+	} else {
+		b := append(st.urlBuf[:0], s.base...)
+		if b, err = s.url.render(b, r); err != nil {
+			st.urlBuf = b
+			return templateErr("url", err)
+		}
+		hasQ := bytes.IndexByte(b[len(s.base):], '?') >= 0
+		for i, q := range s.query {
+			prefix := q.prefix
+			if i == 0 && hasQ && prefix[0] == '?' {
+				prefix = "&" + prefix[1:]
+			}
+			b = append(b, prefix...)
+			if q.value.static {
+				b = appendQueryEscape(b, []byte(q.value.text))
+				continue
+			}
+			tmp, err := q.value.render(st.tmpBuf[:0], r)
+			st.tmpBuf = tmp
+			if err != nil {
+				st.urlBuf = b
+				return templateErr("query", err)
+			}
+			b = appendQueryEscape(b, tmp)
+		}
+		st.urlBuf = b
+		req.URL = st.intern(b)
+	}
+	for _, h := range s.headers {
+		if h.value.static {
+			req.Header = append(req.Header, loadgen.Header{Name: h.name, Value: h.value.text})
+			continue
+		}
+		tmp, err := h.value.render(st.tmpBuf[:0], r)
+		st.tmpBuf = tmp
+		if err != nil {
+			return templateErr("header "+h.name, err)
+		}
+		req.Header = append(req.Header, loadgen.Header{Name: h.name, Value: st.intern(tmp)})
+	}
+	if s.body != nil {
+		if req.Body, err = s.body.render(req.Body[:0], r); err != nil {
+			return templateErr("body", err)
+		}
+	}
+	if s.groupStatic {
+		req.Group = s.staticGroup
+	} else {
+		b := st.grpBuf[:0]
+		for _, t := range s.tags {
+			b = append(b, t.prefix...)
+			if b, err = t.value.render(b, r); err != nil {
+				st.grpBuf = b
+				return templateErr("tags", err)
+			}
+		}
+		st.grpBuf = b
+		req.Group = st.intern(b)
+	}
+	return nil
+}
+
+// Inspect implements loadgen.Step: expect_status, then captures in order.
+func (s *step) Inspect(it *loadgen.Iteration, res *loadgen.Response) error {
+	if err := checkStatus(s.expect, res.Status); err != nil {
+		return err
+	}
+	for _, c := range s.captures {
+		if err := c.apply(it, res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ThinkTime implements loadgen.Thinker.
+func (s *step) ThinkTime(*loadgen.Iteration) time.Duration { return s.think }

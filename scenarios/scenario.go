@@ -1,0 +1,1051 @@
+// Package scenarios reads tailgate scenario files: named requests, flows of
+// steps with captures, variables, data feeds, load stages and thresholds.
+// Load decodes and checks a file strictly, reporting every problem as
+// "file:line:col: message"; Compile turns a Scenario into a loadgen.Plan.
+// See README.md in this directory for the file format.
+package scenarios
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// MaxFileSize bounds a scenario file; anything larger is not a scenario.
+const MaxFileSize = 4 << 20
+
+// Scenario is a decoded and checked scenario file.
+type Scenario struct {
+	// File is the path the scenario was read from.
+	File string
+	// Name names the run (default: the file name without extension).
+	Name string
+	// Description is free text for people.
+	Description string
+	// Target is the base URL that request paths are joined to.
+	Target string
+	// Load is the load section; zero when the file has none.
+	Load LoadSpec
+	// Thresholds are the pass/fail checks evaluated after the run.
+	Thresholds []*Threshold
+
+	targetPos Pos
+	defaults  defaults
+	vars      []*varDef
+	feeds     []*feed
+	requests  []*request
+	flows     []*flow
+	secrets   []string
+}
+
+// LoadSpec is the load section of a scenario.
+type LoadSpec struct {
+	// Stages are the open-model stages, run in order.
+	Stages []Stage
+	// VUs, Iterations, Duration and Think describe a closed-model run.
+	VUs        int
+	Iterations uint64
+	Duration   time.Duration
+	Think      time.Duration
+	// Warmup is the leading part of the run left out of the summary.
+	Warmup time.Duration
+	// MaxInFlight caps arrivals running or waiting (open model).
+	MaxInFlight int
+	// Connections caps concurrent connections.
+	Connections int
+	// Overload is "queue" or "drop" ("" for the default).
+	Overload string
+}
+
+// Stage is one open-model stage: a constant rate (From == To) or a linear
+// ramp from From to To per second over Duration.
+type Stage struct {
+	Name     string
+	Duration time.Duration
+	From, To float64
+	// Warmup marks a leading stage as part of the warmup.
+	Warmup bool
+}
+
+type defaults struct {
+	headers         []*header
+	timeout         time.Duration
+	http2           bool
+	insecure        bool
+	followRedirects int
+}
+
+type header struct {
+	name  string
+	value *tmpl
+	pos   Pos
+}
+
+type param struct {
+	key   string
+	value *tmpl
+	pos   Pos
+}
+
+type varDef struct {
+	name  string
+	value *tmpl
+	pos   Pos
+}
+
+type request struct {
+	name      string
+	pos       Pos
+	method    string
+	url       *tmpl // absolute URL template, or nil when path is used
+	path      *tmpl
+	query     []*param
+	headers   []*header
+	body      *tmpl
+	weight    int
+	weightSet bool
+	tags      []*param
+	captures  []*capture
+	expect    []int
+}
+
+type flow struct {
+	name   string
+	pos    Pos
+	weight int
+	steps  []*flowStep
+}
+
+type flowStep struct {
+	pos      Pos
+	reqName  string
+	reqPos   Pos
+	req      *request
+	think    time.Duration
+	captures []*capture
+	repeat   int
+}
+
+// Option configures Load and Parse.
+type Option func(*config)
+
+type config struct {
+	getenv func(string) string
+}
+
+// WithGetenv sets the lookup of environment variables used by env "NAME"
+// in templates (default os.Getenv).
+func WithGetenv(fn func(string) string) Option {
+	return func(c *config) {
+		if fn != nil {
+			c.getenv = fn
+		}
+	}
+}
+
+// Load reads and checks the scenario file at path. Its error is an Errors
+// listing every problem found, or an I/O error.
+func Load(path string, opts ...Option) (*Scenario, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory, not a scenario file", path)
+	}
+	if fi.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%s: %d bytes is too large for a scenario file (at most %d)", path, fi.Size(), MaxFileSize)
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, src, opts...)
+}
+
+// Parse decodes and checks a scenario from src; file names it in errors and
+// is the base for relative paths (body_file, data files).
+func Parse(file string, src []byte, opts ...Option) (*Scenario, error) {
+	cfg := config{getenv: os.Getenv}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	d := &decoder{p: &problems{file: file}, getenv: cfg.getenv, dir: filepath.Dir(file), file: file}
+	s := d.decode(src)
+	if err := d.p.err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// RequestNames returns the names of the scenario's requests in file order.
+func (s *Scenario) RequestNames() []string {
+	out := make([]string, len(s.requests))
+	for i, r := range s.requests {
+		out[i] = r.name
+	}
+	return out
+}
+
+// FlowNames returns the names of the flows that run: declared flows and
+// requests with a weight of their own, in file order.
+func (s *Scenario) FlowNames() []string {
+	var out []string
+	for _, f := range s.flows {
+		out = append(out, f.name)
+	}
+	for _, r := range s.requests {
+		if r.weight > 0 {
+			out = append(out, r.name)
+		}
+	}
+	return out
+}
+
+// Secrets returns the values that must never be shown: environment values
+// and the values of Authorization, Cookie and Proxy-Authorization headers
+// written in the file.
+func (s *Scenario) Secrets() []string { return append([]string(nil), s.secrets...) }
+
+// Describe summarises the load section, e.g. "4 stages over 1m30s (warmup 10s)".
+func (s *Scenario) Describe() string {
+	l := s.Load
+	var out string
+	switch {
+	case len(l.Stages) > 0:
+		var total time.Duration
+		for _, st := range l.Stages {
+			total += st.Duration
+		}
+		if len(l.Stages) == 1 {
+			st := l.Stages[0]
+			if st.From == st.To {
+				out = fmt.Sprintf("open model, %s for %s", formatRate(st.From), total)
+			} else {
+				out = fmt.Sprintf("open model, ramp %s→%s over %s", formatRate(st.From), formatRate(st.To), total)
+			}
+		} else {
+			out = fmt.Sprintf("open model, %d stages over %s", len(l.Stages), total)
+		}
+	case l.VUs > 0:
+		out = fmt.Sprintf("closed model, %d VUs", l.VUs)
+		if l.Iterations > 0 {
+			out += fmt.Sprintf(", %d iterations", l.Iterations)
+		}
+		if l.Duration > 0 {
+			out += fmt.Sprintf(", for %s", l.Duration)
+		}
+	default:
+		return "no load section (give --rate or --vus)"
+	}
+	if l.Warmup > 0 {
+		out += fmt.Sprintf(" (warmup %s)", l.Warmup)
+	}
+	return out
+}
+
+// decoder walks the YAML node tree, collecting problems.
+type decoder struct {
+	p      *problems
+	getenv func(string) string
+	dir    string
+	file   string
+	depth  int
+}
+
+func (d *decoder) errf(n *yaml.Node, format string, args ...any) {
+	d.p.add(n.Line, n.Column, format, args...)
+}
+
+func (d *decoder) pos(n *yaml.Node) Pos { return Pos{File: d.file, Line: n.Line, Col: n.Column} }
+
+// resolve follows aliases.
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+// kindName describes a node's type for people, never as a Go type.
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!null":
+			return "nothing"
+		case "!!bool":
+			return "true/false"
+		case "!!int", "!!float":
+			return "a number (" + n.Value + ")"
+		}
+		return fmt.Sprintf("the text %q", clip(n.Value))
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "something else"
+}
+
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:37] + "..."
+	}
+	return s
+}
+
+// fields walks a mapping. With known != nil, other keys are reported with a
+// suggestion. Duplicate keys are always reported.
+func (d *decoder) fields(n *yaml.Node, what string, known []string, fn func(key string, k, v *yaml.Node)) bool {
+	n = resolve(n)
+	if n == nil {
+		return false
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errf(n, "%s: want a mapping, got %s", what, kindName(n))
+		return false
+	}
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		if k == nil || v == nil {
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			d.errf(k, "%s: keys must be plain names, got %s", what, kindName(k))
+			continue
+		}
+		key := k.Value
+		if prev, dup := seen[key]; dup {
+			d.errf(k, "duplicate key %q in %s (first at line %d)", key, what, prev.Line)
+			continue
+		}
+		seen[key] = k
+		if known != nil && !contains(known, key) {
+			d.errf(k, "unknown key %q in %s%s", key, what, suggest(key, known))
+			continue
+		}
+		fn(key, k, v)
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// str reads a scalar as text.
+func (d *decoder) str(key string, n *yaml.Node) (string, bool) {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
+		d.errf(n, "%s: want text, got %s", key, kindName(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+// name reads a non-empty single-line name.
+func (d *decoder) name(key string, n *yaml.Node) (string, bool) {
+	s, ok := d.str(key, n)
+	if !ok {
+		return "", false
+	}
+	if strings.TrimSpace(s) == "" || strings.ContainsAny(s, "\r\n\t") {
+		d.errf(n, "%s: want a non-empty name on one line", key)
+		return "", false
+	}
+	return s, true
+}
+
+func (d *decoder) integer(key string, n *yaml.Node, minimum int64) (int64, bool) {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+		d.errf(n, "%s: want a whole number, got %s", key, kindName(n))
+		return 0, false
+	}
+	var v int64
+	if err := n.Decode(&v); err != nil {
+		d.errf(n, "%s: %s is out of range", key, n.Value)
+		return 0, false
+	}
+	if v < minimum {
+		switch minimum {
+		case 0:
+			d.errf(n, "%s: must not be negative, got %d", key, v)
+		default:
+			d.errf(n, "%s: must be at least %d, got %d", key, minimum, v)
+		}
+		return 0, false
+	}
+	return v, true
+}
+
+func (d *decoder) boolean(key string, n *yaml.Node) (bool, bool) {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+		d.errf(n, "%s: want true or false, got %s", key, kindName(n))
+		return false, false
+	}
+	var b bool
+	if err := n.Decode(&b); err != nil {
+		d.errf(n, "%s: want true or false, got %s", key, kindName(n))
+		return false, false
+	}
+	return b, true
+}
+
+func (d *decoder) duration(key string, n *yaml.Node) (time.Duration, bool) {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" || n.ShortTag() == "!!bool" {
+		d.errf(n, "%s: want a duration such as 10s, got %s", key, kindName(n))
+		return 0, false
+	}
+	v, err := parseDuration(n.Value)
+	if err != nil {
+		d.errf(n, "%s: %v", key, err)
+		return 0, false
+	}
+	return v, true
+}
+
+func (d *decoder) rate(key string, n *yaml.Node) (float64, bool) {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" || n.ShortTag() == "!!bool" {
+		d.errf(n, "%s: want a rate such as 100/s, got %s", key, kindName(n))
+		return 0, false
+	}
+	v, err := parseRate(n.Value)
+	if err != nil {
+		d.errf(n, "%s: %v", key, err)
+		return 0, false
+	}
+	return v, true
+}
+
+// tmpl compiles a scalar as a template.
+func (d *decoder) tmpl(key string, n *yaml.Node) *tmpl {
+	s, ok := d.str(key, n)
+	if !ok {
+		return nil
+	}
+	style := byte('b')
+	switch {
+	case strings.ContainsAny(s, "\n\r\t\\\"'"):
+	case n.Style == 0:
+		style = 'p'
+	case n.Style == yaml.DoubleQuotedStyle || n.Style == yaml.SingleQuotedStyle:
+		style = 'q'
+	}
+	return compileTemplate(s, d.pos(n), style, d.getenv, d.p)
+}
+
+var topKeys = []string{"name", "description", "target", "defaults", "vars", "data", "requests", "flows", "load", "thresholds"}
+
+func (d *decoder) decode(src []byte) *Scenario {
+	s := &Scenario{File: d.file}
+	base := filepath.Base(d.file)
+	s.Name = strings.TrimSuffix(base, filepath.Ext(base))
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		d.syntax(err)
+		return s
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		d.p.add(1, 1, "the file is empty; a scenario needs at least target and requests")
+		return s
+	}
+	root := resolve(doc.Content[0])
+	var requestsNode, flowsNode, thresholdsNode, varsNode *yaml.Node
+	ok := d.fields(root, "the scenario", topKeys, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "name":
+			if name, ok := d.name(key, v); ok {
+				s.Name = name
+			}
+		case "description":
+			if t, ok := d.str(key, v); ok {
+				s.Description = t
+			}
+		case "target":
+			if t, ok := d.str(key, v); ok {
+				if err := checkTarget(t); err != nil {
+					d.errf(v, "target: %v", err)
+				} else {
+					s.Target = strings.TrimRight(t, "/")
+					s.targetPos = d.pos(v)
+				}
+			}
+		case "defaults":
+			d.defaults(v, &s.defaults)
+		case "vars":
+			varsNode = v
+		case "data":
+			s.feeds = d.feeds(v)
+		case "requests":
+			requestsNode = v
+		case "flows":
+			flowsNode = v
+		case "load":
+			s.Load = d.load(v)
+		case "thresholds":
+			thresholdsNode = v
+		}
+	})
+	if !ok {
+		return s
+	}
+	if varsNode != nil {
+		s.vars = d.vars(varsNode)
+	}
+	if requestsNode == nil {
+		d.errf(root, "the scenario has no requests section")
+	} else {
+		s.requests = d.requests(requestsNode, flowsNode == nil)
+	}
+	if flowsNode != nil {
+		s.flows = d.flows(flowsNode)
+	}
+	if thresholdsNode != nil {
+		s.Thresholds = d.thresholds(thresholdsNode)
+	}
+	d.check(s, root)
+	return s
+}
+
+// syntax turns a YAML syntax error ("yaml: line 3: …") into a positioned
+// problem. The YAML library reports lines only, so the column is 1.
+func (d *decoder) syntax(err error) {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	line := 1
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if i := strings.Index(rest, ": "); i > 0 {
+			fmt.Sscanf(rest[:i], "%d", &line)
+			msg = rest[i+2:]
+		}
+	}
+	d.p.add(line, 1, "YAML syntax: %s", msg)
+}
+
+func (d *decoder) defaults(n *yaml.Node, out *defaults) {
+	d.fields(n, "defaults", []string{"headers", "timeout", "http2", "insecure", "follow_redirects"}, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "headers":
+			out.headers = d.headers(v)
+		case "timeout":
+			out.timeout, _ = d.duration(key, v)
+		case "http2":
+			out.http2, _ = d.boolean(key, v)
+		case "insecure":
+			out.insecure, _ = d.boolean(key, v)
+		case "follow_redirects":
+			if r, ok := d.integer(key, v, 0); ok {
+				out.followRedirects = int(r)
+			}
+		}
+	})
+}
+
+func (d *decoder) headers(n *yaml.Node) []*header {
+	var out []*header
+	d.fields(n, "headers", nil, func(key string, k, v *yaml.Node) {
+		if !validHeaderName(key) {
+			d.errf(k, "header name %q: use letters, digits and - only", key)
+			return
+		}
+		t := d.tmpl(key, v)
+		if t == nil {
+			return
+		}
+		if t.static && strings.ContainsAny(t.text, "\r\n") {
+			d.errf(v, "header %s: value must be on one line", key)
+			return
+		}
+		out = append(out, &header{name: key, value: t, pos: d.pos(k)})
+	})
+	return out
+}
+
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// isSecretHeader reports headers whose values are redacted everywhere.
+func isSecretHeader(name string) bool {
+	switch strings.ToLower(name) {
+	case "authorization", "cookie", "proxy-authorization":
+		return true
+	}
+	return false
+}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *decoder) vars(n *yaml.Node) []*varDef {
+	var out []*varDef
+	d.fields(n, "vars", nil, func(key string, k, v *yaml.Node) {
+		if !isIdent(key) {
+			d.errf(k, "variable name %q: use letters, digits and _ (it is written {{ .name }} in templates)", key)
+			return
+		}
+		if _, isFunc := funcNames[key]; isFunc {
+			d.errf(k, "variable name %q is the name of a template function", key)
+			return
+		}
+		t := d.tmpl(key, v)
+		if t == nil {
+			return
+		}
+		out = append(out, &varDef{name: key, value: t, pos: d.pos(k)})
+	})
+	return out
+}
+
+var requestKeys = []string{"method", "url", "path", "query", "headers", "body", "body_file", "weight", "tags", "capture", "expect_status"}
+
+func (d *decoder) requests(n *yaml.Node, noFlows bool) []*request {
+	var out []*request
+	ok := d.fields(n, "requests", nil, func(name string, k, v *yaml.Node) {
+		if strings.TrimSpace(name) == "" || strings.ContainsAny(name, "\r\n\t{}") {
+			d.errf(k, "request name %q: want a non-empty name on one line without { }", name)
+			return
+		}
+		r := &request{name: name, pos: d.pos(k), method: "GET"}
+		what := fmt.Sprintf("request %q", name)
+		var urlNode *yaml.Node
+		d.fields(v, what, requestKeys, func(key string, kk, vv *yaml.Node) {
+			switch key {
+			case "method":
+				if m, ok := d.str(key, vv); ok {
+					m = strings.ToUpper(m)
+					if !validHeaderName(m) || strings.ContainsAny(m, "'") {
+						d.errf(vv, "method: %q is not an HTTP method", m)
+						return
+					}
+					r.method = m
+				}
+			case "url":
+				urlNode = vv
+				r.url = d.tmpl(key, vv)
+				if r.url != nil {
+					if err := checkURLTemplate(r.url); err != nil {
+						d.errf(vv, "url: %v", err)
+						r.url = nil
+					}
+				}
+			case "path":
+				urlNode = vv
+				r.path = d.tmpl(key, vv)
+				if r.path != nil && !strings.HasPrefix(r.path.src, "/") {
+					d.errf(vv, "path: must start with / (use url for an absolute URL)")
+					r.path = nil
+				}
+			case "query":
+				d.fields(vv, "query", nil, func(qk string, qkn, qv *yaml.Node) {
+					if t := d.tmpl(qk, qv); t != nil {
+						r.query = append(r.query, &param{key: qk, value: t, pos: d.pos(qkn)})
+					}
+				})
+			case "headers":
+				r.headers = d.headers(vv)
+			case "body":
+				r.body = d.tmpl(key, vv)
+			case "body_file":
+				if p, ok := d.str(key, vv); ok {
+					full := p
+					if !filepath.IsAbs(full) {
+						full = filepath.Join(d.dir, p)
+					}
+					b, err := os.ReadFile(full)
+					if err != nil {
+						d.errf(vv, "body_file: cannot read %s: %v", p, unwrapPathError(err))
+						return
+					}
+					if r.body != nil {
+						d.errf(kk, "give either body or body_file, not both")
+						return
+					}
+					sn := *vv
+					sn.Value = string(b)
+					sn.Style = yaml.LiteralStyle
+					r.body = d.tmpl(key, &sn)
+				}
+			case "weight":
+				if w, ok := d.integer(key, vv, 0); ok {
+					r.weight, r.weightSet = int(min(w, 1_000_000)), true
+					if w > 1_000_000 {
+						d.errf(vv, "weight: at most 1000000, got %d", w)
+					}
+				}
+			case "tags":
+				d.fields(vv, "tags", nil, func(tk string, tkn, tv *yaml.Node) {
+					if !isIdent(tk) {
+						d.errf(tkn, "tag name %q: use letters, digits and _", tk)
+						return
+					}
+					if t := d.tmpl(tk, tv); t != nil {
+						if t.static && strings.ContainsAny(t.text, ",=") {
+							d.errf(tv, "tag %s: value must not contain , or =", tk)
+							return
+						}
+						r.tags = append(r.tags, &param{key: tk, value: t, pos: d.pos(tv)})
+					}
+				})
+				sort.Slice(r.tags, func(i, j int) bool { return r.tags[i].key < r.tags[j].key })
+			case "capture":
+				r.captures = d.captures(vv)
+			case "expect_status":
+				r.expect = d.statuses(key, vv)
+			}
+		})
+		if urlNode == nil {
+			d.errf(k, "request %q: give a path (joined to target) or a url", name)
+		} else if r.url != nil && r.path != nil {
+			d.errf(urlNode, "request %q: give either path or url, not both", name)
+		}
+		if !r.weightSet && noFlows {
+			r.weight = 1
+		}
+		out = append(out, r)
+	})
+	if ok && len(n.Content) == 0 {
+		d.errf(n, "requests: the scenario defines no requests")
+	}
+	return out
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func (d *decoder) statuses(key string, n *yaml.Node) []int {
+	var nodes []*yaml.Node
+	if n.Kind == yaml.SequenceNode {
+		nodes = n.Content
+	} else {
+		nodes = []*yaml.Node{n}
+	}
+	var out []int
+	for _, c := range nodes {
+		c = resolve(c)
+		v, ok := d.integer(key, c, 100)
+		if !ok {
+			continue
+		}
+		if v > 599 {
+			d.errf(c, "%s: %d is not an HTTP status (100–599)", key, v)
+			continue
+		}
+		out = append(out, int(v))
+	}
+	return out
+}
+
+var flowKeys = []string{"weight", "steps"}
+var stepKeys = []string{"request", "think", "capture", "repeat"}
+
+func (d *decoder) flows(n *yaml.Node) []*flow {
+	var out []*flow
+	d.fields(n, "flows", nil, func(name string, k, v *yaml.Node) {
+		if strings.TrimSpace(name) == "" || strings.ContainsAny(name, "\r\n\t") {
+			d.errf(k, "flow name %q: want a non-empty name on one line", name)
+			return
+		}
+		f := &flow{name: name, pos: d.pos(k), weight: 1}
+		what := fmt.Sprintf("flow %q", name)
+		var stepsNode *yaml.Node
+		d.fields(v, what, flowKeys, func(key string, kk, vv *yaml.Node) {
+			switch key {
+			case "weight":
+				if w, ok := d.integer(key, vv, 0); ok {
+					f.weight = int(min(w, 1_000_000))
+					if w > 1_000_000 {
+						d.errf(vv, "weight: at most 1000000, got %d", w)
+					}
+				}
+			case "steps":
+				stepsNode = vv
+			}
+		})
+		if stepsNode == nil {
+			d.errf(k, "flow %q: no steps", name)
+		} else if stepsNode.Kind != yaml.SequenceNode {
+			d.errf(stepsNode, "steps: want a list, got %s", kindName(stepsNode))
+		} else if len(stepsNode.Content) == 0 {
+			d.errf(stepsNode, "flow %q: no steps", name)
+		} else {
+			for _, sn := range stepsNode.Content {
+				if st := d.step(resolve(sn)); st != nil {
+					f.steps = append(f.steps, st)
+				}
+			}
+		}
+		out = append(out, f)
+	})
+	return out
+}
+
+func (d *decoder) step(n *yaml.Node) *flowStep {
+	st := &flowStep{pos: d.pos(n), repeat: 1}
+	if n.Kind == yaml.ScalarNode {
+		name, ok := d.name("step", n)
+		if !ok {
+			return nil
+		}
+		st.reqName, st.reqPos = name, d.pos(n)
+		return st
+	}
+	d.fields(n, "step", stepKeys, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "request":
+			if name, ok := d.name(key, v); ok {
+				st.reqName, st.reqPos = name, d.pos(v)
+			}
+		case "think":
+			st.think, _ = d.duration(key, v)
+		case "capture":
+			st.captures = d.captures(v)
+		case "repeat":
+			if r, ok := d.integer(key, v, 1); ok {
+				if r > 10000 {
+					d.errf(v, "repeat: at most 10000, got %d", r)
+					return
+				}
+				st.repeat = int(r)
+			}
+		}
+	})
+	if st.reqName == "" && n.Kind == yaml.MappingNode {
+		d.errf(n, "step: name the request to send (request: NAME)")
+		return nil
+	}
+	return st
+}
+
+var loadKeys = []string{"stages", "rate", "duration", "vus", "iterations", "think", "warmup", "max_in_flight", "connections", "overload"}
+var stageKeys = []string{"name", "duration", "rate", "from", "to", "warmup"}
+
+func (d *decoder) load(n *yaml.Node) LoadSpec {
+	var l LoadSpec
+	var rateNode, durNode, stagesNode, vusNode, itersNode, thinkNode, warmupNode *yaml.Node
+	var rate float64
+	d.fields(n, "load", loadKeys, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "stages":
+			stagesNode = v
+		case "rate":
+			rateNode = v
+			rate, _ = d.rate(key, v)
+		case "duration":
+			durNode = v
+			l.Duration, _ = d.duration(key, v)
+		case "vus":
+			vusNode = v
+			if x, ok := d.integer(key, v, 1); ok {
+				if x > 100_000 {
+					d.errf(v, "vus: at most 100000, got %d", x)
+				} else {
+					l.VUs = int(x)
+				}
+			}
+		case "iterations":
+			itersNode = v
+			if x, ok := d.integer(key, v, 1); ok {
+				l.Iterations = uint64(x)
+			}
+		case "think":
+			thinkNode = v
+			l.Think, _ = d.duration(key, v)
+		case "warmup":
+			warmupNode = v
+			l.Warmup, _ = d.duration(key, v)
+		case "max_in_flight":
+			if x, ok := d.integer(key, v, 1); ok {
+				l.MaxInFlight = int(min(x, 1<<30))
+			}
+		case "connections":
+			if x, ok := d.integer(key, v, 1); ok {
+				l.Connections = int(min(x, 1<<20))
+			}
+		case "overload":
+			if s, ok := d.str(key, v); ok {
+				if s != "queue" && s != "drop" {
+					d.errf(v, "overload: %q: use queue or drop", s)
+				} else {
+					l.Overload = s
+				}
+			}
+		}
+	})
+	if n.Kind != yaml.MappingNode {
+		return l
+	}
+	open := stagesNode != nil || rateNode != nil
+	if open && vusNode != nil {
+		d.errf(vusNode, "load: vus (closed model) and stages/rate (open model) exclude each other")
+		return l
+	}
+	if open {
+		if itersNode != nil {
+			d.errf(itersNode, "iterations: only for the closed model (vus)")
+		}
+		if thinkNode != nil {
+			d.errf(thinkNode, "think: only for the closed model (vus); pause between steps with think on a flow step")
+		}
+	}
+	switch {
+	case stagesNode != nil && rateNode != nil:
+		d.errf(rateNode, "load: give either stages or rate, not both")
+	case stagesNode != nil:
+		if durNode != nil {
+			d.errf(durNode, "load: duration goes on each stage")
+		}
+		l.Stages = d.stages(stagesNode)
+		l.Duration = 0
+		lead := true
+		var warm time.Duration
+		anyWarm := false
+		for _, st := range l.Stages {
+			if st.Warmup {
+				anyWarm = true
+				if !lead {
+					d.errf(stagesNode, "stages: only leading stages can be warmup stages")
+				}
+				warm += st.Duration
+			} else {
+				lead = false
+			}
+		}
+		if anyWarm {
+			if warmupNode != nil {
+				d.errf(warmupNode, "warmup: give it either here or with warmup: true on stages, not both")
+			}
+			l.Warmup = warm
+		}
+	case rateNode != nil:
+		if durNode == nil {
+			d.errf(rateNode, "load: rate needs a duration")
+		} else if rate > 0 && l.Duration > 0 {
+			l.Stages = []Stage{{Duration: l.Duration, From: rate, To: rate}}
+		}
+		l.Duration = 0
+	case vusNode != nil:
+		if durNode == nil && itersNode == nil {
+			d.errf(vusNode, "load: vus needs a duration or iterations")
+		}
+	default:
+		d.errf(n, "load: give stages or rate+duration (open model), or vus (closed model)")
+	}
+	if l.Warmup > 0 {
+		var total time.Duration
+		for _, st := range l.Stages {
+			total += st.Duration
+		}
+		if len(l.Stages) == 0 {
+			total = l.Duration
+		}
+		if total > 0 && l.Warmup >= total {
+			at := n
+			if warmupNode != nil {
+				at = warmupNode
+			}
+			d.errf(at, "warmup: %s leaves nothing to measure (the run is %s)", l.Warmup, total)
+		}
+	}
+	return l
+}
+
+func (d *decoder) stages(n *yaml.Node) []Stage {
+	if n.Kind != yaml.SequenceNode {
+		d.errf(n, "stages: want a list, got %s", kindName(n))
+		return nil
+	}
+	if len(n.Content) == 0 {
+		d.errf(n, "stages: the list is empty")
+		return nil
+	}
+	var out []Stage
+	var total time.Duration
+	for i, sn := range n.Content {
+		sn = resolve(sn)
+		st := Stage{}
+		var rateNode, fromNode, toNode, durNode *yaml.Node
+		ok := d.fields(sn, fmt.Sprintf("stage %d", i+1), stageKeys, func(key string, k, v *yaml.Node) {
+			switch key {
+			case "name":
+				st.Name, _ = d.name(key, v)
+			case "duration":
+				durNode = v
+				st.Duration, _ = d.duration(key, v)
+			case "rate":
+				rateNode = v
+				st.From, _ = d.rate(key, v)
+				st.To = st.From
+			case "from":
+				fromNode = v
+				st.From, _ = d.rate(key, v)
+			case "to":
+				toNode = v
+				st.To, _ = d.rate(key, v)
+			case "warmup":
+				st.Warmup, _ = d.boolean(key, v)
+			}
+		})
+		if !ok {
+			continue
+		}
+		switch {
+		case durNode == nil:
+			d.errf(sn, "stage %d: no duration", i+1)
+		case rateNode != nil && (fromNode != nil || toNode != nil):
+			d.errf(rateNode, "stage %d: give either rate (constant) or from and to (ramp)", i+1)
+		case rateNode == nil && (fromNode == nil || toNode == nil):
+			d.errf(sn, "stage %d: give rate (constant) or both from and to (ramp)", i+1)
+		}
+		if st.Duration > 0 && st.From > 0 && st.To > 0 {
+			total += st.Duration
+			out = append(out, st)
+		}
+	}
+	if total > maxDuration {
+		d.errf(n, "stages: %s in total is above the maximum of %s", total, maxDuration)
+		return nil
+	}
+	return out
+}
