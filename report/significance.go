@@ -27,7 +27,7 @@ type Test struct {
 	// P is the two-sided p-value; 1 when the test could not run.
 	P float64
 	// Shift is the Hodges–Lehmann estimate of the shift (sample 2 − sample 1):
-	// the median of all pairwise differences.
+	// the mwMedian of all pairwise differences.
 	Shift float64
 	// Lo and Hi bound the shift with confidence Confidence (distribution-free,
 	// from the same rank statistic). HasCI is false when the samples are too
@@ -43,6 +43,9 @@ type Test struct {
 	// Exact says whether P came from the exact permutation distribution
 	// (true) or the normal approximation.
 	Exact bool
+	// Relative says that Shift, Lo and Hi are relative changes (ratio − 1,
+	// from MannWhitneyRatio) rather than differences.
+	Relative bool
 }
 
 // Significant reports whether the samples differ at level Alpha.
@@ -66,9 +69,9 @@ func MannWhitney(x, y []float64, alpha float64) Test {
 	if len(x) == 0 || len(y) == 0 {
 		return t
 	}
-	t.Center1, t.Center2 = median(x), median(y)
+	t.Center1, t.Center2 = mwMedian(x), mwMedian(y)
 	n1, n2 := len(x), len(y)
-	t.MinP = math.Min(1, 2/binomial(n1+n2, n1))
+	t.MinP = math.Min(1, 2/mwBinomial(n1+n2, n1))
 
 	// Doubled midranks keep tied ranks integral.
 	type obs struct {
@@ -110,10 +113,10 @@ func MannWhitney(x, y []float64, alpha float64) Test {
 
 	if n1+n2 <= exactLimit {
 		dist := rankSumDist(ranks2, n1)
-		dev := abs(w2 - mean2)
+		dev := absInt(w2 - mean2)
 		var p float64
 		for s, c := range dist {
-			if abs(s-mean2) >= dev {
+			if absInt(s-mean2) >= dev {
 				p += c
 			}
 		}
@@ -137,6 +140,42 @@ func MannWhitney(x, y []float64, alpha float64) Test {
 
 	t.Shift, t.Lo, t.Hi, t.HasCI = hodgesLehmann(x, y, alpha)
 	return t
+}
+
+// MannWhitneyRatio is MannWhitney for positive figures such as latencies,
+// whose changes are multiplicative: the test runs on the logarithms (the
+// p-value is the same, ranks do not change) and Shift, Lo and Hi are
+// relative changes — the Hodges–Lehmann estimate of after/before − 1 and
+// its interval, which can never fall below −100%. Samples with a value ≤ 0
+// fall back to MannWhitney.
+func MannWhitneyRatio(x, y []float64, alpha float64) Test {
+	lx, okx := logs(x)
+	ly, oky := logs(y)
+	if !okx || !oky {
+		return MannWhitney(x, y, alpha)
+	}
+	t := MannWhitney(lx, ly, alpha)
+	if t.N1 == 0 || t.N2 == 0 {
+		return t
+	}
+	t.Center1, t.Center2 = mwMedian(x), mwMedian(y)
+	t.Shift = math.Expm1(t.Shift)
+	if t.HasCI {
+		t.Lo, t.Hi = math.Expm1(t.Lo), math.Expm1(t.Hi)
+	}
+	t.Relative = true
+	return t
+}
+
+func logs(v []float64) ([]float64, bool) {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		if !(x > 0) {
+			return nil, false
+		}
+		out[i] = math.Log(x)
+	}
+	return out, true
 }
 
 // rankSumDist returns the permutation distribution of the doubled rank sum of
@@ -164,7 +203,7 @@ func rankSumDist(ranks2 []int, n1 int) []float64 {
 			}
 		}
 	}
-	total := binomial(len(ranks2), n1)
+	total := mwBinomial(len(ranks2), n1)
 	dist := ways[n1]
 	for s := range dist {
 		dist[s] /= total
@@ -172,7 +211,7 @@ func rankSumDist(ranks2 []int, n1 int) []float64 {
 	return dist
 }
 
-// hodgesLehmann returns the median of the pairwise differences y_j − x_i and
+// hodgesLehmann returns the mwMedian of the pairwise differences y_j − x_i and
 // its distribution-free confidence interval [D(c), D(mn+1−c)], where c is
 // the largest count with P(U < c) ≤ alpha/2 under the no-ties null
 // distribution (Lehmann, Nonparametrics, ch. 2).
@@ -185,7 +224,7 @@ func hodgesLehmann(x, y []float64, alpha float64) (shift, lo, hi float64, ok boo
 		}
 	}
 	slices.Sort(d)
-	shift = median(d)
+	shift = mwMedian(d)
 	c := uCritical(m, n, alpha)
 	if c < 1 {
 		return shift, math.Inf(-1), math.Inf(1), false
@@ -217,15 +256,15 @@ func uCritical(m, n int, alpha float64) int {
 	}
 	// Normal approximation.
 	mf, nf := float64(m), float64(n)
-	z := normalQuantile(1 - alpha/2)
+	z := mwNormalQuantile(1 - alpha/2)
 	c := mf*nf/2 - z*math.Sqrt(mf*nf*(mf+nf+1)/12)
 	return max(0, int(math.Floor(c)))
 }
 
-// normalQuantile is the standard normal quantile function.
-func normalQuantile(p float64) float64 { return math.Sqrt2 * math.Erfinv(2*p-1) }
+// mwNormalQuantile is the standard normal quantile function.
+func mwNormalQuantile(p float64) float64 { return math.Sqrt2 * math.Erfinv(2*p-1) }
 
-func median(v []float64) float64 {
+func mwMedian(v []float64) float64 {
 	if len(v) == 0 {
 		return 0
 	}
@@ -237,8 +276,8 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// binomial returns n choose k as a float64.
-func binomial(n, k int) float64 {
+// mwBinomial returns n choose k as a float64.
+func mwBinomial(n, k int) float64 {
 	if k < 0 || k > n {
 		return 0
 	}
@@ -250,7 +289,7 @@ func binomial(n, k int) float64 {
 	return math.Round(r)
 }
 
-func abs(x int) int {
+func absInt(x int) int {
 	if x < 0 {
 		return -x
 	}

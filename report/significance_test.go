@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-// bruteP is an independent reference: it enumerates every split of the
+// mwBruteP is an independent reference: it enumerates every split of the
 // pooled sample, computes U by pairwise counting (ties count ½) and returns
 // the two-sided permutation p-value.
-func bruteP(x, y []float64) float64 {
+func mwBruteP(x, y []float64) float64 {
 	all := append(append([]float64{}, x...), y...)
 	n1, n := len(x), len(x)+len(y)
 	uOf := func(mask int) float64 {
@@ -38,7 +38,7 @@ func bruteP(x, y []float64) float64 {
 	mid := float64(len(x)*len(y)) / 2
 	var hit, total float64
 	for mask := 0; mask < 1<<n; mask++ {
-		if popcount(mask) != n1 {
+		if mwPopcount(mask) != n1 {
 			continue
 		}
 		total++
@@ -49,7 +49,7 @@ func bruteP(x, y []float64) float64 {
 	return hit / total
 }
 
-func popcount(v int) int {
+func mwPopcount(v int) int {
 	c := 0
 	for ; v != 0; v &= v - 1 {
 		c++
@@ -76,7 +76,7 @@ func TestMannWhitneyExact(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := MannWhitney(tc.x, tc.y, 0)
-			ref := bruteP(tc.x, tc.y)
+			ref := mwBruteP(tc.x, tc.y)
 			if math.Abs(got.P-ref) > 1e-9 {
 				t.Errorf("p = %v, brute force %v", got.P, ref)
 			}
@@ -145,9 +145,9 @@ func TestHodgesLehmannInterval(t *testing.T) {
 	}
 }
 
-// sampleRuns draws n per-run p99 figures: a log-normal run-to-run noise of
+// mwSampleRuns draws n per-run p99 figures: a log-normal run-to-run noise of
 // 10% around base, the spread seen between repeated runs on a quiet machine.
-func sampleRuns(r *rand.Rand, n int, base float64) []float64 {
+func mwSampleRuns(r *rand.Rand, n int, base float64) []float64 {
 	out := make([]float64, n)
 	for i := range out {
 		out[i] = base * math.Exp(0.10*r.NormFloat64())
@@ -160,8 +160,8 @@ func TestSignificanceFalsePositives(t *testing.T) {
 	r := rand.New(rand.NewPCG(42, 7))
 	quiet := 0
 	for i := 0; i < trials; i++ {
-		x := sampleRuns(r, 5, 45)
-		y := sampleRuns(r, 5, 45)
+		x := mwSampleRuns(r, 5, 45)
+		y := mwSampleRuns(r, 5, 45)
 		if !MannWhitney(x, y, 0).Significant() {
 			quiet++
 		}
@@ -178,8 +178,8 @@ func TestSignificanceDetectsShift(t *testing.T) {
 	r := rand.New(rand.NewPCG(42, 8))
 	found := 0
 	for i := 0; i < trials; i++ {
-		x := sampleRuns(r, 5, 45)
-		y := sampleRuns(r, 5, 45*0.7) // 30% faster
+		x := mwSampleRuns(r, 5, 45)
+		y := mwSampleRuns(r, 5, 45*0.7) // 30% faster
 		if MannWhitney(x, y, 0).Significant() {
 			found++
 		}
@@ -197,5 +197,24 @@ func BenchmarkMannWhitney10(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		MannWhitney(x, y, 0)
+	}
+}
+
+func TestMannWhitneyRatio(t *testing.T) {
+	x := []float64{100, 110, 120, 130, 1000} // one outlier run
+	y := []float64{60, 66, 72, 78, 84}
+	got := MannWhitneyRatio(x, y, 0)
+	plain := MannWhitney(x, y, 0)
+	if got.P != plain.P {
+		t.Errorf("p changed under the log transform: %v vs %v", got.P, plain.P)
+	}
+	if !got.Relative || got.Center1 != 120 || got.Center2 != 72 {
+		t.Errorf("centres %v → %v (relative %v), want the plain medians 120 → 72", got.Center1, got.Center2, got.Relative)
+	}
+	if !got.HasCI || got.Lo <= -1 || got.Lo > got.Shift || got.Hi < got.Shift || got.Hi >= 0 {
+		t.Errorf("relative change %v in [%v, %v]: want a negative interval above −100%%", got.Shift, got.Lo, got.Hi)
+	}
+	if z := MannWhitneyRatio([]float64{0, 1}, []float64{2, 3}, 0); z.Relative {
+		t.Error("a zero must fall back to the difference test")
 	}
 }

@@ -1,0 +1,886 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tailgate-dev/tailgate/loadgen"
+)
+
+// Selector picks statistics inside one result: a request name, a tag group
+// ("depth=100"), or both. A selector with only a group pools that group
+// across every request name.
+type Selector struct {
+	Name  string
+	Group string
+}
+
+// ParseSelector reads "name=offset", "group=depth=100",
+// "name=offset,group=depth=100", or a bare request name ("offset"). The
+// group part takes the rest of the text, so it comes last and may itself
+// hold commas ("group=depth=100,sort=id").
+func ParseSelector(s string) (Selector, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return Selector{}, errors.New("empty selector: use name=NAME, group=K=V or name=NAME,group=K=V")
+	}
+	var sel Selector
+	rest := s
+	for rest != "" {
+		switch {
+		case strings.HasPrefix(rest, "group="):
+			sel.Group = strings.TrimPrefix(rest, "group=")
+			if sel.Group == "" {
+				return Selector{}, fmt.Errorf("selector %q: empty group", s)
+			}
+			rest = ""
+		case strings.HasPrefix(rest, "name="):
+			v, after, _ := strings.Cut(strings.TrimPrefix(rest, "name="), ",")
+			if v == "" {
+				return Selector{}, fmt.Errorf("selector %q: empty name", s)
+			}
+			sel.Name, rest = v, after
+		default:
+			key, _, ok := strings.Cut(rest, "=")
+			if ok && !strings.ContainsAny(key, " /,") {
+				return Selector{}, fmt.Errorf("selector %q: unknown key %q (use name= or group=)", s, key)
+			}
+			// A bare request name; names may hold spaces and slashes ("GET /users").
+			sel.Name, rest = rest, ""
+		}
+	}
+	return sel, nil
+}
+
+// String returns the selector in the form ParseSelector reads.
+func (s Selector) String() string {
+	switch {
+	case s.Group == "":
+		return s.Name
+	case s.Name == "":
+		return "group=" + s.Group
+	default:
+		return s.Name + "{" + s.Group + "}"
+	}
+}
+
+// CompareOptions shape a comparison.
+type CompareOptions struct {
+	// Labels name the two sides; default "before" and "after" (or the
+	// selectors when A and B are set).
+	Labels [2]string
+	// A and B, when both set, compare two selections within the same
+	// results (offset vs cursor in one run) instead of before vs after.
+	A, B *Selector
+	// Alpha is the significance level (0: DefaultAlpha).
+	Alpha float64
+	// Charts are images the Markdown output shows, paths relative to it.
+	Charts []ChartRef
+}
+
+// ChartRef is an image shown by the Markdown comparison.
+type ChartRef struct {
+	Title string
+	Path  string
+}
+
+// Comparison is the outcome of Compare: one row per request name and tag
+// group present on either side.
+type Comparison struct {
+	Labels [2]string
+	// Sides describe the runs on each side.
+	Sides [2]RunInfo
+	Rows  []*CompareRow
+	// Within is set when A/B selectors compared selections of one set of
+	// results.
+	Within bool
+	Alpha  float64
+	// Warnings say why the two sides may not be comparable.
+	Warnings []string
+	Charts   []ChartRef
+}
+
+// RunInfo describes the runs of one side.
+type RunInfo struct {
+	Runs        int
+	Name        string
+	Target      string
+	Model       loadgen.Model
+	Profile     string
+	PlannedRate float64
+	// Rate is the mean achieved rate of the runs (all requests).
+	Rate float64
+	// Duration is the mean measured duration of the runs.
+	Duration time.Duration
+}
+
+// Metric names one figure of a latency distribution.
+type Metric int
+
+// The figures compared for every row.
+const (
+	P50 Metric = iota
+	P90
+	P95
+	P99
+	P999
+	Max
+	Mean
+	numMetrics
+)
+
+var metricNames = [numMetrics]string{"p50", "p90", "p95", "p99", "p99.9", "max", "mean"}
+
+// String returns the metric's short name ("p99.9").
+func (m Metric) String() string {
+	if m < 0 || m >= numMetrics {
+		return fmt.Sprintf("Metric(%d)", int(m))
+	}
+	return metricNames[m]
+}
+
+// of returns the metric from a summary.
+func (m Metric) of(p loadgen.Percentiles) time.Duration {
+	switch m {
+	case P50:
+		return p.P50
+	case P90:
+		return p.P90
+	case P95:
+		return p.P95
+	case P99:
+		return p.P99
+	case P999:
+		return p.P999
+	case Max:
+		return p.Max
+	default:
+		return p.Mean
+	}
+}
+
+// testedMetrics are the figures that get a significance verdict: the centre,
+// the tail, and the mean (the tail moves most from run to run, so it is the
+// one that most needs a verdict).
+var testedMetrics = []Metric{P50, P99, Mean}
+
+// CompareRow compares one request name or tag group.
+type CompareRow struct {
+	// Key labels the row: "total", a request name, or "name{group}"; in a
+	// within-result comparison "offset vs cursor" or the group.
+	Key         string
+	Name, Group string
+	Side        [2]SideStats
+	// Tests hold the significance verdicts for P50, P99 and Mean when both
+	// sides have more than one run.
+	Tests []MetricTest
+}
+
+// MetricTest is a significance test of one metric across runs.
+type MetricTest struct {
+	Metric Metric
+	Test
+}
+
+// SideStats are one side's figures for a row.
+type SideStats struct {
+	// Runs is the number of runs that measured this row.
+	Runs     int
+	Requests uint64
+	Errors   uint64
+	// Rate is the mean achieved request rate of this row per run.
+	Rate float64
+	// Latency pools the latency histograms of every run.
+	Latency loadgen.Percentiles
+	// PerRun holds each run's value of the tested metrics, in seconds.
+	PerRun map[Metric][]float64
+}
+
+// ErrorRate is Errors/Requests.
+func (s SideStats) ErrorRate() float64 {
+	if s.Requests == 0 {
+		return 0
+	}
+	return float64(s.Errors) / float64(s.Requests)
+}
+
+// Present reports whether the side measured the row at all.
+func (s SideStats) Present() bool { return s.Runs > 0 }
+
+// Compare compares two sets of results. Before and after each hold one or
+// more runs of the same plan (repeated runs make significance verdicts
+// possible). With opts.A and opts.B set it compares two selections within
+// the results instead, and before and after are usually the same slice.
+func Compare(before, after []*loadgen.Result, opts CompareOptions) (*Comparison, error) {
+	if len(before) == 0 || len(after) == 0 {
+		return nil, errors.New("compare needs at least one result on each side")
+	}
+	for _, r := range append(append([]*loadgen.Result{}, before...), after...) {
+		if r == nil || r.Total == nil {
+			return nil, errors.New("compare: a result has no totals")
+		}
+	}
+	c := &Comparison{Labels: opts.Labels, Alpha: opts.Alpha, Charts: opts.Charts}
+	if c.Alpha <= 0 || c.Alpha >= 1 {
+		c.Alpha = DefaultAlpha
+	}
+	if (opts.A == nil) != (opts.B == nil) {
+		return nil, errors.New("compare: --a and --b go together")
+	}
+	c.Sides = [2]RunInfo{describeRuns(before), describeRuns(after)}
+	var err error
+	if opts.A != nil {
+		c.Within = true
+		if c.Labels[0] == "" {
+			c.Labels[0] = opts.A.String()
+		}
+		if c.Labels[1] == "" {
+			c.Labels[1] = opts.B.String()
+		}
+		c.Rows, err = withinRows(before, after, *opts.A, *opts.B, c.Alpha)
+	} else {
+		if c.Labels[0] == "" {
+			c.Labels[0] = "before"
+		}
+		if c.Labels[1] == "" {
+			c.Labels[1] = "after"
+		}
+		c.Rows, err = sideRows(before, after, c.Alpha)
+		c.Warnings = comparability(c.Sides)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// describeRuns summarises the metadata of one side.
+func describeRuns(rs []*loadgen.Result) RunInfo {
+	first := rs[0].Meta
+	info := RunInfo{Runs: len(rs), Name: first.Name, Target: first.Target, Model: first.Model, Profile: first.Profile, PlannedRate: first.PlannedRate}
+	var rate float64
+	var dur time.Duration
+	for _, r := range rs {
+		rate += r.Rate()
+		dur += r.Meta.Measured()
+	}
+	info.Rate = rate / float64(len(rs))
+	info.Duration = (dur / time.Duration(len(rs))).Round(time.Millisecond)
+	return info
+}
+
+// comparability warns when the two sides ran different load: their
+// percentiles then answer different questions.
+func comparability(s [2]RunInfo) []string {
+	var w []string
+	if s[0].Model != s[1].Model {
+		w = append(w, fmt.Sprintf("the sides ran different models (%s vs %s): their percentiles mean different things", s[0].Model, s[1].Model))
+	}
+	if s[0].PlannedRate > 0 && s[1].PlannedRate > 0 && math.Abs(s[0].PlannedRate-s[1].PlannedRate) > 0.01*s[0].PlannedRate {
+		w = append(w, fmt.Sprintf("the sides planned different rates (%s vs %s)", cmpRate(s[0].PlannedRate), cmpRate(s[1].PlannedRate)))
+	}
+	if s[0].Target != s[1].Target && s[0].Target != "" && s[1].Target != "" {
+		w = append(w, fmt.Sprintf("the sides hit different targets (%s vs %s)", s[0].Target, s[1].Target))
+	}
+	return w
+}
+
+// rowKey identifies a request name or tag group across results.
+type rowKey struct{ name, group string }
+
+func (k rowKey) label() string {
+	return (&loadgen.Stats{Name: k.name, Group: k.group}).Key()
+}
+
+// sideRows builds the before/after rows: the total, each request name, each
+// tag group, in the canonical order of the results.
+func sideRows(before, after []*loadgen.Result, alpha float64) ([]*CompareRow, error) {
+	keys := []rowKey{{}}
+	seen := map[rowKey]bool{{}: true}
+	var groups []rowKey
+	for _, r := range append(append([]*loadgen.Result{}, before...), after...) {
+		for _, s := range r.Requests {
+			if k := (rowKey{s.Name, ""}); !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+		for _, s := range r.Groups {
+			if k := (rowKey{s.Name, s.Group}); !seen[k] {
+				seen[k] = true
+				groups = append(groups, k)
+			}
+		}
+	}
+	keys = append(keys, groups...)
+	rows := make([]*CompareRow, 0, len(keys))
+	for _, k := range keys {
+		pick := func(r *loadgen.Result) (*loadgen.Stats, error) {
+			if k.name == "" && k.group == "" {
+				return r.Total, nil
+			}
+			return r.Lookup(k.name, k.group), nil
+		}
+		row := &CompareRow{Key: k.label(), Name: k.name, Group: k.group}
+		var err error
+		if row.Side[0], err = sideStats(before, pick); err != nil {
+			return nil, err
+		}
+		if row.Side[1], err = sideStats(after, pick); err != nil {
+			return nil, err
+		}
+		row.Tests = testRow(row, alpha)
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// withinRows compares selection a (from before) with b (from after): the
+// selections themselves, then each tag group both request names share
+// (offset{depth=100} vs cursor{depth=100}).
+func withinRows(before, after []*loadgen.Result, a, b Selector, alpha float64) ([]*CompareRow, error) {
+	type pair struct {
+		key    string
+		ga, gb string
+	}
+	pairs := []pair{{key: a.String() + " vs " + b.String(), ga: a.Group, gb: b.Group}}
+	if a.Group == "" && b.Group == "" && a.Name != "" && b.Name != "" {
+		seen := map[string]bool{}
+		for _, r := range before {
+			for _, s := range r.Groups {
+				if s.Name != a.Name || seen[s.Group] {
+					continue
+				}
+				seen[s.Group] = true
+				for _, r2 := range after {
+					if r2.Lookup(b.Name, s.Group) != nil {
+						pairs = append(pairs, pair{key: s.Group, ga: s.Group, gb: s.Group})
+						break
+					}
+				}
+			}
+		}
+	}
+	rows := make([]*CompareRow, 0, len(pairs))
+	for _, p := range pairs {
+		row := &CompareRow{Key: p.key, Group: p.ga}
+		var err error
+		if row.Side[0], err = sideStats(before, selectStats(Selector{a.Name, p.ga})); err != nil {
+			return nil, err
+		}
+		if row.Side[1], err = sideStats(after, selectStats(Selector{b.Name, p.gb})); err != nil {
+			return nil, err
+		}
+		if !row.Side[0].Present() && p.key == pairs[0].key {
+			return nil, fmt.Errorf("no request matches --a %s (names in the results: %s)", a, cmpRequestNames(before))
+		}
+		if !row.Side[1].Present() && p.key == pairs[0].key {
+			return nil, fmt.Errorf("no request matches --b %s (names in the results: %s)", b, cmpRequestNames(after))
+		}
+		row.Tests = testRow(row, alpha)
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// selectStats returns the stats a selector picks from a result, pooling
+// request names when the selector has a group only.
+func selectStats(sel Selector) func(*loadgen.Result) (*loadgen.Stats, error) {
+	return func(r *loadgen.Result) (*loadgen.Stats, error) {
+		if sel.Name != "" {
+			return r.Lookup(sel.Name, sel.Group), nil
+		}
+		var out *loadgen.Stats
+		for _, s := range r.Groups {
+			if s.Group != sel.Group {
+				continue
+			}
+			if out == nil {
+				out = loadgen.NewStats("", sel.Group)
+			}
+			if err := out.Merge(s); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+}
+
+func cmpRequestNames(rs []*loadgen.Result) string {
+	var names []string
+	seen := map[string]bool{}
+	for _, r := range rs {
+		for _, s := range r.Requests {
+			if !seen[s.Name] {
+				seen[s.Name] = true
+				names = append(names, s.Name)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// sideStats gathers one row's figures over the runs of one side.
+func sideStats(runs []*loadgen.Result, pick func(*loadgen.Result) (*loadgen.Stats, error)) (SideStats, error) {
+	out := SideStats{PerRun: map[Metric][]float64{}}
+	pooled := loadgen.NewHistogram()
+	var rate float64
+	for _, r := range runs {
+		s, err := pick(r)
+		if err != nil {
+			return out, err
+		}
+		if s == nil {
+			continue
+		}
+		out.Runs++
+		out.Requests += s.Requests
+		out.Errors += s.Errors
+		if d := r.Meta.Measured().Seconds(); d > 0 {
+			rate += float64(s.Requests) / d
+		}
+		if s.Latency == nil || s.Latency.Count() == 0 {
+			continue
+		}
+		sum := s.Latency.Summary()
+		for _, m := range testedMetrics {
+			out.PerRun[m] = append(out.PerRun[m], m.of(sum).Seconds())
+		}
+		if err := pooled.Merge(s.Latency); err != nil {
+			return out, fmt.Errorf("pool %s: %w", s.Key(), err)
+		}
+		s.Latency.Compact()
+	}
+	if out.Runs > 0 {
+		out.Rate = rate / float64(out.Runs)
+	}
+	out.Latency = pooled.Summary()
+	return out, nil
+}
+
+// testRow runs the significance tests of a row when both sides repeat.
+func testRow(row *CompareRow, alpha float64) []MetricTest {
+	a, b := row.Side[0].PerRun, row.Side[1].PerRun
+	if len(a[P50]) < 2 || len(b[P50]) < 2 {
+		return nil
+	}
+	out := make([]MetricTest, 0, len(testedMetrics))
+	for _, m := range testedMetrics {
+		out = append(out, MetricTest{Metric: m, Test: MannWhitneyRatio(a[m], b[m], alpha)})
+	}
+	return out
+}
+
+// Repeated reports whether any row has significance tests (several runs on
+// both sides).
+func (c *Comparison) Repeated() bool {
+	for _, r := range c.Rows {
+		if len(r.Tests) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// minRunsForPower returns the smallest equal number of runs per side whose
+// exact test can reach significance at alpha.
+func minRunsForPower(alpha float64) int {
+	for n := 2; n < 50; n++ {
+		if 2/mwBinomial(2*n, n) <= alpha {
+			return n
+		}
+	}
+	return 50
+}
+
+// cmpRate formats a request rate ("199.8/s").
+func cmpRate(r float64) string {
+	switch {
+	case r == 0:
+		return "0/s"
+	case r >= 100:
+		return fmt.Sprintf("%.0f/s", r)
+	case r >= 10:
+		return fmt.Sprintf("%.1f/s", r)
+	default:
+		return fmt.Sprintf("%.2f/s", r)
+	}
+}
+
+// cmpMinus is the typographic cmpMinus sign, which lines up with "+" in tables.
+const cmpMinus = "−"
+
+// cmpSigned formats x with an explicit sign: "+3.1", "−3.1".
+func cmpSigned(format string, x float64) string {
+	s := fmt.Sprintf(format, math.Abs(x))
+	if x < 0 && strings.Trim(s, "0.%") != "" {
+		return cmpMinus + s
+	}
+	return "+" + s
+}
+
+// cmpRelChange is (after−before)/before, NaN when before is zero.
+func cmpRelChange(before, after float64) float64 {
+	if before == 0 {
+		if after == 0 {
+			return 0
+		}
+		return math.NaN()
+	}
+	return (after - before) / before
+}
+
+// cmpRel formats a relative change as a percentage ("−37.8%").
+func cmpRel(r float64) string {
+	if math.IsNaN(r) {
+		return "n/a"
+	}
+	if math.Abs(r) >= 10 {
+		return cmpSigned("%.0f×", r+1)
+	}
+	return cmpSigned("%.1f%%", 100*r)
+}
+
+// cmpDelta formats an absolute latency change ("−3.80ms").
+func cmpDelta(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
+	s := FormatDuration(time.Duration(math.Abs(float64(d))))
+	if d < 0 {
+		return cmpMinus + s
+	}
+	return "+" + s
+}
+
+// cmpP formats a p-value the way benchstat does.
+func cmpP(p float64) string {
+	if p < 0.001 {
+		return "p<0.001"
+	}
+	return fmt.Sprintf("p=%.3f", p)
+}
+
+// cmpSecs turns seconds back into a duration for formatting.
+func cmpSecs(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
+
+// Verdict is the one-line significance verdict of a test, benchstat style:
+// "−37.8% [−41.0%, −33.5%] (p=0.008, n=5+5)" or "~ (p=0.420, no significant
+// change, n=5+5)".
+func (t MetricTest) Verdict() string {
+	n := fmt.Sprintf("n=%d+%d", t.N1, t.N2)
+	rel := cmpRelChange(t.Center1, t.Center2)
+	switch {
+	case t.Powerless():
+		return fmt.Sprintf("%s ? (%s, %s: too few runs to ever reach α=%.2g; use --count ≥ %d)", cmpRel(rel), cmpP(t.P), n, t.Alpha, minRunsForPower(t.Alpha))
+	case !t.Significant():
+		return fmt.Sprintf("~ (%s, no significant change, %s)", cmpP(t.P), n)
+	}
+	ci := ""
+	if lo, hi, ok := t.relCI(); ok {
+		ci = fmt.Sprintf(" [%s, %s]", cmpRel(lo), cmpRel(hi))
+	}
+	return fmt.Sprintf("%s%s (%s, %s)", cmpRel(rel), ci, cmpP(t.P), n)
+}
+
+// relCI returns the confidence interval of the change as relative changes.
+func (t MetricTest) relCI() (lo, hi float64, ok bool) {
+	switch {
+	case !t.HasCI:
+		return 0, 0, false
+	case t.Relative:
+		return t.Lo, t.Hi, true
+	case t.Center1 != 0:
+		return t.Lo / t.Center1, t.Hi / t.Center1, true
+	}
+	return 0, 0, false
+}
+
+// singleRunNote explains why no verdict is given.
+func (c *Comparison) singleRunNote() string {
+	n := minRunsForPower(c.Alpha)
+	return fmt.Sprintf("no significance verdict: significance needs several runs per side (--count ≥ %d, %d recommended) to tell a real change from run-to-run noise.", n, n+1)
+}
+
+// cmpSideLine describes one side in a sentence.
+func cmpSideLine(info RunInfo) string {
+	var b strings.Builder
+	if info.Runs > 1 {
+		fmt.Fprintf(&b, "%d runs of ", info.Runs)
+	}
+	name := info.Name
+	if name == "" {
+		name = "run"
+	}
+	fmt.Fprintf(&b, "%s", name)
+	if info.Target != "" {
+		fmt.Fprintf(&b, " %s", info.Target)
+	}
+	if info.Model != "" {
+		fmt.Fprintf(&b, ", %s model", info.Model)
+	}
+	if info.PlannedRate > 0 {
+		fmt.Fprintf(&b, ", %s planned", cmpRate(info.PlannedRate))
+	}
+	fmt.Fprintf(&b, ", %s achieved, %s", cmpRate(info.Rate), info.Duration)
+	if info.Runs > 1 {
+		b.WriteString(" each")
+	}
+	return b.String()
+}
+
+// WriteCompareText writes a comparison for the terminal.
+func WriteCompareText(w io.Writer, c *Comparison) error {
+	ew := &cmpWriter{w: w}
+	lw := max(runeLen(c.Labels[0]), runeLen(c.Labels[1])) + 1
+	if c.Within {
+		ew.printf("compare %s vs %s within %s\n", c.Labels[0], c.Labels[1], cmpSideLine(c.Sides[0]))
+	} else {
+		ew.printf("%s %s\n", padRightRunes(c.Labels[0]+":", lw), cmpSideLine(c.Sides[0]))
+		ew.printf("%s %s\n", padRightRunes(c.Labels[1]+":", lw), cmpSideLine(c.Sides[1]))
+	}
+	for _, warn := range c.Warnings {
+		ew.printf("warning: %s\n", warn)
+	}
+	keyW := 10
+	for _, row := range c.Rows {
+		keyW = max(keyW, runeLen(row.Key)-2)
+	}
+	col := max(lw, 10)
+	line := func(name string, cells ...string) {
+		var b strings.Builder
+		b.WriteString("  ")
+		b.WriteString(padRightRunes(name, keyW))
+		for i, cell := range cells {
+			wd := col
+			if i >= 2 {
+				wd = 10
+			}
+			b.WriteString(" ")
+			b.WriteString(padLeftRunes(cell, wd))
+		}
+		ew.printf("%s\n", strings.TrimRight(b.String(), " "))
+	}
+	for _, row := range c.Rows {
+		ew.printf("\n%s %s %s %s\n", padRightRunes(row.Key, keyW+2), padLeftRunes(c.Labels[0], col), padLeftRunes(c.Labels[1], col), padLeftRunes("change", 10))
+		a, b := row.Side[0], row.Side[1]
+		if !a.Present() || !b.Present() {
+			only := c.Labels[0]
+			if !a.Present() {
+				only = c.Labels[1]
+			}
+			ew.printf("  only in %s (%d requests)\n", only, a.Requests+b.Requests)
+			continue
+		}
+		for m := P50; m < numMetrics; m++ {
+			x, y := m.of(a.Latency), m.of(b.Latency)
+			line(m.String(), FormatDuration(x), FormatDuration(y), cmpDelta(y-x), cmpRel(cmpRelChange(float64(x), float64(y))))
+		}
+		line("rate", cmpRate(a.Rate), cmpRate(b.Rate), "", cmpRel(cmpRelChange(a.Rate, b.Rate)))
+		line("errors", cmpPct(a.ErrorRate()), cmpPct(b.ErrorRate()), cmpSigned("%.2f pp", 100*(b.ErrorRate()-a.ErrorRate())))
+		line("requests", fmt.Sprint(a.Requests), fmt.Sprint(b.Requests))
+		if len(row.Tests) > 0 {
+			ew.printf("  across runs (median of per-run values; Mann–Whitney U, α=%.2g):\n", c.Alpha)
+			for _, t := range row.Tests {
+				ew.printf("    %s %s → %s  %s\n", padRightRunes(t.Metric.String(), 5), FormatDuration(cmpSecs(t.Center1)), FormatDuration(cmpSecs(t.Center2)), t.Verdict())
+			}
+		}
+	}
+	if !c.Repeated() {
+		ew.printf("\n%s\n", c.singleRunNote())
+	}
+	return ew.err
+}
+
+func runeLen(s string) int { return utf8.RuneCountInString(s) }
+
+// padLeftRunes right-aligns s in n columns, counting runes (µ, −), not bytes.
+func padLeftRunes(s string, n int) string {
+	if k := runeLen(s); k < n {
+		return strings.Repeat(" ", n-k) + s
+	}
+	return s
+}
+
+// padRightRunes left-aligns s in n columns.
+func padRightRunes(s string, n int) string {
+	if k := runeLen(s); k < n {
+		return s + strings.Repeat(" ", n-k)
+	}
+	return s
+}
+
+// cmpPct formats a fraction as a percentage with two decimals.
+func cmpPct(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }
+
+// cmpWriter keeps the first write error so writers can print freely and
+// report it once.
+type cmpWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *cmpWriter) printf(format string, args ...any) {
+	if e.err != nil {
+		return
+	}
+	_, e.err = fmt.Fprintf(e.w, format, args...)
+}
+
+// cmpEscape makes text safe inside a Markdown table cell.
+func cmpEscape(s string) string {
+	r := strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;", "\n", " ")
+	return r.Replace(s)
+}
+
+// WriteCompareMarkdown writes a comparison as GitHub-flavoured Markdown: a
+// summary table, the verdicts, one collapsible detail table per row, and
+// the charts by relative path.
+func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
+	ew := &cmpWriter{w: w}
+	l0, l1 := cmpEscape(c.Labels[0]), cmpEscape(c.Labels[1])
+	if c.Within {
+		ew.printf("### tailgate compare: %s vs %s\n\n", l0, l1)
+	} else {
+		ew.printf("### tailgate compare: %s → %s\n\n", l0, l1)
+	}
+	ew.printf("| | runs | scenario | target | model | planned | achieved | duration |\n|---|--:|---|---|---|--:|--:|--:|\n")
+	sides := 2
+	if c.Within {
+		sides = 1
+	}
+	for i := 0; i < sides; i++ {
+		s := c.Sides[i]
+		label := "**" + cmpEscape(c.Labels[i]) + "**"
+		if c.Within {
+			label = "**results**"
+		}
+		planned := "—"
+		if s.PlannedRate > 0 {
+			planned = cmpRate(s.PlannedRate)
+		}
+		target := "—"
+		if s.Target != "" {
+			target = "`" + strings.ReplaceAll(s.Target, "`", "") + "`"
+		}
+		ew.printf("| %s | %d | %s | %s | %s | %s | %s | %s |\n", label, s.Runs, cmpEscape(s.Name), target, s.Model, planned, cmpRate(s.Rate), s.Duration)
+	}
+	ew.printf("\n")
+	for _, warn := range c.Warnings {
+		ew.printf("> **Warning:** %s\n\n", cmpEscape(warn))
+	}
+
+	// Summary: one line per row, the figures a reviewer looks at first.
+	first := "request"
+	if c.Within {
+		first = "selection / group"
+	}
+	ew.printf("| %s | p50 | p99 | p99.9 | rate | errors |", first)
+	if c.Repeated() {
+		ew.printf(" p99 across runs |")
+	}
+	ew.printf("\n|---|--:|--:|--:|--:|--:|")
+	if c.Repeated() {
+		ew.printf("---|")
+	}
+	ew.printf("\n")
+	for _, row := range c.Rows {
+		a, b := row.Side[0], row.Side[1]
+		if !a.Present() || !b.Present() {
+			only := l0
+			if !a.Present() {
+				only = l1
+			}
+			ew.printf("| %s | only in %s | | | | |", cmpEscape(row.Key), only)
+			if c.Repeated() {
+				ew.printf(" |")
+			}
+			ew.printf("\n")
+			continue
+		}
+		cell := func(m Metric) string {
+			x, y := m.of(a.Latency), m.of(b.Latency)
+			return fmt.Sprintf("%s → %s (%s)", FormatDuration(x), FormatDuration(y), cmpRel(cmpRelChange(float64(x), float64(y))))
+		}
+		ew.printf("| %s | %s | %s | %s | %s → %s | %s → %s |", cmpEscape(row.Key), cell(P50), cell(P99), cell(P999),
+			cmpRate(a.Rate), cmpRate(b.Rate), cmpPct(a.ErrorRate()), cmpPct(b.ErrorRate()))
+		if c.Repeated() {
+			v := ""
+			for _, t := range row.Tests {
+				if t.Metric == P99 {
+					v = cmpMDVerdict(t)
+				}
+			}
+			ew.printf(" %s |", v)
+		}
+		ew.printf("\n")
+	}
+	ew.printf("\n")
+
+	if c.Repeated() {
+		ew.printf("**Across runs** — median of the per-run values, change with its %.0f%% confidence interval (Hodges–Lehmann), two-sided Mann–Whitney U test at α=%.2g:\n\n", 100*(1-c.Alpha), c.Alpha)
+		ew.printf("| %s | metric | %s | %s | change | %.0f%% CI | p | n |\n|---|---|--:|--:|--:|--:|--:|--:|\n", first, l0, l1, 100*(1-c.Alpha))
+		for _, row := range c.Rows {
+			for _, t := range row.Tests {
+				change, ci := cmpMDVerdict(t), "—"
+				if lo, hi, ok := t.relCI(); ok {
+					ci = fmt.Sprintf("%s … %s", cmpRel(lo), cmpRel(hi))
+				}
+				ew.printf("| %s | %s | %s | %s | %s | %s | %.3f | %d+%d |\n", cmpEscape(row.Key), t.Metric,
+					FormatDuration(cmpSecs(t.Center1)), FormatDuration(cmpSecs(t.Center2)), change, ci, t.P, t.N1, t.N2)
+			}
+		}
+		ew.printf("\n")
+	} else {
+		ew.printf("_%s_\n\n", cmpEscape(c.singleRunNote()))
+	}
+
+	for _, row := range c.Rows {
+		a, b := row.Side[0], row.Side[1]
+		if !a.Present() || !b.Present() {
+			continue
+		}
+		ew.printf("<details><summary>%s: all percentiles</summary>\n\n", cmpEscape(row.Key))
+		ew.printf("| | %s | %s | change | |\n|---|--:|--:|--:|--:|\n", l0, l1)
+		for m := P50; m < numMetrics; m++ {
+			x, y := m.of(a.Latency), m.of(b.Latency)
+			ew.printf("| %s | %s | %s | %s | %s |\n", m, FormatDuration(x), FormatDuration(y), cmpDelta(y-x), cmpRel(cmpRelChange(float64(x), float64(y))))
+		}
+		ew.printf("| rate | %s | %s | | %s |\n", cmpRate(a.Rate), cmpRate(b.Rate), cmpRel(cmpRelChange(a.Rate, b.Rate)))
+		ew.printf("| errors | %s | %s | %s | |\n", cmpPct(a.ErrorRate()), cmpPct(b.ErrorRate()), cmpSigned("%.2f pp", 100*(b.ErrorRate()-a.ErrorRate())))
+		ew.printf("| requests | %d | %d | | |\n\n</details>\n\n", a.Requests, b.Requests)
+	}
+
+	for _, ch := range c.Charts {
+		ew.printf("![%s](%s)\n\n", cmpEscape(ch.Title), cmpMDPath(ch.Path))
+	}
+	ew.printf("<sub>Latency is measured from each request's intended send time (no coordinated omission). Tables pool the histograms of all runs of a side; see docs/compare.md for the method.</sub>\n")
+	return ew.err
+}
+
+// cmpMDVerdict is the verdict for a table cell: the change, or "~" with p.
+func cmpMDVerdict(t MetricTest) string {
+	rel := cmpRel(cmpRelChange(t.Center1, t.Center2))
+	switch {
+	case t.Powerless():
+		return rel + " (too few runs)"
+	case !t.Significant():
+		return "~ (no significant change)"
+	default:
+		return "**" + rel + "**"
+	}
+}
+
+// cmpMDPath makes a relative path safe for a Markdown link.
+func cmpMDPath(p string) string {
+	p = strings.ReplaceAll(p, `\`, "/")
+	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29").Replace(p)
+}

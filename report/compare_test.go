@@ -1,0 +1,421 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/loadgen"
+)
+
+// The -update flag may be declared by another test file of the package
+// binary, so declare it only when nobody has.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files")
+	}
+}
+
+func cmpUpdating() bool {
+	f := flag.Lookup("update")
+	if f == nil {
+		return false
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return false
+	}
+	b, _ := g.Get().(bool)
+	return b
+}
+
+// cmpGolden compares got with testdata/compare/name, or rewrites it with
+// -update.
+func cmpGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "compare", name)
+	if cmpUpdating() {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -run Compare -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// Fixture shape (the offset-vs-cursor story): 30 s at 100/s, half offset
+// pagination, half cursor, over page depths 1…10000. Offset latency grows
+// with depth, cursor stays flat; "after" adds an index that makes deep
+// offset pages ~40% cheaper. The first "before" run stalls the target for
+// 1.5 s (requests due then complete late, nothing completes during the
+// stall) and a few requests fail in the stall's aftermath.
+const (
+	fixRate     = 100
+	fixSeconds  = 30
+	fixStallAt  = 18 * time.Second
+	fixStallLen = 1500 * time.Millisecond
+)
+
+var fixDepths = []int{1, 10, 100, 1000, 10000}
+
+var fixStart = time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)
+
+// genFixture builds run number run (1-based) of a side deterministically.
+func genFixture(side string, run int) *loadgen.Result {
+	seed := uint64(run)
+	if side == "after" {
+		seed += 100
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x7a11))
+	runNoise := math.Exp(0.05 * rng.NormFloat64())
+	start := fixStart.Add(time.Duration(run-1) * time.Minute)
+	if side == "after" {
+		start = start.Add(time.Hour)
+	}
+	r := &loadgen.Result{
+		Version: loadgen.ResultVersion,
+		Meta: loadgen.Meta{
+			Tool: "tailgate", ToolVersion: "test", Name: "pagination", Target: "http://127.0.0.1:8080",
+			Model: loadgen.OpenModel, Profile: "constant 100/s for 30s", PlannedRate: fixRate,
+			PlannedRequests: fixRate * fixSeconds, Connections: 16, MaxInFlight: 160,
+			Timeout: loadgen.Duration(30 * time.Second), Start: start, End: start.Add(fixSeconds * time.Second),
+			PlannedDuration: loadgen.Duration(fixSeconds * time.Second),
+			Host: "fixture", GoVersion: "go1.26", OS: "linux/amd64", NumCPU: 2,
+			Tags: map[string]string{"side": side},
+		},
+		Total:    loadgen.NewStats("", ""),
+		Schedule: loadgen.Schedule{Planned: fixRate * fixSeconds, Sent: fixRate * fixSeconds},
+	}
+	names := map[string]*loadgen.Stats{}
+	groups := map[string]*loadgen.Stats{}
+	r.Timeline = make([]loadgen.Interval, fixSeconds+1)
+	for i := range r.Timeline {
+		iv := &r.Timeline[i]
+		iv.Start = loadgen.Duration(time.Duration(i) * time.Second)
+		iv.Length = loadgen.Duration(time.Second)
+		iv.PlannedRate = fixRate
+		iv.Total = loadgen.IntervalStats{Latency: loadgen.NewHistogram(), SendLag: loadgen.NewHistogram()}
+		for _, n := range []string{"cursor", "offset"} {
+			iv.Series = append(iv.Series, loadgen.IntervalStats{Name: n, Latency: loadgen.NewHistogram()})
+		}
+	}
+	for k := 0; k < fixRate*fixSeconds; k++ {
+		intended := time.Duration(k) * time.Second / fixRate
+		name := "cursor"
+		if rng.IntN(2) == 0 {
+			name = "offset"
+		}
+		depth := fixDepths[rng.IntN(len(fixDepths))]
+		// Service time in ms: log-normal around a base that depends on the
+		// endpoint, with a 1% tail (GC pauses, cold caches) five times slower.
+		base := 1.8
+		if name == "offset" {
+			perRow := 0.02
+			if side == "after" {
+				perRow = 0.012
+			}
+			base += perRow * float64(depth)
+		}
+		ms := base * runNoise * math.Exp(0.35*rng.NormFloat64())
+		if rng.Float64() < 0.01 {
+			ms *= 5
+		}
+		lat := time.Duration(ms * float64(time.Millisecond))
+		// The stall: requests due during it wait until it ends.
+		stalls := side == "before" && run == 1
+		stall := fixStallAt
+		if stalls && intended >= stall && intended < stall+fixStallLen {
+			lat += stall + fixStallLen - intended
+		}
+		lag := time.Duration(40+rng.IntN(200)) * time.Microsecond
+		done := intended + lat
+		failed := stalls && done >= stall+fixStallLen && done < stall+fixStallLen+300*time.Millisecond && rng.IntN(4) == 0
+		group := fmt.Sprintf("depth=%d", depth)
+		for _, s := range []*loadgen.Stats{r.Total, statsFor(names, name, ""), statsFor(groups, name, group)} {
+			s.Requests++
+			s.BytesIn += 512
+			s.BytesOut += 90
+			if failed {
+				s.Errors++
+				s.Status[503]++
+				s.ErrorKinds["http_5xx"]++
+				s.ErrorSamples["http_5xx"] = "503 Service Unavailable"
+			} else {
+				s.Status[200]++
+			}
+			s.Latency.Record(lat)
+			s.Service.Record(lat - lag)
+			s.SendLag.Record(lag)
+		}
+		sec := min(int(done/time.Second), fixSeconds)
+		iv := &r.Timeline[sec]
+		for _, is := range []*loadgen.IntervalStats{&iv.Total, seriesFor(iv, name)} {
+			is.Requests++
+			if failed {
+				is.Errors++
+			}
+			is.Latency.Record(lat)
+		}
+		r.Timeline[int(intended/time.Second)].Total.SendLag.Record(lag)
+	}
+	// The last interval only holds the completions after the planned end.
+	last := &r.Timeline[fixSeconds]
+	last.Length = loadgen.Duration(200 * time.Millisecond)
+	last.PlannedRate = 0
+	for _, s := range names {
+		r.Requests = append(r.Requests, s)
+	}
+	for _, s := range groups {
+		r.Groups = append(r.Groups, s)
+	}
+	r.Sort()
+	return r
+}
+
+func statsFor(m map[string]*loadgen.Stats, name, group string) *loadgen.Stats {
+	k := name + "{" + group + "}"
+	if m[k] == nil {
+		m[k] = loadgen.NewStats(name, group)
+	}
+	return m[k]
+}
+
+func seriesFor(iv *loadgen.Interval, name string) *loadgen.IntervalStats {
+	for i := range iv.Series {
+		if iv.Series[i].Name == name {
+			return &iv.Series[i]
+		}
+	}
+	panic("unknown series " + name)
+}
+
+// fixtureRuns returns the committed fixture results of a side, rewriting the
+// files from genFixture with -update (the chart tests read them too).
+func fixtureRuns(t *testing.T, side string, n int) []*loadgen.Result {
+	t.Helper()
+	var out []*loadgen.Result
+	for run := 1; run <= n; run++ {
+		path := filepath.Join("testdata", "compare", fmt.Sprintf("%s-%d.json", side, run))
+		if cmpUpdating() {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := genFixture(side, run).WriteFile(path); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, err := loadgen.ReadResultFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test ./report -run Compare -update to create it)", err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+const fixtureRunsPerSide = 5
+
+func TestCompareGolden(t *testing.T) {
+	before := fixtureRuns(t, "before", fixtureRunsPerSide)
+	after := fixtureRuns(t, "after", fixtureRunsPerSide)
+	offset, cursor := Selector{Name: "offset"}, Selector{Name: "cursor"}
+	deep := Selector{Name: "offset", Group: "depth=10000"}
+	charts := []ChartRef{{Title: "Latency by percentile", Path: "charts/spectrum.png"}, {Title: "Latency percentiles", Path: "charts/bars.png"}}
+	tests := []struct {
+		name          string
+		before, after []*loadgen.Result
+		opts          CompareOptions
+	}{
+		{"single", before[:1], after[:1], CompareOptions{}},
+		{"repeated", before, after, CompareOptions{Charts: charts}},
+		{"repeated-3", before[:3], after[:3], CompareOptions{Labels: [2]string{"main", "index"}}},
+		{"within", before[:1], before[:1], CompareOptions{A: &offset, B: &cursor}},
+		{"within-repeated", before, before, CompareOptions{A: &deep, B: &Selector{Name: "cursor", Group: "depth=10000"}}},
+		{"same", before[:3], before[2:5], CompareOptions{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Compare(tc.before, tc.after, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var txt, md bytes.Buffer
+			if err := WriteCompareText(&txt, c); err != nil {
+				t.Fatal(err)
+			}
+			if err := WriteCompareMarkdown(&md, c); err != nil {
+				t.Fatal(err)
+			}
+			cmpGolden(t, tc.name+".txt", txt.Bytes())
+			cmpGolden(t, tc.name+".md", md.Bytes())
+		})
+	}
+}
+
+// TestCompareFindsTheFixtureStory checks the figures behind the goldens: a
+// golden file only proves the output did not change, not that it is right.
+func TestCompareFindsTheFixtureStory(t *testing.T) {
+	before := fixtureRuns(t, "before", fixtureRunsPerSide)
+	after := fixtureRuns(t, "after", fixtureRunsPerSide)
+	c, err := Compare(before, after, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := func(key string) *CompareRow {
+		for _, r := range c.Rows {
+			if r.Key == key {
+				return r
+			}
+		}
+		t.Fatalf("no row %q in %v", key, rowKeys(c))
+		return nil
+	}
+	test := func(r *CompareRow, m Metric) MetricTest {
+		for _, mt := range r.Tests {
+			if mt.Metric == m {
+				return mt
+			}
+		}
+		t.Fatalf("row %s has no test of %s", r.Key, m)
+		return MetricTest{}
+	}
+	// Deep offset pages got ~40% faster: detected with 5+5 runs.
+	deep := row("offset{depth=10000}")
+	if mt := test(deep, P50); !mt.Significant() || mt.Center2 >= mt.Center1 {
+		t.Errorf("deep offset p50 change not detected: %s", mt.Verdict())
+	}
+	if rel := (deep.Side[1].Latency.P50.Seconds() - deep.Side[0].Latency.P50.Seconds()) / deep.Side[0].Latency.P50.Seconds(); rel > -0.3 || rel < -0.5 {
+		t.Errorf("deep offset p50 change %.1f%%, want about −40%%", 100*rel)
+	}
+	// Cursor did not change: no verdict of a change.
+	if mt := test(row("cursor"), P50); mt.Significant() {
+		t.Errorf("cursor p50 reported as changed: %s", mt.Verdict())
+	}
+	if got := row("total").Side[0].Requests; got != fixtureRunsPerSide*fixRate*fixSeconds {
+		t.Errorf("total requests %d, want %d", got, fixtureRunsPerSide*fixRate*fixSeconds)
+	}
+	if len(c.Warnings) != 0 {
+		t.Errorf("unexpected warnings %q", c.Warnings)
+	}
+	// Single runs: no tests, and the note says how to get them.
+	single, err := Compare(before[:1], after[:1], CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if single.Repeated() {
+		t.Error("single runs must not carry significance tests")
+	}
+	var buf bytes.Buffer
+	if err := WriteCompareText(&buf, single); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "--count ≥ 4") {
+		t.Errorf("single-run output does not explain how to get a verdict:\n%s", buf.String())
+	}
+}
+
+func rowKeys(c *Comparison) []string {
+	var out []string
+	for _, r := range c.Rows {
+		out = append(out, r.Key)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestCompareWithinErrors(t *testing.T) {
+	before := fixtureRuns(t, "before", 1)
+	bad := Selector{Name: "nope"}
+	ok := Selector{Name: "cursor"}
+	if _, err := Compare(before, before, CompareOptions{A: &bad, B: &ok}); err == nil || !strings.Contains(err.Error(), "cursor, offset") {
+		t.Errorf("unknown selector: err = %v, want the list of names", err)
+	}
+	if _, err := Compare(before, before, CompareOptions{A: &ok}); err == nil {
+		t.Error("--a without --b must fail")
+	}
+	if _, err := Compare(nil, before, CompareOptions{}); err == nil {
+		t.Error("an empty side must fail")
+	}
+}
+
+func TestCompareWarnsOnDifferentLoad(t *testing.T) {
+	a := genFixture("before", 1)
+	b := genFixture("after", 1)
+	b.Meta.PlannedRate = 300
+	b.Meta.Model = loadgen.ClosedModel
+	c, err := Compare([]*loadgen.Result{a}, []*loadgen.Result{b}, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 2 {
+		t.Errorf("warnings %q, want model and rate", c.Warnings)
+	}
+}
+
+func TestParseSelector(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Selector
+		wantErr bool
+	}{
+		{"offset", Selector{Name: "offset"}, false},
+		{"name=offset", Selector{Name: "offset"}, false},
+		{"group=depth=100", Selector{Group: "depth=100"}, false},
+		{"name=offset,group=depth=100", Selector{Name: "offset", Group: "depth=100"}, false},
+		{"name=offset,group=depth=100,sort=id", Selector{Name: "offset", Group: "depth=100,sort=id"}, false},
+		{"GET /users", Selector{Name: "GET /users"}, false},
+		{"", Selector{}, true},
+		{"name=", Selector{}, true},
+		{"group=", Selector{}, true},
+		{"tag=depth", Selector{}, true},
+	}
+	for _, tc := range tests {
+		got, err := ParseSelector(tc.in)
+		if (err != nil) != tc.wantErr {
+			t.Errorf("ParseSelector(%q) error = %v, want error %v", tc.in, err, tc.wantErr)
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("ParseSelector(%q) = %+v, want %+v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func FuzzParseSelector(f *testing.F) {
+	for _, s := range []string{"offset", "name=a,group=b=c", "group=x=1,y=2", "=", "name=,", "a=b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sel, err := ParseSelector(s)
+		if err != nil {
+			return
+		}
+		if sel.Name == "" && sel.Group == "" {
+			t.Fatalf("ParseSelector(%q) accepted an empty selector", s)
+		}
+		// A name-only selector round-trips through its String form.
+		if sel.Group == "" && !strings.Contains(sel.Name, "=") {
+			again, err := ParseSelector(sel.String())
+			if err != nil || again != sel {
+				t.Fatalf("round trip of %q: %+v, %v", s, again, err)
+			}
+		}
+	})
+}
