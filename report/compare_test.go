@@ -97,7 +97,7 @@ func genFixture(side string, run int) *loadgen.Result {
 			PlannedRequests: fixRate * fixSeconds, Connections: 16, MaxInFlight: 160,
 			Timeout: loadgen.Duration(30 * time.Second), Start: start, End: start.Add(fixSeconds * time.Second),
 			PlannedDuration: loadgen.Duration(fixSeconds * time.Second),
-			Host: "fixture", GoVersion: "go1.26", OS: "linux/amd64", NumCPU: 2,
+			Host:            "fixture", GoVersion: "go1.26", OS: "linux/amd64", NumCPU: 2,
 			Tags: map[string]string{"side": side},
 		},
 		Total:    loadgen.NewStats("", ""),
