@@ -1,7 +1,175 @@
 package cli
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
 
-func cmdRun(_ context.Context, _ *Env, _ []string) error {
-	return usagef("'tailgate run' is not available in this build yet")
+	"github.com/spf13/pflag"
+	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/scenarios"
+)
+
+const runUsage = `
+Usage: tailgate run SCENARIO.yaml [flags]
+
+Run a scenario file: named requests, flows of steps with captures,
+variables, data feeds, load stages and thresholds (see scenarios/README.md).
+Flags override the file: --target replaces its base URL; --rate, --duration,
+--vus and the other load flags replace its load section.
+
+When a threshold fails, tailgate prints which and exits with status 1.
+
+Examples:
+  tailgate run scenarios/examples/pagination.yaml --target http://127.0.0.1:8080
+  tailgate run checkout.yaml -r 200/s -d 1m -o results.json
+  tailgate run checkout.yaml --threshold 'p99 < 250ms' --threshold 'login: error_rate < 1%'
+`
+
+type runFlags struct {
+	load       loadFlags
+	client     clientFlags
+	target     string
+	out        string
+	quiet      bool
+	noTUI      bool
+	thresholds []string
+}
+
+func addThresholdFlag(fs *pflag.FlagSet, list *[]string) {
+	fs.StringArrayVar(list, "threshold", nil, "fail (exit 1) unless `'[REQUEST[{GROUP}]:] METRIC OP VALUE'` holds, e.g. 'p99 < 250ms' (repeatable)")
+}
+
+func cmdRun(ctx context.Context, env *Env, args []string) error {
+	var f runFlags
+	fs := newFlagSet(env, "run", runUsage)
+	fs.StringVar(&f.target, "target", "", "base `URL` replacing the scenario's target")
+	addLoadFlags(fs, &f.load, false)
+	addClientFlags(fs, &f.client)
+	fs.StringVarP(&f.out, "output", "o", "", "write the results to `file` (JSON; read it with 'tailgate report')")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only the final summary")
+	fs.BoolVar(&f.noTUI, "no-tui", false, "print progress lines instead of the live dashboard")
+	addThresholdFlag(fs, &f.thresholds)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("want exactly one scenario file, got %d arguments (see --help)", fs.NArg())
+	}
+	s, err := loadScenario(env, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	ths, err := scenarioThresholds(s, f.thresholds)
+	if err != nil {
+		return err
+	}
+	plan, err := scenarios.Compile(s, scenarios.CompileOptions{Target: f.target})
+	if err != nil {
+		return &UsageError{Err: err}
+	}
+	if plan.Pacer == nil && plan.VUs == 0 && !fs.Changed("rate") && !fs.Changed("vus") {
+		return usagef("%s has no load section: give --rate (and --duration) or --vus", fs.Arg(0))
+	}
+	if (fs.Changed("rate") || fs.Changed("vus")) && !fs.Changed("warmup") {
+		// The scenario's warmup belongs to its own load shape.
+		plan.Warmup = 0
+	}
+	if !fs.Changed("overload") && plan.Overload != "" {
+		f.load.overload = string(plan.Overload)
+	}
+	if err := f.load.apply(fs, &plan); err != nil {
+		return err
+	}
+	if err := f.client.apply(fs, &plan.Client); err != nil {
+		return err
+	}
+	if err := plan.Validate(); err != nil {
+		return &UsageError{Err: err}
+	}
+	plan.Command = append([]string{"tailgate", "run"}, args...)
+	res, runErr := execute(ctx, env, plan, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI})
+	if res == nil {
+		return runErr
+	}
+	thErr := checkThresholds(env.Stdout, res, ths)
+	if runErr != nil {
+		return runErr
+	}
+	return thErr
+}
+
+// loadScenario reads a scenario file, printing every problem it has on
+// stderr, one per line as file:line:col: message.
+func loadScenario(env *Env, path string) (*scenarios.Scenario, error) {
+	getenv := env.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	s, err := scenarios.Load(path, scenarios.WithGetenv(getenv))
+	if err == nil {
+		return s, nil
+	}
+	var list scenarios.Errors
+	if errors.As(err, &list) {
+		for _, e := range list {
+			fmt.Fprintln(env.Stderr, e)
+		}
+		return nil, usagef("%s: %d problem%s", path, len(list), plural(len(list)))
+	}
+	return nil, &UsageError{Err: err}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// scenarioThresholds returns the scenario's thresholds followed by those of
+// --threshold flags, checked against the scenario's request names.
+func scenarioThresholds(s *scenarios.Scenario, flags []string) ([]*scenarios.Threshold, error) {
+	ths := append([]*scenarios.Threshold(nil), s.Thresholds...)
+	extra, err := parseThresholdFlags(flags)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range extra {
+		if err := s.CheckThreshold(t); err != nil {
+			return nil, usagef("--threshold: %v", err)
+		}
+	}
+	return append(ths, extra...), nil
+}
+
+func parseThresholdFlags(flags []string) ([]*scenarios.Threshold, error) {
+	var out []*scenarios.Threshold
+	for _, raw := range flags {
+		t, err := scenarios.ParseThreshold(raw)
+		if err != nil {
+			return nil, usagef("--threshold %q: %v", raw, err)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// checkThresholds prints every threshold's outcome and returns a
+// ThresholdError (exit status 1) naming those that failed.
+func checkThresholds(w io.Writer, res *loadgen.Result, ths []*scenarios.Threshold) error {
+	if len(ths) == 0 {
+		return nil
+	}
+	results, failed := scenarios.EvaluateAll(ths, res)
+	fmt.Fprintln(w, "thresholds:")
+	for _, r := range results {
+		fmt.Fprintf(w, "  %s\n", r)
+	}
+	if len(failed) > 0 {
+		return &ThresholdError{Failed: failed}
+	}
+	return nil
 }

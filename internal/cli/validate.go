@@ -1,7 +1,54 @@
 package cli
 
-import "context"
+import (
+	"context"
+	"fmt"
 
-func cmdValidate(_ context.Context, _ *Env, _ []string) error {
-	return usagef("'tailgate validate' is not available in this build yet")
+	"github.com/tailgate-dev/tailgate/scenarios"
+)
+
+const validateUsage = `
+Usage: tailgate validate SCENARIO.yaml [flags]
+
+Check a scenario file without sending anything: syntax, keys, types,
+durations and rates, URLs, files, template variables and captures,
+environment variables and thresholds. Every problem is printed as
+file:line:col: message; the exit status is 2 when there is any.
+`
+
+func cmdValidate(_ context.Context, env *Env, args []string) error {
+	var target string
+	var thresholds []string
+	fs := newFlagSet(env, "validate", validateUsage)
+	fs.StringVar(&target, "target", "", "base `URL` replacing the scenario's target")
+	addThresholdFlag(fs, &thresholds)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("want exactly one scenario file, got %d arguments (see --help)", fs.NArg())
+	}
+	path := fs.Arg(0)
+	s, err := loadScenario(env, path)
+	if err != nil {
+		return err
+	}
+	ths, err := scenarioThresholds(s, thresholds)
+	if err != nil {
+		return err
+	}
+	plan, err := scenarios.Compile(s, scenarios.CompileOptions{Target: target})
+	if err != nil {
+		return &UsageError{Err: err}
+	}
+	if plan.Pacer != nil || plan.VUs > 0 {
+		if err := plan.Validate(); err != nil {
+			return usagef("%s: %v", path, err)
+		}
+	}
+	reqs := len(s.RequestNames())
+	flows := len(s.FlowNames())
+	fmt.Fprintf(env.Stdout, "ok: %s: %d request%s, %d flow%s, %s, %d threshold%s\n",
+		path, reqs, plural(reqs), flows, plural(flows), s.Describe(), len(ths), plural(len(ths)))
+	return nil
 }
