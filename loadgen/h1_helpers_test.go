@@ -165,6 +165,8 @@ func isTimeoutish(err error) bool {
 // staticResponse is what the allocation-free benchmark server sends.
 const staticResponse = "HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nHello, World!"
 
+var staticResponseBytes = []byte(staticResponse)
+
 // serveStatic answers every request with staticResponse without
 // allocating, so -benchmem shows the client's allocations only. It
 // understands pipelining-free keep-alive GETs without bodies.
@@ -182,7 +184,7 @@ func serveStatic(c net.Conn) {
 			if i < 0 {
 				break
 			}
-			if _, err := io.WriteString(c, staticResponse); err != nil {
+			if _, err := c.Write(staticResponseBytes); err != nil {
 				return
 			}
 			n = copy(buf[:], buf[i:n])

@@ -103,6 +103,9 @@ func (t *stdTransport) Close() error {
 	return nil
 }
 
+// stdClient is one worker's handle on the shared net/http client. Its
+// BytesIn counts body bytes only: net/http does not expose the size of the
+// head on the wire (for HTTP/2 it is HPACK-compressed anyway).
 type stdClient struct {
 	t       *stdTransport
 	discard [32 << 10]byte
