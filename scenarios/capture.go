@@ -96,6 +96,8 @@ func (d *decoder) captures(n *yaml.Node) []*capture {
 		}
 		if c.kind != 0 {
 			out = append(out, c)
+		} else {
+			d.unsure = true
 		}
 	})
 	return out

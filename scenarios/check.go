@@ -1,7 +1,9 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
+	"regexp"
 	"net/url"
 	"sort"
 	"strconv"
@@ -16,8 +18,43 @@ import (
 // maxDuration bounds a run (the engine's limit).
 const maxDuration = loadgen.MaxDuration
 
-func parseDuration(s string) (time.Duration, error) { return loadgen.ParseDuration(s) }
-func parseRate(s string) (float64, error)           { return loadgen.ParseRate(s) }
+// parseDuration is loadgen.ParseDuration with a clearer message for
+// values that are well formed but too large for a duration.
+func parseDuration(s string) (time.Duration, error) {
+	d, err := loadgen.ParseDuration(s)
+	if err == nil {
+		return d, nil
+	}
+	if m := bigDuration.FindStringSubmatch(strings.TrimSpace(s)); m != nil {
+		if v, perr := strconv.ParseFloat(m[1], 64); perr == nil {
+			if unit, ok := durationUnits[m[2]]; ok && v*float64(unit) > float64(maxDuration) {
+				return 0, fmt.Errorf("duration %q: above the maximum of %s", s, maxDuration)
+			}
+		}
+	}
+	return 0, err
+}
+
+var bigDuration = regexp.MustCompile(`^([0-9]+(?:\.[0-9]*)?)(ns|us|µs|ms|s|m|h)$`)
+
+var durationUnits = map[string]time.Duration{
+	"ns": time.Nanosecond, "us": time.Microsecond, "µs": time.Microsecond,
+	"ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour,
+}
+
+// parseRate is loadgen.ParseRate with a clearer message for numbers too
+// large to represent.
+func parseRate(s string) (float64, error) {
+	v, err := loadgen.ParseRate(s)
+	if err == nil {
+		return v, nil
+	}
+	num, _, _ := strings.Cut(strings.TrimSpace(s), "/")
+	if _, perr := strconv.ParseFloat(strings.TrimSpace(num), 64); errors.Is(perr, strconv.ErrRange) {
+		return 0, fmt.Errorf("rate %q: out of range (at most %d/s)", s, loadgen.MaxRate)
+	}
+	return 0, err
+}
 func formatRate(r float64) string                   { return loadgen.FormatRate(r) }
 
 // checkTarget checks a base URL: http or https, a host, no query.
@@ -33,6 +70,9 @@ func checkTarget(raw string) error {
 }
 
 func checkURL(raw string) (*url.URL, error) {
+	if !strings.Contains(raw, "://") {
+		return nil, fmt.Errorf("%q has no scheme (did you mean http://%s?)", raw, strings.TrimPrefix(raw, "//"))
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		if ue, ok := err.(*url.Error); ok {
@@ -117,6 +157,9 @@ func (d *decoder) check(s *Scenario, root *yaml.Node) {
 		allCaptures[c.name] = true
 	}
 	for i, v := range s.vars {
+		if v.value == nil {
+			d.unsure = true
+		}
 		d.resolve(v.value, scope, nil, allCaptures, "vars are computed at the start of each iteration, before any capture")
 		if prev, ok := scope[v.name]; ok {
 			d.p.add(v.pos.Line, v.pos.Col, "variable %q: the name is already %s", v.name, prev.what)
@@ -147,7 +190,7 @@ func (d *decoder) check(s *Scenario, root *yaml.Node) {
 			}
 			st.req = r
 			used[r.name] = true
-			hint := fmt.Sprintf("request %q in step %d of flow %q; a capture can only be used by later steps of the same flow", r.name, i+1, f.name)
+			hint := fmt.Sprintf("request %q is step %d of flow %q, and a capture can only be used by later steps of the same flow", r.name, i+1, f.name)
 			for _, t := range requestTemplates(s, r) {
 				d.resolve(t, scope, captured, allCaptures, hint)
 			}
@@ -169,7 +212,7 @@ func (d *decoder) check(s *Scenario, root *yaml.Node) {
 			if flowNames[r.name] {
 				d.p.add(r.pos.Line, r.pos.Col, "request %q has a weight, so it runs as a flow of its own, but a flow has the same name", r.name)
 			}
-			hint := fmt.Sprintf("request %q runs on its own (weight %d), so it sees no captures; use it in a flow after the step that captures", r.name, r.weight)
+			hint := fmt.Sprintf("request %q runs on its own (weight %d), so it sees no captures; use it in a flow after the step that captures it", r.name, r.weight)
 			for _, t := range requestTemplates(s, r) {
 				d.resolve(t, scope, nil, allCaptures, hint)
 			}
@@ -332,9 +375,14 @@ func (d *decoder) resolve(t *tmpl, scope map[string]scopeRef, captured, allCaptu
 			e.ref = refCapture
 			continue
 		}
+		if d.unsure {
+			// A data file or variable failed to load: its names are
+			// unknown, and "undefined" would only repeat that problem.
+			continue
+		}
 		p := t.posAt(e.off)
 		if allCaptures[e.text] {
-			d.p.add(p.Line, p.Col, "undefined variable .%s (%s)", e.text, hint)
+			d.p.add(p.Line, p.Col, "undefined variable .%s: %s", e.text, hint)
 			continue
 		}
 		names := make([]string, 0, len(scope)+len(captured))

@@ -91,6 +91,7 @@ func (d *decoder) feeds(n *yaml.Node) []*feed {
 		}
 		if err := f.read(full); err != nil {
 			d.errf(fileNode, "data feed %q: %v", name, err)
+			d.unsure = true
 			return
 		}
 		out = append(out, f)

@@ -260,7 +260,9 @@ type decoder struct {
 	getenv func(string) string
 	dir    string
 	file   string
-	depth  int
+	// unsure is set when names may be missing because of an earlier
+	// problem (a data file that failed to load, a broken variable).
+	unsure bool
 }
 
 func (d *decoder) errf(n *yaml.Node, format string, args ...any) {
@@ -460,7 +462,7 @@ func (d *decoder) decode(src []byte) *Scenario {
 	s.Name = strings.TrimSuffix(base, filepath.Ext(base))
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		d.syntax(err)
+		d.syntax(src, err)
 		return s
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -527,9 +529,33 @@ func (d *decoder) decode(src []byte) *Scenario {
 
 // syntax turns a YAML syntax error ("yaml: line 3: …") into a positioned
 // problem. The YAML library reports lines only, so the column is 1.
-func (d *decoder) syntax(err error) {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "yaml: ")
+func (d *decoder) syntax(src []byte, err error) {
+	line, msg := splitYAMLError(err)
+	col := 1
+	// The YAML library reports the line where the enclosing block began,
+	// not the line that broke it. The shortest prefix of the file that
+	// fails with the same message ends at the offending line.
+	lines := strings.SplitAfter(string(src), "\n")
+	if len(lines) <= 2000 {
+		for k := line; k <= len(lines); k++ {
+			var n yaml.Node
+			perr := yaml.Unmarshal([]byte(strings.Join(lines[:k], "")), &n)
+			if perr == nil {
+				continue
+			}
+			if _, m := splitYAMLError(perr); m == msg {
+				line = k
+				text := lines[k-1]
+				col = len(text) - len(strings.TrimLeft(text, " \t")) + 1
+			}
+			break
+		}
+	}
+	d.p.add(line, col, "YAML syntax: %s", msg)
+}
+
+func splitYAMLError(err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 1
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		if i := strings.Index(rest, ": "); i > 0 {
@@ -537,7 +563,7 @@ func (d *decoder) syntax(err error) {
 			msg = rest[i+2:]
 		}
 	}
-	d.p.add(line, 1, "YAML syntax: %s", msg)
+	return max(line, 1), msg
 }
 
 func (d *decoder) defaults(n *yaml.Node, out *defaults) {
@@ -625,11 +651,7 @@ func (d *decoder) vars(n *yaml.Node) []*varDef {
 			d.errf(k, "variable name %q is the name of a template function", key)
 			return
 		}
-		t := d.tmpl(key, v)
-		if t == nil {
-			return
-		}
-		out = append(out, &varDef{name: key, value: t, pos: d.pos(k)})
+		out = append(out, &varDef{name: key, value: d.tmpl(key, v), pos: d.pos(k)})
 	})
 	return out
 }

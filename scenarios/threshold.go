@@ -125,6 +125,9 @@ func (t *Threshold) parseExpr(s string) error {
 	}
 	left := strings.TrimSpace(s[:i])
 	right := strings.TrimSpace(s[i+len(op):])
+	if right != "" && strings.ContainsRune("<>=!", rune(right[0])) {
+		return fmt.Errorf("%q: unknown comparison %q (use <, <=, >, >= or ==)", s, op+right[:1])
+	}
 	if left == "" {
 		return fmt.Errorf("%q: no metric before %s", s, op)
 	}
@@ -199,7 +202,11 @@ func parseMetric(s string) (metric, error) {
 	default:
 		p, ok := strings.CutPrefix(name, "p")
 		if !ok {
-			return m, fmt.Errorf("unknown metric %q%s", s, suggest(s, metricNames))
+			hint := suggest(s, metricNames)
+			if hint == "" {
+				hint = " (use p50, p90, p99, p99.9 or any pN, max, min, mean, error_rate, rate or requests; prefix service. for service time)"
+			}
+			return m, fmt.Errorf("unknown metric %q%s", s, hint)
 		}
 		v, err := strconv.ParseFloat(p, 64)
 		if err != nil || math.IsNaN(v) || v <= 0 || v > 100 {

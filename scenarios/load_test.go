@@ -1,0 +1,67 @@
+package scenarios
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// testGetenv is the environment of the tests: one secret, nothing else.
+func testGetenv(name string) string {
+	if name == "TG_TEST_TOKEN" {
+		return "s3cr3t-t0ken"
+	}
+	return ""
+}
+
+// TestBadFiles checks the exact messages for a corpus of broken scenarios,
+// one mistake (or one kind of mistake) per file.
+func TestBadFiles(t *testing.T) {
+	files, err := filepath.Glob("testdata/bad/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 25 {
+		t.Fatalf("found %d broken files, want at least 25", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			_, err := Load(f, WithGetenv(testGetenv))
+			if err == nil {
+				t.Fatal("Load succeeded, want errors")
+			}
+			var list Errors
+			if !errors.As(err, &list) {
+				t.Fatalf("error is %T (%v), want Errors", err, err)
+			}
+			got := err.Error() + "\n"
+			for _, line := range strings.Split(strings.TrimSpace(got), "\n") {
+				if !strings.HasPrefix(line, f+":") {
+					t.Errorf("line %q does not start with %s:line:col", line, f)
+				}
+				if strings.Contains(line, "yaml.Node") || strings.Contains(line, "[]interface") || strings.Contains(line, "map[string]") {
+					t.Errorf("line %q shows a Go type", line)
+				}
+			}
+			golden := strings.TrimSuffix(f, ".yaml") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("messages differ from %s\ngot:\n%s\nwant:\n%s", golden, got, want)
+			}
+		})
+	}
+}
