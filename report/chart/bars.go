@@ -1,0 +1,154 @@
+package chart
+
+import (
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/tailgate-dev/tailgate/loadgen"
+)
+
+// BarSet is one side of the percentile bars (before, after, a request name).
+type BarSet struct {
+	Label string
+	Hist  *loadgen.Histogram
+	// Color is the bars' colour; nil takes the next palette colour.
+	Color color.Color
+}
+
+// barPercentiles are the percentiles compared by Bars.
+var barPercentiles = []struct {
+	label string
+	p     float64
+}{{"p50", 50}, {"p95", 95}, {"p99", 99}, {"p99.9", 99.9}}
+
+// Bars draws p50, p95, p99 and p99.9 as grouped bars, one bar per set in
+// each group, each labelled with its value; every set after the first also
+// shows its change relative to the first.
+func Bars(w io.Writer, sets []BarSet, o Options) error {
+	if len(sets) == 0 {
+		return errNoData
+	}
+	p := newPlot("percentile", "latency (ms)")
+	p.Y.Tick.Marker = linTicks{}
+	vals := make([][]float64, len(sets))
+	ymax := 0.0
+	for i, s := range sets {
+		if s.Hist.Count() == 0 {
+			return fmt.Errorf("chart: %q has no requests", s.Label)
+		}
+		for _, bp := range barPercentiles {
+			v := float64(s.Hist.Percentile(bp.p)) / 1e6
+			vals[i] = append(vals[i], v)
+			ymax = math.Max(ymax, v)
+		}
+		s.Hist.Compact()
+	}
+	// Bars share 70% of a group's width; the plot is ~750 pt wide at most
+	// sizes, so compute the bar width from the groups and sets.
+	n := float64(len(sets))
+	return render(w, o, o.title("Latency percentiles"), barLegend(sets), func(c draw.Canvas) error {
+		// Groups sit at x = 0…k−1 on an axis from −0.5 to k−0.5; the y
+		// axis takes roughly a tenth of the width.
+		dataW := (c.Max.X - c.Min.X) * 0.9
+		groupW := dataW / vg.Length(len(barPercentiles))
+		barW := groupW * 0.72 / vg.Length(n)
+		ls := textStyle(sans(valueSize), Black)
+		ls.XAlign = draw.XCenter
+		for i, s := range sets {
+			col := s.Color
+			if col == nil {
+				col = colour(i)
+			}
+			bc, err := plotter.NewBarChart(plotter.Values(vals[i]), barW)
+			if err != nil {
+				return err
+			}
+			bc.Color = col
+			bc.LineStyle.Width = 0
+			bc.Offset = barW * (vg.Length(i) - (vg.Length(n)-1)/2)
+			p.Add(bc)
+			labels := make([]string, len(vals[i]))
+			xys := make(plotter.XYs, len(vals[i]))
+			for j, v := range vals[i] {
+				labels[j] = formatMs(v)
+				if i > 0 && vals[0][j] > 0 {
+					labels[j] += "\n" + relLabel(v/vals[0][j]-1)
+				}
+				xys[j] = plotter.XY{X: float64(j), Y: v}
+			}
+			lb, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
+			if err != nil {
+				return err
+			}
+			for k := range lb.TextStyle {
+				lb.TextStyle[k] = ls
+			}
+			lb.Offset = vg.Point{X: bc.Offset, Y: vg.Points(3)}
+			p.Add(lb)
+		}
+		names := make([]string, len(barPercentiles))
+		for j, bp := range barPercentiles {
+			names[j] = bp.label
+		}
+		p.NominalX(names...)
+		p.X.Tick.Label.Font = sans(labelSize)
+		p.Y.Min, p.Y.Max = 0, ymax*1.22
+		p.X.Min, p.X.Max = -0.5, float64(len(barPercentiles))-0.5
+		p.Draw(c)
+		return nil
+	})
+}
+
+// barLegend has one filled box per set.
+func barLegend(sets []BarSet) []legendEntry {
+	var legend []legendEntry
+	for i, s := range sets {
+		col := s.Color
+		if col == nil {
+			col = colour(i)
+		}
+		legend = append(legend, legendEntry{label: s.Label, thumb: boxThumb{fill: col}})
+	}
+	return legend
+}
+
+// formatMs formats milliseconds the way the text reports format durations.
+func formatMs(ms float64) string {
+	d := time.Duration(ms * 1e6)
+	switch {
+	case d >= time.Second:
+		return sig3(d.Seconds()) + " s"
+	case d >= time.Millisecond:
+		return sig3(ms) + " ms"
+	default:
+		return fmt.Sprintf("%d µs", d/time.Microsecond)
+	}
+}
+
+// sig3 formats v ≥ 1 with three significant digits, keeping trailing
+// zeros so that a column of labels reads evenly ("3.00", "14.1", "212").
+func sig3(v float64) string {
+	dec := max(0, 2-int(math.Floor(math.Log10(v))))
+	s := strconv.FormatFloat(v, 'f', dec, 64)
+	// Rounding can add a digit (9.996 → "10.00"): format again one
+	// decimal shorter.
+	if dec > 0 && len(strings.TrimLeft(strings.Replace(s, ".", "", 1), "0")) > 3 {
+		s = strconv.FormatFloat(v, 'f', dec-1, 64)
+	}
+	return s
+}
+
+// relLabel formats a relative change with a real minus sign.
+func relLabel(r float64) string {
+	s := fmt.Sprintf("%+.1f%%", 100*r)
+	return strings.Replace(s, "-", "−", 1)
+}

@@ -1,0 +1,263 @@
+package chart
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image/color"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/loadgen"
+)
+
+// File is a chart written to disk.
+type File struct {
+	Title string
+	Path  string
+}
+
+// Describe names a set of runs for a subtitle: what ran, how (model,
+// planned and achieved rate) and for how long. Label, when set, leads.
+func Describe(label string, rs []*loadgen.Result) string {
+	if len(rs) == 0 {
+		return label
+	}
+	m := rs[0].Meta
+	var parts []string
+	head := m.Name
+	if head == "" {
+		head = "run"
+	}
+	if len(rs) > 1 {
+		head = fmt.Sprintf("%d runs of %s", len(rs), head)
+	}
+	if label != "" {
+		head = label + ": " + head
+	}
+	parts = append(parts, head)
+	if m.Target != "" {
+		parts = append(parts, m.Target)
+	}
+	if m.Model != "" {
+		model := string(m.Model) + " model"
+		if m.Model == loadgen.ClosedModel && m.VUs > 0 {
+			model += fmt.Sprintf(", %d VUs", m.VUs)
+		}
+		parts = append(parts, model)
+	}
+	var rate float64
+	var dur time.Duration
+	for _, r := range rs {
+		rate += r.Rate()
+		dur += r.Meta.Measured()
+	}
+	rate /= float64(len(rs))
+	dur /= time.Duration(len(rs))
+	rates := fmt.Sprintf("%s/s achieved", formatNumber(rate))
+	if m.PlannedRate > 0 {
+		rates = fmt.Sprintf("%s/s planned, ", formatNumber(m.PlannedRate)) + rates
+	}
+	parts = append(parts, rates)
+	d := dur.Round(time.Second).String()
+	if dur < 10*time.Second {
+		d = dur.Round(100 * time.Millisecond).String()
+	}
+	if len(rs) > 1 {
+		d += " each"
+	}
+	parts = append(parts, d)
+	return strings.Join(parts, " · ")
+}
+
+// write renders one chart into dir/name and appends it to files.
+func write(files []File, dir, name, title string, draw func(io.Writer) error) ([]File, error) {
+	var buf bytes.Buffer
+	if err := draw(&buf); err != nil {
+		return files, fmt.Errorf("%s: %w", name, err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return files, fmt.Errorf("write chart: %w", err)
+	}
+	return append(files, File{Title: title, Path: path}), nil
+}
+
+// WriteRunCharts writes the charts of one result into dir (created if
+// needed): spectrum.png (the run and each request name), timeline.png,
+// bars.png when the run has several request names, and by-tag.png when its
+// tag groups carry a numeric tag.
+func WriteRunCharts(dir string, res *loadgen.Result, o Options) ([]File, error) {
+	if res == nil || res.Total == nil {
+		return nil, errors.New("chart: no result")
+	}
+	if _, _, err := o.size(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("chart directory: %w", err)
+	}
+	if o.Subtitle == "" {
+		o.Subtitle = Describe("", []*loadgen.Result{res})
+	}
+	var files []File
+	var err error
+	lines := []SpectrumLine{{Label: "all requests", Hist: res.Total.Latency, Color: Black}}
+	if len(res.Requests) == 1 {
+		lines[0].Label = res.Requests[0].Name
+	} else {
+		for _, s := range res.Requests {
+			lines = append(lines, SpectrumLine{Label: s.Name, Hist: s.Latency})
+		}
+	}
+	if files, err = write(files, dir, "spectrum.png", "Latency by percentile", func(w io.Writer) error {
+		return Spectrum(w, lines, o)
+	}); err != nil {
+		return files, err
+	}
+	if len(res.Timeline) > 0 {
+		if files, err = write(files, dir, "timeline.png", "Latency and throughput over time", func(w io.Writer) error {
+			return Timeline(w, []TimelineRun{{Result: res, Color: Blue}}, o)
+		}); err != nil {
+			return files, err
+		}
+	}
+	if len(res.Requests) > 1 {
+		var sets []BarSet
+		for _, s := range res.Requests {
+			sets = append(sets, BarSet{Label: s.Name, Hist: s.Latency})
+		}
+		if files, err = write(files, dir, "bars.png", "Latency percentiles", func(w io.Writer) error {
+			return Bars(w, sets, o)
+		}); err != nil {
+			return files, err
+		}
+	}
+	if tag := NumericTag([]*loadgen.Result{res}); tag != "" {
+		series, err := TagSeriesOf(tag, []*loadgen.Result{res}, "")
+		if err != nil {
+			return files, err
+		}
+		if files, err = write(files, dir, "by-tag.png", "Latency by "+tag, func(w io.Writer) error {
+			return ByTag(w, tag, series, o)
+		}); err != nil {
+			return files, err
+		}
+	}
+	return files, nil
+}
+
+// CompareSide is one side of a comparison chart.
+type CompareSide struct {
+	Label   string
+	Results []*loadgen.Result
+	// Hists are the latency histograms of the compared selection, one per
+	// run (the total, a request name, a tag group).
+	Hists []*loadgen.Histogram
+	// Series is the request name the timeline draws ("" the whole run).
+	Series string
+}
+
+// WriteCompareCharts writes the charts of a comparison into dir:
+// spectrum.png (pooled line per side over faint single runs), bars.png,
+// timeline.png (all runs overlaid) and by-tag.png when the results carry a
+// numeric tag. Sides that share their results (a comparison within one
+// run) draw the by-tag chart once.
+func WriteCompareCharts(dir string, sides [2]CompareSide, o Options) ([]File, error) {
+	if _, _, err := o.size(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("chart directory: %w", err)
+	}
+	same := len(sides[0].Results) > 0 && len(sides[1].Results) > 0 && sides[0].Results[0] == sides[1].Results[0]
+	if o.Subtitle == "" {
+		if same {
+			o.Subtitle = sides[0].Label + " vs " + sides[1].Label + " in " + Describe("", sides[0].Results)
+		} else {
+			o.Subtitle = Describe(sides[0].Label, sides[0].Results) + "\n" + Describe(sides[1].Label, sides[1].Results)
+		}
+	}
+	colours := [2]color.Color{Blue, Vermillion}
+	var files []File
+	var err error
+
+	var lines []SpectrumLine
+	var sets []BarSet
+	for i, s := range sides {
+		pooled := loadgen.NewHistogram()
+		for _, h := range s.Hists {
+			if h == nil {
+				continue
+			}
+			if err := pooled.Merge(h); err != nil {
+				return nil, fmt.Errorf("chart: pool %s: %w", s.Label, err)
+			}
+			if len(s.Hists) > 1 {
+				lines = append(lines, SpectrumLine{Label: s.Label, Hist: h, Color: colours[i], Faint: true})
+			}
+		}
+		label := s.Label
+		if len(s.Hists) > 1 {
+			label = fmt.Sprintf("%s (%d runs pooled)", s.Label, len(s.Hists))
+		}
+		lines = append(lines, SpectrumLine{Label: label, Hist: pooled, Color: colours[i]})
+		sets = append(sets, BarSet{Label: label, Hist: pooled, Color: colours[i]})
+	}
+	if files, err = write(files, dir, "spectrum.png", "Latency by percentile", func(w io.Writer) error {
+		return Spectrum(w, lines, o)
+	}); err != nil {
+		return files, err
+	}
+	if files, err = write(files, dir, "bars.png", "Latency percentiles", func(w io.Writer) error {
+		return Bars(w, sets, o)
+	}); err != nil {
+		return files, err
+	}
+	var runs []TimelineRun
+	for i, s := range sides {
+		for _, r := range s.Results {
+			if len(r.Timeline) > 0 {
+				runs = append(runs, TimelineRun{Label: s.Label, Result: r, Series: s.Series, Color: colours[i]})
+			}
+		}
+	}
+	if len(runs) > 0 {
+		if files, err = write(files, dir, "timeline.png", "Latency and throughput over time", func(w io.Writer) error {
+			return Timeline(w, runs, o)
+		}); err != nil && !errors.Is(err, errNoData) {
+			return files, err
+		}
+	}
+	all := append(append([]*loadgen.Result{}, sides[0].Results...), sides[1].Results...)
+	if tag := NumericTag(all); tag != "" {
+		var series []TagSeries
+		if same {
+			if series, err = TagSeriesOf(tag, sides[0].Results, ""); err != nil {
+				return files, err
+			}
+		} else {
+			for i, s := range sides {
+				ss, err := TagSeriesOf(tag, s.Results, "("+s.Label+")")
+				if err != nil {
+					return files, err
+				}
+				for j := range ss {
+					if len(ss) == 1 {
+						ss[j].Color = colours[i]
+					}
+				}
+				series = append(series, ss...)
+			}
+		}
+		if files, err = write(files, dir, "by-tag.png", "Latency by "+tag, func(w io.Writer) error {
+			return ByTag(w, tag, series, o)
+		}); err != nil {
+			return files, err
+		}
+	}
+	return files, nil
+}

@@ -1,0 +1,217 @@
+package chart
+
+import (
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/tailgate-dev/tailgate/loadgen"
+)
+
+// TimelineRun is one run drawn on the latency-over-time chart.
+type TimelineRun struct {
+	Label  string
+	Result *loadgen.Result
+	// Series is the request name to draw; "" draws the whole run.
+	Series string
+	// Color is the run's colour; nil takes the next palette colour.
+	Color color.Color
+}
+
+// MaxTimelinePoints bounds the points of one line: longer timelines are
+// downsampled with LTTB, which keeps the peaks a reader looks for.
+const MaxTimelinePoints = 500
+
+// Timeline draws p50 and p99 latency per second (log scale, top panel) and
+// the achieved and planned throughput with errors per second (bottom panel)
+// for one or more runs, overlaid on seconds since each run's start.
+// Seconds in which nothing completed leave a gap in the latency lines.
+func Timeline(w io.Writer, runs []TimelineRun, o Options) error {
+	top := newPlot("", "latency (ms, log scale)")
+	top.Y.Scale = plot.LogScale{}
+	top.Y.Tick.Marker = logTicks{}
+	top.X.Tick.Marker = linTicks{}
+	bot := newPlot("time since start (s)", "requests per second")
+	bot.X.Tick.Marker = linTicks{}
+	bot.Y.Tick.Marker = linTicks{}
+
+	var legend []legendEntry
+	lo, hi, tmax, rmax := math.Inf(1), 0.0, 0.0, 0.0
+	ci := 0
+	for _, run := range runs {
+		if run.Result == nil || len(run.Result.Timeline) == 0 {
+			continue
+		}
+		c := run.Color
+		if c == nil {
+			c = colour(ci)
+			ci++
+		}
+		var p50, p99 [][]plotter.XY
+		var rate, errs, planned plotter.XYs
+		gap, anyErrors, anyPlanned := true, false, false
+		for _, iv := range run.Result.Timeline {
+			st, ok := intervalSeries(iv, run.Series)
+			secs := iv.Length.D().Seconds()
+			t := iv.Start.D().Seconds() + secs/2
+			tmax = math.Max(tmax, iv.Start.D().Seconds()+secs)
+			if secs <= 0 {
+				continue
+			}
+			if iv.PlannedRate > 0 && run.Series == "" {
+				planned = append(planned, plotter.XY{X: iv.Start.D().Seconds(), Y: iv.PlannedRate}, plotter.XY{X: iv.Start.D().Seconds() + secs, Y: iv.PlannedRate})
+				anyPlanned = true
+				rmax = math.Max(rmax, iv.PlannedRate)
+			}
+			var reqs, nerr uint64
+			if ok {
+				reqs, nerr = st.Requests, st.Errors
+			}
+			rate = append(rate, plotter.XY{X: t, Y: float64(reqs) / secs})
+			errs = append(errs, plotter.XY{X: t, Y: float64(nerr) / secs})
+			rmax = math.Max(rmax, float64(reqs)/secs)
+			if nerr > 0 {
+				anyErrors = true
+			}
+			if !ok || st.Latency == nil || st.Latency.Count() == 0 {
+				gap = true
+				continue
+			}
+			a := float64(st.Latency.Percentile(50)) / 1e6
+			b := float64(st.Latency.Percentile(99)) / 1e6
+			st.Latency.Compact()
+			a, b = math.Max(a, 0.001), math.Max(b, 0.001)
+			lo, hi = math.Min(lo, a), math.Max(hi, b)
+			if gap {
+				p50, p99 = append(p50, nil), append(p99, nil)
+				gap = false
+			}
+			p50[len(p50)-1] = append(p50[len(p50)-1], plotter.XY{X: t, Y: a})
+			p99[len(p99)-1] = append(p99[len(p99)-1], plotter.XY{X: t, Y: b})
+		}
+		s99 := lineStyle(c, 2.0, false)
+		s50 := lineStyle(c, 1.6, true)
+		if err := addSegments(top, p99, s99); err != nil {
+			return err
+		}
+		if err := addSegments(top, p50, s50); err != nil {
+			return err
+		}
+		label := run.Label
+		if label != "" {
+			label += " "
+		}
+		legend = append(legend,
+			legendEntry{label: label + "p99", thumb: lineThumb{line: s99}},
+			legendEntry{label: label + "p50", thumb: lineThumb{line: s50}})
+		rl, err := plotter.NewLine(LTTB(rate, MaxTimelinePoints))
+		if err != nil {
+			return err
+		}
+		rc := c
+		if len(runs) == 1 {
+			// One run: throughput gets its own colour so its legend entry
+			// cannot be mistaken for the p99 line.
+			rc = BluishGreen
+		}
+		rl.LineStyle = lineStyle(rc, 1.8, false)
+		bot.Add(rl)
+		legend = append(legend, legendEntry{label: label + "achieved req/s", thumb: lineThumb{line: rl.LineStyle}})
+		if anyPlanned {
+			pl, err := plotter.NewLine(planned)
+			if err != nil {
+				return err
+			}
+			pl.LineStyle = lineStyle(grey, 1.2, true)
+			bot.Add(pl)
+			legend = append(legend, legendEntry{label: "planned req/s", thumb: lineThumb{line: pl.LineStyle}})
+		}
+		if anyErrors {
+			el, err := plotter.NewLine(LTTB(errs, MaxTimelinePoints))
+			if err != nil {
+				return err
+			}
+			el.LineStyle = lineStyle(Vermillion, 1.6, false)
+			if c == Vermillion {
+				el.LineStyle = lineStyle(Black, 1.6, false)
+			}
+			el.FillColor = fade(el.LineStyle.Color, 0.25)
+			bot.Add(el)
+			legend = append(legend, legendEntry{label: label + "errors/s", thumb: boxThumb{fill: el.FillColor}})
+		}
+	}
+	if math.IsInf(lo, 1) {
+		return errNoData
+	}
+	top.Y.Min, top.Y.Max = logRange(lo, hi)
+	top.X.Min, top.X.Max = 0, tmax
+	bot.X.Min, bot.X.Max = 0, tmax
+	bot.Y.Min, bot.Y.Max = 0, math.Max(rmax*1.1, 1)
+	return render(w, o, o.title("Latency and throughput over time"), legend, func(c draw.Canvas) error {
+		gap := vg.Points(6)
+		split := c.Min.Y + (c.Max.Y-c.Min.Y)*0.36
+		tc, bc := c, c
+		tc.Min.Y = split + gap
+		bc.Max.Y = split
+		// Line the two data areas up: crop the panel with the narrower y
+		// axis so both start at the same x.
+		dt, db := top.DataCanvas(tc), bot.DataCanvas(bc)
+		if d := dt.Min.X - db.Min.X; d > 0 {
+			bc.Min.X += d
+		} else {
+			tc.Min.X -= d
+		}
+		top.Draw(tc)
+		bot.Draw(bc)
+		return nil
+	})
+}
+
+// intervalSeries returns the figures of one series (or the total) in an
+// interval.
+func intervalSeries(iv loadgen.Interval, name string) (loadgen.IntervalStats, bool) {
+	if name == "" {
+		return iv.Total, true
+	}
+	for _, s := range iv.Series {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return loadgen.IntervalStats{}, false
+}
+
+// addSegments adds one line per contiguous segment, downsampling each to
+// its share of MaxTimelinePoints.
+func addSegments(p *plot.Plot, segs [][]plotter.XY, sty draw.LineStyle) error {
+	total := 0
+	for _, s := range segs {
+		total += len(s)
+	}
+	for _, s := range segs {
+		keep := max(3, MaxTimelinePoints*len(s)/max(total, 1))
+		pts := LTTB(s, keep)
+		if len(pts) == 1 {
+			sc, err := plotter.NewScatter(plotter.XYs(pts))
+			if err != nil {
+				return err
+			}
+			sc.GlyphStyle = draw.GlyphStyle{Color: sty.Color, Radius: vg.Points(1.5), Shape: draw.CircleGlyph{}}
+			p.Add(sc)
+			continue
+		}
+		l, err := plotter.NewLine(plotter.XYs(pts))
+		if err != nil {
+			return fmt.Errorf("timeline: %w", err)
+		}
+		l.LineStyle = sty
+		p.Add(l)
+	}
+	return nil
+}
