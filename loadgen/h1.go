@@ -326,8 +326,12 @@ func (c *h1Client) exchange(ctx context.Context, now, deadline time.Time, method
 		}
 		c.lastUsed = now
 		if err := c.conn.SetDeadline(deadline); err != nil {
+			// Only a connection closed under us refuses a deadline.
 			_ = c.closeConn()
-			return h1Status{}, fmt.Errorf("set deadline: %w", err)
+			if !fresh {
+				continue
+			}
+			return h1Status{}, c.ioError(ctx, err, "set deadline", deadline)
 		}
 		// Checked after the deadline is set: a cancellation from here on
 		// runs onCancel, which overrides it.
