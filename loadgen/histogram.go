@@ -57,7 +57,7 @@ func (h *Histogram) Compact() {
 // Freeze encodes the histogram and releases its decoded form; it is how the
 // timeline keeps one histogram per second in bounded memory.
 func (h *Histogram) Freeze() error {
-	b, err := h.hist().Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	b, err := encodeHistogram(h.hist())
 	if err != nil {
 		return err
 	}
@@ -105,6 +105,16 @@ func (h *Histogram) Merge(o *Histogram) error {
 
 // Reset empties the histogram, keeping its memory.
 func (h *Histogram) Reset() { h.enc = nil; h.hist().Reset() }
+
+// Frozen returns an independent copy kept in compressed encoding, without
+// allocating a dense copy: how the timeline and checkpoints copy histograms.
+func (h *Histogram) Frozen() *Histogram {
+	b, err := h.Encode()
+	if err != nil {
+		return h.Clone()
+	}
+	return &Histogram{enc: b}
+}
 
 // Clone returns an independent copy.
 func (h *Histogram) Clone() *Histogram {
@@ -193,7 +203,7 @@ func (h *Histogram) Encode() ([]byte, error) {
 	if h.h == nil && h.enc != nil {
 		return h.enc, nil
 	}
-	return h.hist().Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	return encodeHistogram(h.hist())
 }
 
 // DecodeHistogram parses the V2 compressed base64 encoding.

@@ -318,13 +318,11 @@ func (rec *recorder) closeInterval(now time.Time, last bool) {
 		Start:  Duration(rec.ivStart),
 		Length: Duration(length),
 		Warmup: r.plan.Warmup > 0 && rec.ivStart < r.plan.Warmup,
-		Total:  IntervalStats{Requests: rec.ivTotal.Requests, Errors: rec.ivTotal.Errors, Latency: rec.ivTotal.Latency.Clone(), SendLag: rec.ivTotal.SendLag.Clone()},
+		Total:  IntervalStats{Requests: rec.ivTotal.Requests, Errors: rec.ivTotal.Errors, Latency: rec.ivTotal.Latency.Frozen(), SendLag: rec.ivTotal.SendLag.Frozen()},
 	}
 	if r.plan.Pacer != nil {
 		iv.PlannedRate = r.plan.Pacer.Rate(rec.ivStart)
 	}
-	_ = iv.Total.Latency.Freeze()
-	_ = iv.Total.SendLag.Freeze()
 	names := make([]string, 0, len(rec.names))
 	for n := range rec.names {
 		names = append(names, n)
@@ -332,8 +330,7 @@ func (rec *recorder) closeInterval(now time.Time, last bool) {
 	sort.Strings(names)
 	for _, n := range names {
 		ns := rec.names[n].interval
-		is := IntervalStats{Name: n, Requests: ns.Requests, Errors: ns.Errors, Latency: ns.Latency.Clone()}
-		_ = is.Latency.Freeze()
+		is := IntervalStats{Name: n, Requests: ns.Requests, Errors: ns.Errors, Latency: ns.Latency.Frozen()}
 		iv.Series = append(iv.Series, is)
 		ns.Requests, ns.Errors = 0, 0
 		ns.Latency.Reset()
@@ -472,6 +469,14 @@ func copyStatus(m map[int]uint64) map[int]uint64 {
 	return out
 }
 
+func copyCounts(m map[string]uint64) map[string]uint64 {
+	out := make(map[string]uint64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
 func closedProfile(p *Plan) string {
 	s := itoa(p.VUs) + " VUs"
 	if p.Iterations > 0 {
@@ -561,9 +566,12 @@ func (rec *recorder) build(partial bool, reason string, clone bool) *Result {
 		if !clone {
 			return s
 		}
-		c := NewStats(s.Name, s.Group)
-		_ = c.Merge(s)
-		return c
+		c := *s
+		c.Status = copyStatus(s.Status)
+		c.ErrorKinds = copyCounts(s.ErrorKinds)
+		c.ErrorSamples = map[string]string{}
+		c.Latency, c.Service, c.SendLag = s.Latency.Frozen(), s.Service.Frozen(), s.SendLag.Frozen()
+		return &c
 	}
 	res := &Result{Version: ResultVersion, Total: cp(rec.total)}
 	for _, ns := range rec.names {

@@ -1,0 +1,116 @@
+package loadgen
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/binary"
+	"math"
+	"sync"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// The HdrHistogram V2 compressed encoding, written with reused buffers and a
+// reused zlib writer. hdrhistogram-go's own encoder allocates a new
+// best-compression zlib writer (about 1 MiB of state) per call; the
+// collector freezes a few histograms every second and checkpoints more, so
+// that garbage alone dominated the run's memory churn. The output is the
+// standard format: hdrhistogram.Decode and every other HdrHistogram reader
+// accept it (see TestEncoderMatchesLibrary).
+const (
+	v2EncodingCookie           = 0x1c849303 | 0x10
+	v2CompressedEncodingCookie = 0x1c849304 | 0x10
+)
+
+type histEncoder struct {
+	payload bytes.Buffer // zigzag LEB128 counts
+	raw     bytes.Buffer // header + payload
+	comp    bytes.Buffer // zlib(raw)
+	zw      *zlib.Writer
+}
+
+var encoderPool = sync.Pool{New: func() any {
+	e := &histEncoder{}
+	// NewWriterLevel fails only for an invalid level; BestSpeed is valid.
+	e.zw, _ = zlib.NewWriterLevel(&e.comp, zlib.BestSpeed)
+	return e
+}}
+
+// encodeHistogram returns the base64 V2 compressed encoding of h.
+func encodeHistogram(h *hdrhistogram.Histogram) ([]byte, error) {
+	e := encoderPool.Get().(*histEncoder)
+	defer encoderPool.Put(e)
+	snap := h.Export()
+	e.payload.Reset()
+	limit := 0
+	if h.TotalCount() > 0 {
+		// Counts past the bucket of the maximum are all zero.
+		for i := len(snap.Counts) - 1; i >= 0; i-- {
+			if snap.Counts[i] != 0 {
+				limit = i + 1
+				break
+			}
+		}
+	}
+	var tmp [9]byte
+	for i := 0; i < limit; {
+		c := snap.Counts[i]
+		i++
+		if c == 0 {
+			zeros := int64(1)
+			for i < limit && snap.Counts[i] == 0 {
+				zeros++
+				i++
+			}
+			if zeros > 1 {
+				c = -zeros
+			}
+		}
+		e.payload.Write(tmp[:putZigZag(tmp[:], c)])
+	}
+	e.raw.Reset()
+	var hdr [40]byte
+	binary.BigEndian.PutUint32(hdr[0:], v2EncodingCookie)
+	binary.BigEndian.PutUint32(hdr[4:], uint32(e.payload.Len()))
+	binary.BigEndian.PutUint32(hdr[8:], 0) // normalizing index offset
+	binary.BigEndian.PutUint32(hdr[12:], uint32(snap.SignificantFigures))
+	binary.BigEndian.PutUint64(hdr[16:], uint64(snap.LowestTrackableValue))
+	binary.BigEndian.PutUint64(hdr[24:], uint64(snap.HighestTrackableValue))
+	binary.BigEndian.PutUint64(hdr[32:], math.Float64bits(1.0))
+	e.raw.Write(hdr[:])
+	e.raw.Write(e.payload.Bytes())
+
+	e.comp.Reset()
+	e.zw.Reset(&e.comp)
+	if _, err := e.zw.Write(e.raw.Bytes()); err != nil {
+		return nil, err
+	}
+	if err := e.zw.Close(); err != nil {
+		return nil, err
+	}
+	out := make([]byte, 8+e.comp.Len())
+	binary.BigEndian.PutUint32(out[0:], v2CompressedEncodingCookie)
+	binary.BigEndian.PutUint32(out[4:], uint32(e.comp.Len()))
+	copy(out[8:], e.comp.Bytes())
+	b64 := make([]byte, base64.StdEncoding.EncodedLen(len(out)))
+	base64.StdEncoding.Encode(b64, out)
+	return b64, nil
+}
+
+// putZigZag writes v in HdrHistogram's ZigZag LEB128-64b9B form: 7 bits per
+// byte with a continuation bit, and a ninth byte (if reached) holding a
+// full 8 bits. It returns the number of bytes written.
+func putZigZag(b []byte, v int64) int {
+	u := uint64((v << 1) ^ (v >> 63))
+	for i := 0; i < 8; i++ {
+		if u>>7 == 0 {
+			b[i] = byte(u)
+			return i + 1
+		}
+		b[i] = byte(u&0x7f) | 0x80
+		u >>= 7
+	}
+	b[8] = byte(u)
+	return 9
+}
