@@ -3,8 +3,6 @@ package live
 import (
 	"math"
 	"strings"
-
-	"charm.land/lipgloss/v2"
 )
 
 // canvas is a grid of braille cells, each holding 2×4 dots, on which line
@@ -94,7 +92,7 @@ func (c *canvas) plot(xs []int, values []float64, top float64, s int8) {
 }
 
 // rows renders the canvas, styling each cell by its series.
-func (c *canvas) rows(styles []lipgloss.Style) []string {
+func (c *canvas) rows(styles []style) []string {
 	out := make([]string, c.h)
 	var b, run strings.Builder
 	for r := 0; r < c.h; r++ {

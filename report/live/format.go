@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -108,7 +109,53 @@ func fmtPercent(part, whole uint64) string {
 }
 
 // width is the number of terminal cells s takes, ignoring escape codes.
-func width(s string) int { return ansi.StringWidth(s) }
+// The dashboard's own text (ASCII, box drawing, blocks, braille) is counted
+// directly; anything else (names and messages from the user) goes through
+// the full grapheme-aware measure, which costs ten times more.
+func width(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == 0x1b && i+1 < len(s) && s[i+1] == '[':
+			// Skip a CSI sequence: parameters, then one final byte.
+			j := i + 2
+			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
+				j++
+			}
+			i = j + 1
+			continue
+		case c >= 0x20 && c < 0x7f:
+			n++
+			i++
+			continue
+		case c >= 0x80:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if narrow(r) {
+				n++
+				i += size
+				continue
+			}
+		}
+		return ansi.StringWidth(s)
+	}
+	return n
+}
+
+// narrow reports runes known to take one cell and never to combine.
+func narrow(r rune) bool {
+	switch {
+	case r == 'µ', r == '×', r == '…', r == '−', r == '↳', r == '↑', r == '↓':
+		return true
+	case r >= 0x2500 && r <= 0x259f: // box drawing, blocks
+		return true
+	case r >= 0x25a0 && r <= 0x25ff: // geometric shapes (▸)
+		return r == '▸'
+	case r >= 0x2800 && r <= 0x28ff: // braille
+		return true
+	}
+	return false
+}
 
 // fit pads or truncates s to exactly w cells.
 func fit(s string, w int) string {

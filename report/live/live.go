@@ -90,7 +90,7 @@ func (d *Dashboard) Run(done <-chan struct{}) error {
 		// The command's own signal handling stops the run gracefully; with
 		// the terminal in raw mode Ctrl-C arrives here as a key instead.
 		tea.WithoutSignalHandler(),
-		tea.WithFPS(20),
+		tea.WithFPS(10), // frames change at most at the 5 Hz tick
 	}
 	if d.cfg.inputSet {
 		opts = append(opts, tea.WithInput(d.cfg.input))

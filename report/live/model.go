@@ -70,6 +70,10 @@ type model struct {
 	// stopping is set once the user asked to stop; leftEarly when they
 	// closed the dashboard before the run finished draining.
 	stopping, leftEarly bool
+	cache               struct {
+		key  bodyKey
+		body []string
+	}
 }
 
 func newModel(info planInfo, source func() *loadgen.Snapshot, stop func(), cfg config) *model {

@@ -418,3 +418,52 @@ func TestCanvas(t *testing.T) {
 		t.Errorf("columns = %q", cols)
 	}
 }
+
+// BenchmarkFrame is the cost of one redraw of a busy dashboard, when a new
+// snapshot arrived (once a second) and between snapshots (the other ticks);
+// it bounds the CPU the dashboard takes from the load generator.
+func BenchmarkFrame(b *testing.B) {
+	for _, sz := range [][2]int{{80, 24}, {200, 50}} {
+		for _, fresh := range []bool{true, false} {
+			name := fmt.Sprintf("%dx%d/new-snapshot", sz[0], sz[1])
+			if !fresh {
+				name = fmt.Sprintf("%dx%d/same-snapshot", sz[0], sz[1])
+			}
+			b.Run(name, func(b *testing.B) {
+				snaps := scenarioSnaps(300, false)
+				var cur *loadgen.Snapshot
+				m := newModel(planInfo{}, func() *loadgen.Snapshot { return cur }, nil, config{now: func() time.Time { return t0 }, refresh: 200 * time.Millisecond})
+				m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+				for _, s := range snaps {
+					cur = s
+					m.Update(tickMsg(t0))
+				}
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if fresh {
+						// A copy is a new snapshot to the model.
+						c := *snaps[i%len(snaps)]
+						cur = &c
+						i++
+					}
+					m.Update(tickMsg(t0))
+					_ = m.View()
+				}
+			})
+		}
+	}
+}
+
+// TestWidth checks the fast cell count against the full measure.
+func TestWidth(t *testing.T) {
+	st := newStyles()
+	for _, s := range []string{
+		"", "plain", st.bad.Render("12") + " ms", "⣀⠤⠒ ▁▂█ ── ▸ µs 200×3 …", "日本語", "e\u0301", "tab\there",
+		st.warn.Render(" BEHIND ") + "x", "emoji 🚀", "\x1b[1;97;41mx\x1b[m",
+	} {
+		if got, want := width(s), ansi.StringWidth(s); got != want {
+			t.Errorf("width(%q) = %d, want %d", s, got, want)
+		}
+	}
+}

@@ -8,31 +8,52 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/lipgloss/v2"
 	"github.com/tailgate-dev/tailgate/loadgen"
 )
+
+// style is a text attribute as a ready SGR escape sequence. lipgloss
+// styles cost most of a frame (a full layout pass per call); the dashboard
+// only needs colours and bold, so it writes the codes itself and lets
+// bubbletea adapt them to the terminal's colour profile.
+type style struct{ sgr string }
+
+// Render wraps s in the style. Styles do not nest: the reset at the end
+// ends every attribute.
+func (st style) Render(s string) string {
+	if st.sgr == "" || s == "" {
+		return s
+	}
+	return st.sgr + s + "\x1b[m"
+}
 
 // styles are the few colours of the dashboard. Basic ANSI colours only, so
 // the terminal's own theme decides how they look.
 type styles struct {
-	title, label, rule, sel, warn, bad, ok, p50, p99, bars, badge lipgloss.Style
+	title, label, rule, sel, warn, bad, ok, p50, p99, bars, badge style
 }
 
 func newStyles() styles {
-	s := lipgloss.NewStyle()
 	return styles{
-		title: s.Bold(true),
-		label: s.Faint(true),
-		rule:  s.Foreground(lipgloss.BrightBlack),
-		sel:   s.Bold(true).Foreground(lipgloss.Cyan),
-		warn:  s.Bold(true).Foreground(lipgloss.BrightWhite).Background(lipgloss.Red),
-		bad:   s.Foreground(lipgloss.Red),
-		ok:    s.Foreground(lipgloss.Green),
-		p50:   s.Foreground(lipgloss.Cyan),
-		p99:   s.Foreground(lipgloss.Magenta),
-		bars:  s.Foreground(lipgloss.Green),
-		badge: s.Bold(true).Reverse(true),
+		title: style{"\x1b[1m"},
+		label: style{"\x1b[2m"},
+		rule:  style{"\x1b[90m"},
+		sel:   style{"\x1b[1;36m"},
+		warn:  style{"\x1b[1;97;41m"},
+		bad:   style{"\x1b[31m"},
+		ok:    style{"\x1b[32m"},
+		p50:   style{"\x1b[36m"},
+		p99:   style{"\x1b[35m"},
+		bars:  style{"\x1b[32m"},
+		badge: style{"\x1b[1;7m"},
 	}
+}
+
+// bodyKey is everything the body of the screen depends on.
+type bodyKey struct {
+	snap     *loadgen.Snapshot
+	w, h     int
+	sel      string
+	stopping bool
 }
 
 // Default size before the terminal reports its own.
@@ -56,9 +77,15 @@ func (m *model) render() string {
 	case m.snap == nil:
 		body = []string{"", fit(m.st.label.Render("  waiting for the first measurements…"), w)}
 	default:
-		body = m.body(w, avail)
+		// The body changes with the snapshot, once a second; only the
+		// progress line moves between snapshots.
+		key := bodyKey{m.snap, w, avail, m.sel, m.stopping}
+		if m.cache.body == nil || m.cache.key != key {
+			m.cache.key, m.cache.body = key, m.body(w, avail)
+		}
+		body = m.cache.body
 	}
-	lines := append(top, body...)
+	lines := append(top[:len(top):len(top)], body...)
 	if len(lines) > h-len(foot) {
 		lines = lines[:max(h-len(foot), 0)]
 	}
@@ -112,8 +139,8 @@ func (m *model) body(w, avail int) []string {
 
 // rule is a section title drawn as a horizontal line.
 func (m *model) rule(title string, w int) string {
-	t := "── " + title + " "
-	return m.st.rule.Render(t + strings.Repeat("─", max(w-width(t), 0)))
+	return m.st.rule.Render("── ") + m.st.title.Render(title) + " " +
+		m.st.rule.Render(strings.Repeat("─", max(w-width(title)-4, 0)))
 }
 
 func (m *model) header(w int) []string {
@@ -403,7 +430,7 @@ func (m *model) latencyChart(w, h int) []string {
 	c := newCanvas(pw, ph)
 	c.plot(xs, p50, topLat, 0)
 	c.plot(xs, p99, topLat, 1)
-	plot := c.rows([]lipgloss.Style{m.st.p50, m.st.p99})
+	plot := c.rows([]style{m.st.p50, m.st.p99})
 	lb := m.st.label.Render
 	for r, row := range plot {
 		label, axis := "", "│"
@@ -519,7 +546,11 @@ func (m *model) errors(w, h int) []string {
 	for _, e := range errs {
 		total += e.Count
 	}
-	lines := []string{m.rule(fmt.Sprintf("errors: %s in %d kinds", fmtCount(total), len(errs)), w)}
+	kinds := "kinds"
+	if len(errs) == 1 {
+		kinds = "kind"
+	}
+	lines := []string{m.rule(fmt.Sprintf("errors: %s in %d %s", fmtCount(total), len(errs), kinds), w)}
 	n := min(len(errs), h-1)
 	if n < len(errs) && n > 0 {
 		n-- // room for the "more" line
