@@ -213,7 +213,10 @@ func newFlagSet(env *Env, name, usage string) *pflag.FlagSet {
 	fs.SortFlags = false
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(env.Stdout, "%s\nFlags:\n%s", strings.TrimSpace(usage)+"\n", fs.FlagUsages())
+		// pflag marks every boolean flag "[=true|false]"; a plain --flag is
+		// how they are used, so the marker is noise in the help.
+		flags := strings.ReplaceAll(fs.FlagUsagesWrapped(100), "[=true|false]", "             ")
+		fmt.Fprintf(env.Stdout, "%s\nFlags:\n%s", strings.TrimSpace(usage)+"\n", flags)
 	}
 	return fs
 }
