@@ -106,6 +106,11 @@ func (f *feed) read(path string) error {
 		return fmt.Errorf("cannot read %s: %w", f.file, unwrapPathError(err))
 	}
 	defer fh.Close()
+	if fi, err := fh.Stat(); err != nil {
+		return fmt.Errorf("cannot read %s: %w", f.file, err)
+	} else if !fi.Mode().IsRegular() {
+		return fmt.Errorf("cannot read %s: not a regular file", f.file)
+	}
 	r := csv.NewReader(io.LimitReader(fh, 256<<20))
 	r.ReuseRecord = false
 	header, err := r.Read()

@@ -65,3 +65,5 @@ func TestBadFiles(t *testing.T) {
 		})
 	}
 }
+
+func osWriteFile(path string, b []byte) error { return os.WriteFile(path, b, 0o644) }

@@ -7,6 +7,7 @@ package scenarios
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -536,7 +537,7 @@ func (d *decoder) syntax(src []byte, err error) {
 	// not the line that broke it. The shortest prefix of the file that
 	// fails with the same message ends at the offending line.
 	lines := strings.SplitAfter(string(src), "\n")
-	if len(lines) <= 2000 {
+	if len(lines) <= 2000 && len(src) <= 64<<10 {
 		for k := line; k <= len(lines); k++ {
 			var n yaml.Node
 			perr := yaml.Unmarshal([]byte(strings.Join(lines[:k], "")), &n)
@@ -711,7 +712,7 @@ func (d *decoder) requests(n *yaml.Node, noFlows bool) []*request {
 					if !filepath.IsAbs(full) {
 						full = filepath.Join(d.dir, p)
 					}
-					b, err := os.ReadFile(full)
+					b, err := readRegularFile(full, maxBodyFile)
 					if err != nil {
 						d.errf(vv, "body_file: cannot read %s: %v", p, unwrapPathError(err))
 						return
@@ -767,6 +768,30 @@ func (d *decoder) requests(n *yaml.Node, noFlows bool) []*request {
 		d.errf(n, "requests: the scenario defines no requests")
 	}
 	return out
+}
+
+// maxBodyFile bounds a body_file; bodies are held in memory.
+const maxBodyFile = 64 << 20
+
+// readRegularFile reads a regular file of at most limit bytes. Devices and
+// pipes (/dev/zero, /dev/stdin) are refused: they could block or never end.
+func readRegularFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file")
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%d bytes, more than the limit of %d", fi.Size(), limit)
+	}
+	return io.ReadAll(io.LimitReader(f, limit))
 }
 
 func unwrapPathError(err error) error {

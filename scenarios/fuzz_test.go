@@ -1,0 +1,56 @@
+package scenarios
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tailgate-dev/tailgate/loadgen"
+)
+
+// FuzzLoad decodes arbitrary files: no panics; every error is positioned;
+// a file that loads compiles, and its steps render and inspect without
+// panicking.
+func FuzzLoad(f *testing.F) {
+	for _, glob := range []string{"examples/*.yaml", "testdata/bad/*.yaml"} {
+		files, _ := filepath.Glob(glob)
+		for _, file := range files {
+			b, err := os.ReadFile(file)
+			if err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		s, err := Parse("testdata/fuzz.yaml", src, WithGetenv(testGetenv))
+		if err != nil {
+			if list, ok := err.(Errors); ok {
+				for _, e := range list {
+					if e.Pos.Line < 1 || e.Pos.Col < 1 || e.Msg == "" {
+						t.Fatalf("bad error %q", e.Error())
+					}
+				}
+			}
+			return
+		}
+		plan, err := Compile(s, CompileOptions{Target: "http://127.0.0.1:1"})
+		if err != nil {
+			return
+		}
+		it := &loadgen.Iteration{Rand: rand.New(rand.NewPCG(1, 1)), Vars: map[string]string{}}
+		for _, fl := range plan.Flows {
+			clear(it.Vars)
+			for _, st := range fl.Steps {
+				var req loadgen.Request
+				if err := st.Prepare(it, &req); err != nil {
+					break
+				}
+				res := &loadgen.Response{Status: 200, Body: []byte(`{"a":1}`)}
+				if err := st.Inspect(it, res); err != nil {
+					break
+				}
+			}
+		}
+	})
+}
