@@ -51,6 +51,7 @@ type h1Transport struct {
 	timeout   time.Duration
 	tlsConf   *tls.Config
 	userAgent string
+	probe     certProbe
 	// dial opens a TCP connection; tests replace it.
 	dial func(ctx context.Context, addr string, deadline time.Time) (net.Conn, error)
 }
@@ -59,13 +60,15 @@ func newH1Transport(o ClientOptions, tlsConf *tls.Config) *h1Transport {
 	cfg := tlsConf.Clone()
 	// Offer only HTTP/1.1, so a server that prefers h2 does not pick it.
 	cfg.NextProtos = []string{"http/1.1"}
-	return &h1Transport{
+	t := &h1Transport{
 		opts:      o,
 		timeout:   o.TimeoutOrDefault(),
 		tlsConf:   cfg,
 		userAgent: "tailgate/" + Version,
 		dial:      dialTCP,
 	}
+	t.probe.install(cfg)
+	return t
 }
 
 func dialTCP(ctx context.Context, addr string, deadline time.Time) (net.Conn, error) {
@@ -406,6 +409,13 @@ func (c *h1Client) ioError(ctx context.Context, err error, phase string, deadlin
 		return &StepError{Kind: KindTimeout, Name: "timeout",
 			Err: fmt.Errorf("%s: no complete response within %s", phase, c.t.timeout)}
 	}
+	if c.connTLS && c.served == 0 && isConnDrop(err) {
+		// The first exchange on a new TLS connection died: with TLS 1.3
+		// that is how a server rejects a missing client certificate.
+		if e := c.t.probe.explain(fmt.Errorf("%s: %w", phase, err)); e != nil {
+			return e
+		}
+	}
 	switch {
 	case errors.Is(err, io.EOF):
 		return &StepError{Kind: KindEOF, Name: "connection closed",
@@ -418,7 +428,11 @@ func (c *h1Client) ioError(ctx context.Context, err error, phase string, deadlin
 	if errors.As(err, &oe) && oe.Op == "remote error" {
 		// A TLS alert after the handshake, e.g. a TLS 1.3 server that
 		// rejects the client certificate only once it has checked it.
-		return tlsError(fmt.Errorf("%s: %w", phase, err), "")
+		err = fmt.Errorf("%s: %w", phase, err)
+		if e := c.t.probe.explain(err); e != nil {
+			return e
+		}
+		return tlsError(err, "")
 	}
 	return fmt.Errorf("%s: %w", phase, err)
 }

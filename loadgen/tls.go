@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync/atomic"
 	"time"
 )
 
@@ -137,4 +138,34 @@ func isSelfSigned(c *x509.Certificate) bool {
 		return false
 	}
 	return c.CheckSignatureFrom(c) == nil || c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
+}
+
+// certProbe notes when a server asks for a client certificate that the
+// options do not provide. With TLS 1.3 the server rejects the missing
+// certificate only after the client's handshake is done, so the error
+// surfaces later as an alert or (through net/http's HTTP/2) as a bare
+// "client conn could not be established"; the probe lets both transports
+// say what actually went wrong.
+type certProbe struct {
+	requested atomic.Bool
+}
+
+// install hooks the probe into cfg when cfg has no client certificate.
+func (p *certProbe) install(cfg *tls.Config) {
+	if cfg == nil || len(cfg.Certificates) > 0 || cfg.GetClientCertificate != nil {
+		return
+	}
+	cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		p.requested.Store(true)
+		return &tls.Certificate{}, nil
+	}
+}
+
+// explain returns a TLS error for err when a server has asked for a client
+// certificate that was not given, else nil.
+func (p *certProbe) explain(err error) error {
+	if !p.requested.Load() {
+		return nil
+	}
+	return &StepError{Kind: KindTLS, Name: "TLS: the server requires a client certificate (use --cert and --key)", Err: err}
 }

@@ -35,6 +35,7 @@ func NewTransport(o ClientOptions) (Transport, error) {
 // stdTransport sends requests with net/http. It serves HTTP/2: h2c with
 // prior knowledge for http:// URLs, and HTTP/2 negotiated by ALPN over TLS.
 type stdTransport struct {
+	probe   certProbe
 	opts    ClientOptions
 	timeout time.Duration
 	client  *http.Client
@@ -42,6 +43,11 @@ type stdTransport struct {
 }
 
 func newStdTransport(o ClientOptions, tlsConf *tls.Config) *stdTransport {
+	t := &stdTransport{opts: o, timeout: o.TimeoutOrDefault()}
+	if tlsConf != nil {
+		tlsConf = tlsConf.Clone()
+		t.probe.install(tlsConf)
+	}
 	tr := &http.Transport{
 		Proxy:               nil,
 		DialContext:         (&net.Dialer{Timeout: o.TimeoutOrDefault(), KeepAlive: 30 * time.Second}).DialContext,
@@ -62,7 +68,7 @@ func newStdTransport(o ClientOptions, tlsConf *tls.Config) *stdTransport {
 		p.SetUnencryptedHTTP2(true)
 		tr.Protocols = &p
 	}
-	t := &stdTransport{opts: o, timeout: o.TimeoutOrDefault(), tr: tr}
+	t.tr = tr
 	t.client = &http.Client{Transport: tr, CheckRedirect: t.checkRedirect}
 	return t
 }
@@ -190,7 +196,16 @@ func (c *stdClient) wrap(ctx, rctx context.Context, err error, phase string) err
 		return err
 	}
 	if Classify(err) == KindTLS {
+		if e := c.t.probe.explain(err); e != nil {
+			return e
+		}
 		return tlsError(err, hostOfURLError(err))
+	}
+	if strings.HasPrefix(urlOfError(err), "https:") {
+		// net/http's HTTP/2 hides why a fresh TLS connection died.
+		if e := c.t.probe.explain(err); e != nil {
+			return e
+		}
 	}
 	return fmt.Errorf("%s: %w", phase, err)
 }
@@ -206,4 +221,13 @@ func hostOfURLError(err error) string {
 		return ""
 	}
 	return u.Hostname()
+}
+
+// urlOfError returns the URL a *url.Error is about ("" for other errors).
+func urlOfError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.URL
+	}
+	return ""
 }
