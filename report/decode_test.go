@@ -1,0 +1,109 @@
+package report_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/report"
+)
+
+// TestReadResultFileErrors checks that a bad results file gives one line
+// naming the file and, for malformed JSON, the line and column.
+func TestReadResultFileErrors(t *testing.T) {
+	var good bytes.Buffer
+	if err := fixture(t, "ok").Encode(&good); err != nil {
+		t.Fatal(err)
+	}
+	truncated := good.String()[:good.Len()/2]
+	tests := []struct {
+		name, content string
+		want          []string
+		is            error
+	}{
+		{"truncated", truncated, []string{"results.json:", "unexpected end of JSON input"}, nil},
+		{"wrong version", `{"version": 99, "total": {}}`, []string{"results.json: unsupported results version 99 (this tailgate reads version 1)"}, loadgen.ErrVersion},
+		{"not JSON", "latency,p99\n1,2\n", []string{"results.json:1:", "invalid character 'l' looking for beginning of value"}, nil},
+		{"empty", "", []string{"results.json:", "unexpected end of JSON input"}, nil},
+		{"no version", `{"total": {}}`, []string{`results.json: not a tailgate results file (no "version" field)`}, nil},
+		{"null total", `{"version": 1, "total": null}`, []string{`results.json: results file has no "total"`}, nil},
+		{"null request", `{"version": 1, "total": {"requests": 1}, "requests": [null]}`, []string{"results.json: results file has a null stats entry"}, nil},
+		{"wrong type", "{\"version\": 1,\n \"total\": {\"requests\": \"many\"}}", []string{"results.json:2:", "cannot unmarshal string"}, nil},
+		{"bad histogram", `{"version": 1, "total": {"latency": "HISTFAAAnotbase64!"}}`, []string{"results.json: decode histogram"}, nil},
+		{"histogram not a string", `{"version": 1, "total": {"latency": 12}}`, []string{"results.json:", "histogram: want a base64 string"}, nil},
+	}
+	dir := t.TempDir()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, "results.json")
+			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := loadgen.ReadResultFile(path)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error spans lines: %q", msg)
+			}
+			if !strings.HasPrefix(msg, path) {
+				t.Errorf("error %q does not start with the file name", msg)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q lacks %q", msg, w)
+				}
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("error %v is not %v", err, tt.is)
+			}
+		})
+	}
+}
+
+// FuzzDecodeResult feeds arbitrary bytes to the results decoder and every
+// writer of a decoded result: none may panic, and what decodes must
+// survive an encode/decode round trip unchanged.
+func FuzzDecodeResult(f *testing.F) {
+	// A small result keeps the fuzzer fast: one request, two intervals.
+	small := fixture(f, "ok")
+	small.Requests, small.Groups, small.Timeline = small.Requests[:1], nil, small.Timeline[:2]
+	small.Timeline[0].Series = small.Timeline[0].Series[:1]
+	small.Timeline[1].Series = nil
+	var good bytes.Buffer
+	if err := small.Encode(&good); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good.Bytes())
+	f.Add([]byte(`{"version":1,"total":{"requests":3,"latency":null},"timeline":[{"total":{"latency":null}}]}`))
+	f.Add([]byte(`{"version":1,"total":{},"requests":[{"name":"a"}],"groups":[{"name":"a","group":"g"}],"meta":{"model":"closed","partial":true}}`))
+	f.Add([]byte(`{"version":1,"total":{},"timeline":[{"start":"-5s","length":"1s","series":[{"name":"x, y"}]}],"schedule":{"planned":1,"late":5}}`))
+	f.Add([]byte(`{"version":2}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := loadgen.DecodeResult(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for _, w := range []func(io.Writer, *loadgen.Result) error{report.WriteText, report.WriteMarkdown, report.WriteJSON, report.WriteHlog} {
+			_ = w(io.Discard, r)
+		}
+		_ = report.Warnings(r)
+		var buf bytes.Buffer
+		if err := r.Encode(&buf); err != nil {
+			return // e.g. a histogram that cannot be re-encoded
+		}
+		back, err := loadgen.DecodeResult(&buf)
+		if err != nil {
+			t.Fatalf("re-decoding an encoded result failed: %v", err)
+		}
+		if !back.Total.Latency.Equal(r.Total.Latency) || back.Total.Requests != r.Total.Requests {
+			t.Fatal("total changed across the round trip")
+		}
+	})
+}
