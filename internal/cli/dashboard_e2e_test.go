@@ -17,8 +17,9 @@ import (
 )
 
 // TestDashboardTmux drives the real binary in a tmux terminal: the dashboard
-// appears with a non-zero rate and percentiles, q stops the run gracefully,
-// the results file is written and the process exits 0.
+// appears with a non-zero rate and percentiles, q (or Ctrl-C, which reaches
+// the dashboard as a key in raw mode) stops the run gracefully, the results
+// file is written and the process exits 0.
 //
 // Set TAILGATE_E2E_CAPTURES to a directory to keep the screen captures.
 func TestDashboardTmux(t *testing.T) {
@@ -35,8 +36,12 @@ func TestDashboardTmux(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	for _, size := range [][2]int{{80, 24}, {160, 48}} {
-		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+	for _, tc := range []struct {
+		size [2]int
+		key  string
+	}{{[2]int{80, 24}, "C-c"}, {[2]int{160, 48}, "q"}} {
+		size := tc.size
+		t.Run(fmt.Sprintf("%dx%d-%s", size[0], size[1], tc.key), func(t *testing.T) {
 			dir := t.TempDir()
 			tm := newTmux(t)
 			out, status := filepath.Join(dir, "r.json"), filepath.Join(dir, "status")
@@ -57,11 +62,11 @@ func TestDashboardTmux(t *testing.T) {
 				}
 			}
 
-			tm.run("send-keys", "-t", "dash", "q")
+			tm.run("send-keys", "-t", "dash", tc.key)
 			deadline := time.Now().Add(15 * time.Second)
 			for tm.alive() {
 				if time.Now().After(deadline) {
-					t.Fatalf("the session did not end 15s after q; screen:\n%s", tm.capture())
+					t.Fatalf("the session did not end 15s after %s; screen:\n%s", tc.key, tm.capture())
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
@@ -70,7 +75,7 @@ func TestDashboardTmux(t *testing.T) {
 				t.Fatalf("exit status not written: %v", err)
 			}
 			if s := strings.TrimSpace(string(b)); s != "0" {
-				t.Errorf("exit status %s after q, want 0", s)
+				t.Errorf("exit status %s after %s, want 0", s, tc.key)
 			}
 			res, err := loadgen.ReadResultFile(out)
 			if err != nil {
@@ -83,7 +88,7 @@ func TestDashboardTmux(t *testing.T) {
 				t.Errorf("stop reason %q, want the user's stop", res.Meta.StopReason)
 			}
 			if el := res.Meta.End.Sub(res.Meta.Start); el >= 15*time.Second {
-				t.Errorf("run lasted %v: q did not stop it early", el)
+				t.Errorf("run lasted %v: %s did not stop it early", el, tc.key)
 			}
 		})
 	}
