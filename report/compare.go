@@ -388,6 +388,12 @@ func withinRows(before, after []*loadgen.Result, a, b Selector, alpha float64) (
 	return rows, nil
 }
 
+// Select returns the stats sel picks from r, nil when nothing matches. A
+// group-only selector pools that group over every request name.
+func Select(r *loadgen.Result, sel Selector) (*loadgen.Stats, error) {
+	return selectStats(sel)(r)
+}
+
 // selectStats returns the stats a selector picks from a result, pooling
 // request names when the selector has a group only.
 func selectStats(sel Selector) func(*loadgen.Result) (*loadgen.Stats, error) {

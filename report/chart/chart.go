@@ -32,11 +32,12 @@ const (
 	DefaultHeight = 900
 )
 
-// Size limits: below the minimum text no longer fits; above the maximum the
-// image costs more memory (4 bytes a pixel) than a chart is worth.
+// Size limits (the bounds the command line accepts): below the minimum text
+// no longer fits; above the maximum the image costs more memory (4 bytes a
+// pixel) than a chart is worth.
 const (
-	MinWidth, MinHeight = 400, 250
-	MaxWidth, MaxHeight = 8000, 6000
+	MinWidth, MinHeight = 200, 150
+	MaxWidth, MaxHeight = 10000, 10000
 )
 
 // Options size and label a chart.

@@ -240,14 +240,24 @@ func WriteCompareCharts(dir string, sides [2]CompareSide, o Options) ([]File, er
 				return files, err
 			}
 		} else {
+			// One colour per request name; the first side is drawn
+			// lighter, so each name's before and after read as a pair.
+			names := map[string]int{}
 			for i, s := range sides {
 				ss, err := TagSeriesOf(tag, s.Results, "("+s.Label+")")
 				if err != nil {
 					return files, err
 				}
 				for j := range ss {
-					if len(ss) == 1 {
-						ss[j].Color = colours[i]
+					name := strings.TrimSuffix(ss[j].Label, " ("+s.Label+")")
+					k, ok := names[name]
+					if !ok {
+						k = len(names)
+						names[name] = k
+					}
+					ss[j].Color = colour(k)
+					if i == 0 {
+						ss[j].Color = fade(colour(k), 0.5)
 					}
 				}
 				series = append(series, ss...)

@@ -95,8 +95,14 @@ func Timeline(w io.Writer, runs []TimelineRun, o Options) error {
 			p50[len(p50)-1] = append(p50[len(p50)-1], plotter.XY{X: t, Y: a})
 			p99[len(p99)-1] = append(p99[len(p99)-1], plotter.XY{X: t, Y: b})
 		}
-		s99 := lineStyle(c, 2.0, false)
-		s50 := lineStyle(c, 1.6, true)
+		// Overlaid runs get thinner lines so that one run does not hide
+		// another.
+		w99, w50 := 2.0, 1.6
+		if len(runs) > 2 {
+			w99, w50 = 1.3, 1.1
+		}
+		s99 := lineStyle(c, w99, false)
+		s50 := lineStyle(c, w50, true)
 		if err := addSegments(top, p99, s99); err != nil {
 			return err
 		}
