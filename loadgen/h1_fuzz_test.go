@@ -39,7 +39,7 @@ func FuzzH1Response(f *testing.F) {
 			cli, srv := net.Pipe()
 			go func() {
 				defer srv.Close()
-				if _, err := readHead(bufio.NewReader(srv)); err != nil {
+				if _, err := readReqHead(bufio.NewReader(srv)); err != nil {
 					return
 				}
 				srv.Write(data)

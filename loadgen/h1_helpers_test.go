@@ -3,7 +3,6 @@ package loadgen
 import (
 	"bufio"
 	"context"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -75,8 +74,8 @@ func (s *rawServer) Close() {
 	s.wg.Wait()
 }
 
-// readHead reads one request head (and a Content-Length body) from br.
-func readHead(br *bufio.Reader) (*http.Request, error) {
+// readReqHead reads one request head (and a Content-Length body) from br.
+func readReqHead(br *bufio.Reader) (*http.Request, error) {
 	req, err := http.ReadRequest(br)
 	if err != nil {
 		return nil, err
@@ -91,7 +90,7 @@ func serveScript(responses ...string) func(net.Conn) {
 	return func(c net.Conn) {
 		br := bufio.NewReader(c)
 		for _, r := range responses {
-			if _, err := readHead(br); err != nil {
+			if _, err := readReqHead(br); err != nil {
 				return
 			}
 			if _, err := io.WriteString(c, r); err != nil {
@@ -139,8 +138,8 @@ func pipeClient(t testing.TB, o ClientOptions, serve func(net.Conn)) (*h1Client,
 	return c, &wg
 }
 
-// do runs one GET (or the given method) with a fresh Request/Response.
-func do(c Client, ctx context.Context, method, url string, mod func(*Request)) (*Response, error) {
+// tdo runs one GET (or the given method) with a fresh Request/Response.
+func tdo(c Client, ctx context.Context, method, url string, mod func(*Request)) (*Response, error) {
 	req := &Request{Method: method, URL: url}
 	if mod != nil {
 		mod(req)
@@ -155,11 +154,6 @@ func wantKind(t *testing.T, err error, want ErrorKind) {
 	if got := Classify(err); got != want {
 		t.Fatalf("Classify(%v) = %s, want %s", err, got, want)
 	}
-}
-
-func isTimeoutish(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // staticResponse is what the allocation-free benchmark server sends.

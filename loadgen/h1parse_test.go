@@ -77,7 +77,7 @@ func TestH1ResponseParsing(t *testing.T) {
 				method = "GET"
 			}
 			c, _ := pipeClient(t, ClientOptions{}, serveScript(tt.resp))
-			res, err := do(c, context.Background(), method, "http://test/", func(r *Request) {
+			res, err := tdo(c, context.Background(), method, "http://test/", func(r *Request) {
 				r.KeepBody = tt.keepBody
 				r.KeepHeaders = tt.headers != nil
 			})
@@ -122,7 +122,7 @@ func TestH1KeepAlive(t *testing.T) {
 	c := newTestH1(t, ClientOptions{})
 	methods := []string{"GET", "HEAD", "DELETE", "GET", "GET"}
 	for i, m := range methods {
-		res, err := do(c, context.Background(), m, srv.URL+"/", nil)
+		res, err := tdo(c, context.Background(), m, srv.URL+"/", nil)
 		if err != nil {
 			t.Fatalf("request %d: %v", i, err)
 		}
@@ -140,7 +140,7 @@ func TestH1KeepAlive(t *testing.T) {
 	srv2 := newRawServer(t, serveScript(body("a"), body("b")))
 	c2 := newTestH1(t, ClientOptions{DisableKeepAlive: true})
 	for i := range 3 {
-		if _, err := do(c2, context.Background(), "GET", srv2.URL, nil); err != nil {
+		if _, err := tdo(c2, context.Background(), "GET", srv2.URL, nil); err != nil {
 			t.Fatalf("request %d: %v", i, err)
 		}
 	}
@@ -155,7 +155,7 @@ func TestH1StaleConnection(t *testing.T) {
 	var seen []string
 	srv := newRawServer(t, func(c net.Conn) {
 		br := bufio.NewReader(c)
-		req, err := readHead(br)
+		req, err := readReqHead(br)
 		if err != nil {
 			return
 		}
@@ -166,19 +166,19 @@ func TestH1StaleConnection(t *testing.T) {
 	for i := range 3 {
 		// A GET is retried on a fresh connection when the reused one turns
 		// out to be closed.
-		if _, err := do(c, context.Background(), "GET", srv.URL, nil); err != nil {
+		if _, err := tdo(c, context.Background(), "GET", srv.URL, nil); err != nil {
 			t.Fatalf("GET %d: %v", i, err)
 		}
 	}
 	// A POST is not retried blindly, but an idle connection is checked
 	// before use, so the close is seen before the POST goes out.
 	c.lastUsed = c.lastUsed.Add(-2 * h1StaleAfter)
-	if _, err := do(c, context.Background(), "POST", srv.URL, func(r *Request) { r.Body = []byte("x") }); err != nil {
+	if _, err := tdo(c, context.Background(), "POST", srv.URL, func(r *Request) { r.Body = []byte("x") }); err != nil {
 		t.Fatalf("POST after idle: %v", err)
 	}
 	// Without the idle check, the POST fails with a named error rather
 	// than being sent twice.
-	_, err := do(c, context.Background(), "POST", srv.URL, func(r *Request) { r.Body = []byte("x") })
+	_, err := tdo(c, context.Background(), "POST", srv.URL, func(r *Request) { r.Body = []byte("x") })
 	if err == nil {
 		t.Fatal("POST on a closed connection succeeded; the server closes after each response")
 	}

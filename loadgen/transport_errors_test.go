@@ -21,22 +21,22 @@ var faultServers = []struct {
 }{
 	{name: "refused", kind: KindRefused, msg: "connection refused"},
 	{name: "reset", kind: KindReset, msg: "reset", handle: func(c net.Conn) {
-		readHead(bufio.NewReader(c))
+		readReqHead(bufio.NewReader(c))
 		c.(*net.TCPConn).SetLinger(0)
 	}},
 	{name: "closed before responding", kind: KindEOF, msg: "before responding", handle: func(c net.Conn) {
-		readHead(bufio.NewReader(c))
+		readReqHead(bufio.NewReader(c))
 	}},
 	{name: "closed mid-response", kind: KindEOF, msg: "mid-response", handle: func(c net.Conn) {
-		readHead(bufio.NewReader(c))
+		readReqHead(bufio.NewReader(c))
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten..")
 	}},
 	{name: "hangs", kind: KindTimeout, msg: "within 200ms", handle: func(c net.Conn) {
-		readHead(bufio.NewReader(c))
+		readReqHead(bufio.NewReader(c))
 		io.Copy(io.Discard, c) // until the client gives up
 	}},
 	{name: "garbage", kind: KindProtocol, msg: "malformed HTTP response", handle: func(c net.Conn) {
-		readHead(bufio.NewReader(c))
+		readReqHead(bufio.NewReader(c))
 		io.WriteString(c, "\x00\x01\x02 SSH-2.0-OpenSSH\r\n\r\n")
 	}},
 }
@@ -49,7 +49,7 @@ func TestH1ErrorClassification(t *testing.T) {
 				url = newRawServer(t, tt.handle).URL
 			}
 			c := newTestH1(t, ClientOptions{Timeout: 200 * time.Millisecond})
-			_, err := do(c, context.Background(), "GET", url+"/x", nil)
+			_, err := tdo(c, context.Background(), "GET", url+"/x", nil)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -77,7 +77,7 @@ func TestStdErrorClassification(t *testing.T) {
 			tr := newStdTransport(ClientOptions{Timeout: 200 * time.Millisecond, Connections: 1}, nil)
 			defer tr.Close()
 			c, _ := tr.NewClient()
-			_, err := do(c, context.Background(), "GET", url+"/x", nil)
+			_, err := tdo(c, context.Background(), "GET", url+"/x", nil)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -112,7 +112,7 @@ func TestH1DNSError(t *testing.T) {
 		d := net.Dialer{Deadline: deadline, Resolver: res}
 		return d.DialContext(ctx, "tcp", addr)
 	}
-	_, err := do(c, context.Background(), "GET", "http://no-such-host.invalid/", nil)
+	_, err := tdo(c, context.Background(), "GET", "http://no-such-host.invalid/", nil)
 	wantKind(t, err, KindDNS)
 }
 
@@ -129,7 +129,7 @@ func TestH1HugeBody(t *testing.T) {
 			}
 			chunk := make([]byte, 64<<10)
 			srv := newRawServer(t, func(c net.Conn) {
-				readHead(bufio.NewReader(c))
+				readReqHead(bufio.NewReader(c))
 				io.WriteString(c, head)
 				for sent := 0; sent < size; sent += len(chunk) {
 					if chunked {
@@ -149,7 +149,7 @@ func TestH1HugeBody(t *testing.T) {
 			c := newTestH1(t, ClientOptions{Timeout: 30 * time.Second})
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			res, err := do(c, context.Background(), "GET", srv.URL, func(r *Request) { r.KeepBody = 1024 })
+			res, err := tdo(c, context.Background(), "GET", srv.URL, func(r *Request) { r.KeepBody = 1024 })
 			runtime.ReadMemStats(&after)
 			if err != nil {
 				t.Fatal(err)
@@ -204,14 +204,14 @@ func TestH1BodyTimeouts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newRawServer(t, func(c net.Conn) {
-				readHead(bufio.NewReader(c))
+				readReqHead(bufio.NewReader(c))
 				io.WriteString(c, tt.head)
 				for tt.write(c) == nil {
 				}
 			})
 			c := newTestH1(t, ClientOptions{Timeout: 300 * time.Millisecond})
 			start := time.Now()
-			res, err := do(c, context.Background(), "GET", srv.URL, nil)
+			res, err := tdo(c, context.Background(), "GET", srv.URL, nil)
 			wantKind(t, err, KindTimeout)
 			if res.BytesIn <= 0 {
 				t.Fatalf("BytesIn = %d, want the bytes read before the timeout", res.BytesIn)
@@ -232,7 +232,7 @@ func TestH1Cancel(t *testing.T) {
 	srv := newRawServer(t, func(c net.Conn) {
 		br := bufio.NewReader(c)
 		for {
-			req, err := readHead(br)
+			req, err := readReqHead(br)
 			if err != nil {
 				return
 			}
@@ -249,25 +249,25 @@ func TestH1Cancel(t *testing.T) {
 	defer close(hang)
 	c := newTestH1(t, ClientOptions{Timeout: time.Minute})
 	ctx, cancel := context.WithCancel(context.Background())
-	if _, err := do(c, ctx, "GET", srv.URL+"/ok", nil); err != nil {
+	if _, err := tdo(c, ctx, "GET", srv.URL+"/ok", nil); err != nil {
 		t.Fatal(err)
 	}
 	go func() {
 		time.Sleep(50 * time.Millisecond)
 		cancel()
 	}()
-	_, err := do(c, ctx, "GET", srv.URL+"/hang", nil)
+	_, err := tdo(c, ctx, "GET", srv.URL+"/hang", nil)
 	wantKind(t, err, KindCanceled)
-	_, err = do(c, ctx, "GET", srv.URL+"/ok", nil)
+	_, err = tdo(c, ctx, "GET", srv.URL+"/ok", nil)
 	wantKind(t, err, KindCanceled)
 
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel2()
-	if _, err := do(c, context.Background(), "GET", srv.URL+"/ok", nil); err != nil {
+	if _, err := tdo(c, context.Background(), "GET", srv.URL+"/ok", nil); err != nil {
 		t.Fatalf("after a canceled context: %v", err)
 	}
 	// A context deadline shorter than the timeout is a timeout.
-	_, err = do(c, ctx2, "GET", srv.URL+"/hang", nil)
+	_, err = tdo(c, ctx2, "GET", srv.URL+"/hang", nil)
 	wantKind(t, err, KindTimeout)
 }
 
@@ -276,7 +276,7 @@ func TestH1Cancel(t *testing.T) {
 func TestNewTransportOptions(t *testing.T) {
 	dir := t.TempDir()
 	pki := newTestPKI(t)
-	notPEM := writeFile(t, dir, "notpem.txt", "hello")
+	notPEM := writeTestFile(t, dir, "notpem.txt", "hello")
 	tests := []struct {
 		name string
 		o    ClientOptions

@@ -26,9 +26,9 @@ func h2cServer(t *testing.T, h http.Handler) *httptest.Server {
 	return srv
 }
 
-// echo describes the request it got: method, protocol, body length and
+// echoRequest describes the request it got: method, protocol, body length and
 // the sensitive headers present.
-func echo(w http.ResponseWriter, r *http.Request) {
+func echoRequest(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	var present []string
 	for _, h := range []string{"Authorization", "Cookie", "Proxy-Authorization", "X-Keep"} {
@@ -40,7 +40,7 @@ func echo(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestRedirects(t *testing.T) {
-	other := h2cServer(t, http.HandlerFunc(echo))
+	other := h2cServer(t, http.HandlerFunc(echoRequest))
 	var mu sync.Mutex
 	hops := 0
 	srv := h2cServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -54,7 +54,7 @@ func TestRedirects(t *testing.T) {
 		case strings.HasPrefix(p, "/chain/"):
 			n, _ := strconv.Atoi(strings.TrimPrefix(p, "/chain/"))
 			if n == 0 {
-				echo(w, r)
+				echoRequest(w, r)
 				return
 			}
 			http.Redirect(w, r, "/chain/"+strconv.Itoa(n-1), http.StatusMovedPermanently)
@@ -71,7 +71,7 @@ func TestRedirects(t *testing.T) {
 		case p == "/no-location":
 			w.WriteHeader(http.StatusFound)
 		default:
-			echo(w, r)
+			echoRequest(w, r)
 		}
 	}))
 	secret := []Header{{"Authorization", "Bearer s3cret"}, {"Cookie", "session=s3cret"}, {"Proxy-Authorization", "Basic s3cret"}, {"X-Keep", "1"}}
@@ -116,7 +116,7 @@ func TestRedirects(t *testing.T) {
 				if method == "" {
 					method = "GET"
 				}
-				res, err := do(c, context.Background(), method, srv.URL+tt.path, func(r *Request) {
+				res, err := tdo(c, context.Background(), method, srv.URL+tt.path, func(r *Request) {
 					r.Header = tt.hdr
 					r.Body = []byte(tt.body)
 					r.KeepBody = 200
@@ -179,7 +179,7 @@ func TestH2CRoundTrip(t *testing.T) {
 	c, _ := tr.NewClient()
 	defer c.Close()
 	for i := range 5 {
-		res, err := do(c, context.Background(), "POST", srv.URL+"/", func(r *Request) {
+		res, err := tdo(c, context.Background(), "POST", srv.URL+"/", func(r *Request) {
 			r.Body = []byte("ping")
 			r.KeepBody = 100
 			r.KeepHeaders = true

@@ -58,7 +58,7 @@ func newTestPKI(t testing.TB) *testPKI {
 	p.ca, _ = x509.ParseCertificate(caDER)
 	p.caPool = x509.NewCertPool()
 	p.caPool.AddCert(p.ca)
-	p.caFile = writeFile(t, dir, "ca.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})))
+	p.caFile = writeTestFile(t, dir, "ca.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})))
 
 	loopback := []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
 	serial := int64(2)
@@ -95,17 +95,17 @@ func newTestPKI(t testing.TB) *testPKI {
 	}
 	var keyPEM []byte
 	p.good, _, keyPEM = leaf("localhost", []string{"localhost"}, loopback, now.Add(-time.Hour), now.Add(time.Hour), x509.ExtKeyUsageServerAuth, false)
-	p.serverKeyFile = writeFile(t, dir, "server.key", string(keyPEM))
+	p.serverKeyFile = writeTestFile(t, dir, "server.key", string(keyPEM))
 	p.expired, _, _ = leaf("localhost", []string{"localhost"}, loopback, now.Add(-48*time.Hour), now.Add(-24*time.Hour), x509.ExtKeyUsageServerAuth, false)
 	p.wrongHost, _, _ = leaf("example.com", []string{"example.com"}, nil, now.Add(-time.Hour), now.Add(time.Hour), x509.ExtKeyUsageServerAuth, false)
 	p.selfSigned, _, _ = leaf("self", []string{"localhost"}, loopback, now.Add(-time.Hour), now.Add(time.Hour), x509.ExtKeyUsageServerAuth, true)
 	_, certPEM, clientKey := leaf("client", nil, nil, now.Add(-time.Hour), now.Add(time.Hour), x509.ExtKeyUsageClientAuth, false)
-	p.clientCertFile = writeFile(t, dir, "client.pem", string(certPEM))
-	p.clientKeyFile = writeFile(t, dir, "client.key", string(clientKey))
+	p.clientCertFile = writeTestFile(t, dir, "client.pem", string(certPEM))
+	p.clientKeyFile = writeTestFile(t, dir, "client.key", string(clientKey))
 	return p
 }
 
-func writeFile(t testing.TB, dir, name, content string) string {
+func writeTestFile(t testing.TB, dir, name, content string) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
@@ -177,7 +177,7 @@ func TestTLS(t *testing.T) {
 				defer tr.Close()
 				c, _ := tr.NewClient()
 				defer c.Close()
-				res, err := do(c, context.Background(), "GET", url+"/", func(r *Request) { r.KeepBody = 64 })
+				res, err := tdo(c, context.Background(), "GET", url+"/", func(r *Request) { r.KeepBody = 64 })
 				if tt.kind == KindNone {
 					if err != nil {
 						t.Fatal(err)
@@ -206,7 +206,7 @@ func TestTLSPlainPort(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
 	c := newTestH1(t, ClientOptions{Timeout: 5 * time.Second})
-	_, err := do(c, context.Background(), "GET", strings.Replace(srv.URL, "http:", "https:", 1), nil)
+	_, err := tdo(c, context.Background(), "GET", strings.Replace(srv.URL, "http:", "https:", 1), nil)
 	wantKind(t, err, KindTLS)
 	if !strings.Contains(err.Error(), "did not answer with TLS") {
 		t.Fatalf("error %q", err)
