@@ -39,6 +39,10 @@ const (
 	// closed it. Servers close idle connections (Node.js after 5 s), and a
 	// request sent into a closed connection fails after the fact.
 	h1StaleAfter = time.Second
+	// h1MaxParked is how many idle connections to other origins a client
+	// keeps, so a flow that alternates between a few hosts (an auth server
+	// and an API) reuses connections instead of dialing per request.
+	h1MaxParked = 4
 )
 
 // aLongTimeAgo is a deadline in the past: setting it makes every blocked
@@ -113,6 +117,9 @@ type h1Client struct {
 	authKey string
 	authVal []byte
 
+	// parked holds idle keep-alive connections to other origins.
+	parked []h1Conn
+
 	lineBytes int64 // bytes consumed by readLine since the last reset
 }
 
@@ -127,6 +134,17 @@ func newH1Client(t *h1Transport) *h1Client {
 	return c
 }
 
+// h1Conn is a parked connection with its reader and state.
+type h1Conn struct {
+	conn     net.Conn
+	br       *bufio.Reader
+	raw      syscall.RawConn
+	tls      bool
+	auth     string
+	served   int
+	lastUsed time.Time
+}
+
 // Close implements Client.
 func (c *h1Client) Close() error {
 	if c.stopWatch != nil {
@@ -134,7 +152,41 @@ func (c *h1Client) Close() error {
 		c.stopWatch = nil
 		c.watchedDone = nil
 	}
-	return c.closeConn()
+	err := c.closeConn()
+	for _, p := range c.parked {
+		err = errors.Join(err, p.conn.Close())
+	}
+	c.parked = c.parked[:0]
+	return err
+}
+
+// switchTo makes the connection to t's origin active: the current one is
+// parked for later, and a parked one to t's origin (if any) taken out. The
+// longest-parked connection is closed when there are too many.
+func (c *h1Client) switchTo(t *h1Target) {
+	var found h1Conn
+	for i := range c.parked {
+		if p := &c.parked[i]; p.tls == t.tls && p.auth == t.authority {
+			found = *p
+			c.parked = append(c.parked[:i], c.parked[i+1:]...)
+			break
+		}
+	}
+	if c.conn != nil {
+		if len(c.parked) == h1MaxParked {
+			_ = c.parked[0].conn.Close()
+			c.parked = append(c.parked[:0], c.parked[1:]...)
+		}
+		c.parked = append(c.parked, h1Conn{conn: c.conn, br: c.br, raw: c.raw, tls: c.connTLS, auth: c.connAuth, served: c.served, lastUsed: c.lastUsed})
+		c.br = nil
+	}
+	c.mu.Lock()
+	c.conn = found.conn
+	c.mu.Unlock()
+	c.raw, c.connAuth = nil, ""
+	if found.conn != nil {
+		c.br, c.raw, c.connTLS, c.connAuth, c.served, c.lastUsed = found.br, found.raw, found.tls, found.auth, found.served, found.lastUsed
+	}
 }
 
 func (c *h1Client) closeConn() error {
@@ -147,7 +199,9 @@ func (c *h1Client) closeConn() error {
 	if conn == nil {
 		return nil
 	}
-	c.br.Reset(nil)
+	if c.br != nil {
+		c.br.Reset(nil)
+	}
 	return conn.Close()
 }
 
@@ -315,8 +369,8 @@ func (c *h1Client) exchange(ctx context.Context, now, deadline time.Time, method
 	idempotent := isIdempotent(method, hdr)
 	for attempt := 0; ; attempt++ {
 		fresh := false
-		if c.conn != nil && (c.connTLS != t.tls || c.connAuth != t.authority) {
-			_ = c.closeConn()
+		if (c.conn != nil && (c.connTLS != t.tls || c.connAuth != t.authority)) || (c.conn == nil && len(c.parked) > 0) {
+			c.switchTo(t)
 		}
 		if c.conn != nil && now.Sub(c.lastUsed) > h1StaleAfter && c.stale() {
 			_ = c.closeConn()
@@ -484,6 +538,9 @@ func (c *h1Client) dial(ctx context.Context, t *h1Target, deadline time.Time) er
 	c.conn = conn
 	c.mu.Unlock()
 	c.raw = raw
+	if c.br == nil {
+		c.br = bufio.NewReaderSize(conn, h1ReadBuffer)
+	}
 	c.br.Reset(conn)
 	c.connTLS = t.tls
 	c.connAuth = t.authority

@@ -191,3 +191,37 @@ func TestH1StaleConnection(t *testing.T) {
 		t.Fatalf("server saw %q, want %q", got, want)
 	}
 }
+
+// TestH1ManyOrigins alternates requests between origins: up to
+// 1+h1MaxParked of them keep one connection each; beyond that the client
+// still works, dialing again for the evicted ones.
+func TestH1ManyOrigins(t *testing.T) {
+	servers := make([]*rawServer, h1MaxParked+2)
+	for i := range servers {
+		servers[i] = newRawServer(t, serveStatic)
+	}
+	c := newTestH1(t, ClientOptions{})
+	round := func(n int) {
+		for r := range 3 {
+			for i, s := range servers[:n] {
+				res, err := tdo(c, context.Background(), "GET", s.URL+"/", nil)
+				if err != nil || res.Status != 200 {
+					t.Fatalf("round %d server %d: %d %v", r, i, res.Status, err)
+				}
+			}
+		}
+	}
+	round(h1MaxParked + 1)
+	for i, s := range servers[:h1MaxParked+1] {
+		if n := s.conns.Load(); n != 1 {
+			t.Fatalf("server %d: %d connections, want 1", i, n)
+		}
+	}
+	round(len(servers))
+	if n := servers[len(servers)-1].conns.Load(); n < 2 {
+		t.Fatalf("with more origins than parking places, the last server saw %d connections; want evictions and re-dials", n)
+	}
+	if len(c.parked) > h1MaxParked {
+		t.Fatalf("%d parked connections, limit %d", len(c.parked), h1MaxParked)
+	}
+}
