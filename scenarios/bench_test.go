@@ -1,0 +1,75 @@
+package scenarios
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/tailgate-dev/tailgate/loadgen"
+)
+
+const benchScenario = `
+target: http://127.0.0.1:8080
+defaults:
+  headers:
+    Accept: application/json
+vars:
+  page: "{{ pick 1 10 100 1000 5000 10000 }}"
+requests:
+  login:
+    method: POST
+    path: /api/login
+    body: '{"user": "user{{ randInt 1 50 }}", "password": "demo", "request_id": "{{ uuid }}"}'
+    capture:
+      token: {json: token}
+  list:
+    path: /api/posts
+    headers:
+      Authorization: "Bearer {{ .token }}"
+    query:
+      page: "{{ .page }}"
+      per_page: 20
+    tags:
+      depth: "{{ .page }}"
+flows:
+  f:
+    steps: [login, list]
+load:
+  rate: 10/s
+  duration: 1s
+`
+
+// BenchmarkRenderRequest renders the steps of a typical flow the way a
+// worker does: variables at the start of the iteration, then a POST with a
+// templated JSON body and a GET with a captured bearer token, a templated
+// query and a tag group.
+func BenchmarkRenderRequest(b *testing.B) {
+	s, err := Parse("bench.yaml", []byte(benchScenario))
+	if err != nil {
+		b.Fatal(err)
+	}
+	plan, err := Compile(s, CompileOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	steps := plan.Flows[0].Steps
+	for _, tc := range []struct {
+		name string
+		step loadgen.Step
+	}{{"post-json-body", steps[0]}, {"get-query-auth-tags", steps[1]}} {
+		b.Run(tc.name, func(b *testing.B) {
+			it := &loadgen.Iteration{Rand: rand.New(rand.NewPCG(1, 2)), Vars: map[string]string{"token": "tok-abcdef0123456789"}}
+			var req loadgen.Request
+			var hdr []loadgen.Header
+			var body []byte
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				it.Seq = uint64(i)
+				req = loadgen.Request{Header: hdr[:0], Body: body[:0]}
+				if err := tc.step.Prepare(it, &req); err != nil {
+					b.Fatal(err)
+				}
+				hdr, body = req.Header, req.Body
+			}
+		})
+	}
+}
