@@ -3,8 +3,8 @@ package scenarios
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,7 +55,7 @@ func parseRate(s string) (float64, error) {
 	}
 	return 0, err
 }
-func formatRate(r float64) string                   { return loadgen.FormatRate(r) }
+func formatRate(r float64) string { return loadgen.FormatRate(r) }
 
 // checkTarget checks a base URL: http or https, a host, no query.
 func checkTarget(raw string) error {
