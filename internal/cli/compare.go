@@ -121,40 +121,54 @@ func cmdCompare(_ context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
+	return emitComparison(env, before, after, opts, compareOutput{md: f.md, pngDir: f.pngDir, width: width, height: height})
+}
+
+// compareOutput says where a comparison goes besides the terminal.
+type compareOutput struct {
+	md, pngDir    string
+	width, height int
+}
+
+// emitComparison compares the results and writes the text (stdout), the
+// charts and the Markdown that links them. compare and ab share it.
+func emitComparison(env *Env, before, after []*loadgen.Result, opts report.CompareOptions, out compareOutput) error {
 	c, err := report.Compare(before, after, opts)
 	if err != nil {
 		return &UsageError{Err: err}
 	}
+	seen := map[*loadgen.Result]bool{}
 	for _, r := range append(append([]*loadgen.Result{}, before...), after...) {
-		if r.Meta.Partial {
+		if r.Meta.Partial && !seen[r] {
+			seen[r] = true
 			c.Warnings = append(c.Warnings, fmt.Sprintf("%s is a partial result (%s)", r.Meta.Name, r.Meta.StopReason))
 		}
 	}
-	if f.pngDir != "" {
+	if out.pngDir != "" {
 		sides, err := chartSides(c, before, after, opts)
 		if err != nil {
 			return err
 		}
-		files, err := chart.WriteCompareCharts(f.pngDir, sides, chart.Options{Width: width, Height: height})
+		files, err := chart.WriteCompareCharts(out.pngDir, sides, chart.Options{Width: out.width, Height: out.height})
 		if err != nil {
 			return fmt.Errorf("--png-dir: %w", err)
 		}
 		for _, file := range files {
 			fmt.Fprintf(env.Stderr, "chart written to %s\n", file.Path)
-			c.Charts = append(c.Charts, report.ChartRef{Title: file.Title, Path: relativeTo(f.md, file.Path)})
+			c.Charts = append(c.Charts, report.ChartRef{Title: file.Title, Path: relativeTo(out.md, file.Path)})
 		}
 	}
-	if f.md != "-" {
+	if out.md != "-" {
 		if err := report.WriteCompareText(env.Stdout, c); err != nil {
 			return err
 		}
 	}
-	if f.md != "" {
-		if err := writeReportOutput(env.Stdout, f.md, func(w io.Writer) error { return report.WriteCompareMarkdown(w, c) }); err != nil {
+	if out.md != "" {
+		if err := writeReportOutput(env.Stdout, out.md, func(w io.Writer) error { return report.WriteCompareMarkdown(w, c) }); err != nil {
 			return err
 		}
-		if f.md != "-" {
-			fmt.Fprintf(env.Stderr, "Markdown written to %s\n", f.md)
+		if out.md != "-" {
+			fmt.Fprintf(env.Stderr, "Markdown written to %s\n", out.md)
 		}
 	}
 	return nil

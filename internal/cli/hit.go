@@ -37,6 +37,7 @@ type hitFlags struct {
 	out     string
 	quiet   bool
 	noTUI   bool
+	count   int
 }
 
 func cmdHit(ctx context.Context, env *Env, args []string) error {
@@ -51,17 +52,29 @@ func cmdHit(ctx context.Context, env *Env, args []string) error {
 	fs.StringVarP(&f.out, "output", "o", "", "write the results to `file` (JSON; read it with 'tailgate report')")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only the final summary")
 	fs.BoolVar(&f.noTUI, "no-tui", false, "print progress lines instead of the live dashboard")
+	fs.IntVar(&f.count, "count", 1, "repeat the run `N` times, writing FILE-1.json … FILE-N.json for 'tailgate compare' (≥ 4 for a significance verdict)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("want exactly one URL, got %d arguments (see --help)", fs.NArg())
 	}
+	if err := checkCount(f.count); err != nil {
+		return err
+	}
 	plan, err := hitPlan(fs, &f, fs.Arg(0))
 	if err != nil {
 		return err
 	}
 	plan.Command = append([]string{"tailgate", "hit"}, args...)
+	if f.count > 1 {
+		_, err = repeatRuns(ctx, env, f.count, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI}, func() (loadgen.Plan, error) {
+			p, err := hitPlan(fs, &f, fs.Arg(0))
+			p.Command = plan.Command
+			return p, err
+		}, nil)
+		return err
+	}
 	_, err = execute(ctx, env, plan, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI})
 	return err
 }

@@ -36,6 +36,7 @@ type runFlags struct {
 	quiet      bool
 	noTUI      bool
 	thresholds []string
+	count      int
 }
 
 func addThresholdFlag(fs *pflag.FlagSet, list *[]string) {
@@ -52,7 +53,11 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only the final summary")
 	fs.BoolVar(&f.noTUI, "no-tui", false, "print progress lines instead of the live dashboard")
 	addThresholdFlag(fs, &f.thresholds)
+	fs.IntVar(&f.count, "count", 1, "repeat the run `N` times, writing FILE-1.json … FILE-N.json for 'tailgate compare' (≥ 4 for a significance verdict); thresholds are checked on every run")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkCount(f.count); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -90,6 +95,14 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		return &UsageError{Err: err}
 	}
 	plan.Command = append([]string{"tailgate", "run"}, args...)
+	if f.count > 1 {
+		// Runs share the compiled plan: data feeds continue where the
+		// previous run stopped.
+		_, err := repeatRuns(ctx, env, f.count, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI},
+			func() (loadgen.Plan, error) { return plan, nil },
+			func(_ int, res *loadgen.Result) error { return checkThresholds(env.Stdout, res, ths) })
+		return err
+	}
 	res, runErr := execute(ctx, env, plan, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI})
 	if res == nil {
 		return runErr
