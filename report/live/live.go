@@ -19,7 +19,6 @@ import (
 type Option func(*config)
 
 type config struct {
-	now      func() time.Time
 	refresh  time.Duration
 	input    io.Reader
 	inputSet bool
@@ -27,10 +26,6 @@ type config struct {
 	messages io.Writer
 	environ  []string
 }
-
-// WithClock sets the clock used to move the progress bar between snapshots
-// (tests use a fixed one).
-func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // WithRefresh sets the redraw period, clamped to 4–10 frames per second:
 // snapshots arrive once a second, so faster redraws only cost CPU that the
@@ -69,7 +64,7 @@ type Dashboard struct {
 // the run (q or Ctrl-C); the run should then drain and finish as usual.
 func New(plan *loadgen.Plan, stop func(), opts ...Option) *Dashboard {
 	d := &Dashboard{info: infoOf(plan), stop: stop}
-	d.cfg = config{now: time.Now, refresh: 200 * time.Millisecond}
+	d.cfg = config{refresh: 200 * time.Millisecond}
 	for _, o := range opts {
 		o(&d.cfg)
 	}

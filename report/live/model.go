@@ -56,7 +56,6 @@ type model struct {
 	info    planInfo
 	source  func() *loadgen.Snapshot
 	stop    func()
-	now     func() time.Time
 	refresh time.Duration
 	st      styles
 
@@ -70,15 +69,16 @@ type model struct {
 	// stopping is set once the user asked to stop; leftEarly when they
 	// closed the dashboard before the run finished draining.
 	stopping, leftEarly bool
-	cache               struct {
-		key  bodyKey
-		body []string
+	// cache holds the last screen: ticks between snapshots redraw nothing.
+	cache struct {
+		key    frameKey
+		screen string
 	}
 }
 
 func newModel(info planInfo, source func() *loadgen.Snapshot, stop func(), cfg config) *model {
 	return &model{
-		info: info, source: source, stop: stop, now: cfg.now, refresh: cfg.refresh,
+		info: info, source: source, stop: stop, refresh: cfg.refresh,
 		st:   newStyles(),
 		hist: map[string]*history{}, prev: map[string]cumPoint{}, rates: map[string]float64{},
 	}
@@ -255,20 +255,14 @@ func (m *model) rate(s *loadgen.SeriesSnapshot) float64 {
 	return s.Rate
 }
 
-// elapsed is the run time shown: the snapshot's, moved on by the clock
-// between snapshots so that the progress bar does not jump once a second.
+// elapsed is the run time shown. It moves with the snapshots, once a
+// second: moving the progress bar in between would change the screen five
+// times as often, and redrawing it is most of what the dashboard costs.
 func (m *model) elapsed() time.Duration {
 	if m.snap == nil {
 		return 0
 	}
-	el := m.snap.Elapsed
-	if !m.snap.Done && !m.stopping {
-		el += min(max(m.now().Sub(m.snap.Time), 0), time.Second)
-	}
-	if p := m.planned(); p > 0 && el > p {
-		el = p
-	}
-	return el
+	return m.snap.Elapsed
 }
 
 func (m *model) planned() time.Duration {

@@ -134,15 +134,13 @@ type fixture struct {
 func feed(t *testing.T, f fixture, w, h int) *model {
 	t.Helper()
 	var cur *loadgen.Snapshot
-	now := t0
-	cfg := config{now: func() time.Time { return now }, refresh: 200 * time.Millisecond}
+	cfg := config{refresh: 200 * time.Millisecond}
 	m := newModel(f.info, func() *loadgen.Snapshot { return cur }, f.stop, cfg)
 	m.Init()
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	for _, s := range f.snaps {
 		cur = s
-		now = s.Time
-		m.Update(tickMsg(now))
+		m.Update(tickMsg(s.Time))
 	}
 	for _, k := range f.keys {
 		m.key(k)
@@ -305,7 +303,7 @@ func TestHistoryBounded(t *testing.T) {
 func TestIngestOncePerSnapshot(t *testing.T) {
 	snaps := hitSnaps(3, false)
 	var cur *loadgen.Snapshot
-	m := newModel(planInfo{}, func() *loadgen.Snapshot { return cur }, nil, config{now: func() time.Time { return t0 }, refresh: time.Second})
+	m := newModel(planInfo{}, func() *loadgen.Snapshot { return cur }, nil, config{refresh: time.Second})
 	for _, s := range snaps {
 		cur = s
 		for range 5 {
@@ -432,7 +430,7 @@ func BenchmarkFrame(b *testing.B) {
 			b.Run(name, func(b *testing.B) {
 				snaps := scenarioSnaps(300, false)
 				var cur *loadgen.Snapshot
-				m := newModel(planInfo{}, func() *loadgen.Snapshot { return cur }, nil, config{now: func() time.Time { return t0 }, refresh: 200 * time.Millisecond})
+				m := newModel(planInfo{}, func() *loadgen.Snapshot { return cur }, nil, config{refresh: 200 * time.Millisecond})
 				m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
 				for _, s := range snaps {
 					cur = s

@@ -48,20 +48,33 @@ func newStyles() styles {
 	}
 }
 
-// bodyKey is everything the body of the screen depends on.
-type bodyKey struct {
-	snap     *loadgen.Snapshot
-	w, h     int
-	sel      string
-	stopping bool
+// frameKey is everything the screen depends on.
+type frameKey struct {
+	snap           *loadgen.Snapshot
+	w, h           int
+	sel            string
+	help, stopping bool
 }
 
 // Default size before the terminal reports its own.
 const defaultW, defaultH = 80, 24
 
-// render draws the whole screen: exactly h lines of exactly w cells, so a
-// resize never leaves stale characters behind.
+// render returns the screen, drawn again only when what it shows changed:
+// the model ticks five times a second, snapshots come once.
 func (m *model) render() string {
+	key := frameKey{m.snap, m.w, m.h, m.sel, m.help, m.stopping}
+	if m.cache.screen == "" || m.cache.key != key {
+		m.cache.screen = m.draw()
+		// Drawing may settle the selection on a row; key the cache on that.
+		key.sel = m.sel
+		m.cache.key = key
+	}
+	return m.cache.screen
+}
+
+// draw draws the whole screen: exactly h lines of exactly w cells, so a
+// resize never leaves stale characters behind.
+func (m *model) draw() string {
 	w, h := m.w, m.h
 	if w <= 0 || h <= 0 {
 		w, h = defaultW, defaultH
@@ -77,13 +90,7 @@ func (m *model) render() string {
 	case m.snap == nil:
 		body = []string{"", fit(m.st.label.Render("  waiting for the first measurements…"), w)}
 	default:
-		// The body changes with the snapshot, once a second; only the
-		// progress line moves between snapshots.
-		key := bodyKey{m.snap, w, avail, m.sel, m.stopping}
-		if m.cache.body == nil || m.cache.key != key {
-			m.cache.key, m.cache.body = key, m.body(w, avail)
-		}
-		body = m.cache.body
+		body = m.body(w, avail)
 	}
 	lines := append(top[:len(top):len(top)], body...)
 	if len(lines) > h-len(foot) {
