@@ -1,7 +1,414 @@
 package cli
 
-import "context"
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image/color"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
 
-func cmdDemo(_ context.Context, _ *Env, _ []string) error {
-	return usagef("'tailgate demo' is not available in this build yet")
+	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/report"
+	"github.com/tailgate-dev/tailgate/report/chart"
+	"github.com/tailgate-dev/tailgate/scenarios"
+	"github.com/tailgate-dev/tailgate/scenarios/examples"
+)
+
+const demoUsage = `
+Usage: tailgate demo [flags]
+
+Run tailgate's main job end to end on this machine, with nothing else
+installed: start the built-in demo target (a blog API over an embedded SQLite
+database) on a free loopback port, run the shipped pagination scenario
+against it (offset vs cursor pagination at page depths 1 to 10000), and
+write the results, a Markdown summary and PNG charts.
+
+OFFSET pagination makes the database walk and skip every earlier row, so
+deep pages get slower and slower; cursor (keyset) pagination seeks straight
+to the page on a (created_at, id) index and stays flat. The charts show it.
+
+It takes about a minute: filling the database, the load (a warmup, then
+--duration at the scenario's rate), then the charts.
+
+Examples:
+  tailgate demo
+  tailgate demo --out /tmp/demo --duration 1m
+  tailgate serve-demo                       # just the target, to explore with curl or your own scenarios
+`
+
+type demoCmdFlags struct {
+	db       demoFlags
+	out      string
+	duration string
+	rate     string
+	scenario string
+	quiet    bool
+	noTUI    bool
+}
+
+func cmdDemo(ctx context.Context, env *Env, args []string) error {
+	var f demoCmdFlags
+	fs := newFlagSet(env, "demo", demoUsage)
+	fs.StringVarP(&f.out, "out", "o", "tailgate-demo", "write results.json, summary.md and the charts into `DIR`")
+	addDemoFlags(fs, &f.db)
+	fs.StringVarP(&f.duration, "duration", "d", "", "measured duration after the warmup (default: the scenario's, 30s)")
+	fs.StringVarP(&f.rate, "rate", "r", "", "arrival rate after the warmup (default: the scenario's, 100/s)")
+	fs.StringVar(&f.scenario, "scenario", "", "run this scenario `FILE` instead of the built-in pagination.yaml")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary and the headline")
+	fs.BoolVar(&f.noTUI, "no-tui", false, "print progress lines instead of the live dashboard")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	if f.db.rows < 1 {
+		return usagef("--rows: must be at least 1")
+	}
+	if f.out == "" {
+		return usagef("--out: must not be empty")
+	}
+	s, err := demoScenario(env, f.scenario)
+	if err != nil {
+		return err
+	}
+	ths, err := scenarioThresholds(s, nil)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	started := time.Now()
+
+	// Ctrl-C during the fill stops it; once the run starts, execute owns the
+	// signals (a graceful stop, then a second Ctrl-C exits).
+	fillCtx, cancelFill := context.WithCancelCause(ctx)
+	fillDone := make(chan struct{})
+	if env.Signals != nil {
+		go func() {
+			select {
+			case <-env.Signals:
+				cancelFill(errSignal)
+			case <-fillDone:
+			}
+		}()
+	}
+	t, err := startDemoTarget(fillCtx, env, f.db, "127.0.0.1:0", f.quiet)
+	close(fillDone)
+	stopped := fillCtx.Err() != nil
+	cancelFill(nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := t.Close(); err != nil {
+			fmt.Fprintf(env.Stderr, "tailgate demo: %v\n", err)
+		}
+	}()
+	if stopped {
+		return errSignal
+	}
+
+	plan, err := scenarios.Compile(s, scenarios.CompileOptions{Target: t.URL})
+	if err != nil {
+		return &UsageError{Err: err}
+	}
+	if err := overrideLastStage(&plan, f.rate, f.duration); err != nil {
+		return err
+	}
+	if err := plan.Validate(); err != nil {
+		return &UsageError{Err: err}
+	}
+	plan.Command = append([]string{"tailgate", "demo"}, args...)
+	if plan.Tags == nil {
+		plan.Tags = map[string]string{}
+	}
+	plan.Tags["demo_rows"] = strconv.Itoa(f.db.rows)
+	if !f.quiet {
+		fmt.Fprintf(env.Stderr, "running %s against %s: %s\n", s.Name, t.URL, plan.Pacer)
+	}
+
+	resultsPath := filepath.Join(f.out, "results.json")
+	res, runErr := execute(ctx, env, plan, outputOptions{out: resultsPath, quiet: f.quiet, noTUI: f.noTUI})
+	if res == nil {
+		return runErr
+	}
+	files, err := writeDemoOutputs(f.out, res)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "\nwritten to %s:\n", f.out)
+	for _, p := range append([]string{resultsPath}, files...) {
+		fmt.Fprintf(env.Stdout, "  %s\n", p)
+	}
+	fmt.Fprintln(env.Stdout)
+	for _, line := range demoHeadline(res) {
+		fmt.Fprintln(env.Stdout, line)
+	}
+	if !f.quiet {
+		fmt.Fprintf(env.Stderr, "demo finished in %s\n", time.Since(started).Round(100*time.Millisecond))
+	}
+	// The scenario's thresholds are shown, not enforced: the demo shows a
+	// shape, and a busy laptop failing "p99 < 250ms" would read as a broken
+	// demo. 'tailgate run' of the same file gates on them.
+	var te *ThresholdError
+	if err := checkThresholds(env.Stdout, res, ths); err != nil && !errors.As(err, &te) {
+		return err
+	} else if te != nil {
+		fmt.Fprintln(env.Stdout, "  (the demo reports the scenario's thresholds without failing on them; 'tailgate run' fails on them)")
+	}
+	return runErr
+}
+
+// demoScenario loads the scenario the demo runs: a file given by --scenario,
+// or the pagination example embedded in the binary.
+func demoScenario(env *Env, path string) (*scenarios.Scenario, error) {
+	if path != "" {
+		return loadScenario(env, path)
+	}
+	src, err := examples.Pagination()
+	if err != nil {
+		return nil, fmt.Errorf("built-in scenario: %w", err)
+	}
+	s, err := scenarios.Parse(examples.PaginationPath, src)
+	if err != nil {
+		return nil, fmt.Errorf("built-in scenario: %w", err)
+	}
+	return s, nil
+}
+
+// overrideLastStage applies --rate and --duration to the scenario's last
+// stage (the measured one), keeping its warmup stage as it is.
+func overrideLastStage(plan *loadgen.Plan, rate, duration string) error {
+	if rate == "" && duration == "" {
+		return nil
+	}
+	var stages []loadgen.Stage
+	switch p := plan.Pacer.(type) {
+	case *loadgen.StagedPacer:
+		stages = append(stages, p.Stages()...)
+	case nil:
+		return usagef("the scenario has no open-model load to override")
+	default:
+		stages = []loadgen.Stage{{Pacer: p}}
+	}
+	last := &stages[len(stages)-1]
+	c, ok := last.Pacer.(loadgen.ConstantPacer)
+	if !ok {
+		return usagef("--rate/--duration: the scenario's last stage is not a constant rate (%s)", last.Pacer)
+	}
+	if duration != "" {
+		d, err := loadgen.ParseDuration(duration)
+		if err != nil {
+			return usagef("--duration: %v", err)
+		}
+		if d < time.Second {
+			return usagef("--duration %s: want at least 1s", d)
+		}
+		c.Length = d
+	}
+	if rate != "" {
+		r, err := loadgen.ParseRate(rate)
+		if err != nil {
+			return usagef("--rate: %v", err)
+		}
+		c.PerSecond = r
+	}
+	last.Pacer = c
+	if len(stages) == 1 {
+		plan.Pacer = c
+	} else {
+		plan.Pacer = loadgen.NewStagedPacer(stages...)
+	}
+	return nil
+}
+
+// Demo series and their colours: cursor blue, offset vermillion, in every
+// chart.
+var demoSeries = []struct {
+	name   string
+	colour color.Color
+}{
+	{"offset", chart.Vermillion},
+	{"cursor", chart.Blue},
+}
+
+// writeDemoOutputs writes summary.md and the charts; it returns their paths.
+func writeDemoOutputs(dir string, res *loadgen.Result) ([]string, error) {
+	var md bytes.Buffer
+	if err := report.WriteMarkdown(&md, res); err != nil {
+		return nil, fmt.Errorf("summary.md: %w", err)
+	}
+	charts, err := writeDemoCharts(dir, res)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.WriteString("## tailgate demo: offset vs cursor pagination\n\n")
+	for _, line := range demoHeadline(res) {
+		b.WriteString("**" + line + "**\n\n")
+	}
+	for _, c := range charts {
+		fmt.Fprintf(&b, "![%s](%s)\n\n", c.Title, filepath.Base(c.Path))
+	}
+	b.Write(md.Bytes())
+	mdPath := filepath.Join(dir, "summary.md")
+	if err := os.WriteFile(mdPath, b.Bytes(), 0o644); err != nil {
+		return nil, fmt.Errorf("summary.md: %w", err)
+	}
+	out := []string{mdPath}
+	for _, c := range charts {
+		out = append(out, c.Path)
+	}
+	return out, nil
+}
+
+// writeDemoCharts draws the three pictures of the demo: latency by page
+// depth, the percentile spectrum and latency over time, each offset vs
+// cursor.
+func writeDemoCharts(dir string, res *loadgen.Result) ([]chart.File, error) {
+	o := chart.Options{Subtitle: chart.Describe("", []*loadgen.Result{res})}
+	var files []chart.File
+	write := func(name, title string, draw func(w io.Writer, o chart.Options) error) error {
+		var buf bytes.Buffer
+		o := o
+		o.Title = title
+		if err := draw(&buf, o); err != nil {
+			return fmt.Errorf("chart %s: %w", name, err)
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("chart %s: %w", name, err)
+		}
+		files = append(files, chart.File{Title: title, Path: path})
+		return nil
+	}
+
+	all, err := chart.TagSeriesOf("depth", []*loadgen.Result{res}, "")
+	if err != nil {
+		return nil, err
+	}
+	var series []chart.TagSeries
+	for _, ds := range demoSeries {
+		for _, s := range all {
+			if s.Label == ds.name {
+				s.Color = ds.colour
+				series = append(series, s)
+			}
+		}
+	}
+	if len(series) > 0 {
+		if err := write("latency-by-depth.png", "Offset vs cursor pagination: latency by page depth", func(w io.Writer, o chart.Options) error {
+			return chart.ByTag(w, "page depth", series, o)
+		}); err != nil {
+			return files, err
+		}
+	}
+
+	deepest := deepestDepth(res)
+	var lines []chart.SpectrumLine
+	var runs []chart.TimelineRun
+	for _, ds := range demoSeries {
+		st := res.Lookup(ds.name, "")
+		if st == nil {
+			continue
+		}
+		c := ds.colour
+		lines = append(lines, chart.SpectrumLine{Label: ds.name + ", all depths", Hist: st.Latency, Color: c})
+		if g := res.Lookup(ds.name, "depth="+deepest); deepest != "" && g != nil {
+			lines = append(lines, chart.SpectrumLine{Label: ds.name + ", page " + deepest, Hist: g.Latency, Color: c, Dashed: true})
+		}
+		runs = append(runs, chart.TimelineRun{Label: ds.name, Result: res, Series: ds.name, Color: c})
+	}
+	if len(lines) > 0 {
+		if err := write("spectrum.png", "Offset vs cursor pagination: latency by percentile", func(w io.Writer, o chart.Options) error {
+			return chart.Spectrum(w, lines, o)
+		}); err != nil {
+			return files, err
+		}
+	}
+	if len(runs) > 0 && len(res.Timeline) > 0 {
+		if err := write("timeline.png", "Offset vs cursor pagination: latency over time", func(w io.Writer, o chart.Options) error {
+			return chart.Timeline(w, runs, o)
+		}); err != nil {
+			return files, err
+		}
+	}
+	return files, nil
+}
+
+// depths returns the depth tag values of a request name's groups, ascending.
+func depths(res *loadgen.Result, name string) []int {
+	var out []int
+	for _, g := range res.Groups {
+		if g.Name != name {
+			continue
+		}
+		v, ok := strings.CutPrefix(g.Group, "depth=")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.Atoi(v); err == nil && n > 0 && g.Latency != nil && g.Latency.Count() > 0 {
+			out = append(out, n)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+func deepestDepth(res *loadgen.Result) string {
+	d := depths(res, "offset")
+	if len(d) == 0 {
+		return ""
+	}
+	return strconv.Itoa(d[len(d)-1])
+}
+
+// demoHeadline states the result in two sentences computed from the
+// measurements: how much slower offset's deepest page is than its first, and
+// how far cursor pagination strays from its first page at any depth.
+func demoHeadline(res *loadgen.Result) []string {
+	od, cd := depths(res, "offset"), depths(res, "cursor")
+	if len(od) < 2 || len(cd) < 2 {
+		return []string{"not enough depths measured for a headline (the run was too short?)"}
+	}
+	p := func(name string, depth int, pct float64) time.Duration {
+		return res.Lookup(name, "depth="+strconv.Itoa(depth)).Latency.Percentile(pct)
+	}
+	ratio := func(a, b time.Duration) float64 {
+		if b <= 0 {
+			return 0
+		}
+		return float64(a) / float64(b)
+	}
+	first, last := od[0], od[len(od)-1]
+	o50 := ratio(p("offset", last, 50), p("offset", first, 50))
+	o99 := ratio(p("offset", last, 99), p("offset", first, 99))
+	worst := 1.0
+	for _, d := range cd[1:] {
+		worst = max(worst, ratio(p("cursor", d, 50), p("cursor", cd[0], 50)))
+	}
+	return []string{
+		fmt.Sprintf("offset: page %d takes %s× as long as page %d at p50 (%s vs %s) and %s× at p99 (%s vs %s)",
+			last, fmtRatio(o50), first, fmtDur(p("offset", last, 50)), fmtDur(p("offset", first, 50)),
+			fmtRatio(o99), fmtDur(p("offset", last, 99)), fmtDur(p("offset", first, 99))),
+		fmt.Sprintf("cursor: stays within %s× of page %d at every depth up to %d (p50 %s at page %d, %s at page %d)",
+			fmtRatio(worst), cd[0], cd[len(cd)-1], fmtDur(p("cursor", cd[0], 50)), cd[0],
+			fmtDur(p("cursor", cd[len(cd)-1], 50)), cd[len(cd)-1]),
+	}
+}
+
+func fmtRatio(r float64) string {
+	if r >= 10 {
+		return strconv.FormatFloat(r, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(r, 'f', 1, 64)
 }
