@@ -38,6 +38,8 @@ type hitFlags struct {
 	quiet   bool
 	noTUI   bool
 	count   int
+	// thresholds are checked after the run (exit 1 when one fails).
+	thresholds []string
 }
 
 func cmdHit(ctx context.Context, env *Env, args []string) error {
@@ -53,11 +55,16 @@ func cmdHit(ctx context.Context, env *Env, args []string) error {
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only the final summary")
 	fs.BoolVar(&f.noTUI, "no-tui", false, "print progress lines instead of the live dashboard")
 	fs.IntVar(&f.count, "count", 1, "repeat the run `N` times, writing FILE-1.json … FILE-N.json for 'tailgate compare' (≥ 4 for a significance verdict)")
+	addThresholdFlag(fs, &f.thresholds)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("want exactly one URL, got %d arguments (see --help)", fs.NArg())
+	}
+	ths, err := parseThresholdFlags(f.thresholds)
+	if err != nil {
+		return err
 	}
 	if err := checkCount(f.count); err != nil {
 		return err
@@ -72,11 +79,14 @@ func cmdHit(ctx context.Context, env *Env, args []string) error {
 			p, err := hitPlan(fs, &f, fs.Arg(0))
 			p.Command = plan.Command
 			return p, err
-		}, nil)
+		}, func(_ int, res *loadgen.Result) error { return checkThresholds(env.Stdout, res, ths) })
 		return err
 	}
-	_, err = execute(ctx, env, plan, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI})
-	return err
+	res, err := execute(ctx, env, plan, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI})
+	if res == nil || err != nil {
+		return err
+	}
+	return checkThresholds(env.Stdout, res, ths)
 }
 
 func hitPlan(fs *pflag.FlagSet, f *hitFlags, rawURL string) (loadgen.Plan, error) {

@@ -227,3 +227,16 @@ func TestValidateExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestHitThreshold checks --threshold on tailgate hit.
+func TestHitThreshold(t *testing.T) {
+	srv, _ := okServer(t)
+	code, stdout, stderr := runCLIEnv(t, nil, "hit", srv.URL+"/", "--vus", "1", "--iterations", "5", "-q",
+		"--threshold", "requests == 5", "--threshold", "p99 < 1us")
+	if code != ExitThreshold || !strings.Contains(stdout, "pass  requests == 5") || !strings.Contains(stderr, "failed: p99 < 1us") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if code, _, stderr := runCLIEnv(t, nil, "hit", srv.URL+"/", "--threshold", "p99 <"); code != ExitUsage || !strings.Contains(stderr, "--threshold") {
+		t.Fatalf("bad --threshold: exit %d\n%s", code, stderr)
+	}
+}
