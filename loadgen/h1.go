@@ -91,8 +91,8 @@ func (t *h1Transport) Close() error { return nil }
 type h1Client struct {
 	t *h1Transport
 
-	// mu guards conn against onCancel, which runs on another goroutine
-	// when the context of a request in flight is canceled.
+	// mu guards conn and watchGen against onCancel, which runs on another
+	// goroutine when the context of a request in flight is canceled.
 	mu   sync.Mutex
 	conn net.Conn
 
@@ -112,7 +112,7 @@ type h1Client struct {
 	// The context whose cancellation is being watched; see watch.
 	watchedDone <-chan struct{}
 	stopWatch   func() bool
-	onCancelFn  func()
+	watchGen    uint64 // guarded by mu
 
 	authKey string
 	authVal []byte
@@ -129,7 +129,6 @@ func newH1Client(t *h1Transport) *h1Client {
 		br:   bufio.NewReaderSize(nil, h1ReadBuffer),
 		wbuf: make([]byte, 0, 1024),
 	}
-	c.onCancelFn = c.onCancel
 	c.peek.init()
 	return c
 }
@@ -218,16 +217,22 @@ func (c *h1Client) watch(ctx context.Context) {
 		c.stopWatch = nil
 	}
 	c.watchedDone = done
+	// The generation tells a late callback of a context no longer watched
+	// (canceled just as it was replaced) to leave the connection alone.
+	c.mu.Lock()
+	c.watchGen++
+	gen := c.watchGen
+	c.mu.Unlock()
 	if done != nil {
-		c.stopWatch = context.AfterFunc(ctx, c.onCancelFn)
+		c.stopWatch = context.AfterFunc(ctx, func() { c.onCancel(gen) })
 	}
 }
 
 // onCancel runs when the watched context is canceled: an immediate deadline
 // ends whatever read or write the worker is blocked in.
-func (c *h1Client) onCancel() {
+func (c *h1Client) onCancel(gen uint64) {
 	c.mu.Lock()
-	if c.conn != nil {
+	if c.conn != nil && gen == c.watchGen {
 		_ = c.conn.SetDeadline(aLongTimeAgo)
 	}
 	c.mu.Unlock()
