@@ -890,3 +890,45 @@ func cmpMDPath(p string) string {
 	p = strings.ReplaceAll(p, `\`, "/")
 	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29").Replace(p)
 }
+
+// Regressions lists the figures that got slower by more than limit (0.1:
+// 10%) from the first side to the second, one sentence each. It looks at
+// p50 and p99 of the total and of each request name (tag groups are too
+// small to gate on). With repeated runs a figure counts only when its
+// verdict is significant and the change of the per-run medians exceeds the
+// limit; with single runs the pooled figures decide, since nothing better
+// is known.
+func (c *Comparison) Regressions(limit float64) []string {
+	var out []string
+	for i, row := range c.Rows {
+		if c.Within && i > 0 || !c.Within && row.Group != "" {
+			continue
+		}
+		a, b := row.Side[0], row.Side[1]
+		if !a.Present() || !b.Present() {
+			continue
+		}
+		for _, m := range []Metric{P50, P99} {
+			if len(row.Tests) > 0 {
+				for _, t := range row.Tests {
+					if t.Metric != m || !t.Significant() || t.Center1 <= 0 {
+						continue
+					}
+					if rel := t.Center2/t.Center1 - 1; rel > limit {
+						out = append(out, fmt.Sprintf("%s %s %s (%s → %s, %s, n=%d+%d) is more than %.3g%% slower",
+							row.Key, m, cmpRel(rel), FormatDuration(cmpSecs(t.Center1)), FormatDuration(cmpSecs(t.Center2)), cmpP(t.P), t.N1, t.N2, 100*limit))
+					}
+				}
+				continue
+			}
+			x, y := m.of(a.Latency), m.of(b.Latency)
+			if x > 0 {
+				if rel := float64(y)/float64(x) - 1; rel > limit {
+					out = append(out, fmt.Sprintf("%s %s %s (%s → %s, single runs) is more than %.3g%% slower",
+						row.Key, m, cmpRel(rel), FormatDuration(x), FormatDuration(y), 100*limit))
+				}
+			}
+		}
+	}
+	return out
+}

@@ -419,3 +419,37 @@ func FuzzParseSelector(f *testing.F) {
 		}
 	})
 }
+
+func TestRegressions(t *testing.T) {
+	before := fixtureRuns(t, "before", fixtureRunsPerSide)
+	after := fixtureRuns(t, "after", fixtureRunsPerSide)
+	// after is faster: no regression in that direction…
+	c, err := Compare(before, after, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Regressions(0.05); len(got) != 0 {
+		t.Errorf("faster side reported as regressions: %q", got)
+	}
+	// …and the reverse is one: offset p50 +23% with p=0.008.
+	c, err = Compare(after, before, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Regressions(0.10)
+	found := false
+	for _, g := range got {
+		if strings.HasPrefix(g, "offset p50 +") && strings.Contains(g, "p=0.008") {
+			found = true
+		}
+		if strings.HasPrefix(g, "cursor") {
+			t.Errorf("unchanged cursor reported: %q", g)
+		}
+	}
+	if !found {
+		t.Errorf("offset p50 slowdown not reported: %q", got)
+	}
+	if got := c.Regressions(1.0); len(got) != 0 {
+		t.Errorf("nothing is 100%% slower, got %q", got)
+	}
+}

@@ -41,6 +41,7 @@ type abFlags struct {
 	size         string
 	alpha        float64
 	quiet, noTUI bool
+	maxSlowdown  string
 }
 
 func cmdAB(ctx context.Context, env *Env, args []string) error {
@@ -56,6 +57,7 @@ func cmdAB(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.pngDir, "png-dir", "", "write PNG charts into `dir`; the Markdown links them")
 	fs.StringVar(&f.size, "size", "1600x900", "PNG chart size `WxH` in pixels")
 	fs.Float64Var(&f.alpha, "alpha", report.DefaultAlpha, "significance level of the verdicts")
+	fs.StringVar(&f.maxSlowdown, "max-slowdown", "", "exit 1 when B's p50 or p99 is significantly slower than A's by more than `PCT`, e.g. 10%")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summaries")
 	fs.BoolVar(&f.noTUI, "no-tui", false, "print progress lines instead of the live dashboard")
 	if err := parseFlags(fs, args); err != nil {
@@ -73,6 +75,10 @@ func cmdAB(ctx context.Context, env *Env, args []string) error {
 	}
 	if !(f.alpha > 0 && f.alpha < 0.5) {
 		return usagef("--alpha %g: want a level between 0 and 0.5, e.g. 0.05", f.alpha)
+	}
+	limit, err := parseSlowdown(f.maxSlowdown)
+	if err != nil {
+		return err
 	}
 	labels := abLabels(fs.Arg(0), fs.Arg(1))
 	if f.labels != "" {
@@ -121,7 +127,7 @@ func cmdAB(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	opts := report.CompareOptions{Labels: labels, Alpha: f.alpha}
-	return emitComparison(env, results[0], results[1], opts, compareOutput{md: f.md, pngDir: f.pngDir, width: width, height: height})
+	return emitComparison(env, results[0], results[1], opts, compareOutput{md: f.md, pngDir: f.pngDir, width: width, height: height, maxSlowdown: limit})
 }
 
 // abLabels names the sides after their files ("offset.yaml" → "offset"),

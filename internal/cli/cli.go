@@ -226,7 +226,7 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			fs.Usage()
+			// pflag has already called fs.Usage.
 			return err
 		}
 		return &UsageError{Err: fmt.Errorf("%w (see --help)", err)}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/tailgate-dev/tailgate/loadgen"
@@ -31,6 +32,10 @@ two-sided Mann–Whitney U test at α=0.05, e.g.
     p50   ~ (p=0.421, no significant change, n=5+5)
 A verdict needs at least 4 runs per side (5 recommended).
 
+--max-slowdown 10% turns the comparison into a gate for CI: exit status 1
+when p50 or p99 of the total or of a request name got more than 10% slower
+(with repeated runs, only when the change is significant).
+
 Selections (--a, --b): name=NAME, group=K=V, or name=NAME,group=K=V
 (group last). A name alone also compares each tag group both names share.
 
@@ -39,6 +44,9 @@ Examples:
   tailgate hit URL --count 5 -o main.json     # main-1.json … main-5.json
   tailgate compare main-*.json -- branch-*.json --label main,branch
   tailgate compare run.json --a name=offset --b name=cursor --png-dir charts/
+  tailgate compare main-*.json -- pr-*.json --max-slowdown 10% --md cmp.md
+
+The method is described in docs/compare.md.
 `
 
 type compareFlags struct {
@@ -49,6 +57,7 @@ type compareFlags struct {
 	pngDir        string
 	size          string
 	alpha         float64
+	maxSlowdown   string
 }
 
 func cmdCompare(_ context.Context, env *Env, args []string) error {
@@ -63,6 +72,7 @@ func cmdCompare(_ context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.pngDir, "png-dir", "", "write PNG charts into `dir` (created if missing); the Markdown links them")
 	fs.StringVar(&f.size, "size", "1600x900", "PNG chart size `WxH` in pixels")
 	fs.Float64Var(&f.alpha, "alpha", report.DefaultAlpha, "significance level of the verdicts")
+	fs.StringVar(&f.maxSlowdown, "max-slowdown", "", "exit 1 when p50 or p99 of the total or a request got slower by more than `PCT`, e.g. 10% (with repeated runs: only significant changes)")
 	// Flags may follow the files after "--" too: parse each half on its
 	// own, so "--" separates the sides rather than ending the flags.
 	left, right, dashed := splitDash(args)
@@ -121,13 +131,33 @@ func cmdCompare(_ context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
-	return emitComparison(env, before, after, opts, compareOutput{md: f.md, pngDir: f.pngDir, width: width, height: height})
+	limit, err := parseSlowdown(f.maxSlowdown)
+	if err != nil {
+		return err
+	}
+	return emitComparison(env, before, after, opts, compareOutput{md: f.md, pngDir: f.pngDir, width: width, height: height, maxSlowdown: limit})
+}
+
+// parseSlowdown reads --max-slowdown: "10%" or "10" (percent). Empty: no
+// gate (-1).
+func parseSlowdown(s string) (float64, error) {
+	if s == "" {
+		return -1, nil
+	}
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
+	if err != nil || !(v >= 0) || v > 10000 {
+		return 0, usagef("--max-slowdown %q: want a percentage such as 10%%", s)
+	}
+	return v / 100, nil
 }
 
 // compareOutput says where a comparison goes besides the terminal.
 type compareOutput struct {
 	md, pngDir    string
 	width, height int
+	// maxSlowdown gates the comparison (exit 1) when ≥ 0; see
+	// report.Comparison.Regressions.
+	maxSlowdown float64
 }
 
 // emitComparison compares the results and writes the text (stdout), the
@@ -169,6 +199,11 @@ func emitComparison(env *Env, before, after []*loadgen.Result, opts report.Compa
 		}
 		if out.md != "-" {
 			fmt.Fprintf(env.Stderr, "Markdown written to %s\n", out.md)
+		}
+	}
+	if out.maxSlowdown >= 0 {
+		if failed := c.Regressions(out.maxSlowdown); len(failed) > 0 {
+			return &ThresholdError{Failed: failed}
 		}
 	}
 	return nil
