@@ -121,6 +121,9 @@ type h1Client struct {
 	parked []h1Conn
 
 	lineBytes int64 // bytes consumed by readLine since the last reset
+	// reqClose says the request being sent asked for Connection: close
+	// (DisableKeepAlive, or the user's own header).
+	reqClose bool
 }
 
 func newH1Client(t *h1Transport) *h1Client {
@@ -425,7 +428,7 @@ func (c *h1Client) exchange(ctx context.Context, now, deadline time.Time, method
 			return h1Status{}, c.ioError(ctx, rerr, "read response", deadline)
 		}
 		c.served++
-		if st.close || c.t.opts.DisableKeepAlive {
+		if st.close || c.reqClose {
 			_ = c.closeConn()
 		}
 		return st, nil

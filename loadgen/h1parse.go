@@ -203,6 +203,7 @@ func (c *h1Client) appendRequest(dst []byte, method string, t *h1Target, hdr []H
 		return dst, clientErrorf("invalid method %q", method)
 	}
 	var shape requestShape
+	c.reqClose = c.t.opts.DisableKeepAlive
 	for i := range hdr {
 		h := &hdr[i]
 		if !isToken(h.Name) {
@@ -218,6 +219,10 @@ func (c *h1Client) appendRequest(dst []byte, method string, t *h1Target, hdr []H
 			shape.userAgent = true
 		case equalFold(h.Name, "Authorization"):
 			shape.auth = true
+		case equalFold(h.Name, "Connection"):
+			if hasToken([]byte(h.Value), "close") {
+				c.reqClose = true
+			}
 		}
 	}
 	dst = append(dst, method...)
@@ -249,7 +254,8 @@ func (c *h1Client) appendRequest(dst []byte, method string, t *h1Target, hdr []H
 	for i := range hdr {
 		h := &hdr[i]
 		// The client frames the body itself; a user Content-Length or
-		// Transfer-Encoding would contradict it, and Connection is ours.
+		// Transfer-Encoding would contradict it. Connection is written
+		// below, as close or not at all.
 		if equalFold(h.Name, "Content-Length") || equalFold(h.Name, "Transfer-Encoding") || equalFold(h.Name, "Connection") {
 			continue
 		}
@@ -263,7 +269,7 @@ func (c *h1Client) appendRequest(dst []byte, method string, t *h1Target, hdr []H
 		dst = strconv.AppendInt(dst, int64(len(body)), 10)
 		dst = append(dst, "\r\n"...)
 	}
-	if c.t.opts.DisableKeepAlive {
+	if c.reqClose {
 		dst = append(dst, "Connection: close\r\n"...)
 	}
 	dst = append(dst, "\r\n"...)

@@ -147,6 +147,17 @@ func TestH1KeepAlive(t *testing.T) {
 	if n := srv2.conns.Load(); n != 3 {
 		t.Fatalf("DisableKeepAlive: %d connections, want 3", n)
 	}
+
+	srv3 := newRawServer(t, serveStatic)
+	c3 := newTestH1(t, ClientOptions{})
+	for i := range 2 {
+		if _, err := tdo(c3, context.Background(), "GET", srv3.URL, func(r *Request) { r.Header = []Header{{"Connection", "close"}} }); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if n := srv3.conns.Load(); n != 2 {
+		t.Fatalf("Connection: close from the user: %d connections, want 2", n)
+	}
 }
 
 // TestH1StaleConnection plays a server that closes every keep-alive
