@@ -222,7 +222,10 @@ type step struct {
 
 type compiledParam struct {
 	prefix string // "key=" escaped, with the separator
-	value  *tmpl
+	// amp is prefix with "&" for a rendered URL that turned out to have
+	// a query already.
+	amp   string
+	value *tmpl
 }
 
 var (
@@ -260,7 +263,8 @@ func (c *compiled) newStep(r *request, fs *flowStep, target string, first bool) 
 		if i == 0 && !hasQ {
 			sep = "?"
 		}
-		st.query = append(st.query, compiledParam{prefix: sep + string(appendQueryEscape(nil, []byte(q.key))) + "=", value: q.value})
+		kv := string(appendQueryEscape(nil, []byte(q.key))) + "="
+		st.query = append(st.query, compiledParam{prefix: sep + kv, amp: "&" + kv, value: q.value})
 	}
 	for i, t := range r.tags {
 		sep := ","
@@ -337,8 +341,8 @@ func (s *step) Prepare(it *loadgen.Iteration, req *loadgen.Request) error {
 		hasQ := bytes.IndexByte(b[len(s.base):], '?') >= 0
 		for i, q := range s.query {
 			prefix := q.prefix
-			if i == 0 && hasQ && prefix[0] == '?' {
-				prefix = "&" + prefix[1:]
+			if i == 0 && hasQ {
+				prefix = q.amp
 			}
 			b = append(b, prefix...)
 			if q.value.static {

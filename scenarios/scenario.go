@@ -819,6 +819,10 @@ func (d *decoder) statuses(key string, n *yaml.Node) []int {
 			d.errf(c, "%s: %d is not an HTTP status (100–599)", key, v)
 			continue
 		}
+		if v >= 400 {
+			d.errf(c, "%s: %d: statuses of 400 and above always count as errors", key, v)
+			continue
+		}
 		out = append(out, int(v))
 	}
 	return out
@@ -861,6 +865,10 @@ func (d *decoder) flows(n *yaml.Node) []*flow {
 				if st := d.step(resolve(sn)); st != nil {
 					f.steps = append(f.steps, st)
 				}
+			}
+			if n := len(f.steps); n > 0 && f.steps[n-1].think > 0 && f.steps[n-1].repeat == 1 {
+				last := f.steps[n-1]
+				d.p.add(last.pos.Line, last.pos.Col, "flow %q: think on the last step has no effect (it pauses before the next step; the closed model's load.think pauses between iterations)", name)
 			}
 		}
 		out = append(out, f)

@@ -96,8 +96,9 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	}
 	plan.Command = append([]string{"tailgate", "run"}, args...)
 	if f.count > 1 {
-		// Runs share the compiled plan: data feeds continue where the
-		// previous run stopped.
+		// Runs share the compiled plan. Iteration numbers restart with
+		// each run, so sequential and unique data feeds hand out the same
+		// rows in every run, which keeps repeated runs comparable.
 		_, err := repeatRuns(ctx, env, f.count, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI},
 			func() (loadgen.Plan, error) { return plan, nil },
 			func(_ int, res *loadgen.Result) error { return checkThresholds(env.Stdout, res, ths) })
