@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // planHash identifies the schedule and the requests of a plan so that
@@ -317,58 +319,24 @@ func copyTags(t map[string]string) map[string]string {
 // mergeTimelines aligns the shards' intervals by their start offset,
 // rounded to the timeline's interval length (ticks of different processes
 // land microseconds apart), and merges the intervals that coincide.
+//
+// A long timeline holds thousands of histograms per shard, kept encoded.
+// Each source is decoded into a sparse packed histogram and added into one
+// reused dense histogram per series, which is encoded once per interval:
+// memory stays at the encoded size of the timeline plus a few dense
+// histograms, and no dense histogram is allocated per interval.
 func mergeTimelines(results []*Result, name func(int) string) ([]Interval, error) {
 	step := timelineStep(results)
-	type slot struct {
-		iv     *Interval
-		series map[string]*IntervalStats
-		names  []string
+	type src struct {
+		iv  *Interval
+		res int
 	}
-	slots := map[int64]*slot{}
+	slots := map[int64][]src{}
 	for i, r := range results {
 		for j := range r.Timeline {
-			src := &r.Timeline[j]
-			k := int64(math.Round(float64(src.Start) / float64(step)))
-			s := slots[k]
-			if s == nil {
-				s = &slot{
-					iv: &Interval{
-						Start: Duration(time.Duration(k) * step), Length: src.Length, PlannedRate: src.PlannedRate, Warmup: src.Warmup,
-						Total: IntervalStats{Latency: NewHistogram(), SendLag: NewHistogram()},
-					},
-					series: map[string]*IntervalStats{},
-				}
-				slots[k] = s
-			}
-			iv := s.iv
-			iv.Length = max(iv.Length, src.Length)
-			iv.PlannedRate = max(iv.PlannedRate, src.PlannedRate)
-			iv.Warmup = iv.Warmup || src.Warmup
-			if err := mergeIntervalStats(&iv.Total, &src.Total); err != nil {
-				return nil, &MergeError{Index: i, Name: name(i), Shard: r.Meta.Shard, Err: fmt.Errorf("timeline at %s: %w", src.Start.D(), err)}
-			}
-			for n := range src.Series {
-				ss := &src.Series[n]
-				dst := s.series[ss.Name]
-				if dst == nil {
-					dst = &IntervalStats{Name: ss.Name, Latency: NewHistogram()}
-					s.series[ss.Name] = dst
-					s.names = append(s.names, ss.Name)
-				}
-				if err := mergeIntervalStats(dst, ss); err != nil {
-					return nil, &MergeError{Index: i, Name: name(i), Shard: r.Meta.Shard, Err: fmt.Errorf("timeline %s at %s: %w", ss.Name, src.Start.D(), err)}
-				}
-			}
-			// Keep memory bounded by the encoded size, not ~180 KiB per
-			// decoded histogram, on long timelines.
-			if err := freezeInterval(iv); err != nil {
-				return nil, err
-			}
-			for _, d := range s.series {
-				if err := freezeHist(d.Latency); err != nil {
-					return nil, err
-				}
-			}
+			iv := &r.Timeline[j]
+			k := int64(math.Round(float64(iv.Start) / float64(step)))
+			slots[k] = append(slots[k], src{iv, i})
 		}
 	}
 	keys := make([]int64, 0, len(slots))
@@ -376,58 +344,112 @@ func mergeTimelines(results []*Result, name func(int) string) ([]Interval, error
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+
+	scratch := map[string]*hdrhistogram.Histogram{}
+	acc := func(key string) *hdrhistogram.Histogram {
+		h := scratch[key]
+		if h == nil {
+			h = hdrhistogram.New(histLowest, histHighest, histDigits)
+			scratch[key] = h
+		} else {
+			h.Reset()
+		}
+		return h
+	}
 	out := make([]Interval, 0, len(keys))
 	for _, k := range keys {
-		s := slots[k]
-		sort.Strings(s.names)
-		for _, n := range s.names {
-			s.iv.Series = append(s.iv.Series, *s.series[n])
+		srcs := slots[k]
+		iv := Interval{Start: Duration(time.Duration(k) * step)}
+		lat, lag := acc("\x00latency"), acc("\x00send_lag")
+		var names []string
+		for _, s := range srcs {
+			in := s.iv
+			fail := func(what string, err error) error {
+				r := results[s.res]
+				return &MergeError{Index: s.res, Name: name(s.res), Shard: r.Meta.Shard, Err: fmt.Errorf("timeline%s at %s: %w", what, in.Start.D(), err)}
+			}
+			iv.Length = max(iv.Length, in.Length)
+			iv.PlannedRate = max(iv.PlannedRate, in.PlannedRate)
+			iv.Warmup = iv.Warmup || in.Warmup
+			iv.Total.Requests += in.Total.Requests
+			iv.Total.Errors += in.Total.Errors
+			if err := addEncoded(lat, in.Total.Latency); err != nil {
+				return nil, fail("", err)
+			}
+			if err := addEncoded(lag, in.Total.SendLag); err != nil {
+				return nil, fail("", err)
+			}
+			for _, ser := range in.Series {
+				if !slices.Contains(names, ser.Name) {
+					names = append(names, ser.Name)
+				}
+			}
 		}
-		out = append(out, *s.iv)
+		var err error
+		if iv.Total.Latency, err = encodedHistogram(lat); err != nil {
+			return nil, err
+		}
+		if iv.Total.SendLag, err = encodedHistogram(lag); err != nil {
+			return nil, err
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			is := IntervalStats{Name: n}
+			h := acc(n)
+			for _, s := range srcs {
+				for j := range s.iv.Series {
+					ser := &s.iv.Series[j]
+					if ser.Name != n {
+						continue
+					}
+					is.Requests += ser.Requests
+					is.Errors += ser.Errors
+					if err := addEncoded(h, ser.Latency); err != nil {
+						r := results[s.res]
+						return nil, &MergeError{Index: s.res, Name: name(s.res), Shard: r.Meta.Shard, Err: fmt.Errorf("timeline %s at %s: %w", n, s.iv.Start.D(), err)}
+					}
+				}
+			}
+			if is.Latency, err = encodedHistogram(h); err != nil {
+				return nil, err
+			}
+			iv.Series = append(iv.Series, is)
+		}
+		out = append(out, iv)
 	}
 	return out, nil
 }
 
-func mergeIntervalStats(dst, src *IntervalStats) error {
-	dst.Requests += src.Requests
-	dst.Errors += src.Errors
-	// Decode a frozen destination before merging into it: Histogram.Merge
-	// clears the kept encoding before decoding it.
-	dst.Latency.HDR()
-	if err := dst.Latency.Merge(src.Latency); err != nil {
-		return err
-	}
-	if src.Latency != nil {
-		src.Latency.Compact()
-	}
-	if src.SendLag != nil {
-		if dst.SendLag == nil {
-			dst.SendLag = NewHistogram()
-		}
-		dst.SendLag.HDR()
-		if err := dst.SendLag.Merge(src.SendLag); err != nil {
-			return err
-		}
-		src.SendLag.Compact()
-	}
-	return nil
-}
-
-func freezeInterval(iv *Interval) error {
-	if err := freezeHist(iv.Total.Latency); err != nil {
-		return err
-	}
-	return freezeHist(iv.Total.SendLag)
-}
-
-func freezeHist(h *Histogram) error {
-	if h == nil {
+// addEncoded adds the counts of src into dst without decoding src into a
+// dense histogram when it is kept encoded.
+func addEncoded(dst *hdrhistogram.Histogram, src *Histogram) error {
+	if src == nil {
 		return nil
 	}
-	if err := h.Freeze(); err != nil {
-		return fmt.Errorf("encode histogram: %w", err)
+	var dropped int64
+	switch {
+	case src.h != nil:
+		dropped = dst.Merge(src.h)
+	case src.enc != nil:
+		p, err := hdrhistogram.DecodePacked(src.enc)
+		if err != nil {
+			return fmt.Errorf("decode histogram: %w", err)
+		}
+		dropped = p.MergeInto(dst)
+	}
+	if dropped > 0 {
+		return fmt.Errorf("histogram merge dropped %d values outside [%d, %d]µs", dropped, histLowest, histHighest)
 	}
 	return nil
+}
+
+// encodedHistogram returns a Histogram holding only the encoding of h.
+func encodedHistogram(h *hdrhistogram.Histogram) (*Histogram, error) {
+	b, err := encodeHistogram(h)
+	if err != nil {
+		return nil, fmt.Errorf("encode histogram: %w", err)
+	}
+	return &Histogram{enc: b}, nil
 }
 
 // timelineStep is the nominal interval length of the shards' timelines:

@@ -316,3 +316,33 @@ func TestPlanHash(t *testing.T) {
 		t.Error("shard 0/1 and no shard hash differently")
 	}
 }
+
+// BenchmarkMergeHourLongShards merges four shards of a one-hour run (3600
+// intervals each, as read from files). Memory stays near the size of the
+// encoded timeline because merged intervals are re-encoded as they fill.
+func BenchmarkMergeHourLongShards(b *testing.B) {
+	const shards, secs = 4, 3600
+	var in []*Result
+	for i := 0; i < shards; i++ {
+		r := shardResult(b, i, shards, 400)
+		iv := r.Timeline[0]
+		r.Timeline = r.Timeline[:0]
+		for s := 0; s < secs; s++ {
+			c := iv
+			c.Start = Duration(time.Duration(s) * time.Second)
+			r.Timeline = append(r.Timeline, c)
+		}
+		in = append(in, roundTrip(b, r))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		m, err := Merge(in...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(m.Timeline) != secs {
+			b.Fatalf("%d intervals", len(m.Timeline))
+		}
+	}
+}
