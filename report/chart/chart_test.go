@@ -47,6 +47,11 @@ func charts(t testing.TB) map[string]func(io.Writer, Options) error {
 		},
 		"timeline": func(w io.Writer, o Options) error {
 			b := fixtures(t, "before", 1)[0]
+			// Mark the first three seconds as warmup to show its shading
+			// (the totals stay as they are: only the chart reads the flag).
+			for i := range b.Timeline[:3] {
+				b.Timeline[i].Warmup = true
+			}
 			o.Subtitle = Describe("", []*loadgen.Result{b})
 			return Timeline(w, []TimelineRun{{Result: b, Color: Blue}}, o)
 		},

@@ -44,6 +44,28 @@ func Timeline(w io.Writer, runs []TimelineRun, o Options) error {
 	var legend []legendEntry
 	lo, hi, tmax, rmax := math.Inf(1), 0.0, 0.0, 0.0
 	ci := 0
+	// The warmup (of the first run that has one) is shaded in both panels:
+	// its figures are left out of the summary, and the reader should know
+	// why the start of the chart looks different.
+	warm := 0.0
+	for _, run := range runs {
+		if run.Result == nil {
+			continue
+		}
+		for _, iv := range run.Result.Timeline {
+			if iv.Warmup {
+				warm = math.Max(warm, (iv.Start.D() + iv.Length.D()).Seconds())
+			}
+		}
+		if warm > 0 {
+			break
+		}
+	}
+	if warm > 0 {
+		top.Add(span{to: warm})
+		bot.Add(span{to: warm})
+		legend = append(legend, legendEntry{label: "warmup", thumb: boxThumb{fill: warmGrey}})
+	}
 	for _, run := range runs {
 		if run.Result == nil || len(run.Result.Timeline) == 0 {
 			continue
@@ -220,4 +242,19 @@ func addSegments(p *plot.Plot, segs [][]plotter.XY, sty draw.LineStyle) error {
 		p.Add(l)
 	}
 	return nil
+}
+
+// warmGrey is translucent so the grid stays visible through the shade.
+var warmGrey = color.NRGBA{0x70, 0x70, 0x70, 0x28}
+
+// span shades the x range [0, to] of a panel (the warmup) behind the data.
+type span struct{ to float64 }
+
+// Plot implements plot.Plotter.
+func (s span) Plot(c draw.Canvas, p *plot.Plot) {
+	xt, _ := p.Transforms(&c)
+	x1 := min(xt(s.to), c.Max.X)
+	c.FillPolygon(warmGrey, []vg.Point{
+		{X: c.Min.X, Y: c.Min.Y}, {X: x1, Y: c.Min.Y}, {X: x1, Y: c.Max.Y}, {X: c.Min.X, Y: c.Max.Y},
+	})
 }
