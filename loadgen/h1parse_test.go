@@ -5,8 +5,12 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestH1ResponseParsing(t *testing.T) {
@@ -183,12 +187,13 @@ func TestH1StaleConnection(t *testing.T) {
 	}
 	// A POST is not retried blindly, but an idle connection is checked
 	// before use, so the close is seen before the POST goes out.
-	c.lastUsed = c.lastUsed.Add(-2 * h1StaleAfter)
+	time.Sleep(10 * h1StaleAfter)
 	if _, err := tdo(c, context.Background(), "POST", srv.URL, func(r *Request) { r.Body = []byte("x") }); err != nil {
 		t.Fatalf("POST after idle: %v", err)
 	}
-	// Without the idle check, the POST fails with a named error rather
-	// than being sent twice.
+	// Without the idle check (the connection looks freshly used), the POST
+	// fails with a named error rather than being sent twice.
+	c.lastUsed = time.Now().Add(time.Hour)
 	_, err := tdo(c, context.Background(), "POST", srv.URL, func(r *Request) { r.Body = []byte("x") })
 	if err == nil {
 		t.Fatal("POST on a closed connection succeeded; the server closes after each response")
@@ -234,5 +239,37 @@ func TestH1ManyOrigins(t *testing.T) {
 	}
 	if len(c.parked) > h1MaxParked {
 		t.Fatalf("%d parked connections, limit %d", len(c.parked), h1MaxParked)
+	}
+}
+
+// TestH1ServerIdleTimeout talks to a server that closes idle keep-alive
+// connections quickly, as many do: requests after an idle gap, POSTs
+// included, go out on a fresh connection instead of failing.
+func TestH1ServerIdleTimeout(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(w, "ok")
+	}))
+	srv.Config.IdleTimeout = 20 * time.Millisecond
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := newTestH1(t, ClientOptions{})
+	for i, m := range []string{"GET", "POST", "POST", "PATCH"} {
+		if i > 0 {
+			time.Sleep(300 * time.Millisecond)
+		}
+		res, err := tdo(c, context.Background(), m, srv.URL, func(r *Request) { r.Body = []byte("payload") })
+		if err != nil || res.Status != 200 {
+			t.Fatalf("%s after an idle gap: %d %v", m, res.Status, err)
+		}
+	}
+	if n := conns.Load(); n != 4 {
+		t.Fatalf("%d connections, want 4 (the server closed each one while idle)", n)
 	}
 }
