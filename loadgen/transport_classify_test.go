@@ -16,7 +16,9 @@ import (
 // TestClassifyWrapped checks that Classify sees through the wrapping that
 // the transports and net/http add (url.Error, net.OpError, fmt %w).
 func TestClassifyWrapped(t *testing.T) {
-	op := func(err error) error { return &net.OpError{Op: "read", Net: "tcp", Err: &os.SyscallError{Syscall: "read", Err: err}} }
+	op := func(err error) error {
+		return &net.OpError{Op: "read", Net: "tcp", Err: &os.SyscallError{Syscall: "read", Err: err}}
+	}
 	ue := func(err error) error { return &url.Error{Op: "Get", URL: "http://h/", Err: err} }
 	tests := []struct {
 		err  error
