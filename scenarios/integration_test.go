@@ -211,3 +211,72 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestGroupsAndConcurrentRendering runs many workers that render templated
+// requests at once (run it with -race) and checks that results are grouped
+// by the rendered tags and that each request carried its own iteration's
+// values.
+func TestGroupsAndConcurrentRendering(t *testing.T) {
+	var mu sync.Mutex
+	mismatches := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("page") != r.Header.Get("X-Page") || q.Get("id") != r.Header.Get("X-Id") {
+			mu.Lock()
+			mismatches++
+			mu.Unlock()
+		}
+		fmt.Fprintln(w, "ok")
+	}))
+	defer srv.Close()
+	s, err := Parse("groups.yaml", []byte(fmt.Sprintf(`
+target: %s
+vars:
+  page: "{{ pick 1 10 100 }}"
+  id: "{{ uuid }}"
+requests:
+  list:
+    path: /posts
+    query:
+      page: "{{ .page }}"
+      id: "{{ .id }}"
+    headers:
+      X-Page: "{{ .page }}"
+      X-Id: "{{ .id }}"
+    tags:
+      depth: "{{ .page }}"
+      kind: offset
+load:
+  vus: 4
+  iterations: 300
+`, srv.URL)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Compile(s, CompileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := loadgen.Run(ctx, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total.Requests != 300 || res.Total.Errors != 0 {
+		t.Fatalf("total %d requests, %d errors; want 300, 0", res.Total.Requests, res.Total.Errors)
+	}
+	if mismatches != 0 {
+		t.Errorf("%d requests mixed values of different iterations", mismatches)
+	}
+	var groups []string
+	var sum uint64
+	for _, g := range res.Groups {
+		groups = append(groups, g.Name+"{"+g.Group+"}")
+		sum += g.Requests
+	}
+	want := "list{depth=1,kind=offset} list{depth=10,kind=offset} list{depth=100,kind=offset}"
+	if strings.Join(groups, " ") != want || sum != 300 {
+		t.Errorf("groups %v (%d requests), want %s (300)", groups, sum, want)
+	}
+}
