@@ -413,6 +413,8 @@ func topError(s *loadgen.Stats) string {
 // a unit: 850µs, 1.23ms, 45.6ms, 1.5s. It never uses exponent notation.
 func FormatDuration(d time.Duration) string {
 	switch {
+	case d == math.MinInt64:
+		return "-" + FormatDuration(math.MaxInt64)
 	case d < 0:
 		return "-" + FormatDuration(-d)
 	case d == 0:

@@ -143,6 +143,7 @@ func TestFormatDuration(t *testing.T) {
 		{123456 * time.Millisecond, "123s"},
 		{time.Hour, "3600s"},
 		{-2 * time.Millisecond, "-2.00ms"},
+		{math.MinInt64, "-9223372037s"},
 	}
 	for _, tt := range tests {
 		if got := report.FormatDuration(tt.d); got != tt.want {
@@ -153,6 +154,30 @@ func TestFormatDuration(t *testing.T) {
 
 // TestJSONShape checks the contract of the JSON summary: these keys, with
 // these types, and nothing renamed.
+func TestTextLongNames(t *testing.T) {
+	r := fixture(t, "ok")
+	long := "GET /api/v2/products?page[size]=100&page[cursor]=abcdef"
+	r.Requests[0].Name = long
+	var buf bytes.Buffer
+	if err := report.WriteText(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(buf.String(), "\n")
+	for i, line := range lines {
+		if utf8.RuneCountInString(line) > 80 {
+			t.Errorf("line %d has %d columns: %q", i+1, utf8.RuneCountInString(line), line)
+		}
+		if line == "  "+long {
+			// The figures follow on the next line, under their columns.
+			if next := lines[i+1]; !strings.HasPrefix(next, "                ") || !strings.Contains(next, "ms") {
+				t.Errorf("figures of a long name: %q", next)
+			}
+			return
+		}
+	}
+	t.Errorf("long name not on a line of its own:\n%s", buf.String())
+}
+
 func TestJSONShape(t *testing.T) {
 	var buf bytes.Buffer
 	r := fixture(t, "ok")
