@@ -49,6 +49,7 @@ type demoCmdFlags struct {
 	duration string
 	rate     string
 	scenario string
+	size     string
 	quiet    bool
 	noTUI    bool
 }
@@ -61,6 +62,7 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 	fs.StringVarP(&f.duration, "duration", "d", "", "measured duration after the warmup (default: the scenario's, 30s)")
 	fs.StringVarP(&f.rate, "rate", "r", "", "arrival rate after the warmup (default: the scenario's, 100/s)")
 	fs.StringVar(&f.scenario, "scenario", "", "run this scenario `FILE` instead of the built-in pagination.yaml")
+	fs.StringVar(&f.size, "size", "1600x900", "PNG chart size `WxH` in pixels")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary and the headline")
 	fs.BoolVar(&f.noTUI, "no-tui", false, "print progress lines instead of the live dashboard")
 	if err := parseFlags(fs, args); err != nil {
@@ -75,12 +77,21 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 	if f.out == "" {
 		return usagef("--out: must not be empty")
 	}
+	width, height, err := parseSize(f.size)
+	if err != nil {
+		return err
+	}
 	s, err := demoScenario(env, f.scenario)
 	if err != nil {
 		return err
 	}
 	ths, err := scenarioThresholds(s, nil)
 	if err != nil {
+		return err
+	}
+	// Check the overrides before spending time on the fill; the plan is
+	// compiled again once the target's port is known.
+	if _, err := demoPlan(s, "http://127.0.0.1:1", f); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
@@ -117,21 +128,11 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 		return errSignal
 	}
 
-	plan, err := scenarios.Compile(s, scenarios.CompileOptions{Target: t.URL})
+	plan, err := demoPlan(s, t.URL, f)
 	if err != nil {
-		return &UsageError{Err: err}
-	}
-	if err := overrideLastStage(&plan, f.rate, f.duration); err != nil {
 		return err
 	}
-	if err := plan.Validate(); err != nil {
-		return &UsageError{Err: err}
-	}
 	plan.Command = append([]string{"tailgate", "demo"}, args...)
-	if plan.Tags == nil {
-		plan.Tags = map[string]string{}
-	}
-	plan.Tags["demo_rows"] = strconv.Itoa(f.db.rows)
 	if !f.quiet {
 		fmt.Fprintf(env.Stderr, "running %s against %s: %s\n", s.Name, t.URL, plan.Pacer)
 	}
@@ -141,7 +142,8 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 	if res == nil {
 		return runErr
 	}
-	files, err := writeDemoOutputs(f.out, res)
+	co := chart.Options{Width: width, Height: height, Subtitle: demoSubtitle(plan, res, f.db.rows)}
+	files, err := writeDemoOutputs(f.out, res, co)
 	if err != nil {
 		return err
 	}
@@ -183,6 +185,25 @@ func demoScenario(env *Env, path string) (*scenarios.Scenario, error) {
 		return nil, fmt.Errorf("built-in scenario: %w", err)
 	}
 	return s, nil
+}
+
+// demoPlan compiles the scenario against target with the flag overrides.
+func demoPlan(s *scenarios.Scenario, target string, f demoCmdFlags) (loadgen.Plan, error) {
+	plan, err := scenarios.Compile(s, scenarios.CompileOptions{Target: target})
+	if err != nil {
+		return plan, &UsageError{Err: err}
+	}
+	if err := overrideLastStage(&plan, f.rate, f.duration); err != nil {
+		return plan, err
+	}
+	if err := plan.Validate(); err != nil {
+		return plan, &UsageError{Err: err}
+	}
+	if plan.Tags == nil {
+		plan.Tags = map[string]string{}
+	}
+	plan.Tags["demo_rows"] = strconv.Itoa(f.db.rows)
+	return plan, nil
 }
 
 // overrideLastStage applies --rate and --duration to the scenario's last
@@ -242,12 +263,12 @@ var demoSeries = []struct {
 }
 
 // writeDemoOutputs writes summary.md and the charts; it returns their paths.
-func writeDemoOutputs(dir string, res *loadgen.Result) ([]string, error) {
+func writeDemoOutputs(dir string, res *loadgen.Result, o chart.Options) ([]string, error) {
 	var md bytes.Buffer
 	if err := report.WriteMarkdown(&md, res); err != nil {
 		return nil, fmt.Errorf("summary.md: %w", err)
 	}
-	charts, err := writeDemoCharts(dir, res)
+	charts, err := writeDemoCharts(dir, res, o)
 	if err != nil {
 		return nil, err
 	}
@@ -274,8 +295,7 @@ func writeDemoOutputs(dir string, res *loadgen.Result) ([]string, error) {
 // writeDemoCharts draws the three pictures of the demo: latency by page
 // depth, the percentile spectrum and latency over time, each offset vs
 // cursor.
-func writeDemoCharts(dir string, res *loadgen.Result) ([]chart.File, error) {
-	o := chart.Options{Subtitle: chart.Describe("", []*loadgen.Result{res})}
+func writeDemoCharts(dir string, res *loadgen.Result, o chart.Options) ([]chart.File, error) {
 	var files []chart.File
 	write := func(name, title string, draw func(w io.Writer, o chart.Options) error) error {
 		var buf bytes.Buffer
@@ -343,6 +363,32 @@ func writeDemoCharts(dir string, res *loadgen.Result) ([]chart.File, error) {
 		}
 	}
 	return files, nil
+}
+
+// demoSubtitle names what the charts show: table size, load profile and
+// the number of measured requests. (A flow of the demo sends two requests
+// per arrival, so "achieved rate" of requests would read as twice the plan.)
+func demoSubtitle(plan loadgen.Plan, res *loadgen.Result, rows int) string {
+	var n uint64
+	for _, name := range []string{"offset", "cursor"} {
+		if s := res.Lookup(name, ""); s != nil {
+			n += s.Requests
+		}
+	}
+	profile := "closed model"
+	if plan.Pacer != nil {
+		profile = "open model, " + plan.Pacer.String()
+	}
+	return fmt.Sprintf("%s posts in SQLite · %s · %d offset and cursor reads measured", groupThousands(rows), profile, n)
+}
+
+// groupThousands writes n with thousands separators: 300,000.
+func groupThousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // depths returns the depth tag values of a request name's groups, ascending.
