@@ -1,7 +1,9 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
+	"net"
 	"syscall"
 	"testing"
 	"time"
@@ -144,5 +146,69 @@ func TestH1ClientDoAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("%.1f allocations per request, want 0", allocs)
+	}
+}
+
+var redirectResponse = []byte("HTTP/1.1 302 Found\r\nLocation: /final\r\nContent-Length: 0\r\n\r\n")
+
+// serveRedirect answers GET /r with a redirect to /final, and anything else
+// like serveStatic.
+func serveRedirect(c net.Conn) {
+	var buf [4096]byte
+	n := 0
+	for {
+		m, err := c.Read(buf[n:])
+		if err != nil {
+			return
+		}
+		n += m
+		for {
+			i := indexHeadEnd(buf[:n])
+			if i < 0 {
+				break
+			}
+			resp := staticResponseBytes
+			if bytes.HasPrefix(buf[:n], []byte("GET /r ")) {
+				resp = redirectResponse
+			}
+			if _, err := c.Write(resp); err != nil {
+				return
+			}
+			n = copy(buf[:], buf[i:n])
+		}
+		if n == len(buf) {
+			return
+		}
+	}
+}
+
+// BenchmarkRedirect follows one same-origin redirect per op with each
+// transport (h1: the raw client's own redirect code; std: net/http).
+func BenchmarkRedirect(b *testing.B) {
+	for _, name := range []string{"h1", "std"} {
+		b.Run(name, func(b *testing.B) {
+			srv := newRawServer(b, serveRedirect)
+			o := ClientOptions{Connections: 1, FollowRedirects: 1}
+			var tr Transport
+			if name == "h1" {
+				tr, _ = NewTransport(o)
+			} else {
+				tr = newStdTransport(o, nil)
+			}
+			defer tr.Close()
+			c, _ := tr.NewClient()
+			defer c.Close()
+			req := Request{Method: "GET", URL: srv.URL + "/r"}
+			var res Response
+			b.ReportAllocs()
+			start, cpu0 := time.Now(), cpuTime()
+			for b.Loop() {
+				res.Reset()
+				if err := c.Do(context.Background(), &req, &res); err != nil || res.Status != 200 {
+					b.Fatalf("%d %v", res.Status, err)
+				}
+			}
+			reportRate(b, start, cpu0)
+		})
 	}
 }
