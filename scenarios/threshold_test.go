@@ -1,0 +1,137 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/loadgen"
+)
+
+func testResult() *loadgen.Result {
+	mk := func(name, group string, n int, lat time.Duration, errs uint64) *loadgen.Stats {
+		st := loadgen.NewStats(name, group)
+		for i := 1; i <= n; i++ {
+			d := lat * time.Duration(i) / time.Duration(n)
+			st.Latency.Record(d)
+			st.Service.Record(d / 2)
+		}
+		st.Requests, st.Errors = uint64(n), errs
+		return st
+	}
+	r := &loadgen.Result{
+		Total:    mk("", "", 1000, 100*time.Millisecond, 5),
+		Requests: []*loadgen.Stats{mk("offset", "", 500, 200*time.Millisecond, 0)},
+		Groups:   []*loadgen.Stats{mk("offset", "depth=100", 100, time.Second, 0)},
+		Schedule: loadgen.Schedule{Planned: 1000, Sent: 960},
+	}
+	r.Meta.Start = time.Unix(0, 0)
+	r.Meta.End = time.Unix(10, 0)
+	r.Meta.PlannedDuration = loadgen.Duration(10 * time.Second)
+	return r
+}
+
+func TestThresholds(t *testing.T) {
+	r := testResult()
+	tests := []struct {
+		expr   string
+		pass   bool
+		actual string
+	}{
+		{"p99 < 250ms", true, "99ms"},
+		{"p99 < 50ms", false, "99ms"},
+		{"p50 <= 51ms", true, "50ms"},
+		{"max >= 100ms", true, "100ms"},
+		{"service.p99 < 50ms", true, "49.5ms"},
+		{"error_rate < 1%", true, "0.5%"},
+		{"error_rate < 0.001", false, "0.5%"},
+		{"rate >= 95%", true, "96% (96.0/s achieved of 100.0/s planned; 960 of 1000 arrivals sent)"},
+		{"rate >= 97%", false, "96% (96.0/s achieved of 100.0/s planned; 960 of 1000 arrivals sent)"},
+		{"rate >= 100/s", true, "100/s"},
+		{"requests == 1000", true, "1000"},
+		{"offset: p99 < 250ms", true, "198ms"},
+		{"offset{depth=100}: p99.9 < 1s", false, "1s"},
+		{"offset{depth=100}: median < 600ms", true, "500ms"},
+		{"offset{depth=5}: p99 < 1s", false, ""},
+		{"other: p99 < 1s", false, ""},
+	}
+	for _, tt := range tests {
+		th, err := ParseThreshold(tt.expr)
+		if err != nil {
+			t.Errorf("%q: %v", tt.expr, err)
+			continue
+		}
+		if th.String() != tt.expr {
+			t.Errorf("%q formats as %q", tt.expr, th.String())
+		}
+		got := th.Evaluate(r)
+		if got.Pass != tt.pass || got.Actual != tt.actual {
+			t.Errorf("%q: pass %v actual %q (%s), want %v %q", tt.expr, got.Pass, got.Actual, got.Reason, tt.pass, tt.actual)
+		}
+		if !tt.pass && got.Actual == "" && got.Reason == "" {
+			t.Errorf("%q: failed without a reason", tt.expr)
+		}
+	}
+	_, failed := EvaluateAll([]*Threshold{mustThreshold(t, "p99 < 1ms"), mustThreshold(t, "requests > 0")}, r)
+	if strings.Join(failed, ";") != "p99 < 1ms" {
+		t.Errorf("failed = %v", failed)
+	}
+}
+
+func mustThreshold(t *testing.T, s string) *Threshold {
+	t.Helper()
+	th, err := ParseThreshold(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return th
+}
+
+func TestParseThresholdErrors(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"p99 250ms", "want METRIC OP VALUE"},
+		{"p99 =< 1s", "unknown comparison"},
+		{"p99 != 1s", "unknown comparison"},
+		{"< 1s", "no metric"},
+		{"p99 <", "no value"},
+		{"p0 < 1s", "(0, 100]"},
+		{"p101 < 1s", "(0, 100]"},
+		{"pNaN < 1s", "(0, 100]"},
+		{"p99 < -1s", "want a duration"},
+		{"error_rate < 2", "outside"},
+		{"rate > fast", "rate"},
+		{"requests > 1.5", "whole number"},
+		{"service.error_rate < 1%", "no latency prefix"},
+		{"latncy < 1s", "unknown metric"},
+		{": p99 < 1s", "empty request name"},
+		{"a{b: p99 < 1s", "tag group"},
+	} {
+		_, err := ParseThreshold(tt.in)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: error %v, want one containing %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+// FuzzThreshold parses arbitrary thresholds: no panics, and a parsed
+// threshold evaluates and formats back to something that parses the same.
+func FuzzThreshold(f *testing.F) {
+	for _, s := range []string{"p99 < 250ms", "offset{depth=1}: p99.9 < 1s", "error_rate < 1%", "rate >= 95%", "rate > 10/s", "requests == 3"} {
+		f.Add(s)
+	}
+	r := testResult()
+	f.Fuzz(func(t *testing.T, s string) {
+		th, err := ParseThreshold(s)
+		if err != nil {
+			return
+		}
+		_ = th.Evaluate(r)
+		again, err := ParseThreshold(th.String())
+		if err != nil {
+			t.Fatalf("%q formats as %q, which does not parse: %v", s, th.String(), err)
+		}
+		if again.String() != th.String() {
+			t.Fatalf("%q: %q then %q", s, th.String(), again.String())
+		}
+	})
+}
