@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -110,6 +111,9 @@ func tlsError(err error, host string) error {
 		hint = trustHint
 	case errors.As(err, &recordErr):
 		name = "TLS: the server did not answer with TLS (plain HTTP on this port?)"
+	case errors.As(err, &remoteErr) && remoteErr.Op == "remote error" && strings.Contains(err.Error(), "no application protocol"):
+		// ALPN failed: with --http2 the client offers h2 only.
+		name = "TLS: the server does not offer HTTP/2 (no ALPN h2; drop --http2)"
 	case errors.As(err, &remoteErr) && remoteErr.Op == "remote error":
 		name = "TLS: the server rejected the handshake"
 	default:

@@ -201,6 +201,9 @@ func (c *stdClient) wrap(ctx, rctx context.Context, err error, phase string) err
 		}
 		return tlsError(err, hostOfURLError(err))
 	}
+	if strings.Contains(err.Error(), "looked like an HTTP/1.1 header") {
+		return &StepError{Kind: KindProtocol, Name: "HTTP/2: the server answered in HTTP/1.1 (it does not accept h2c with prior knowledge; drop --http2)", Err: err}
+	}
 	if strings.HasPrefix(urlOfError(err), "https:") {
 		// net/http's HTTP/2 hides why a fresh TLS connection died.
 		if e := c.t.probe.explain(err); e != nil {

@@ -212,3 +212,30 @@ func TestTLSPlainPort(t *testing.T) {
 		t.Fatalf("error %q", err)
 	}
 }
+
+// TestHTTP2Mismatch checks the messages when --http2 meets a server that
+// speaks only HTTP/1.1, over TLS (no ALPN h2) and in clear text (no h2c).
+func TestHTTP2Mismatch(t *testing.T) {
+	pki := newTestPKI(t)
+	tr, err := NewTransport(ClientOptions{HTTP2: true, CACert: pki.caFile, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	c, _ := tr.NewClient()
+	tests := []struct {
+		url  string
+		kind ErrorKind
+		msg  string
+	}{
+		{tlsServer(t, pki.good, false, nil).URL, KindTLS, "does not offer HTTP/2"},
+		{newRawServer(t, serveStatic).URL, KindProtocol, "answered in HTTP/1.1"},
+	}
+	for _, tt := range tests {
+		_, err := tdo(c, context.Background(), "GET", tt.url, nil)
+		wantKind(t, err, tt.kind)
+		if !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("error %q does not say %q", err, tt.msg)
+		}
+	}
+}
