@@ -235,3 +235,24 @@ func TestABInterleaves(t *testing.T) {
 		t.Errorf("one scenario: exit %d, %q", code, stderr)
 	}
 }
+
+func FuzzParseSlowdown(f *testing.F) {
+	for _, s := range []string{"10%", "0", "12.5", "", "%", "-3%", "1e9", "NaN"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := parseSlowdown(s)
+		if err != nil {
+			return
+		}
+		if s == "" {
+			if v != -1 {
+				t.Fatalf("empty: %v, want -1 (no gate)", v)
+			}
+			return
+		}
+		if !(v >= 0 && v <= 100) {
+			t.Fatalf("parseSlowdown(%q) = %v accepted out of range", s, v)
+		}
+	})
+}
