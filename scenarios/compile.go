@@ -120,9 +120,10 @@ type state struct {
 }
 
 // maxInterned bounds a worker's table of rendered strings (URLs, header
-// values, groups). Within it a repeated value costs no allocation; beyond
-// it every new value costs one.
-const maxInterned = 4096
+// values, groups). A repeated value costs no allocation; a new one costs
+// one. The table is emptied when full, so values that never repeat (tokens,
+// UUIDs) cannot grow it, while the few that do repeat come back at once.
+const maxInterned = 1024
 
 func (c *compiled) state(worker int) *state {
 	if p := c.states.Load(); p != nil && worker >= 0 && worker < len(*p) {
@@ -165,9 +166,10 @@ func (st *state) intern(b []byte) string {
 		return s
 	}
 	s := string(b)
-	if len(st.strs) < maxInterned {
-		st.strs[s] = s
+	if len(st.strs) >= maxInterned {
+		clear(st.strs)
 	}
+	st.strs[s] = s
 	return s
 }
 
