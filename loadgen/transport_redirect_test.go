@@ -195,3 +195,37 @@ func TestH2CRoundTrip(t *testing.T) {
 		t.Fatalf("%d connections for 5 sequential requests, want 1", len(remotes))
 	}
 }
+
+// TestH2CBodyTimeout checks that the timeout covers the whole body on the
+// net/http path too: an endless HTTP/2 body ends in a timeout, counted.
+func TestH2CBodyTimeout(t *testing.T) {
+	stop := make(chan struct{})
+	srv := h2cServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := make([]byte, 4096)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-r.Context().Done():
+				return
+			default:
+			}
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer close(stop)
+	tr, err := NewTransport(ClientOptions{HTTP2: true, Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	c, _ := tr.NewClient()
+	res, err := tdo(c, context.Background(), "GET", srv.URL, nil)
+	wantKind(t, err, KindTimeout)
+	if res.BytesIn == 0 {
+		t.Fatal("no body bytes counted before the timeout")
+	}
+}
