@@ -389,6 +389,10 @@ func TestFormat(t *testing.T) {
 		{right("ab", 4), "  ab"},
 		{hbar(0.5, 4), "██"},
 		{hbar(1.0/16, 2), "▏"},
+		{fmtAxisRate(2500), "2500"},
+		{fmtAxisRate(25000), "25k"},
+		{fmtAxisRate(2.5e6), "2.5M"},
+		{fmtAxisRate(0.5), "0.5"},
 	}
 	for i, tt := range tests {
 		if tt.got != tt.want {
