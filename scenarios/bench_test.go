@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -52,10 +53,17 @@ func BenchmarkRenderRequest(b *testing.B) {
 		b.Fatal(err)
 	}
 	steps := plan.Flows[0].Steps
+	// Login tokens differ per iteration: the header value is a new string
+	// each time (one allocation), which fresh-token measures.
+	tokens := make([]string, 4096)
+	for i := range tokens {
+		tokens[i] = fmt.Sprintf("tok-%016x", i)
+	}
 	for _, tc := range []struct {
-		name string
-		step loadgen.Step
-	}{{"post-json-body", steps[0]}, {"get-query-auth-tags", steps[1]}} {
+		name  string
+		step  loadgen.Step
+		fresh bool
+	}{{"post-json-body", steps[0], false}, {"get-query-auth-tags", steps[1], false}, {"get-fresh-token", steps[1], true}} {
 		b.Run(tc.name, func(b *testing.B) {
 			it := &loadgen.Iteration{Rand: rand.New(rand.NewPCG(1, 2)), Vars: map[string]string{"token": "tok-abcdef0123456789"}}
 			var req loadgen.Request
@@ -64,6 +72,9 @@ func BenchmarkRenderRequest(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
 				it.Seq = uint64(i)
+				if tc.fresh {
+					it.Vars["token"] = tokens[i%len(tokens)]
+				}
 				req = loadgen.Request{Header: hdr[:0], Body: body[:0]}
 				if err := tc.step.Prepare(it, &req); err != nil {
 					b.Fatal(err)
