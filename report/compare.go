@@ -31,6 +31,7 @@ func ParseSelector(s string) (Selector, error) {
 	}
 	var sel Selector
 	rest := s
+	first := true
 	for rest != "" {
 		switch {
 		case strings.HasPrefix(rest, "group="):
@@ -39,20 +40,28 @@ func ParseSelector(s string) (Selector, error) {
 				return Selector{}, fmt.Errorf("selector %q: empty group", s)
 			}
 			rest = ""
-		case strings.HasPrefix(rest, "name="):
+		case strings.HasPrefix(rest, "name=") && first:
 			v, after, _ := strings.Cut(strings.TrimPrefix(rest, "name="), ",")
 			if v == "" {
 				return Selector{}, fmt.Errorf("selector %q: empty name", s)
 			}
 			sel.Name, rest = v, after
-		default:
+		case first:
 			key, _, ok := strings.Cut(rest, "=")
 			if ok && !strings.ContainsAny(key, " /,") {
 				return Selector{}, fmt.Errorf("selector %q: unknown key %q (use name= or group=)", s, key)
 			}
-			// A bare request name; names may hold spaces and slashes ("GET /users").
-			sel.Name, rest = rest, ""
+			// A bare request name; names may hold spaces and slashes
+			// ("GET /users"), and a group may follow.
+			if i := strings.Index(rest, ",group="); i >= 0 {
+				sel.Name, rest = rest[:i], rest[i+1:]
+			} else {
+				sel.Name, rest = rest, ""
+			}
+		default:
+			return Selector{}, fmt.Errorf("selector %q: unexpected %q after the name (only group=… may follow)", s, rest)
 		}
+		first = false
 	}
 	return sel, nil
 }
