@@ -40,7 +40,7 @@ type runFlags struct {
 }
 
 func addThresholdFlag(fs *pflag.FlagSet, list *[]string) {
-	fs.StringArrayVar(list, "threshold", nil, "fail (exit 1) unless `'[REQUEST[{GROUP}]:] METRIC OP VALUE'` holds, e.g. 'p99 < 250ms' (repeatable)")
+	fs.StringArrayVar(list, "threshold", nil, "fail (exit 1) unless `EXPR` holds: '[REQUEST[{GROUP}]:] METRIC OP VALUE', e.g. 'p99 < 250ms' or 'login: error_rate < 1%' (repeatable)")
 }
 
 func cmdRun(ctx context.Context, env *Env, args []string) error {
