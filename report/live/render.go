@@ -92,7 +92,7 @@ func (m *model) draw() string {
 	default:
 		body = m.body(w, avail)
 	}
-	lines := append(top[:len(top):len(top)], body...)
+	lines := append(top, body...)
 	if len(lines) > h-len(foot) {
 		lines = lines[:max(h-len(foot), 0)]
 	}
