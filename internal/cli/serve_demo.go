@@ -72,8 +72,8 @@ func cmdServeDemo(ctx context.Context, env *Env, args []string) error {
 	if f.rows < 1 {
 		return usagef("--rows: must be at least 1")
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	stopOnSignal(env, cancel)
 
 	t, err := startDemoTarget(ctx, env, f, addr, false)
@@ -108,15 +108,15 @@ func checkDemoAddr(addr string, public bool) error {
 	return nil
 }
 
-// stopOnSignal cancels on the first signal of env (the run continues to clean
-// up: temporary database, listener).
-func stopOnSignal(env *Env, cancel context.CancelFunc) {
+// stopOnSignal cancels with errSignal on the first signal of env (the
+// command goes on to clean up: temporary database, listener).
+func stopOnSignal(env *Env, cancel context.CancelCauseFunc) {
 	if env.Signals == nil {
 		return
 	}
 	go func() {
 		<-env.Signals
-		cancel()
+		cancel(errSignal)
 	}()
 }
 

@@ -151,15 +151,13 @@ func insertRows(ctx context.Context, tx *sql.Tx, table string, cols []string, n 
 		for j := range batch {
 			args = row(i+j, args)
 		}
-		st := full
-		if batch < insertBatch {
-			st, err = tx.PrepareContext(ctx, insertSQL(table, cols, batch))
-			if err != nil {
-				return fmt.Errorf("prepare %s insert: %w", table, err)
-			}
-			defer st.Close()
+		if batch == insertBatch {
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			// The last, shorter batch: one statement of its own size.
+			_, err = tx.ExecContext(ctx, insertSQL(table, cols, batch), args...)
 		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
+		if err != nil {
 			return fmt.Errorf("insert %s: %w", table, err)
 		}
 		i += batch

@@ -543,3 +543,20 @@ func TestConcurrentRequests(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := 0
+	_, err := Open(ctx, Options{Rows: 100_000, Users: 10, Progress: func(p Progress) {
+		calls++
+		if p.Phase == "posts" && p.Done > 0 {
+			cancel()
+		}
+	}})
+	if err == nil {
+		t.Fatal("Open finished the fill after its context was cancelled")
+	}
+	if calls == 0 {
+		t.Fatal("no progress reported")
+	}
+}
