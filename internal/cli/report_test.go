@@ -331,3 +331,61 @@ func TestHitThenReportJSON(t *testing.T) {
 		t.Errorf("percentiles out of order: %v", p)
 	}
 }
+
+func TestReportPNGDir(t *testing.T) {
+	path := writeResult(t, smallResult(0, 0), "r.json")
+	dir := filepath.Join(t.TempDir(), "charts")
+	code, _, errOut := mainCLI(t, "report", path, "--png-dir", dir, "--size", "400x300", "-o", filepath.Join(t.TempDir(), "r.txt"))
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	if len(lines) == 0 || lines[0] == "" {
+		t.Fatal("no chart file names printed")
+	}
+	for _, line := range lines {
+		name, ok := strings.CutPrefix(line, "chart written to ")
+		if !ok {
+			t.Errorf("unexpected stderr line %q", line)
+			continue
+		}
+		if fi, err := os.Stat(name); err != nil || fi.Size() == 0 {
+			t.Errorf("chart %s: %v", name, err)
+		}
+	}
+}
+
+// TestShardedHitsMerge runs one plan as two shards against one server and
+// merges them: the merged run made exactly the planned requests, and a
+// shard of another plan is refused.
+func TestShardedHitsMerge(t *testing.T) {
+	srv, n := countingServer(t)
+	dir := t.TempDir()
+	shard := func(name, rate, spec string) string {
+		path := filepath.Join(dir, name)
+		code, _, errOut := mainCLI(t, "hit", srv.URL+"/", "-r", rate, "-d", "1s", "--shard", spec, "-o", path, "--quiet")
+		if code != ExitOK {
+			t.Fatalf("hit --shard %s: exit %d: %s", spec, code, errOut)
+		}
+		return path
+	}
+	a, b := shard("a.json", "150/s", "0/2"), shard("b.json", "150/s", "1/2")
+	out := filepath.Join(dir, "merged.json")
+	code, _, errOut := mainCLI(t, "merge", "-q", "-o", out, a, b)
+	if code != ExitOK {
+		t.Fatalf("merge: exit %d: %s", code, errOut)
+	}
+	merged, err := loadgen.ReadResultFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merged.Total.Requests != 150 || n.Load() != 150 || merged.Schedule.Planned != 150 || merged.Meta.Partial {
+		t.Errorf("merged %d requests, planned %d, partial %v; server counted %d; want 150",
+			merged.Total.Requests, merged.Schedule.Planned, merged.Meta.Partial, n.Load())
+	}
+	other := shard("other.json", "100/s", "1/2")
+	code, _, errOut = mainCLI(t, "merge", "-q", "-o", out, a, other)
+	if code != ExitUsage || !strings.Contains(errOut, "other.json (shard 1/2): results are not shards of one plan: plan hash") {
+		t.Errorf("merge of different plans: exit %d, %q", code, errOut)
+	}
+}
