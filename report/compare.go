@@ -645,7 +645,9 @@ func cmpSideLine(info RunInfo) string {
 	if info.PlannedRate > 0 {
 		fmt.Fprintf(&b, ", %s planned", cmpRate(info.PlannedRate))
 	}
-	fmt.Fprintf(&b, ", %s achieved, %s", cmpRate(info.Rate), info.Duration)
+	// Planned is in arrivals, achieved in requests: a flow of several
+	// steps makes more requests than arrivals, so say which is which.
+	fmt.Fprintf(&b, ", %s req/s achieved, %s", strings.TrimSuffix(cmpRate(info.Rate), "/s"), info.Duration)
 	if info.Runs > 1 {
 		b.WriteString(" each")
 	}
@@ -767,7 +769,7 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 	} else {
 		ew.printf("### tailgate compare: %s → %s\n\n", l0, l1)
 	}
-	ew.printf("| | runs | scenario | target | model | planned | achieved | duration |\n|---|--:|---|---|---|--:|--:|--:|\n")
+	ew.printf("| | runs | scenario | target | model | planned arrivals | achieved requests | duration |\n|---|--:|---|---|---|--:|--:|--:|\n")
 	sides := 2
 	if c.Within {
 		sides = 1

@@ -57,7 +57,9 @@ func Describe(label string, rs []*loadgen.Result) string {
 	}
 	rate /= float64(len(rs))
 	dur /= time.Duration(len(rs))
-	rates := fmt.Sprintf("%s/s achieved", formatNumber(rate))
+	// Planned counts arrivals, achieved counts requests (a flow of several
+	// steps makes more requests than arrivals).
+	rates := fmt.Sprintf("%s req/s achieved", formatNumber(rate))
 	if m.PlannedRate > 0 {
 		rates = fmt.Sprintf("%s/s planned, ", formatNumber(m.PlannedRate)) + rates
 	}
