@@ -113,9 +113,6 @@ func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) 
 	if err := report.WriteText(env.Stdout, res); err != nil {
 		return res, fmt.Errorf("summary: %w", err)
 	}
-	for _, w := range report.Warnings(res) {
-		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
-	}
 	if o.out != "" && writeErr == nil && !o.quiet {
 		fmt.Fprintf(env.Stderr, "results written to %s\n", o.out)
 	}
