@@ -94,6 +94,14 @@ func FuzzDecodeResult(f *testing.F) {
 			_ = w(io.Discard, r)
 		}
 		_ = report.Warnings(r)
+		// Two copies as shards 0/2 and 1/2: merging hostile input fails
+		// or succeeds, it never panics.
+		if twin, err := loadgen.DecodeResult(bytes.NewReader(data)); err == nil {
+			r.Meta.Shard, twin.Meta.Shard = loadgen.Shard{Index: 0, Count: 2}, loadgen.Shard{Index: 1, Count: 2}
+			if m, err := loadgen.Merge(r, twin); err == nil {
+				_ = report.WriteText(io.Discard, m)
+			}
+		}
 		var buf bytes.Buffer
 		if err := r.Encode(&buf); err != nil {
 			return // e.g. a histogram that cannot be re-encoded
