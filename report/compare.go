@@ -536,6 +536,9 @@ const cmpMinus = "−"
 // cmpSigned formats x with an explicit sign: "+3.1", "−3.1".
 func cmpSigned(format string, x float64) string {
 	s := fmt.Sprintf(format, math.Abs(x))
+	if x == 0 {
+		return s
+	}
 	if x < 0 && strings.Trim(s, "0.%") != "" {
 		return cmpMinus + s
 	}

@@ -264,6 +264,16 @@ func WriteCompareCharts(dir string, sides [2]CompareSide, o Options) ([]File, er
 				}
 				series = append(series, ss...)
 			}
+			if len(names) == 1 {
+				// One request name on both sides (two scenarios, or one
+				// endpoint before and after): colour by side instead.
+				for j := range series {
+					series[j].Color = colours[0]
+					if strings.HasSuffix(series[j].Label, "("+sides[1].Label+")") {
+						series[j].Color = colours[1]
+					}
+				}
+			}
 		}
 		if files, err = write(files, dir, "by-tag.png", "Latency by "+tag, func(w io.Writer) error {
 			return ByTag(w, tag, series, o)
