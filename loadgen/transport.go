@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,11 +36,15 @@ func NewTransport(o ClientOptions) (Transport, error) {
 // stdTransport sends requests with net/http. It serves HTTP/2: h2c with
 // prior knowledge for http:// URLs, and HTTP/2 negotiated by ALPN over TLS.
 type stdTransport struct {
-	probe   certProbe
-	opts    ClientOptions
-	timeout time.Duration
-	client  *http.Client
-	tr      *http.Transport
+	probe certProbe
+	// sawHTTP1 is set when a clear-text HTTP/2 connection got an HTTP/1
+	// answer; net/http's HTTP/2 often reports that only as "client conn
+	// could not be established".
+	sawHTTP1 atomic.Bool
+	opts     ClientOptions
+	timeout  time.Duration
+	client   *http.Client
+	tr       *http.Transport
 }
 
 func newStdTransport(o ClientOptions, tlsConf *tls.Config) *stdTransport {
@@ -50,7 +55,7 @@ func newStdTransport(o ClientOptions, tlsConf *tls.Config) *stdTransport {
 	}
 	tr := &http.Transport{
 		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: o.TimeoutOrDefault(), KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:         t.dialSniff(&net.Dialer{Timeout: o.TimeoutOrDefault(), KeepAlive: 30 * time.Second}),
 		TLSClientConfig:     tlsConf,
 		TLSHandshakeTimeout: o.TimeoutOrDefault(),
 		MaxIdleConns:        0,
@@ -201,7 +206,7 @@ func (c *stdClient) wrap(ctx, rctx context.Context, err error, phase string) err
 		}
 		return tlsError(err, hostOfURLError(err))
 	}
-	if strings.Contains(err.Error(), "looked like an HTTP/1.1 header") {
+	if strings.Contains(err.Error(), "looked like an HTTP/1.1 header") || (c.t.sawHTTP1.Load() && strings.HasPrefix(urlOfError(err), "http:")) {
 		return &StepError{Kind: KindProtocol, Name: "HTTP/2: the server answered in HTTP/1.1 (it does not accept h2c with prior knowledge; drop --http2)", Err: err}
 	}
 	if strings.HasPrefix(urlOfError(err), "https:") {
@@ -233,4 +238,34 @@ func urlOfError(err error) string {
 		return ue.URL
 	}
 	return ""
+}
+
+// dialSniff wraps the dialer so that the first bytes a clear-text
+// connection receives are checked for an HTTP/1 status line.
+func (t *stdTransport) dialSniff(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := d.DialContext(ctx, network, addr)
+		if err != nil || !t.opts.HTTP2 {
+			return conn, err
+		}
+		return &sniffConn{Conn: conn, t: t}, nil
+	}
+}
+
+// sniffConn looks at the first read of a connection.
+type sniffConn struct {
+	net.Conn
+	t    *stdTransport
+	seen bool
+}
+
+func (c *sniffConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if !c.seen && n > 0 {
+		c.seen = true
+		if bytes.HasPrefix(p[:n], []byte("HTTP/1.")) {
+			c.t.sawHTTP1.Store(true)
+		}
+	}
+	return n, err
 }
