@@ -411,3 +411,37 @@ func (s *step) Inspect(it *loadgen.Iteration, res *loadgen.Response) error {
 
 // ThinkTime implements loadgen.Thinker.
 func (s *step) ThinkTime(*loadgen.Iteration) time.Duration { return s.think }
+
+// Warnings lists what would make a run of plan (the scenario compiled, with
+// any command-line overrides applied) fail for reasons visible before it
+// starts: a unique data feed with fewer rows than planned iterations, a
+// threshold on the planned rate in a closed-model run.
+func (s *Scenario) Warnings(plan *loadgen.Plan, ths []*Threshold) []string {
+	var out []string
+	var iterations uint64
+	switch {
+	case plan.Pacer != nil:
+		iterations = plan.Pacer.Count()
+	case plan.Iterations > 0:
+		iterations = plan.Iterations
+	}
+	for _, f := range s.feeds {
+		if f.mode != modeUnique {
+			continue
+		}
+		switch {
+		case iterations > uint64(len(f.rows)):
+			out = append(out, fmt.Sprintf("data feed %q (mode unique) has %d rows for %d planned iterations: the iterations after row %d will fail", f.name, len(f.rows), iterations, len(f.rows)))
+		case iterations == 0:
+			out = append(out, fmt.Sprintf("data feed %q (mode unique) has %d rows and the run is bounded by time: iterations beyond row %d will fail", f.name, len(f.rows), len(f.rows)))
+		}
+	}
+	if plan.Pacer == nil {
+		for _, t := range ths {
+			if t.unit == uPlanned {
+				out = append(out, fmt.Sprintf("threshold %q needs a planned rate, and this run uses the closed model: it will fail; use a rate such as 100/s", t.String()))
+			}
+		}
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,5 +127,35 @@ load: {vus: 3, iterations: 10, duration: 1m, think: 50ms}
 	var req loadgen.Request
 	if err := plan.Flows[0].Steps[0].Prepare(&loadgen.Iteration{}, &req); err != nil || req.URL != "http://127.0.0.1:8080/a?x=1&y=a+b" {
 		t.Errorf("URL %q, %v", req.URL, err)
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir+"/u.csv", "user\na\nb\nc\n")
+	s, err := Parse(dir+"/w.yaml", []byte(`
+target: http://127.0.0.1:8080
+data:
+  users: {file: u.csv, mode: unique}
+requests:
+  a: {path: "/a/{{ .user }}"}
+load: {rate: 10/s, duration: 1s}
+thresholds: ["rate >= 95%"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Compile(s, CompileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := s.Warnings(&plan, s.Thresholds)
+	if len(w) != 1 || !strings.Contains(w[0], "3 rows for 10 planned iterations") {
+		t.Errorf("open model warnings %q", w)
+	}
+	plan.Pacer, plan.VUs, plan.Iterations = nil, 1, 3
+	w = s.Warnings(&plan, s.Thresholds)
+	if len(w) != 1 || !strings.Contains(w[0], "closed model") {
+		t.Errorf("closed model warnings %q", w)
 	}
 }

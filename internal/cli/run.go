@@ -94,6 +94,9 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	if err := plan.Validate(); err != nil {
 		return &UsageError{Err: err}
 	}
+	for _, w := range s.Warnings(&plan, ths) {
+		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+	}
 	plan.Command = append([]string{"tailgate", "run"}, args...)
 	if f.count > 1 {
 		// Runs share the compiled plan. Iteration numbers restart with

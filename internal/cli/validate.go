@@ -46,6 +46,9 @@ func cmdValidate(_ context.Context, env *Env, args []string) error {
 			return usagef("%s: %v", path, err)
 		}
 	}
+	for _, w := range s.Warnings(&plan, ths) {
+		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+	}
 	reqs := len(s.RequestNames())
 	flows := len(s.FlowNames())
 	fmt.Fprintf(env.Stdout, "ok: %s: %d request%s, %d flow%s, %s, %d threshold%s\n",
