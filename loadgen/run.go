@@ -235,6 +235,12 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	return res, nil
 }
 
+// syntheticEpoch is a time no real clock shows any more. testing/synctest
+// starts its fake clock at 2000-01-01 UTC; a run that starts before this
+// instant runs on such a clock, and its scheduler must use only timers the
+// fake clock controls.
+var syntheticEpoch = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // ticket is one arrival handed from the scheduler to a worker.
 type ticket struct {
 	seq uint64
@@ -277,9 +283,9 @@ func (r *Runner) schedule(ctx context.Context, tickets chan<- ticket) {
 		step = uint64(r.plan.Shard.Count)
 		first = uint64(r.plan.Shard.Index)
 	}
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
+	// On a fake clock (testing/synctest) only the coarse timer follows it.
+	w := newWaiter(!r.start.Before(syntheticEpoch))
+	defer w.close()
 	done := ctx.Done()
 	var maxSeen int64
 	for i := first; ; i += step {
@@ -288,14 +294,7 @@ func (r *Runner) schedule(ctx context.Context, tickets chan<- ticket) {
 			return
 		}
 		due := r.start.Add(at)
-		if wait := time.Until(due); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-timer.C:
-			case <-done:
-				return
-			}
-		} else if ctx.Err() != nil {
+		if !w.until(due, done) || ctx.Err() != nil {
 			return
 		}
 		t := ticket{seq: i, due: due}
@@ -388,6 +387,9 @@ type worker struct {
 	bodyBuf []byte
 	series  map[seriesKey]int32
 	timer   *time.Timer
+	// seenKinds has bit k set once this worker reported a message for
+	// error kind k.
+	seenKinds uint32
 }
 
 func (r *Runner) newWorker(id int, c Client) *worker {
@@ -461,6 +463,9 @@ func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) {
 			}
 		}
 		done := time.Now()
+		if msgErr == nil && kind != KindNone && w.seenKinds&(1<<kind) == 0 {
+			msgErr = fmt.Errorf("HTTP status %d", w.res.Status)
+		}
 		w.record(sample{
 			series:   w.seriesID(w.req.Name, w.req.Group),
 			status:   int16(w.res.Status),
@@ -513,7 +518,11 @@ func (w *worker) seriesID(name, group string) int32 {
 }
 
 func (w *worker) record(s sample, err error) {
-	if err != nil {
+	// Only the first message of each kind is kept, so a worker reports
+	// each kind once: a failing target costs no lock and no formatting
+	// per request.
+	if err != nil && w.seenKinds&(1<<s.kind) == 0 {
+		w.seenKinds |= 1 << s.kind
 		w.r.rec.noteError(s.kind, redact(err.Error(), w.r.plan.Redact))
 	}
 	w.buf.add(s)

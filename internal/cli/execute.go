@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/report"
 )
@@ -197,10 +198,13 @@ func newProgress(w io.Writer, plan *loadgen.Plan) *progress {
 func (p *progress) Observe(s *loadgen.Snapshot) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if s.Done || (!p.last.IsZero() && s.Time.Sub(p.last) < p.every) {
+	// Snapshots come about once a second with some jitter: allow half a
+	// second of slack so a line is not skipped for arriving 1ms early.
+	slack := 500 * time.Millisecond
+	if s.Done || (!p.last.IsZero() && s.Time.Sub(p.last) < p.every-slack) {
 		return
 	}
-	if p.last.IsZero() && s.Elapsed < p.every-p.every/10 {
+	if p.last.IsZero() && s.Elapsed < p.every-slack {
 		return
 	}
 	p.last = s.Time
@@ -239,10 +243,8 @@ func fmtDur(d time.Duration) string { return report.FormatDuration(d) }
 
 func version() string { return loadgen.Version }
 
+// isTerminal reports whether f is an interactive terminal (not merely a
+// character device such as /dev/null).
 func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	return fi.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(f.Fd())
 }
