@@ -46,7 +46,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		!regexp.MustCompile(`cursor: stays within [0-9.]+× of page 1 at every depth up to 40`).MatchString(stdout) {
 		t.Errorf("no headline in stdout:\n%s", stdout)
 	}
-	if !strings.Contains(stderr, "demo database: 1000 posts") {
+	if !strings.Contains(stderr, "demo database: 1,000 posts") {
 		t.Errorf("no fill summary on stderr:\n%s", stderr)
 	}
 
@@ -256,6 +256,11 @@ func TestDemoHeadline(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("headline:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 300000: "300,000", 1234567: "1,234,567", -4500: "-4,500"} {
+		if got := groupThousands(n); got != want {
+			t.Errorf("groupThousands(%d) = %q, want %q", n, got, want)
+		}
 	}
 	if got := demoHeadline(&loadgen.Result{}); len(got) != 1 || !strings.Contains(got[0], "not enough") {
 		t.Fatalf("empty result: %q", got)

@@ -217,15 +217,15 @@ func fillProgress(w io.Writer, tty bool) func(demo.Progress) {
 			return
 		}
 		lastPct = pct
-		fmt.Fprintf(w, "filling the demo database: %d/%d posts (%s)\n", p.Done, p.Total, p.Elapsed.Round(100*time.Millisecond))
+		fmt.Fprintf(w, "filling the demo database: %s/%s posts (%s)\n", groupThousands(p.Done), groupThousands(p.Total), p.Elapsed.Round(100*time.Millisecond))
 	}
 }
 
 func fillSummary(db *demo.DB) string {
 	s := db.Stats()
 	if s.Reused {
-		return fmt.Sprintf("demo database: reusing %s (%d posts, %d users)", db.Path(), s.Posts, s.Users)
+		return fmt.Sprintf("demo database: reusing %s (%s posts, %s users)", db.Path(), groupThousands(s.Posts), groupThousands(s.Users))
 	}
-	return fmt.Sprintf("demo database: %d posts and %d users in %s (inserts %.0fk rows/s, indexes %s)",
-		s.Posts, s.Users, s.Total.Round(10*time.Millisecond), s.RowsPerSecond()/1000, s.Index.Round(10*time.Millisecond))
+	return fmt.Sprintf("demo database: %s posts and %s users in %s (inserts %.0fk rows/s, indexes %s)",
+		groupThousands(s.Posts), groupThousands(s.Users), s.Total.Round(10*time.Millisecond), s.RowsPerSecond()/1000, s.Index.Round(10*time.Millisecond))
 }
