@@ -36,7 +36,7 @@ Formats (--format):
 Examples:
   tailgate report results.json
   tailgate report results.json --format markdown -o summary.md
-  tailgate report results.json --format json | jq '.total.latency_ms["p99"]'
+  tailgate report results.json --format json | jq '.total.latency_ms["p99.9"]'
   tailgate report results.json --png-dir charts/ --size 1200x675
 `
 
