@@ -102,18 +102,21 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 	// Ctrl-C during the fill stops it; once the run starts, execute owns the
 	// signals (a graceful stop, then a second Ctrl-C exits).
 	fillCtx, cancelFill := context.WithCancelCause(ctx)
-	fillDone := make(chan struct{})
-	if env.Signals != nil {
-		go func() {
-			select {
-			case <-env.Signals:
-				cancelFill(errSignal)
-			case <-fillDone:
-			}
-		}()
-	}
+	fillDone, watcherDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watcherDone)
+		if env.Signals == nil {
+			return
+		}
+		select {
+		case <-env.Signals:
+			cancelFill(errSignal)
+		case <-fillDone:
+		}
+	}()
 	t, err := startDemoTarget(fillCtx, env, f.db, "127.0.0.1:0", f.quiet)
 	close(fillDone)
+	<-watcherDone // a signal that raced the end of the fill still counts
 	stopped := fillCtx.Err() != nil
 	cancelFill(nil)
 	if err != nil {
