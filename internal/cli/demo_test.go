@@ -266,3 +266,18 @@ func TestDemoHeadline(t *testing.T) {
 		t.Fatalf("empty result: %q", got)
 	}
 }
+
+func TestDemoCtrlCDuringFill(t *testing.T) {
+	var stdout, stderr syncBuffer
+	sig := make(chan os.Signal, 1)
+	sig <- os.Interrupt
+	env := &Env{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }, Signals: sig}
+	start := time.Now()
+	code := Main([]string{"demo", "--rows", "2000000", "--out", t.TempDir(), "--quiet"}, env)
+	if code == 0 || !strings.Contains(stderr.String(), "interrupted") {
+		t.Fatalf("exit %d after Ctrl-C in the fill:\n%s", code, stderr.String())
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("the fill went on for %s after Ctrl-C", d)
+	}
+}
