@@ -37,7 +37,7 @@ func WriteMarkdown(w io.Writer, r *loadgen.Result) error {
 	}
 	rate := fmt.Sprintf("%d requests at %s", total, formatRatePerSec(r.Rate()))
 	if m.Model != loadgen.ClosedModel && m.PlannedRate > 0 {
-		rate += " (planned " + formatRatePerSec(m.PlannedRate) + ")"
+		rate += " (planned " + formatArrivalRate(m.PlannedRate) + ")"
 	}
 	head = append(head, rate)
 	if m.Partial {

@@ -134,7 +134,9 @@ func requestsLine(r *loadgen.Result) string {
 	}
 	s := fmt.Sprintf("%d at %s", n, formatRatePerSec(r.Rate()))
 	if r.Meta.Model != loadgen.ClosedModel && r.Meta.PlannedRate > 0 {
-		s += fmt.Sprintf(" (planned %s", formatRatePerSec(r.Meta.PlannedRate))
+		// Planned figures count arrivals; a flow of several steps sends
+		// more requests than arrivals, so say which is which.
+		s += " (planned " + formatArrivalRate(r.Meta.PlannedRate)
 		if r.Meta.Shard.Count > 1 {
 			s += " for all shards"
 		}
@@ -472,6 +474,11 @@ func formatRatePerSec(v float64) string {
 	default:
 		return strconv.FormatFloat(v, 'f', 1, 64) + "/s"
 	}
+}
+
+// formatArrivalRate formats a planned rate: "100 arrivals/s".
+func formatArrivalRate(v float64) string {
+	return strings.TrimSuffix(formatRatePerSec(v), "/s") + " arrivals/s"
 }
 
 func formatPercent(f float64) string {
