@@ -75,3 +75,25 @@ func BenchmarkEncodeHistogram(b *testing.B) {
 		}
 	})
 }
+
+// TestFrozenHistogramKeepsValues: recording into or merging into a
+// histogram kept only in its encoding (the timeline, a file) must add to
+// what it held, not replace it.
+func TestFrozenHistogramKeepsValues(t *testing.T) {
+	h := NewHistogram()
+	for i := 0; i < 10; i++ {
+		h.Record(time.Millisecond)
+	}
+	f := h.Frozen()
+	f.Record(2 * time.Millisecond)
+	if f.Count() != 11 {
+		t.Fatalf("recording into a frozen histogram: count %d, want 11", f.Count())
+	}
+	g := h.Frozen()
+	if err := g.Merge(h); err != nil {
+		t.Fatal(err)
+	}
+	if g.Count() != 20 {
+		t.Fatalf("merging into a frozen histogram: count %d, want 20", g.Count())
+	}
+}

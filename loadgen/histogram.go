@@ -85,8 +85,9 @@ func (h *Histogram) Record(d time.Duration) {
 	} else if v > histHighest {
 		v = histHighest
 	}
+	hh := h.hist() // decodes a kept encoding before it is dropped
 	h.enc = nil
-	_ = h.hist().RecordValue(v) // cannot fail: v is in range
+	_ = hh.RecordValue(v) // cannot fail: v is in range
 }
 
 // Merge adds every value of o. It fails if o has values this histogram
@@ -95,8 +96,8 @@ func (h *Histogram) Merge(o *Histogram) error {
 	if o == nil || (o.h == nil && o.enc == nil) {
 		return nil
 	}
+	dst := h.hist() // decodes a kept encoding before it is dropped
 	h.enc = nil
-	dst := h.hist()
 	if dropped := dst.Merge(o.hist()); dropped > 0 {
 		return fmt.Errorf("histogram merge dropped %d values outside [%d, %d]µs", dropped, dst.LowestTrackableValue(), dst.HighestTrackableValue())
 	}
@@ -231,7 +232,9 @@ func (h *Histogram) MarshalJSON() ([]byte, error) {
 func (h *Histogram) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("histogram: want a base64 string: %w", err)
+		// %v, not %w: the inner error's offset is relative to this value
+		// and would give the file a wrong line:col.
+		return fmt.Errorf("histogram: want a base64 string: %v", err)
 	}
 	if _, err := DecodeHistogram([]byte(s)); err != nil {
 		return err

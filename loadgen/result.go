@@ -398,7 +398,8 @@ func describeJSONError(data []byte, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		off = syn.Offset
+		// Offset counts the bytes read, the bad one included.
+		off = syn.Offset - 1
 	case errors.As(err, &typ):
 		off = typ.Offset
 	case errors.Is(err, io.ErrUnexpectedEOF):
