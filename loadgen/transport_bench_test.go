@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -56,14 +55,6 @@ func benchClientDo(b *testing.B, tr Transport) {
 func reportRate(b *testing.B, start time.Time, cpu0 time.Duration) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchClientDoParallel runs 8 connections at once, each with its own
