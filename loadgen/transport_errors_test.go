@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -309,4 +311,62 @@ func TestNewTransportOptions(t *testing.T) {
 		}
 		tr.Close()
 	}
+}
+
+// TestEngineMalformedResponses runs the engine with the default transport
+// against a raw server that answers every request with different garbage
+// (random bytes, truncated heads and bodies, bad framing): every request is
+// recorded, each failure under a named kind, and nothing panics or hangs.
+func TestEngineMalformedResponses(t *testing.T) {
+	var n atomic.Uint64
+	answers := []string{
+		"", "\x00\xff\x13garbage\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "HTTP/1.1 2000 OK\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "HTTP/1.1 200 OK\r\nBad Header\r\n\r\n",
+	}
+	srv := newRawServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			if _, err := readReqHead(br); err != nil {
+				return
+			}
+			i := n.Add(1)
+			rng := rand.New(rand.NewPCG(i, 7))
+			a := answers[i%uint64(len(answers))]
+			if i%3 == 0 {
+				b := make([]byte, rng.IntN(200))
+				for j := range b {
+					b[j] = byte(rng.IntN(256))
+				}
+				a = string(b)
+			}
+			if _, err := io.WriteString(c, a); err != nil {
+				return
+			}
+			if !strings.HasSuffix(a, "\r\n\r\nok") {
+				return // anything but the valid answer ends the connection
+			}
+		}
+	})
+	plan := Plan{
+		Name: "garbage", Target: srv.URL, VUs: 4, Iterations: 300, Connections: 4,
+		Client: ClientOptions{Timeout: 2 * time.Second},
+		Flows:  []Flow{{Name: "get", Weight: 1, Steps: []Step{&StaticStep{Request: Request{Name: "get", Method: "GET", URL: srv.URL + "/"}}}}},
+	}
+	res, err := Run(context.Background(), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total.Requests != 300 {
+		t.Fatalf("recorded %d requests, want 300", res.Total.Requests)
+	}
+	if res.Total.Errors == 0 || res.Total.Status[200] == 0 {
+		t.Fatalf("errors %d, 200s %d: want both", res.Total.Errors, res.Total.Status[200])
+	}
+	for kind, count := range res.Total.ErrorKinds {
+		if kind != "protocol" && kind != "eof" {
+			t.Errorf("%d errors of kind %s; garbage should be protocol or eof", count, kind)
+		}
+	}
+	t.Logf("status %v, errors %v", res.Total.Status, res.Total.ErrorKinds)
 }
