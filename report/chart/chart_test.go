@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"gonum.org/v1/plot/plotter"
 
@@ -246,6 +247,55 @@ func TestWriteRunAndCompareCharts(t *testing.T) {
 	}
 	if len(files) != 4 {
 		t.Errorf("compare wrote %v, want 4 charts", files)
+	}
+}
+
+// TestLongTimeline draws a one-hour run: LTTB must bound the points, and
+// the chart must still show the one slow minute.
+func TestLongTimeline(t *testing.T) {
+	const secs = 3600
+	r := &loadgen.Result{Total: loadgen.NewStats("", ""), Meta: loadgen.Meta{Name: "soak", Model: loadgen.OpenModel}}
+	for i := 0; i < secs; i++ {
+		h := loadgen.NewHistogram()
+		lat := 2 * time.Millisecond
+		if i >= 1800 && i < 1860 {
+			lat = 400 * time.Millisecond
+		}
+		for k := 0; k < 10; k++ {
+			h.Record(lat + time.Duration(k)*time.Microsecond)
+		}
+		if err := h.Freeze(); err != nil {
+			t.Fatal(err)
+		}
+		r.Timeline = append(r.Timeline, loadgen.Interval{
+			Start: loadgen.Duration(time.Duration(i) * time.Second), Length: loadgen.Duration(time.Second), PlannedRate: 10,
+			Total: loadgen.IntervalStats{Requests: 10, Latency: h},
+		})
+	}
+	var buf bytes.Buffer
+	if err := Timeline(&buf, []TimelineRun{{Result: r}}, Options{Width: 400, Height: 225}); err != nil {
+		t.Fatal(err)
+	}
+	var pts plotter.XYs
+	for i := 0; i < secs; i++ {
+		y := 2.0
+		if i >= 1800 && i < 1860 {
+			y = 400
+		}
+		pts = append(pts, plotter.XY{X: float64(i), Y: y})
+	}
+	got := LTTB(pts, MaxTimelinePoints)
+	if len(got) != MaxTimelinePoints {
+		t.Fatalf("%d points, want %d", len(got), MaxTimelinePoints)
+	}
+	peak := false
+	for _, p := range got {
+		if p.Y == 400 {
+			peak = true
+		}
+	}
+	if !peak {
+		t.Error("downsampling lost the slow minute")
 	}
 }
 

@@ -227,6 +227,12 @@ func WriteCompareCharts(dir string, sides [2]CompareSide, o Options) ([]File, er
 			}
 		}
 	}
+	// The timeline keeps request names per second, not tag groups: two
+	// selections of one run that differ only by group would draw the same
+	// lines twice, so they get no timeline.
+	if same && (sides[0].Series == "" || sides[0].Series == sides[1].Series) {
+		runs = nil
+	}
 	if len(runs) > 0 {
 		if files, err = write(files, dir, "timeline.png", "Latency and throughput over time", func(w io.Writer) error {
 			return Timeline(w, runs, o)
