@@ -273,3 +273,27 @@ func TestH1ServerIdleTimeout(t *testing.T) {
 		t.Fatalf("%d connections, want 4 (the server closed each one while idle)", n)
 	}
 }
+
+// TestH1IPv6 talks to [::1] when the machine has IPv6 loopback.
+func TestH1IPv6(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	var host atomic.Value
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host.Store(r.Host)
+	}))
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	defer srv.Close()
+	c := newTestH1(t, ClientOptions{})
+	res, err := tdo(c, context.Background(), "GET", srv.URL+"/v6", nil)
+	if err != nil || res.Status != 200 {
+		t.Fatalf("%d %v", res.Status, err)
+	}
+	if want := strings.TrimPrefix(srv.URL, "http://"); host.Load() != want {
+		t.Fatalf("Host %q, want %q", host.Load(), want)
+	}
+}
