@@ -325,10 +325,11 @@ func TestRecordAllocatesNothing(t *testing.T) {
 	rec := newRecorder(&Runner{interval: time.Second}, 1)
 	b := rec.buffers[0]
 	go func() {
-		for batch := range rec.full {
-			rec.free <- batch[:0]
+		for range rec.kick {
+			b.consume(func(*sample) {})
 		}
 	}()
+	defer close(rec.kick)
 	s := sample{done: time.Millisecond}
 	if n := testing.AllocsPerRun(10*sampleBufferSize, func() { b.add(s) }); n != 0 {
 		t.Fatalf("sampleBuffer.add allocates %v times per call", n)

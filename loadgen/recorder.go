@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,46 +19,82 @@ type sample struct {
 	warmup               bool
 }
 
-// sampleBufferSize is the number of samples a worker buffers before handing
-// them to the collector (about 48 KiB).
+// sampleBufferSize is the largest ring a worker records into (48 KiB of
+// samples); runs with many workers get smaller rings, see ringSize.
 const sampleBufferSize = 1024
 
-// sampleBuffer is a worker's private batch of samples. The mutex is taken
-// by the worker per sample and by the collector once per interval, so it is
-// practically uncontended; handing samples over in batches keeps the
-// histograms single-owner (hdrhistogram-go is not goroutine-safe) and the
-// per-worker memory small.
-type sampleBuffer struct {
-	mu   sync.Mutex
-	s    []sample
-	full chan<- []sample
-	free chan []sample
-}
+// ringBudget bounds the samples buffered over all workers (3 MiB), so a
+// closed-model run with thousands of VUs does not hold 48 KiB per VU.
+const ringBudget = 1 << 16
 
-func (b *sampleBuffer) add(s sample) {
-	b.mu.Lock()
-	b.s = append(b.s, s)
-	if len(b.s) == cap(b.s) {
-		full := b.s
-		select {
-		case b.s = <-b.free:
-		default:
-			b.s = make([]sample, 0, sampleBufferSize)
-		}
-		b.mu.Unlock()
-		b.full <- full
-		return
+// ringSize is the power-of-two ring length for each of workers rings.
+func ringSize(workers int) int {
+	n := sampleBufferSize
+	for n > 64 && n*workers > ringBudget {
+		n /= 2
 	}
-	b.mu.Unlock()
+	return n
 }
 
-// take swaps out the buffered samples.
-func (b *sampleBuffer) take(spare []sample) []sample {
-	b.mu.Lock()
-	out := b.s
-	b.s = spare
-	b.mu.Unlock()
-	return out
+// sampleBuffer is a worker's ring of finished samples: a single-producer,
+// single-consumer queue. The worker writes slots and publishes them by
+// advancing tail; the collector reads up to tail and frees them by
+// advancing head. They share nothing else, so recording a sample takes no
+// lock and never allocates (the mutex-guarded batches it replaces cost two
+// atomic read-modify-writes per sample and allocated a fresh 48 KiB batch
+// whenever the collector was behind). Keeping the histograms with the
+// collector keeps them single-owner (hdrhistogram-go is not goroutine-safe).
+type sampleBuffer struct {
+	ring []sample // length is a power of two
+	mask uint64
+	kick chan<- struct{} // wakes the collector; capacity 1
+	tail atomic.Uint64   // next slot to write; stored by the worker only
+	_    [56]byte        // head and tail on different cache lines
+	head atomic.Uint64   // next slot to read; stored by the collector only
+}
+
+func newSampleBuffer(size int, kick chan<- struct{}) *sampleBuffer {
+	return &sampleBuffer{ring: make([]sample, size), mask: uint64(size - 1), kick: kick}
+}
+
+// add records one sample. It wakes the collector every half ring, and
+// when the ring is full (the collector is behind) yields until it has room
+// rather than dropping or allocating.
+func (b *sampleBuffer) add(s sample) {
+	t := b.tail.Load()
+	size := uint64(len(b.ring))
+	for spins := 0; t-b.head.Load() >= size; spins++ {
+		b.wake()
+		if spins < 64 {
+			runtime.Gosched()
+		} else {
+			// The collector is busy for long (a big checkpoint):
+			// stop burning the CPU it needs.
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	b.ring[t&b.mask] = s
+	b.tail.Store(t + 1)
+	if (t+1)&(size/2-1) == 0 {
+		b.wake()
+	}
+}
+
+func (b *sampleBuffer) wake() {
+	select {
+	case b.kick <- struct{}{}:
+	default:
+	}
+}
+
+// consume hands every published sample to f and frees their slots. Only
+// the collector calls it.
+func (b *sampleBuffer) consume(f func(*sample)) {
+	h, t := b.head.Load(), b.tail.Load()
+	for ; h != t; h++ {
+		f(&b.ring[h&b.mask])
+	}
+	b.head.Store(t)
 }
 
 // seriesStats is the collector's state for one request name or group.
@@ -72,8 +109,8 @@ type seriesStats struct {
 type recorder struct {
 	r       *Runner
 	buffers []*sampleBuffer
-	full    chan []sample
-	free    chan []sample
+	kick    chan struct{} // a worker's ring is half full
+	addFn   func(*sample) // rec.add, bound once
 
 	seriesMu sync.Mutex
 	keys     []seriesKey
@@ -109,8 +146,7 @@ type finishRequest struct {
 func newRecorder(r *Runner, workers int) *recorder {
 	rec := &recorder{
 		r:              r,
-		full:           make(chan []sample, 2*workers+4),
-		free:           make(chan []sample, 2*workers+4),
+		kick:           make(chan struct{}, 1),
 		ids:            map[seriesKey]int32{},
 		errSamples:     map[ErrorKind]string{},
 		total:          NewStats("", ""),
@@ -123,12 +159,10 @@ func newRecorder(r *Runner, workers int) *recorder {
 		checkpointBusy: make(chan struct{}, 1),
 		finished:       make(chan struct{}),
 	}
+	rec.addFn = rec.add
+	size := ringSize(workers)
 	for i := 0; i < workers; i++ {
-		rec.buffers = append(rec.buffers, &sampleBuffer{
-			s:    make([]sample, 0, sampleBufferSize),
-			full: rec.full,
-			free: rec.free,
-		})
+		rec.buffers = append(rec.buffers, newSampleBuffer(size, rec.kick))
 	}
 	return rec
 }
@@ -162,8 +196,8 @@ func (rec *recorder) loop() {
 	defer tick.Stop()
 	for {
 		select {
-		case batch := <-rec.full:
-			rec.consume(batch)
+		case <-rec.kick:
+			rec.drain()
 		case now := <-tick.C:
 			rec.drain()
 			rec.closeInterval(now, false)
@@ -173,15 +207,6 @@ func (rec *recorder) loop() {
 			reply <- rec.build(true, "in progress", true)
 		case f := <-rec.finishReq:
 			rec.drain()
-			for {
-				select {
-				case batch := <-rec.full:
-					rec.consume(batch)
-					continue
-				default:
-				}
-				break
-			}
 			rec.closeInterval(time.Now(), true)
 			res := rec.build(f.reason != "", f.reason, false)
 			rec.final = res
@@ -208,25 +233,10 @@ func (rec *recorder) finish(reason string) *Result {
 	return <-reply
 }
 
+// drain collects every sample the workers have published.
 func (rec *recorder) drain() {
 	for _, b := range rec.buffers {
-		var spare []sample
-		select {
-		case spare = <-rec.free:
-		default:
-			spare = make([]sample, 0, sampleBufferSize)
-		}
-		rec.consume(b.take(spare))
-	}
-}
-
-func (rec *recorder) consume(batch []sample) {
-	for i := range batch {
-		rec.add(&batch[i])
-	}
-	select {
-	case rec.free <- batch[:0]:
-	default:
+		b.consume(rec.addFn)
 	}
 }
 
