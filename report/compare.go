@@ -261,7 +261,13 @@ func Compare(before, after []*loadgen.Result, opts CompareOptions) (*Comparison,
 		}
 		c.Rows, err = sideRows(before, after, c.Alpha)
 		c.Warnings = comparability(c.Sides)
+		c.Warnings = append(c.Warnings, mixedPlans(c.Labels[1], after)...)
 	}
+	first := c.Labels[0]
+	if c.Within {
+		first = "the results"
+	}
+	c.Warnings = append(mixedPlans(first, before), c.Warnings...)
 	if err != nil {
 		return nil, err
 	}
@@ -293,10 +299,29 @@ func comparability(s [2]RunInfo) []string {
 	if s[0].PlannedRate > 0 && s[1].PlannedRate > 0 && math.Abs(s[0].PlannedRate-s[1].PlannedRate) > 0.01*s[0].PlannedRate {
 		w = append(w, fmt.Sprintf("the sides planned different rates (%s vs %s)", cmpRate(s[0].PlannedRate), cmpRate(s[1].PlannedRate)))
 	}
-	if s[0].Target != s[1].Target && s[0].Target != "" && s[1].Target != "" {
-		w = append(w, fmt.Sprintf("the sides hit different targets (%s vs %s)", s[0].Target, s[1].Target))
-	}
+	// Different targets are the point of many comparisons (base and PR
+	// builds on two ports), so they are shown, not warned about.
 	return w
+}
+
+// mixedPlans warns when the runs of one side come from different plans
+// (their plan hashes differ): pooling them mixes different loads.
+func mixedPlans(label string, rs []*loadgen.Result) []string {
+	first := ""
+	for _, r := range rs {
+		h := r.Meta.PlanHash
+		if h == "" {
+			continue
+		}
+		if first == "" {
+			first = h
+			continue
+		}
+		if h != first {
+			return []string{fmt.Sprintf("the runs of %s come from different plans (plan hashes %.8s… and %.8s…): pooling them mixes different loads", label, first, h)}
+		}
+	}
+	return nil
 }
 
 // rowKey identifies a request name or tag group across results.

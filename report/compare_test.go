@@ -367,6 +367,15 @@ func TestCompareWarnsOnDifferentLoad(t *testing.T) {
 	if len(c.Warnings) != 2 {
 		t.Errorf("warnings %q, want model and rate", c.Warnings)
 	}
+	a2 := genFixture("before", 2)
+	a.Meta.PlanHash, a2.Meta.PlanHash = "0123456789abcdef", "fedcba9876543210"
+	c, err = Compare([]*loadgen.Result{a, a2}, []*loadgen.Result{genFixture("after", 1)}, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "runs of before come from different plans") {
+		t.Errorf("warnings %q, want mixed plans in before", c.Warnings)
+	}
 }
 
 func TestParseSelector(t *testing.T) {
