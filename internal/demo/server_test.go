@@ -374,6 +374,7 @@ func TestLoginAndMe(t *testing.T) {
 		{"unknown field", "POST", `{"user": "user7", "password": "demo", "admin": true}`, "", "/api/login", 400},
 		{"two objects", "POST", `{"user": "user7", "password": "demo"} {}`, "", "/api/login", 400},
 		{"missing password", "POST", `{"user": "user7"}`, "", "/api/login", 400},
+		{"form content type, JSON body", "POST", `{"user": "user7", "password": "demo"}`, "", "/api/login", 200},
 		{"body too large", "POST", `{"user": "` + strings.Repeat("x", 5000) + `", "password": "demo"}`, "", "/api/login", 413},
 		{"no token", "GET", "", "", "/api/me", 401},
 		{"not bearer", "GET", "", "Basic dXNlcjpkZW1v", "/api/me", 401},
@@ -383,6 +384,9 @@ func TestLoginAndMe(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			hdr := []string{"Content-Type", "application/json"}
+			if strings.HasPrefix(tt.name, "form") {
+				hdr[1] = "application/x-www-form-urlencoded"
+			}
 			if tt.auth != "" {
 				hdr = append(hdr, "Authorization", tt.auth)
 			}
