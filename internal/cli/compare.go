@@ -275,6 +275,10 @@ func chartSides(c *report.Comparison, before, after []*loadgen.Result, opts repo
 	var sides [2]chart.CompareSide
 	for i, rs := range [][]*loadgen.Result{before, after} {
 		s := chart.CompareSide{Label: c.Labels[i], Results: rs, Series: sels[i].Name}
+		if sels[i].Group != "" && sels[i].Name != "" {
+			// The timeline has the request name, not its tag groups.
+			s.SeriesLabel = sels[i].Name + " (all groups)"
+		}
 		for _, r := range rs {
 			h := r.Total.Latency
 			if opts.A != nil {

@@ -161,6 +161,10 @@ type CompareSide struct {
 	Hists []*loadgen.Histogram
 	// Series is the request name the timeline draws ("" the whole run).
 	Series string
+	// SeriesLabel names the timeline's lines when they show more than the
+	// selection (timelines keep request names, not tag groups); "" uses
+	// Label.
+	SeriesLabel string
 }
 
 // WriteCompareCharts writes the charts of a comparison into dir:
@@ -223,7 +227,11 @@ func WriteCompareCharts(dir string, sides [2]CompareSide, o Options) ([]File, er
 	for i, s := range sides {
 		for _, r := range s.Results {
 			if len(r.Timeline) > 0 {
-				runs = append(runs, TimelineRun{Label: s.Label, Result: r, Series: s.Series, Color: colours[i]})
+				label := s.Label
+				if s.SeriesLabel != "" {
+					label = s.SeriesLabel
+				}
+				runs = append(runs, TimelineRun{Label: label, Result: r, Series: s.Series, Color: colours[i]})
 			}
 		}
 	}

@@ -165,13 +165,19 @@ func Timeline(w io.Writer, runs []TimelineRun, o Options) error {
 			if err != nil {
 				return err
 			}
-			el.LineStyle = lineStyle(Vermillion, 1.6, false)
-			if c == Vermillion {
-				el.LineStyle = lineStyle(Black, 1.6, false)
+			if len(runs) == 1 {
+				// One run: errors as a filled vermillion area under the
+				// throughput line.
+				el.LineStyle = lineStyle(Vermillion, 1.6, false)
+				el.FillColor = fade(Vermillion, 0.25)
+				legend = append(legend, legendEntry{label: label + "errors/s", thumb: boxThumb{fill: el.FillColor}})
+			} else {
+				// Overlaid runs: fills would hide each other, so errors
+				// are dotted lines in the run's colour.
+				el.LineStyle = draw.LineStyle{Color: c, Width: vg.Points(1.6), Dashes: []vg.Length{vg.Points(1.5), vg.Points(2)}}
+				legend = append(legend, legendEntry{label: label + "errors/s", thumb: lineThumb{line: el.LineStyle}})
 			}
-			el.FillColor = fade(el.LineStyle.Color, 0.25)
 			bot.Add(el)
-			legend = append(legend, legendEntry{label: label + "errors/s", thumb: boxThumb{fill: el.FillColor}})
 		}
 	}
 	if math.IsInf(lo, 1) {
