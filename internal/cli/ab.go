@@ -50,7 +50,7 @@ func cmdAB(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.target, "target", "", "base `URL` replacing both scenarios' targets")
 	addLoadFlags(fs, &f.load, false)
 	addClientFlags(fs, &f.client)
-	fs.IntVar(&f.count, "count", 5, "runs of each scenario (≥ 4 for a significance verdict)")
+	fs.IntVar(&f.count, "count", 5, "`N` runs of each scenario (≥ 4 for a significance verdict)")
 	fs.StringVarP(&f.out, "output", "o", "", "write results to `PREFIX`-a-1.json, PREFIX-b-1.json, …")
 	fs.StringVar(&f.labels, "label", "", "names of the two sides `A,B` (default: the file names)")
 	fs.StringVar(&f.md, "md", "", "also write the comparison as Markdown to `file`")
