@@ -335,11 +335,19 @@ func (r *Runner) runClosed(ctx, abortCtx context.Context, clients []Client, wg *
 		go func() {
 			defer wg.Done()
 			var timer *time.Timer
+			// next is when the next iteration starts: the instant the
+			// previous one ended, which the worker has just read from the
+			// clock, unless the VU paused to think since.
+			var next time.Time
 			for {
 				if ctx.Err() != nil || r.stopping.Load() {
 					return
 				}
-				now := time.Now()
+				now := next
+				if now.IsZero() {
+					now = time.Now()
+				}
+				next = time.Time{}
 				if !deadline.IsZero() && !now.Before(deadline) {
 					return
 				}
@@ -352,9 +360,11 @@ func (r *Runner) runClosed(ctx, abortCtx context.Context, clients []Client, wg *
 					r.maxInFlight.Store(n)
 				}
 				r.issued.Add(1)
-				w.iterate(abortCtx, seq, now)
+				end := w.iterate(abortCtx, seq, now)
 				r.inFlight.Add(-1)
-				if r.plan.Think > 0 {
+				if r.plan.Think <= 0 {
+					next = end
+				} else {
 					if timer == nil {
 						timer = time.NewTimer(r.plan.Think)
 					} else {
@@ -386,6 +396,8 @@ type worker struct {
 	hdrBuf  []Header
 	bodyBuf []byte
 	series  map[seriesKey]int32
+	lastKey seriesKey // the series of the previous request, and its id
+	lastID  int32     // (-1: none yet)
 	timer   *time.Timer
 	// seenKinds has bit k set once this worker reported a message for
 	// error kind k.
@@ -396,6 +408,7 @@ func (r *Runner) newWorker(id int, c Client) *worker {
 	w := &worker{
 		r: r, id: id, client: c,
 		buf:    r.rec.buffers[id],
+		lastID: -1,
 		series: make(map[seriesKey]int32),
 	}
 	w.it.Worker = id
@@ -413,7 +426,9 @@ func splitmix64(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
-func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) {
+// iterate runs one flow iteration and returns when its last request
+// finished (zero if it ended in a canceled think time).
+func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) (end time.Time) {
 	r := w.r
 	flow := &r.plan.Flows[r.flowPick[splitmix64(seq)%uint64(len(r.flowPick))]]
 	w.it.Seq = seq
@@ -477,18 +492,22 @@ func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) {
 			bytesIn:  w.res.BytesIn,
 			bytesOut: w.res.BytesOut,
 		}, msgErr)
-		if kind != KindNone {
-			return
+		if kind != KindNone || i == len(flow.Steps)-1 {
+			return done
 		}
-		if th, ok := step.(Thinker); ok && i < len(flow.Steps)-1 {
+		// The next step is intended right after this one, or after the
+		// think time.
+		intended = done
+		if th, ok := step.(Thinker); ok {
 			if d := th.ThinkTime(&w.it); d > 0 {
 				if !w.sleep(ctx, d) {
-					return
+					return time.Time{}
 				}
+				intended = time.Now()
 			}
 		}
-		intended = time.Now()
 	}
+	return time.Now()
 }
 
 func (w *worker) sleep(ctx context.Context, d time.Duration) bool {
@@ -508,6 +527,16 @@ func (w *worker) sleep(ctx context.Context, d time.Duration) bool {
 type seriesKey struct{ name, group string }
 
 func (w *worker) seriesID(name, group string) int32 {
+	// Most flows send one request name over and over: skip hashing it.
+	if w.lastID >= 0 && name == w.lastKey.name && group == w.lastKey.group {
+		return w.lastID
+	}
+	id := w.lookupSeries(name, group)
+	w.lastKey, w.lastID = seriesKey{name, group}, id
+	return id
+}
+
+func (w *worker) lookupSeries(name, group string) int32 {
 	k := seriesKey{name, group}
 	if id, ok := w.series[k]; ok {
 		return id
