@@ -119,14 +119,18 @@ func NewStats(name, group string) *Stats {
 }
 
 // Key is "name" or "name{group}", the label of the stats in reports.
-func (s *Stats) Key() string {
+func (s *Stats) Key() string { return SeriesKey(s.Name, s.Group) }
+
+// SeriesKey labels a series: "total" for the whole run, "name" for a
+// request name, "name{group}" for a tag group of it.
+func SeriesKey(name, group string) string {
 	switch {
-	case s.Name == "" && s.Group == "":
+	case name == "" && group == "":
 		return "total"
-	case s.Group == "":
-		return s.Name
+	case group == "":
+		return name
 	default:
-		return s.Name + "{" + s.Group + "}"
+		return name + "{" + group + "}"
 	}
 }
 

@@ -55,16 +55,7 @@ type SeriesSnapshot struct {
 }
 
 // Key is "name" or "name{group}".
-func (s *SeriesSnapshot) Key() string {
-	switch {
-	case s.Name == "" && s.Group == "":
-		return "total"
-	case s.Group == "":
-		return s.Name
-	default:
-		return s.Name + "{" + s.Group + "}"
-	}
-}
+func (s *SeriesSnapshot) Key() string { return SeriesKey(s.Name, s.Group) }
 
 // ErrorCount is one error kind with its count and a sample message.
 type ErrorCount struct {

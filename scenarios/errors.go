@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	suggestpkg "github.com/tailgate-dev/tailgate/internal/suggest"
 	"sort"
 	"strings"
 )
@@ -81,43 +82,5 @@ func (p *problems) err() error {
 
 // suggest returns ` (did you mean "x"?)` for the closest candidate, or "".
 func suggest(name string, candidates []string) string {
-	best, bestD := "", 0
-	limit := max(2, len(name)/3)
-	for _, c := range candidates {
-		d := editDistance(strings.ToLower(name), strings.ToLower(c))
-		if d <= limit && (best == "" || d < bestD) {
-			best, bestD = c, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		if a == b {
-			return 0
-		}
-		return 64
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggestpkg.DidYouMean(name, candidates)
 }
