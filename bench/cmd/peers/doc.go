@@ -29,7 +29,35 @@ type document struct {
 	Memory     []MemRun          `json:"memory"`
 	GoBench    []GoBench         `json:"gobench"`
 
+	// Settings keeps what the document says about how it was measured, so
+	// --render can write it again from measurements.json.
+	Settings settings `json:"settings"`
+
 	goals []goal
+}
+
+// settings is the part of config and durations the document shows.
+type settings struct {
+	Command, ToolCPU, ServerCPU, Benchtime  string
+	Quick                                   bool
+	Nice, Reps                              int
+	Throughput, Rate, CO, MemShort, MemLong time.Duration
+	Started, Finished                       time.Time
+}
+
+func (doc *document) save() {
+	c, d := doc.c, doc.d
+	doc.Settings = settings{Command: c.command, ToolCPU: c.toolCPU, ServerCPU: c.serverCPU, Benchtime: d.benchtime,
+		Quick: c.quick, Nice: c.nice, Reps: c.reps, Throughput: d.throughput, Rate: d.rate, CO: d.co,
+		MemShort: d.memShort, MemLong: d.memLong, Started: doc.started, Finished: doc.finished}
+}
+
+func (doc *document) restore() {
+	s := doc.Settings
+	doc.c.command, doc.c.toolCPU, doc.c.serverCPU, doc.d.benchtime = s.Command, s.ToolCPU, s.ServerCPU, s.Benchtime
+	doc.c.quick, doc.c.nice, doc.c.reps = s.Quick, s.Nice, s.Reps
+	doc.d.throughput, doc.d.rate, doc.d.co, doc.d.memShort, doc.d.memLong = s.Throughput, s.Rate, s.CO, s.MemShort, s.MemLong
+	doc.started, doc.finished = s.Started, s.Finished
 }
 
 // goal is one target of issue 7 and whether this run met it.
@@ -91,6 +119,9 @@ func (doc *document) write(w io.Writer) {
 		vs = append(vs, fmt.Sprintf("%s (%s)", k, doc.Versions[k]))
 	}
 	p("%s\n", strings.Join(vs, ", "))
+	if doc.c.nice != 0 {
+		p("- Priority: every tool and server ran under `nice -n %d` (the machine was shared with other work).\n", doc.c.nice)
+	}
 	p("- Method: every load generator pinned to CPU %s and the server to CPU %s with `taskset`; "+
 		"%d repetitions, the tools interleaved (the order rotates every repetition); request counts are the "+
 		"server's (nginx `stub_status`, `bench/target`'s `/count`); tool CPU time and peak RSS are the "+
@@ -303,7 +334,7 @@ func (doc *document) writeRates(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	p("## 2. Rate accuracy (open model, %s, nginx)\n\n", doc.d.rate)
 	p("Planned = rate × duration; server = nginx's count. Send lag (tailgate only) is actual send − intended send, " +
-		"from the results file. vegeta is shown for reference.\n\n")
+		"from the results file. vegeta is shown for reference.\n\n"+vegetaNote+"\n\n")
 	p("| tool | rate | planned | server (median) | deviation (median; worst) | send lag p50 | p99 | max | CPU-s/100k | warnings |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, tool := range []string{"tailgate", "vegeta"} {
 		for _, rate := range []int{1000, 10000, 25000} {
@@ -356,6 +387,13 @@ func (doc *document) writeRates(w io.Writer) {
 	p("```\n\n")
 }
 
+// vegetaNote explains vegeta's open-model figures on one pinned CPU.
+const vegetaNote = "vegeta on one CPU: Go sets GOMAXPROCS from the CPU affinity, so pinned vegeta runs one " +
+	"goroutine at a time. Its attack loop starts a new worker whenever none is waiting for the next tick; with one " +
+	"processor the workers are rarely back in time, so it keeps spawning them, falls behind its schedule (server " +
+	"count below the plan) and its memory grows with the run (section 4). Unpinned, on both CPUs, it keeps 1000/s. " +
+	"This is what a user gets from `taskset -c 0 vegeta attack`; it is not vegeta's best case."
+
 func (doc *document) writeCO(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	t := coTruth(coStallEvery, coStallFor)
@@ -399,7 +437,8 @@ func (doc *document) writeCO(w io.Writer) {
 		"per-connection interval (like HdrHistogram's corrected recording). Its percentiles are that estimate, at "+
 		"a request rate far above the plan (see the server count). hey paces each of its 50 workers at %d req/s "+
 		"(`-q`) and measures from the actual send, so a stalled worker's skipped sends are never measured. vegeta "+
-		"is open-model with unbounded workers, and measures from the moment a worker picks the tick up.\n\n", coRate/50)
+		"is open-model with unbounded workers (it starts one more whenever no worker is free at a tick), and "+
+		"measures from the moment a worker picks the tick up.\n\n"+vegetaNote+"\n\n", coRate/50)
 	p("Commands:\n\n```\n")
 	seen := map[string]bool{}
 	for _, r := range doc.CO {

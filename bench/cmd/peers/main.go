@@ -52,6 +52,7 @@ type config struct {
 	nginx     string
 	toolCPU   string
 	serverCPU string
+	nice      int
 	work      string
 	command   string // how the script was invoked, for the document
 	// tailgateRev describes the measured source (commit), for the document.
@@ -92,11 +93,16 @@ func run() error {
 	flag.StringVar(&c.vegeta, "vegeta", "vegeta", "vegeta binary")
 	flag.StringVar(&c.hey, "hey", "hey", "hey binary")
 	flag.StringVar(&c.nginx, "nginx", "nginx", "nginx binary")
+	flag.IntVar(&c.nice, "nice", 0, "run tools and servers at this nice level (e.g. -5 on a machine shared with other work; the same for every tool)")
 	flag.StringVar(&c.toolCPU, "tool-cpu", "0", "CPU list the load generators are pinned to")
 	flag.StringVar(&c.serverCPU, "server-cpu", "1", "CPU list the servers are pinned to")
 	flag.StringVar(&c.command, "command", "", "command line to record in the document (set by peers.sh)")
 	flag.StringVar(&c.tailgateRev, "tailgate-rev", "", "which tailgate source was measured, for the document (set by peers.sh)")
+	render := flag.String("render", "", "write the document again from a `measurements.json` of an earlier run, measuring nothing")
 	flag.Parse()
+	if *render != "" {
+		return renderAgain(*render, c.out)
+	}
 	if c.quick && !isFlagSet("reps") {
 		c.reps = 1
 	}
@@ -176,6 +182,7 @@ func run() error {
 		}
 	}
 	doc.finished = time.Now()
+	doc.save()
 	var buf bytes.Buffer
 	doc.write(&buf)
 	if err := os.WriteFile(c.out, buf.Bytes(), 0o644); err != nil {
@@ -189,6 +196,29 @@ func run() error {
 		return fmt.Errorf("raw measurements: %w", err)
 	}
 	logf("wrote %s (raw measurements in %s)", c.out, filepath.Join(work, "measurements.json"))
+	return nil
+}
+
+// renderAgain writes the document from saved measurements.
+func renderAgain(path, out string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var doc document
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	doc.restore()
+	if out == "" {
+		out = "BENCHMARKS.md"
+	}
+	var buf bytes.Buffer
+	doc.write(&buf)
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	logf("wrote %s from %s", out, path)
 	return nil
 }
 
@@ -296,7 +326,7 @@ func (b *bench) startServers(ctx context.Context) error {
 	if err := os.WriteFile(conf, fmt.Appendf(nil, nginxConf, prefix, port), 0o644); err != nil {
 		return err
 	}
-	b.nginx = exec.Command("taskset", "-c", b.c.serverCPU, b.c.nginx, "-p", prefix, "-c", conf, "-e", filepath.Join(prefix, "error.log"))
+	b.nginx = exec.Command("nice", b.pinned(b.c.serverCPU, b.c.nginx, "-p", prefix, "-c", conf, "-e", filepath.Join(prefix, "error.log"))...)
 	b.nginx.Stdout, b.nginx.Stderr = os.Stderr, os.Stderr
 	if err := b.nginx.Start(); err != nil {
 		return fmt.Errorf("start nginx: %w", err)
@@ -312,8 +342,8 @@ func (b *bench) startServers(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("port: %w", err)
 	}
-	b.target = exec.Command("taskset", "-c", b.c.serverCPU, b.c.target,
-		"--addr", fmt.Sprintf("127.0.0.1:%d", tport), "--stall-every", "5s", "--stall-for", "500ms")
+	b.target = exec.Command("nice", b.pinned(b.c.serverCPU, b.c.target,
+		"--addr", fmt.Sprintf("127.0.0.1:%d", tport), "--stall-every", "5s", "--stall-for", "500ms")...)
 	b.target.Stdout, b.target.Stderr = os.Stderr, os.Stderr
 	if err := b.target.Start(); err != nil {
 		return fmt.Errorf("start target: %w", err)
@@ -324,6 +354,12 @@ func (b *bench) startServers(ctx context.Context) error {
 		return fmt.Errorf("target: %w", err)
 	}
 	return nil
+}
+
+// pinned returns the arguments of nice(1) that run argv at the configured
+// nice level, pinned to cpus with taskset(1).
+func (b *bench) pinned(cpus string, argv ...string) []string {
+	return append([]string{"-n", strconv.Itoa(b.c.nice), "taskset", "-c", cpus}, argv...)
 }
 
 // stopServers ends the servers this program started, by PID.
@@ -444,8 +480,7 @@ func (b *bench) runPinned(ctx context.Context, limit time.Duration, steps ...ste
 	rctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	for i, s := range steps {
-		argv := append([]string{"-c", b.c.toolCPU}, s.argv...)
-		cmd := exec.CommandContext(rctx, "taskset", argv...)
+		cmd := exec.CommandContext(rctx, "nice", b.pinned(b.c.toolCPU, s.argv...)...)
 		cmd.Env = os.Environ()
 		outs[i], errs[i] = &bytes.Buffer{}, &bytes.Buffer{}
 		cmd.Stderr = errs[i]
@@ -631,8 +666,12 @@ func (b *bench) commandLine(steps []step) string {
 		if s.stdin != "" {
 			line += " < " + filepath.Base(s.stdin)
 		}
-		if s.stdout != "" {
-			line += " > " + filepath.Base(s.stdout)
+		switch s.stdout {
+		case "":
+		case os.DevNull:
+			line += " > /dev/null"
+		default:
+			line += " > " + strings.ReplaceAll(s.stdout, b.c.work, "$WORK")
 		}
 		parts = append(parts, line)
 	}
@@ -1040,9 +1079,8 @@ func (b *bench) goBench(ctx context.Context) ([]GoBench, error) {
 			continue
 		}
 		logf("5. go test -bench %s %s", hb.re, hb.pkg)
-		args := []string{"-c", b.c.toolCPU, "go", "test", "-run", "^$", "-bench", hb.re, "-benchmem",
-			"-benchtime", b.d.benchtime, "-count", strconv.Itoa(b.c.reps), hb.pkg}
-		cmd := exec.CommandContext(ctx, "taskset", args...)
+		cmd := exec.CommandContext(ctx, "nice", b.pinned(b.c.toolCPU, "go", "test", "-run", "^$", "-bench", hb.re, "-benchmem",
+			"-benchtime", b.d.benchtime, "-count", strconv.Itoa(b.c.reps), hb.pkg)...)
 		cmd.Stderr = os.Stderr
 		raw, err := cmd.Output()
 		if err != nil {
