@@ -334,7 +334,7 @@ func (doc *document) writeRates(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	p("## 2. Rate accuracy (open model, %s, nginx)\n\n", doc.d.rate)
 	p("Planned = rate × duration; server = nginx's count. Send lag (tailgate only) is actual send − intended send, " +
-		"from the results file. vegeta is shown for reference.\n\n"+vegetaNote+"\n\n")
+		"from the results file. vegeta is shown for reference.\n\n" + vegetaNote + "\n\n")
 	p("| tool | rate | planned | server (median) | deviation (median; worst) | send lag p50 | p99 | max | CPU-s/100k | warnings |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, tool := range []string{"tailgate", "vegeta"} {
 		for _, rate := range []int{1000, 10000, 25000} {
