@@ -129,6 +129,7 @@ type recorder struct {
 	ivStart          time.Duration
 	timeline         []Interval
 	lastSnapshot     time.Time
+	lastSent         uint64 // arrivals sent at the previous snapshot
 	lastCheckpoint   time.Time
 	checkpointBusy   chan struct{}
 
@@ -395,6 +396,8 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 		return float64(n) / secs
 	}
 	s.Rate = rate(rec.ivTotal.Requests)
+	s.ArrivalRate = rate(s.Sent - rec.lastSent)
+	rec.lastSent = s.Sent
 	tot := rec.total
 	if s.Warmup {
 		tot = rec.warmTotal

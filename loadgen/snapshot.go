@@ -22,8 +22,13 @@ type Snapshot struct {
 	Warmup bool
 	// TargetRate is the planned arrival rate now (open model).
 	TargetRate float64
-	// Rate is the achieved completion rate over the last interval.
+	// Rate is the achieved completion rate over the last interval, in
+	// requests per second.
 	Rate float64
+	// ArrivalRate is the rate at which arrivals (flow iterations) started
+	// over the last interval: the figure to hold against TargetRate when a
+	// flow sends several requests per arrival.
+	ArrivalRate float64
 	// InFlight is the number of arrivals running or waiting for a worker.
 	InFlight int64
 	// PlannedArrivals, Sent, Dropped and Late count arrivals so far.

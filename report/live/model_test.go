@@ -52,6 +52,7 @@ func scenarioSnaps(n int, behind bool) []*loadgen.Snapshot {
 			s.Dropped = uint64(17 * (i - n + 5))
 			s.Rate = 311.2
 		}
+		s.ArrivalRate = s.Rate
 		li, ci := uint64(s.Rate*0.8), uint64(s.Rate*0.2)
 		list += li
 		create += ci
@@ -105,7 +106,7 @@ func hitSnaps(n int, closed bool) []*loadgen.Snapshot {
 		s := &loadgen.Snapshot{
 			Time: t0.Add(el), Elapsed: el, Planned: 20 * time.Second,
 			Name: "hit", Target: "http://127.0.0.1:8080/", Model: loadgen.OpenModel,
-			Profile: "200/s for 20s", Stage: "200/s for 20s", TargetRate: 200, Rate: 200, InFlight: 1,
+			Profile: "200/s for 20s", Stage: "200/s for 20s", TargetRate: 200, Rate: 200, ArrivalRate: 200, InFlight: 1,
 			Sent: total, PlannedArrivals: total, SendLag: loadgen.Percentiles{P99: 90 * time.Microsecond, Max: 400 * time.Microsecond},
 			Total: ser, Series: []loadgen.SeriesSnapshot{ser},
 		}

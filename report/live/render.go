@@ -220,11 +220,16 @@ func (m *model) throughput(w int) []string {
 		items = append(items, m.st.warn.Render(" BEHIND SCHEDULE "))
 	}
 	if s.Model == loadgen.OpenModel {
-		r := lb("rate ") + fmtRate(s.Rate) + "/s" + lb(" of ") + fmtRate(s.TargetRate) + "/s"
+		// Arrivals are what the plan schedules; a flow of several steps
+		// sends more requests than arrivals, so requests get their own item.
+		r := lb("rate ") + fmtRate(s.ArrivalRate) + "/s" + lb(" of ") + fmtRate(s.TargetRate) + "/s"
 		if s.TargetRate > 0 && !s.Done {
-			r += lb(fmt.Sprintf(" (%.0f%%)", 100*s.Rate/s.TargetRate))
+			r += lb(fmt.Sprintf(" (%.0f%%)", 100*s.ArrivalRate/s.TargetRate))
 		}
 		items = append(items, r)
+		if s.ArrivalRate > 0 && math.Abs(s.Rate-s.ArrivalRate) > 0.05*s.ArrivalRate {
+			items = append(items, lb("requests ")+fmtRate(s.Rate)+"/s")
+		}
 	} else {
 		items = append(items, lb("rate ")+fmtRate(s.Rate)+"/s", lb("VUs ")+strconv.Itoa(m.info.vus))
 	}
