@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -220,7 +221,10 @@ func (p *progress) Run(done <-chan struct{}) error {
 func progressLine(s *loadgen.Snapshot) string {
 	line := fmt.Sprintf("[%s/%s] %d req", roundDur(s.Elapsed), roundDur(s.Planned), s.Total.Requests)
 	if s.Model == loadgen.OpenModel {
-		line += fmt.Sprintf(", %.0f/s of %.0f/s", s.Rate, s.TargetRate)
+		line += fmt.Sprintf(", %.0f/s of %.0f/s", s.ArrivalRate, s.TargetRate)
+		if s.ArrivalRate > 0 && math.Abs(s.Rate-s.ArrivalRate) > 0.05*s.ArrivalRate {
+			line += fmt.Sprintf(" (%.0f req/s)", s.Rate)
+		}
 	} else {
 		line += fmt.Sprintf(", %.0f/s", s.Rate)
 	}
