@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -47,6 +48,39 @@ func TestHitMakesExactlyThePlannedRequests(t *testing.T) {
 	}
 	if res.Total.Requests != 5000 || res.Schedule.Planned != 5000 || res.Meta.Partial {
 		t.Fatalf("result: requests %d planned %d partial %v", res.Total.Requests, res.Schedule.Planned, res.Meta.Partial)
+	}
+
+	// report --format json: the stable summary shape.
+	code, stdout, stderr = runCLI(t, "report", out, "--format", "json")
+	if code != 0 {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	var summary struct {
+		Total struct {
+			Requests  *int                `json:"requests"`
+			Errors    *int                `json:"errors"`
+			Rate      *float64            `json:"rate"`
+			LatencyMS map[string]*float64 `json:"latency_ms"`
+			ServiceMS map[string]*float64 `json:"service_ms"`
+		} `json:"total"`
+		Requests map[string]json.RawMessage `json:"requests"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &summary); err != nil {
+		t.Fatalf("report json does not parse: %v\n%s", err, stdout)
+	}
+	tot := summary.Total
+	if tot.Requests == nil || *tot.Requests != 5000 || tot.Errors == nil || *tot.Errors != 0 || tot.Rate == nil || *tot.Rate < 990 || *tot.Rate > 1010 {
+		t.Fatalf("total: %s", stdout)
+	}
+	for _, m := range []map[string]*float64{tot.LatencyMS, tot.ServiceMS} {
+		for _, k := range []string{"p50", "p90", "p95", "p99", "p99.9", "max"} {
+			if v, ok := m[k]; !ok || v == nil || *v <= 0 {
+				t.Fatalf("missing or zero %q in %v", k, m)
+			}
+		}
+	}
+	if _, ok := summary.Requests["GET /"]; !ok || len(summary.Requests) != 1 {
+		t.Fatalf("requests: %v", summary.Requests)
 	}
 }
 
