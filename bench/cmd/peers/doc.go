@@ -294,6 +294,17 @@ func (doc *document) goalsTable(w io.Writer) {
 	fmt.Fprintln(w)
 }
 
+// writeNotes lists the runs that ended abnormally.
+func writeNotes(w io.Writer, notes []string) {
+	if len(notes) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nRuns killed for running far past their planned length (their figures are included as measured, so they are bounds):\n\n")
+	for _, n := range notes {
+		fmt.Fprintf(w, "- %s\n", n)
+	}
+}
+
 func (doc *document) writeThroughput(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	p("## 1. Maximum throughput (closed loop, 50 connections, %s, nginx)\n\n", doc.d.throughput)
@@ -319,6 +330,13 @@ func (doc *document) writeThroughput(w io.Writer) {
 		}
 		p("| %s | %.0f | %s | %.2f | %s | %s |\n", tool, median(rates), strings.Join(per, ", "), median(cpus), ratio, cpuRatio)
 	}
+	var notes []string
+	for _, r := range doc.Throughput {
+		if r.Note != "" {
+			notes = append(notes, fmt.Sprintf("%s, rep %d: %s", r.Tool, r.Rep+1, r.Note))
+		}
+	}
+	writeNotes(w, notes)
 	p("\nCommands (the tool under `taskset -c %s`):\n\n```\n", doc.c.toolCPU)
 	seen := map[string]bool{}
 	for _, r := range doc.Throughput {
@@ -375,6 +393,13 @@ func (doc *document) writeRates(w io.Writer) {
 			p("| %s | %d/s | %d | %.0f | %+.3f%%; %+.3f%% | %s | %s | %s | %.2f | %s |\n", tool, rate, planned, median(srv), median(devs), worst, lag[0], lag[1], lag[2], median(cpus), wtext)
 		}
 	}
+	var notes []string
+	for _, r := range doc.Rates {
+		if r.Note != "" {
+			notes = append(notes, fmt.Sprintf("%s at %d/s, rep %d: %s", r.Tool, r.Rate, r.Rep+1, r.Note))
+		}
+	}
+	writeNotes(w, notes)
 	p("\nCommands:\n\n```\n")
 	seen := map[string]bool{}
 	for _, r := range doc.Rates {
@@ -418,7 +443,7 @@ func (doc *document) writeCO(w io.Writer) {
 		var srv []float64
 		src := ""
 		for _, r := range doc.CO {
-			if r.Tool == tool {
+			if r.Tool == tool && r.Note == "" {
 				a, b, c, d = append(a, r.P50), append(b, r.P99), append(c, r.P999), append(d, r.Max)
 				srv = append(srv, float64(r.Server))
 				src = r.Source
@@ -430,6 +455,11 @@ func (doc *document) writeCO(w io.Writer) {
 		p("| %s | %s | %s | %s | %s | %+.1f%% | %+.1f%% | %.0f | %s |\n", tool, fmtDur(medianDur(a)), fmtDur(medianDur(b)), fmtDur(medianDur(c)), fmtDur(medianDur(d)),
 			relErr(medianDur(b), t.P99), relErr(medianDur(c), t.P999), median(srv), src)
 	}
+	p("\nThe formula assumes every request reaches the server at once. A client with 50 connections puts 50 "+
+		"requests of each stall on the wire; the other ~%d wait in its queue and go out when the window closes, so "+
+		"they finish a few milliseconds after it, working through that queue. That wait is real latency for such a "+
+		"client (tailgate counts it from the intended time) and is the few-millisecond excess of tailgate's p99 and "+
+		"max over the truth.\n", int(coStallFor.Seconds()*coRate)-50)
 	p("\nHow each peer runs here: Debian's wrk is wrk 4 (no `-R`: the wrk2 fork's rate-limited mode with its "+
 		"CO correction is not packaged), so it runs closed-loop on 50 connections at whatever rate the server allows, "+
 		"and only the few requests caught in a stall are really slow; what brings its figures near the truth is "+
@@ -439,6 +469,13 @@ func (doc *document) writeCO(w io.Writer) {
 		"(`-q`) and measures from the actual send, so a stalled worker's skipped sends are never measured. vegeta "+
 		"is open-model with unbounded workers (it starts one more whenever no worker is free at a tick), and "+
 		"measures from the moment a worker picks the tick up.\n\n"+vegetaNote+"\n\n", coRate/50)
+	var notes []string
+	for _, r := range doc.CO {
+		if r.Note != "" {
+			notes = append(notes, fmt.Sprintf("%s, rep %d: %s (no figures)", r.Tool, r.Rep+1, r.Note))
+		}
+	}
+	writeNotes(w, notes)
 	p("Commands:\n\n```\n")
 	seen := map[string]bool{}
 	for _, r := range doc.CO {
@@ -485,6 +522,13 @@ func (doc *document) writeMemory(w io.Writer) {
 		}
 		p("| %s | %.1f MiB | %.1f MiB | %+.1f%% | %s |\n", tool, mib(short), mib(long), float64(long)/float64(short)*100-100, strings.Join(per, "; "))
 	}
+	var notes []string
+	for _, r := range doc.Memory {
+		if r.Note != "" {
+			notes = append(notes, fmt.Sprintf("%s, %s run, rep %d: %s (server count %d)", r.Tool, r.Duration, r.Rep+1, r.Note, r.Server))
+		}
+	}
+	writeNotes(w, notes)
 	p("\nCommands:\n\n```\n")
 	seen := map[string]bool{}
 	for _, r := range doc.Memory {

@@ -155,22 +155,34 @@ func run() error {
 	doc := &document{c: c, d: d, started: time.Now()}
 	doc.Machine = machineInfo()
 	doc.Versions = b.versions()
+	rawPath := filepath.Join(work, "measurements.json")
+	saveRaw := func() {
+		doc.finished = time.Now()
+		doc.save()
+		if raw, err := json.MarshalIndent(doc, "", "  "); err == nil {
+			_ = os.WriteFile(rawPath, raw, 0o644)
+		}
+	}
+	defer saveRaw()
 	if c.sections[1] {
 		if doc.Throughput, err = b.throughput(ctx); err != nil {
 			return fmt.Errorf("throughput: %w", err)
 		}
 	}
 	if c.sections[2] {
+		saveRaw()
 		if doc.Rates, err = b.rateAccuracy(ctx); err != nil {
 			return fmt.Errorf("rate accuracy: %w", err)
 		}
 	}
 	if c.sections[3] {
+		saveRaw()
 		if doc.CO, err = b.coordinatedOmission(ctx); err != nil {
 			return fmt.Errorf("coordinated omission: %w", err)
 		}
 	}
 	if c.sections[4] {
+		saveRaw()
 		if doc.Memory, err = b.memory(ctx); err != nil {
 			return fmt.Errorf("memory: %w", err)
 		}
@@ -543,10 +555,29 @@ func (b *bench) runPinned(ctx context.Context, limit time.Duration, steps ...ste
 			firstErr = fmt.Errorf("%s: %w\n%s", strings.Join(steps[i].argv, " "), err, tail(p.Stderr, 800))
 		}
 	}
+	if rctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+		return out, fmt.Errorf("%w after %s", errTimedOut, limit)
+	}
 	if firstErr != nil {
 		return out, firstErr
 	}
 	return out, rctx.Err()
+}
+
+// errTimedOut marks a tool killed for running far past its planned length.
+// The run is kept, with a note, rather than ending the whole benchmark: a
+// peer that falls hopelessly behind its schedule is itself a result.
+var errTimedOut = errors.New("killed")
+
+// fatal reports whether err must end the benchmark.
+func fatal(err error) bool { return err != nil && !errors.Is(err, errTimedOut) }
+
+// note is the text a run keeps for a non-fatal error.
+func note(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // okExit accepts tailgate's "thresholds failed" exit (1) as a finished run.
@@ -574,9 +605,9 @@ func (b *bench) counted(ctx context.Context, server string, limit time.Duration,
 	if err != nil {
 		return nil, 0, err
 	}
-	ps, err := b.runPinned(ctx, limit, steps...)
-	if err != nil {
-		return ps, 0, err
+	ps, runErr := b.runPinned(ctx, limit, steps...)
+	if fatal(runErr) {
+		return ps, 0, runErr
 	}
 	// Let the server finish requests still in its queue.
 	time.Sleep(200 * time.Millisecond)
@@ -584,7 +615,7 @@ func (b *bench) counted(ctx context.Context, server string, limit time.Duration,
 	if err != nil {
 		return ps, 0, err
 	}
-	return ps, after - before - adjust, nil
+	return ps, after - before - adjust, runErr
 }
 
 func secs(d time.Duration) string { return strconv.Itoa(int(d / time.Second)) }
@@ -599,6 +630,7 @@ type ThroughputRun struct {
 	Rate     float64 `json:"rate"`     // server-side requests / planned duration
 	CPU      float64 `json:"cpu_s_per_100k"`
 	Command  string  `json:"command"`
+	Note     string  `json:"note,omitempty"`
 }
 
 var peerTools = []string{"tailgate", "wrk", "vegeta", "hey"}
@@ -629,7 +661,7 @@ func (b *bench) throughput(ctx context.Context) ([]ThroughputRun, error) {
 		for _, tool := range rotate(peerTools, rep) {
 			steps := b.throughputCmd(tool)
 			ps, n, err := b.counted(ctx, "nginx", b.d.throughput+30*time.Second, steps...)
-			if err != nil {
+			if fatal(err) {
 				return out, err
 			}
 			var cpu time.Duration
@@ -637,7 +669,7 @@ func (b *bench) throughput(ctx context.Context) ([]ThroughputRun, error) {
 				cpu += p.CPU
 			}
 			r := ThroughputRun{Tool: tool, Rep: rep, Requests: n, Rate: float64(n) / b.d.throughput.Seconds(),
-				Command: b.commandLine(steps)}
+				Command: b.commandLine(steps), Note: note(err)}
 			if n > 0 {
 				r.CPU = cpu.Seconds() / float64(n) * 1e5
 			}
@@ -695,6 +727,7 @@ type RateRun struct {
 	Warnings []string      `json:"warnings"`
 	CPU      float64       `json:"cpu_s_per_100k"`
 	Command  string        `json:"command"`
+	Note     string        `json:"note,omitempty"`
 }
 
 func (b *bench) rateAccuracy(ctx context.Context) ([]RateRun, error) {
@@ -717,10 +750,10 @@ func (b *bench) rateAccuracy(ctx context.Context) ([]RateRun, error) {
 					steps = []step{{argv: []string{b.c.vegeta, "attack", "-targets=" + tf, fmt.Sprintf("-rate=%d", rate), "-duration=" + secs(d) + "s"}, stdout: os.DevNull}}
 				}
 				ps, n, err := b.counted(ctx, "nginx", d+60*time.Second, steps...)
-				if err != nil {
+				if fatal(err) {
 					return out, err
 				}
-				r := RateRun{Tool: tool, Rep: rep, Rate: rate, Planned: uint64(rate) * uint64(d/time.Second), Server: n, Command: b.commandLine(steps)}
+				r := RateRun{Tool: tool, Rep: rep, Rate: rate, Planned: uint64(rate) * uint64(d/time.Second), Server: n, Command: b.commandLine(steps), Note: note(err)}
 				if n > 0 {
 					r.CPU = ps[0].CPU.Seconds() / float64(n) * 1e5
 				}
@@ -729,7 +762,7 @@ func (b *bench) rateAccuracy(ctx context.Context) ([]RateRun, error) {
 						r.Warnings = append(r.Warnings, strings.TrimSpace(strings.TrimPrefix(line, "warning:")))
 					}
 				}
-				if tool == "tailgate" {
+				if tool == "tailgate" && r.Note == "" {
 					tr, err := loadgen.ReadResultFile(res)
 					if err != nil {
 						return out, fmt.Errorf("tailgate result: %w", err)
@@ -798,6 +831,7 @@ type CORun struct {
 	// Source says where each figure comes from.
 	Source  string `json:"source"`
 	Command string `json:"command"`
+	Note    string `json:"note,omitempty"`
 }
 
 const wrkLua = `done = function(summary, latency, requests)
@@ -836,10 +870,15 @@ func (b *bench) coordinatedOmission(ctx context.Context) ([]CORun, error) {
 				steps = []step{{argv: []string{b.c.hey, "-c", "50", "-q", strconv.Itoa(coRate / 50), "-z", ds, "-o", "csv", u}, stdout: res + ".csv"}}
 			}
 			ps, n, err := b.counted(ctx, "target", d+60*time.Second, steps...)
-			if err != nil {
+			if fatal(err) {
 				return out, err
 			}
-			r := CORun{Tool: tool, Rep: rep, Server: n, Command: b.commandLine(steps)}
+			r := CORun{Tool: tool, Rep: rep, Server: n, Command: b.commandLine(steps), Note: note(err)}
+			if r.Note != "" {
+				logf("  rep %d %-8s %s", rep+1, tool, r.Note)
+				out = append(out, r)
+				continue
+			}
 			switch tool {
 			case "tailgate":
 				err = coTailgate(&r, res+".json")
@@ -1003,6 +1042,7 @@ type MemRun struct {
 	Parts    []int64       `json:"parts"`
 	Server   uint64        `json:"server"`
 	Command  string        `json:"command"`
+	Note     string        `json:"note,omitempty"`
 }
 
 const memRate = 10000
@@ -1031,10 +1071,10 @@ func (b *bench) memory(ctx context.Context) ([]MemRun, error) {
 					}
 				}
 				ps, n, err := b.counted(ctx, "nginx", d+60*time.Second, steps...)
-				if err != nil {
+				if fatal(err) {
 					return out, err
 				}
-				r := MemRun{Tool: tool, Rep: rep, Duration: d, Server: n, Command: b.commandLine(steps)}
+				r := MemRun{Tool: tool, Rep: rep, Duration: d, Server: n, Command: b.commandLine(steps), Note: note(err)}
 				for _, p := range ps {
 					r.RSS += p.MaxRSS
 					r.Parts = append(r.Parts, p.MaxRSS)
