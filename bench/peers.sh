@@ -69,4 +69,4 @@ go build -o "$bin/peers" ./bench/cmd/peers
 exec "$bin/peers" --tailgate "$bin/tailgate" --target "$bin/target" \
 	--wrk "$(command -v wrk)" --nginx "$(command -v nginx)" \
 	--vegeta "$gobin/vegeta" --hey "$gobin/hey" \
-	--tailgate-rev "$rev" --command "bench/peers.sh $*" "$@"
+	--src "$src" --tailgate-rev "$rev" --command "bench/peers.sh $*" "$@"

@@ -146,6 +146,11 @@ func (doc *document) write(w io.Writer) {
 	if len(doc.GoBench) > 0 {
 		doc.writeGoBench(w)
 	}
+	if doc.c.notes != "" {
+		if notes, err := os.ReadFile(doc.c.notes); err == nil {
+			fmt.Fprintf(w, "## Notes\n\n%s", notes)
+		}
+	}
 }
 
 // pairRatios returns, per repetition, f(a)/f(b) for tools a and b.

@@ -57,6 +57,8 @@ type config struct {
 	command   string // how the script was invoked, for the document
 	// tailgateRev describes the measured source (commit), for the document.
 	tailgateRev string
+	src         string
+	notes       string
 }
 
 // durations of each section's runs; --quick shrinks them.
@@ -97,11 +99,13 @@ func run() error {
 	flag.StringVar(&c.toolCPU, "tool-cpu", "0", "CPU list the load generators are pinned to")
 	flag.StringVar(&c.serverCPU, "server-cpu", "1", "CPU list the servers are pinned to")
 	flag.StringVar(&c.command, "command", "", "command line to record in the document (set by peers.sh)")
+	flag.StringVar(&c.src, "src", ".", "source tree the go test benchmarks of section 5 run in (the one tailgate was built from)")
 	flag.StringVar(&c.tailgateRev, "tailgate-rev", "", "which tailgate source was measured, for the document (set by peers.sh)")
+	flag.StringVar(&c.notes, "notes", "bench/notes.md", "Markdown appended to the document as its closing notes (analysis that outlives one run); skipped if missing")
 	render := flag.String("render", "", "write the document again from a `measurements.json` of an earlier run, measuring nothing")
 	flag.Parse()
 	if *render != "" {
-		return renderAgain(*render, c.out)
+		return renderAgain(*render, c.out, c.notes)
 	}
 	if c.quick && !isFlagSet("reps") {
 		c.reps = 1
@@ -212,7 +216,7 @@ func run() error {
 }
 
 // renderAgain writes the document from saved measurements.
-func renderAgain(path, out string) error {
+func renderAgain(path, out, notes string) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -222,6 +226,7 @@ func renderAgain(path, out string) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	doc.restore()
+	doc.c.notes = notes
 	if out == "" {
 		out = "BENCHMARKS.md"
 	}
@@ -1114,7 +1119,9 @@ var hotPathBenches = []struct{ pkg, re string }{
 func (b *bench) goBench(ctx context.Context) ([]GoBench, error) {
 	var out []GoBench
 	for _, hb := range hotPathBenches {
-		list, err := exec.CommandContext(ctx, "go", "test", "-list", hb.re, hb.pkg).Output()
+		lc := exec.CommandContext(ctx, "go", "test", "-list", hb.re, hb.pkg)
+		lc.Dir = b.c.src
+		list, err := lc.Output()
 		if err != nil || !strings.Contains(string(list), "Benchmark") {
 			logf("5. no benchmarks matching %s in %s", hb.re, hb.pkg)
 			continue
@@ -1122,6 +1129,7 @@ func (b *bench) goBench(ctx context.Context) ([]GoBench, error) {
 		logf("5. go test -bench %s %s", hb.re, hb.pkg)
 		cmd := exec.CommandContext(ctx, "nice", b.pinned(b.c.toolCPU, "go", "test", "-run", "^$", "-bench", hb.re, "-benchmem",
 			"-benchtime", b.d.benchtime, "-count", strconv.Itoa(b.c.reps), hb.pkg)...)
+		cmd.Dir = b.c.src
 		cmd.Stderr = os.Stderr
 		raw, err := cmd.Output()
 		if err != nil {

@@ -1,7 +1,8 @@
 // Command tgprof is tailgate with profiling hooks for benchmark work: the
 // same CLI, plus a CPU profile written to $TAILGATE_CPUPROFILE and a heap
-// profile to $TAILGATE_MEMPROFILE when they are set. It keeps the flag out of
-// the user-facing binary.
+// profile to $TAILGATE_MEMPROFILE when they are set, and runtime memory
+// figures every $TAILGATE_MEMSTATS (a duration, e.g. 5s) on stderr. It keeps
+// these flags out of the user-facing binary.
 //
 //	go build -o bench/bin/tgprof ./bench/cmd/tgprof
 //	TAILGATE_CPUPROFILE=cpu.prof bench/bin/tgprof hit URL --vus 50 -c 50 -d 10s --quiet
@@ -13,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"time"
 
 	"github.com/tailgate-dev/tailgate/internal/cli"
 )
@@ -33,6 +35,9 @@ func run() int {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if every, err := time.ParseDuration(os.Getenv("TAILGATE_MEMSTATS")); err == nil && every > 0 {
+		go logMemStats(every)
+	}
 	code := cli.Main(os.Args[1:], cli.OSEnv())
 	if path := os.Getenv("TAILGATE_MEMPROFILE"); path != "" {
 		runtime.GC()
@@ -41,6 +46,20 @@ func run() int {
 		}
 	}
 	return code
+}
+
+// logMemStats prints where the process's memory is, to tell heap growth
+// from fragmentation or stacks when peak RSS grows with run length.
+func logMemStats(every time.Duration) {
+	var m runtime.MemStats
+	start := time.Now()
+	const mb = 1 << 20
+	for range time.Tick(every) {
+		runtime.ReadMemStats(&m)
+		fmt.Fprintf(os.Stderr, "tgprof %5.0fs heap alloc %.1f inuse %.1f idle %.1f released %.1f sys %.1f; stacks %.1f; other sys %.1f; total sys %.1f MiB; gc %d\n",
+			time.Since(start).Seconds(), float64(m.HeapAlloc)/mb, float64(m.HeapInuse)/mb, float64(m.HeapIdle)/mb, float64(m.HeapReleased)/mb,
+			float64(m.HeapSys)/mb, float64(m.StackSys)/mb, float64(m.OtherSys+m.MSpanSys+m.MCacheSys+m.BuckHashSys+m.GCSys)/mb, float64(m.Sys)/mb, m.NumGC)
+	}
 }
 
 func writeHeap(path string) error {
