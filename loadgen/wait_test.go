@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"runtime"
 	"testing"
 	"time"
 )
@@ -19,6 +20,9 @@ func TestWaiterNeverEarly(t *testing.T) {
 			if now := time.Now(); now.Before(due) {
 				t.Errorf("precise=%v: until(+%s) returned %s early", precise, d, due.Sub(now))
 			}
+		}
+		if precise && runtime.GOOS == "linux" && w.fine == nil {
+			t.Errorf("the fine timer failed and the waiter fell back to the coarse one")
 		}
 		done := make(chan struct{})
 		close(done)
