@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -299,13 +300,60 @@ func groupLess(a, b string) bool {
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // Encode writes the result as indented JSON.
+//
+// The timeline is streamed one interval at a time: encoding/json builds a
+// whole document in memory before writing it, and a checkpoint of a long
+// run would otherwise hold a copy of the entire, growing file every two
+// seconds. The output is the same as json.MarshalIndent(r, "", "  ").
 func (r *Result) Encode(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
+	type head Result // same fields, no methods
+	h := head(*r)
+	h.Timeline = nil
+	b, err := json.MarshalIndent(&h, "", "  ")
+	if err != nil {
 		return fmt.Errorf("encode result: %w", err)
 	}
-	return nil
+	// b ends with `"timeline": null` then "\n}": reopen it as an array.
+	const tail = "\"timeline\": null\n}"
+	if !bytes.HasSuffix(b, []byte(tail)) {
+		return fmt.Errorf("encode result: unexpected layout")
+	}
+	b = b[:len(b)-len(tail)]
+	ew := &errWriter{w: w}
+	ew.write(b)
+	if len(r.Timeline) == 0 {
+		ew.write([]byte("\"timeline\": []\n}\n"))
+		return ew.err
+	}
+	ew.write([]byte("\"timeline\": [\n    "))
+	for i := range r.Timeline {
+		if i > 0 {
+			ew.write([]byte(",\n    "))
+		}
+		iv, err := json.MarshalIndent(&r.Timeline[i], "    ", "  ")
+		if err != nil {
+			return fmt.Errorf("encode result: timeline interval %d: %w", i, err)
+		}
+		ew.write(iv)
+		if ew.err != nil {
+			return ew.err
+		}
+	}
+	ew.write([]byte("\n  ]\n}\n"))
+	return ew.err
+}
+
+// errWriter keeps the first write error so a sequence of writes can be
+// checked once.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) write(b []byte) {
+	if e.err == nil {
+		_, e.err = e.w.Write(b)
+	}
 }
 
 // WriteFile writes the result to path atomically: a temporary file in the
