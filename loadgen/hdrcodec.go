@@ -5,7 +5,9 @@ import (
 	"compress/zlib"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"math"
+	"math/bits"
 	"sync"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -28,6 +30,7 @@ type histEncoder struct {
 	raw     bytes.Buffer // header + payload
 	comp    bytes.Buffer // zlib(raw)
 	zw      *zlib.Writer
+	packed  *hdrhistogram.PackedHistogram
 }
 
 var encoderPool = sync.Pool{New: func() any {
@@ -41,8 +44,13 @@ var encoderPool = sync.Pool{New: func() any {
 func encodeHistogram(h *hdrhistogram.Histogram) ([]byte, error) {
 	e := encoderPool.Get().(*histEncoder)
 	defer encoderPool.Put(e)
-	snap := h.Export()
 	e.payload.Reset()
+	if isOurGeometry(h) {
+		return e.finish(h.LowestTrackableValue(), h.HighestTrackableValue(), h.SignificantFigures(), e.sparsePayload(h))
+	}
+	// Another geometry (a histogram read from another tool's file): copy
+	// the counts out, which the library allows only as a whole.
+	snap := h.Export()
 	limit := 0
 	if h.TotalCount() > 0 {
 		// Counts past the bucket of the maximum are all zero.
@@ -69,14 +77,65 @@ func encodeHistogram(h *hdrhistogram.Histogram) ([]byte, error) {
 		}
 		e.payload.Write(tmp[:putZigZag(tmp[:], c)])
 	}
+	return e.finish(snap.LowestTrackableValue, snap.HighestTrackableValue, snap.SignificantFigures, nil)
+}
+
+// isOurGeometry reports whether h has the geometry of NewHistogram, whose
+// counts index ourCountsIndex computes.
+func isOurGeometry(h *hdrhistogram.Histogram) bool {
+	return h.LowestTrackableValue() == histLowest && h.HighestTrackableValue() == histHighest && h.SignificantFigures() == histDigits
+}
+
+// ourCountsIndex is HdrHistogram's counts index of v for the geometry of
+// NewHistogram (unit magnitude 0, sub-bucket half count 1024).
+func ourCountsIndex(v int64) int64 {
+	bucket := int64(64-bits.LeadingZeros64(uint64(v|2047))) - 11
+	sub := v >> uint(bucket)
+	return (bucket+1)<<10 + sub - 1024
+}
+
+// sparsePayload writes the zigzag counts of h from its populated buckets
+// only: a reused sparse histogram collects them without copying the ~180 KiB
+// dense counts array that Export would.
+func (e *histEncoder) sparsePayload(h *hdrhistogram.Histogram) error {
+	if e.packed == nil {
+		e.packed = hdrhistogram.NewPacked(histLowest, histHighest, histDigits)
+	}
+	e.packed.Reset()
+	if dropped := e.packed.MergeFrom(h); dropped != 0 {
+		return fmt.Errorf("encode histogram: %d values outside the range", dropped)
+	}
+	var tmp [9]byte
+	next := int64(0) // the next counts index to encode
+	e.packed.ForEachBucket(func(value, count int64) bool {
+		idx := ourCountsIndex(value)
+		switch zeros := idx - next; {
+		case zeros == 1:
+			e.payload.Write(tmp[:putZigZag(tmp[:], 0)])
+		case zeros > 1:
+			e.payload.Write(tmp[:putZigZag(tmp[:], -zeros)])
+		}
+		e.payload.Write(tmp[:putZigZag(tmp[:], count)])
+		next = idx + 1
+		return true
+	})
+	return nil
+}
+
+// finish wraps the payload in the V2 header, compresses it and encodes it
+// in base64. A non-nil payloadErr is returned as is.
+func (e *histEncoder) finish(lowest, highest, digits int64, payloadErr error) ([]byte, error) {
+	if payloadErr != nil {
+		return nil, payloadErr
+	}
 	e.raw.Reset()
 	var hdr [40]byte
 	binary.BigEndian.PutUint32(hdr[0:], v2EncodingCookie)
 	binary.BigEndian.PutUint32(hdr[4:], uint32(e.payload.Len()))
 	binary.BigEndian.PutUint32(hdr[8:], 0) // normalizing index offset
-	binary.BigEndian.PutUint32(hdr[12:], uint32(snap.SignificantFigures))
-	binary.BigEndian.PutUint64(hdr[16:], uint64(snap.LowestTrackableValue))
-	binary.BigEndian.PutUint64(hdr[24:], uint64(snap.HighestTrackableValue))
+	binary.BigEndian.PutUint32(hdr[12:], uint32(digits))
+	binary.BigEndian.PutUint64(hdr[16:], uint64(lowest))
+	binary.BigEndian.PutUint64(hdr[24:], uint64(highest))
 	binary.BigEndian.PutUint64(hdr[32:], math.Float64bits(1.0))
 	e.raw.Write(hdr[:])
 	e.raw.Write(e.payload.Bytes())
