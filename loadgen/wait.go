@@ -5,25 +5,30 @@ import (
 	"time"
 )
 
-// The scheduler sleeps until each arrival's intended time. A time.Timer is
-// no good for that at high rates: when the Go runtime is idle it waits for
-// the next timer in epoll_wait, whose timeout has millisecond resolution,
-// so a timer due in 100µs fires about 1 ms late and a 10k/s schedule goes
-// out in 1 ms bursts (send lag p50 ≈ 0.6 ms measured on Linux). The waiter
-// uses the coarse timer only to get within coarseMargin of the intended
-// time, then a fine timer (timerfd on Linux, polled by the runtime's
-// netpoller, microsecond precision), and yields the processor instead of
-// sleeping for the last spinBelow, which no kernel timer can hit.
-const (
-	coarseMargin = 2 * time.Millisecond
-	spinBelow    = 20 * time.Microsecond
-)
+// The scheduler sleeps until each arrival's intended time. time.Timer alone
+// is no good for that at high rates: when the Go runtime is idle it waits for
+// the next timer in epoll_wait, whose timeout has millisecond resolution, so
+// a timer due in 100µs fires about 1 ms late and a 10k/s schedule goes out
+// in 1 ms bursts (send lag p50 ≈ 0.6 ms measured on Linux). When the runtime
+// is busy the timer is precise: it is checked at every scheduling round.
+//
+// So the waiter waits on an ordinary time.Timer (cancellable, checked
+// promptly under load) and, where the platform has one, also arms a fine
+// timer for the same instant: a timerfd registered with the netpoller that
+// nothing waits on. Its only job is to end an idle epoll_wait on time, after
+// which the runtime checks its timers and the time.Timer fires. The last
+// spinBelow before an arrival, shorter than any kernel timer can hit, the
+// waiter yields the processor instead.
+const spinBelow = 20 * time.Microsecond
 
-// fineTimer sleeps for short durations with microsecond precision. The
-// sleep is not interruptible, which is why it is only used for the last
-// coarseMargin.
+// fineSlack makes the fine timer fire just after the time.Timer is due, so
+// the runtime, woken by it, finds the timer expired rather than sleeping
+// another millisecond.
+const fineSlack = 2 * time.Microsecond
+
+// fineTimer wakes the runtime's poller after d with microsecond precision.
 type fineTimer interface {
-	sleep(d time.Duration) error
+	wakeAfter(d time.Duration) error
 	close() error
 }
 
@@ -31,7 +36,7 @@ type fineTimer interface {
 // goroutine.
 type waiter struct {
 	timer *time.Timer
-	fine  fineTimer // nil where the platform has none: coarse timer only
+	fine  fineTimer // nil where the platform has none: time.Timer only
 }
 
 // newWaiter returns a waiter; precise asks for the fine timer where the
@@ -54,31 +59,28 @@ func newWaiter(precise bool) *waiter {
 func (w *waiter) until(due time.Time, done <-chan struct{}) bool {
 	for {
 		wait := time.Until(due)
-		switch {
-		case wait <= 0:
+		if wait <= 0 {
 			return true
-		case w.fine == nil || wait > coarseMargin:
-			d := wait
-			if w.fine != nil {
-				d -= coarseMargin
-			}
-			w.timer.Reset(d)
-			select {
-			case <-w.timer.C:
-			case <-done:
-				w.timer.Stop()
-				return false
-			}
-		case wait < spinBelow:
+		}
+		if w.fine != nil && wait < spinBelow {
 			// Let workers run meanwhile; with nothing else to run this
 			// spins for at most spinBelow.
 			runtime.Gosched()
-		default:
-			if err := w.fine.sleep(wait); err != nil {
-				// A broken fine timer: fall back to the coarse one for good.
+			continue
+		}
+		w.timer.Reset(wait)
+		if w.fine != nil {
+			if err := w.fine.wakeAfter(wait + fineSlack); err != nil {
+				// A broken fine timer: the time.Timer alone from now on.
 				_ = w.fine.close()
 				w.fine = nil
 			}
+		}
+		select {
+		case <-w.timer.C:
+		case <-done:
+			w.timer.Stop()
+			return false
 		}
 	}
 }

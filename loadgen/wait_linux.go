@@ -8,25 +8,16 @@ import (
 	"unsafe"
 )
 
-// timerfd is a fineTimer on Linux: a non-blocking timerfd registered with
-// the runtime's netpoller, so a sleep parks the goroutine (no thread
-// blocks) and wakes as soon as the timer fires.
-//
-// A sleep costs one system call. The timer is armed from inside the raw
-// read callback, after the poller has reset the descriptor's readiness, so
-// an expiry can never fall between arming and waiting; the expiration count
-// is never read (timerfd_settime resets it), and a stale readiness only
-// ends a sleep early, which waiter.until absorbs by sleeping again.
+// timerfd is a fineTimer on Linux: a non-blocking timerfd that os.NewFile
+// registers with the runtime's netpoller (edge-triggered). Arming it costs
+// one system call; when it fires, the poller's epoll_wait returns, and the
+// runtime goes on to run its due timers. Nothing reads it: timerfd_settime
+// resets the expiration count, and a readiness with no goroutine waiting is
+// simply dropped by the poller.
 type timerfd struct {
 	f    *os.File
-	rc   syscall.RawConn
 	fd   uintptr
 	spec itimerspec
-	err  error
-	// arm is the raw read callback: it arms the timer on its first call
-	// of a sleep and reports readiness on the next.
-	arm   func(uintptr) bool
-	armed bool
 }
 
 // itimerspec is struct itimerspec of timerfd_settime(2).
@@ -41,37 +32,15 @@ func newFineTimer() (fineTimer, error) {
 	if errno != 0 {
 		return nil, fmt.Errorf("timerfd_create: %w", errno)
 	}
-	f := os.NewFile(fd, "timerfd")
-	rc, err := f.SyscallConn()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("timerfd: %w", err)
-	}
-	t := &timerfd{f: f, rc: rc, fd: fd}
-	t.arm = func(uintptr) bool {
-		if t.armed {
-			return true
-		}
-		t.armed = true
-		if _, _, errno := syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, t.fd, 0, uintptr(unsafe.Pointer(&t.spec)), 0, 0, 0); errno != 0 {
-			t.err = fmt.Errorf("timerfd_settime: %w", errno)
-			return true
-		}
-		return false
-	}
-	return t, nil
+	return &timerfd{f: os.NewFile(fd, "timerfd"), fd: fd}, nil
 }
 
-func (t *timerfd) sleep(d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
+func (t *timerfd) wakeAfter(d time.Duration) error {
 	t.spec.value = syscall.NsecToTimespec(int64(d))
-	t.armed, t.err = false, nil
-	if err := t.rc.Read(t.arm); err != nil {
-		return fmt.Errorf("timerfd wait: %w", err)
+	if _, _, errno := syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, t.fd, 0, uintptr(unsafe.Pointer(&t.spec)), 0, 0, 0); errno != 0 {
+		return fmt.Errorf("timerfd_settime: %w", errno)
 	}
-	return t.err
+	return nil
 }
 
 func (t *timerfd) close() error { return t.f.Close() }
