@@ -149,6 +149,13 @@ func Timeline(w io.Writer, runs []TimelineRun, o Options) error {
 			rc = BluishGreen
 		}
 		rl.LineStyle = lineStyle(rc, 1.8, false)
+		if len(runs) > 1 {
+			// Overlaid runs share their colour between latency and
+			// throughput: a dash-dot line keeps the throughput legend entry
+			// distinct from the solid p99 and the dashed p50.
+			rl.LineStyle.Width = vg.Points(1.4)
+			rl.LineStyle.Dashes = []vg.Length{vg.Points(7), vg.Points(2.5), vg.Points(1.5), vg.Points(2.5)}
+		}
 		bot.Add(rl)
 		legend = append(legend, legendEntry{label: label + "achieved req/s", thumb: lineThumb{line: rl.LineStyle}})
 		if anyPlanned {
