@@ -413,27 +413,25 @@ func (d *decoder) boolean(key string, n *yaml.Node) (bool, bool) {
 }
 
 func (d *decoder) duration(key string, n *yaml.Node) (time.Duration, bool) {
-	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" || n.ShortTag() == "!!bool" {
-		d.errf(n, "%s: want a duration such as 10s, got %s", key, kindName(n))
-		return 0, false
-	}
-	v, err := parseDuration(n.Value)
-	if err != nil {
-		d.errf(n, "%s: %v", key, err)
-		return 0, false
-	}
-	return v, true
+	return parseScalar(d, key, n, "a duration such as 10s", parseDuration)
 }
 
 func (d *decoder) rate(key string, n *yaml.Node) (float64, bool) {
+	return parseScalar(d, key, n, "a rate such as 100/s", parseRate)
+}
+
+// parseScalar decodes a plain scalar with parse, reporting a non-scalar as
+// "want <what>" and a parse failure with parse's message.
+func parseScalar[T any](d *decoder, key string, n *yaml.Node, what string, parse func(string) (T, error)) (T, bool) {
+	var zero T
 	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" || n.ShortTag() == "!!bool" {
-		d.errf(n, "%s: want a rate such as 100/s, got %s", key, kindName(n))
-		return 0, false
+		d.errf(n, "%s: want %s, got %s", key, what, kindName(n))
+		return zero, false
 	}
-	v, err := parseRate(n.Value)
+	v, err := parse(n.Value)
 	if err != nil {
 		d.errf(n, "%s: %v", key, err)
-		return 0, false
+		return zero, false
 	}
 	return v, true
 }
