@@ -10,13 +10,6 @@ import (
 	"time"
 )
 
-func getPlan(url string, p Pacer) Plan {
-	return Plan{
-		Name: "t", Target: url, Pacer: p,
-		Flows: []Flow{{Name: "get", Weight: 1, Steps: []Step{&StaticStep{Request: Request{Name: "get", Method: "GET", URL: url}}}}},
-	}
-}
-
 // TestTargetKilledMidRun: the planned rate is held after the target dies,
 // errors are classified, and the run ends on schedule.
 func TestTargetKilledMidRun(t *testing.T) {
@@ -27,7 +20,7 @@ func TestTargetKilledMidRun(t *testing.T) {
 		srv.CloseClientConnections()
 	})
 	begin := time.Now()
-	res, err := Run(context.Background(), getPlan(srv.URL, ConstantPacer{PerSecond: 200, Length: 3 * time.Second}))
+	res, err := Run(context.Background(), staticPlan(srv.URL, ConstantPacer{PerSecond: 200, Length: 3 * time.Second}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +64,7 @@ func TestSlowTargetBounded(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	plan := getPlan(srv.URL, ConstantPacer{PerSecond: 200, Length: 2 * time.Second})
+	plan := staticPlan(srv.URL, ConstantPacer{PerSecond: 200, Length: 2 * time.Second})
 	plan.Client.Timeout = 300 * time.Millisecond
 	plan.Connections = 10
 	plan.MaxInFlight = 20
@@ -111,7 +104,7 @@ func TestNoGoroutineLeakAcrossRuns(t *testing.T) {
 	run := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 		defer cancel()
-		_, _ = Run(ctx, getPlan(srv.URL, ConstantPacer{PerSecond: 500, Length: 300 * time.Millisecond}), WithInterval(50*time.Millisecond))
+		_, _ = Run(ctx, staticPlan(srv.URL, ConstantPacer{PerSecond: 500, Length: 300 * time.Millisecond}), WithInterval(50*time.Millisecond))
 	}
 	run()
 	srv.CloseClientConnections()
