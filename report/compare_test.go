@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -15,50 +14,6 @@ import (
 
 	"github.com/tailgate-dev/tailgate/loadgen"
 )
-
-// The -update flag may be declared by another test file of the package
-// binary, so declare it only when nobody has.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files")
-	}
-}
-
-func cmpUpdating() bool {
-	f := flag.Lookup("update")
-	if f == nil {
-		return false
-	}
-	g, ok := f.Value.(flag.Getter)
-	if !ok {
-		return false
-	}
-	b, _ := g.Get().(bool)
-	return b
-}
-
-// cmpGolden compares got with testdata/compare/name, or rewrites it with
-// -update.
-func cmpGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "compare", name)
-	if cmpUpdating() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./report -run Compare -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 // Fixture shape (the offset-vs-cursor story): 30 s at 100/s, half offset
 // pagination, half cursor, over page depths 1…10000. Offset latency grows
@@ -213,7 +168,7 @@ func fixtureRuns(t *testing.T, side string, n int) []*loadgen.Result {
 	var out []*loadgen.Result
 	for run := 1; run <= n; run++ {
 		path := filepath.Join("testdata", "compare", fmt.Sprintf("%s-%d.json", side, run))
-		if cmpUpdating() {
+		if Updating() {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				t.Fatal(err)
 			}
@@ -263,8 +218,8 @@ func TestCompareGolden(t *testing.T) {
 			if err := WriteCompareMarkdown(&md, c); err != nil {
 				t.Fatal(err)
 			}
-			cmpGolden(t, tc.name+".txt", txt.Bytes())
-			cmpGolden(t, tc.name+".md", md.Bytes())
+			CheckGolden(t, filepath.Join("compare", tc.name+".txt"), txt.Bytes())
+			CheckGolden(t, filepath.Join("compare", tc.name+".md"), md.Bytes())
 		})
 	}
 }

@@ -30,7 +30,7 @@ func TestWritersGolden(t *testing.T) {
 				if err := w.write(&buf, fixture(t, variant)); err != nil {
 					t.Fatal(err)
 				}
-				golden(t, "summary-"+variant+"."+w.ext, buf.Bytes())
+				report.CheckGolden(t, "summary-"+variant+"."+w.ext, buf.Bytes())
 			})
 		}
 	}
