@@ -3,6 +3,7 @@ package loadgen
 import (
 	"bytes"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ func shardResult(t testing.TB, index, count, n int) *Result {
 			Tool: "tailgate", Name: "m", Target: "http://127.0.0.1:1", Model: OpenModel,
 			Profile: "constant 100/s for 5s", PlannedRate: 100,
 			Start: mergeStart.Add(time.Duration(index) * 3 * time.Millisecond),
-			Shard: Shard{Index: index, Count: count}, PlanHash: "feedface", Host: "host" + itoa(index),
+			Shard: Shard{Index: index, Count: count}, PlanHash: "feedface", Host: "host" + strconv.Itoa(index),
 			Connections: 8,
 		},
 		Total: NewStats("", ""),

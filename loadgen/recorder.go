@@ -1,8 +1,10 @@
 package loadgen
 
 import (
+	"maps"
 	"runtime"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -406,7 +408,7 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 		Requests: tot.Requests, Errors: tot.Errors,
 		IntervalRequests: rec.ivTotal.Requests, IntervalErrors: rec.ivTotal.Errors,
 		Rate: rate(rec.ivTotal.Requests), Interval: rec.ivTotal.Latency.Summary(),
-		Cumulative: tot.Latency.Summary(), Status: copyStatus(tot.Status),
+		Cumulative: tot.Latency.Summary(), Status: maps.Clone(tot.Status),
 	}
 	names := make([]string, 0, len(rec.names))
 	for n := range rec.names {
@@ -423,7 +425,7 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 			Name: n, Requests: st.Requests, Errors: st.Errors,
 			IntervalRequests: ns.interval.Requests, IntervalErrors: ns.interval.Errors,
 			Rate: rate(ns.interval.Requests), Interval: ns.interval.Latency.Summary(),
-			Cumulative: st.Latency.Summary(), Status: copyStatus(st.Status),
+			Cumulative: st.Latency.Summary(), Status: maps.Clone(st.Status),
 		})
 	}
 	keys := make([]seriesKey, 0, len(rec.groups))
@@ -443,7 +445,7 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 		}
 		s.Series = append(s.Series, SeriesSnapshot{
 			Name: k.name, Group: k.group, Requests: st.Requests, Errors: st.Errors,
-			Cumulative: st.Latency.Summary(), Status: copyStatus(st.Status),
+			Cumulative: st.Latency.Summary(), Status: maps.Clone(st.Status),
 		})
 	}
 	s.Errors = rec.errorCounts()
@@ -474,26 +476,10 @@ func (rec *recorder) errorCounts() []ErrorCount {
 	return out
 }
 
-func copyStatus(m map[int]uint64) map[int]uint64 {
-	out := make(map[int]uint64, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-func copyCounts(m map[string]uint64) map[string]uint64 {
-	out := make(map[string]uint64, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
 func closedProfile(p *Plan) string {
-	s := itoa(p.VUs) + " VUs"
+	s := strconv.Itoa(p.VUs) + " VUs"
 	if p.Iterations > 0 {
-		s += ", " + itoa(int(p.Iterations)) + " iterations"
+		s += ", " + strconv.FormatUint(p.Iterations, 10) + " iterations"
 	}
 	if p.Duration > 0 {
 		s += " for " + p.Duration.String()
@@ -502,28 +488,6 @@ func closedProfile(p *Plan) string {
 		s += ", think " + p.Think.String()
 	}
 	return s
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 // plannedBy counts this shard's arrivals planned before elapsed.
@@ -580,8 +544,8 @@ func (rec *recorder) build(partial bool, reason string, clone bool) *Result {
 			return s
 		}
 		c := *s
-		c.Status = copyStatus(s.Status)
-		c.ErrorKinds = copyCounts(s.ErrorKinds)
+		c.Status = maps.Clone(s.Status)
+		c.ErrorKinds = maps.Clone(s.ErrorKinds)
 		c.ErrorSamples = map[string]string{}
 		c.Latency, c.Service, c.SendLag = s.Latency.Frozen(), s.Service.Frozen(), s.SendLag.Frozen()
 		return &c

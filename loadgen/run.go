@@ -552,13 +552,13 @@ func (w *worker) record(s sample, err error) {
 	// per request.
 	if err != nil && w.seenKinds&(1<<s.kind) == 0 {
 		w.seenKinds |= 1 << s.kind
-		w.r.rec.noteError(s.kind, redact(err.Error(), w.r.plan.Redact))
+		w.r.rec.noteError(s.kind, Redact(err.Error(), w.r.plan.Redact))
 	}
 	w.buf.add(s)
 }
 
-// redact replaces every secret value in s with "***".
-func redact(s string, secrets []string) string {
+// Redact replaces every secret value in s with "***".
+func Redact(s string, secrets []string) string {
 	for _, v := range secrets {
 		if v != "" {
 			s = strings.ReplaceAll(s, v, "***")
@@ -566,9 +566,6 @@ func redact(s string, secrets []string) string {
 	}
 	return s
 }
-
-// Redact replaces every secret value in s with "***".
-func Redact(s string, secrets []string) string { return redact(s, secrets) }
 
 func hostname() string {
 	h, err := os.Hostname()
