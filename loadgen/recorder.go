@@ -130,7 +130,6 @@ type recorder struct {
 	ivTotal          IntervalStats
 	ivStart          time.Duration
 	timeline         []Interval
-	lastSnapshot     time.Time
 	lastSent         uint64 // arrivals sent at the previous snapshot
 	lastCheckpoint   time.Time
 	checkpointBusy   chan struct{}

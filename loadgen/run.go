@@ -63,7 +63,6 @@ type Runner struct {
 	checkpointEvery time.Duration
 	drain           time.Duration
 
-	transport    Transport
 	ownTransport bool
 	rec          *recorder
 	start        time.Time
@@ -153,7 +152,6 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		}
 		r.ownTransport = true
 	}
-	r.transport = tr
 	defer func() {
 		if r.ownTransport {
 			_ = tr.Close()
@@ -385,7 +383,6 @@ func (r *Runner) runClosed(ctx, abortCtx context.Context, clients []Client, wg *
 // buffer, so the hot path shares nothing but atomics.
 type worker struct {
 	r      *Runner
-	id     int
 	client Client
 	buf    *sampleBuffer
 	it     Iteration
@@ -406,7 +403,7 @@ type worker struct {
 
 func (r *Runner) newWorker(id int, c Client) *worker {
 	w := &worker{
-		r: r, id: id, client: c,
+		r: r, client: c,
 		buf:    r.rec.buffers[id],
 		lastID: -1,
 		series: make(map[seriesKey]int32),
