@@ -2,7 +2,15 @@ package loadgen
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -46,5 +54,143 @@ func TestEncodeMatchesMarshalIndent(t *testing.T) {
 		if err != nil || len(back.Timeline) != n {
 			t.Fatalf("%d intervals: decode %v, %d intervals", n, err, len(back.Timeline))
 		}
+	}
+}
+
+// TestCheckpointWriterMatchesEncode: a writer that reuses its buffers
+// across growing and shrinking versions of a timeline writes the same bytes
+// as a fresh encoding every time.
+func TestCheckpointWriterMatchesEncode(t *testing.T) {
+	mk := func(intervals int, base time.Duration) *Result {
+		r := &Result{Version: ResultVersion, Total: NewStats("", ""), Meta: Meta{Name: "x", Start: time.Unix(0, 0).UTC()}}
+		for i := 0; i < intervals; i++ {
+			iv := Interval{Start: Duration(base + time.Duration(i)*time.Second), Length: Duration(time.Second),
+				Total: IntervalStats{Requests: uint64(i), Latency: NewHistogram(), SendLag: NewHistogram()}}
+			iv.Total.Latency.Record(base + time.Duration(i+1)*time.Millisecond)
+			r.Timeline = append(r.Timeline, iv)
+		}
+		return r
+	}
+	path := t.TempDir() + "/r.json"
+	var w resultWriter
+	for _, step := range []struct {
+		n    int
+		base time.Duration
+	}{{0, 0}, {1, 0}, {4, 0}, {4, 0}, {9, 0}, {3, time.Hour}, {5, time.Hour}} {
+		r := mk(step.n, step.base)
+		if err := w.writeFile(r, path); err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		if err := r.Encode(&want); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("%d intervals from %v: the cached encoding differs\n got: %s\nwant: %s", step.n, step.base, got, want.Bytes())
+		}
+	}
+}
+
+// TestCheckpointFailureIsReported: a checkpoint that cannot be written is
+// named in the snapshots, and the run still ends with every measurement.
+func TestCheckpointFailureIsReported(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "missing-dir", "r.json")
+	var mu sync.Mutex
+	var failures []string
+	obs := ObserverFunc(func(s *Snapshot) {
+		mu.Lock()
+		defer mu.Unlock()
+		failures = append(failures, s.CheckpointError)
+	})
+	res, err := Run(context.Background(), staticPlan(srv.URL, ConstantPacer{PerSecond: 200, Length: 2 * time.Second}),
+		WithInterval(100*time.Millisecond), WithCheckpoint(path, 100*time.Millisecond), WithObserver(obs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total.Requests != 400 {
+		t.Fatalf("%d requests, want 400", res.Total.Requests)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	last := failures[len(failures)-1]
+	if !strings.Contains(last, "checkpoint: write results "+path) || !strings.Contains(last, "no such file or directory") {
+		t.Fatalf("last snapshot's checkpoint error = %q, want the path and the cause", last)
+	}
+}
+
+// BenchmarkEncodeCheckpoint encodes the results of a two-minute run (120
+// timeline intervals, frozen histograms) the way checkpoints do, with the
+// encoder's buffers reused: allocations per checkpoint must stay a small
+// constant times the number of intervals, not copies of the histograms.
+//
+//	go test ./loadgen -run '^$' -bench EncodeCheckpoint -benchmem
+func BenchmarkEncodeCheckpoint(b *testing.B) {
+	r := &Result{Version: ResultVersion, Total: NewStats("", ""), Meta: Meta{Name: "x", Start: time.Unix(0, 0).UTC()}}
+	for i := range 120 {
+		lat, lag := NewHistogram(), NewHistogram()
+		for v := range 2000 {
+			lat.Record(time.Duration(100+v*(i+1)) * time.Microsecond)
+			lag.Record(time.Duration(v%50) * time.Microsecond)
+		}
+		r.Timeline = append(r.Timeline, Interval{Start: Duration(time.Duration(i) * time.Second), Length: Duration(time.Second),
+			Total:  IntervalStats{Requests: 2000, Latency: lat.Frozen(), SendLag: lag.Frozen()},
+			Series: []IntervalStats{{Name: "get", Requests: 2000, Latency: lat.Frozen()}}})
+	}
+	r.Total.Latency, r.Total.Service, r.Total.SendLag = r.Timeline[0].Total.Latency, r.Timeline[0].Total.Latency, r.Timeline[0].Total.SendLag
+	b.Run("fresh", func(b *testing.B) {
+		for b.Loop() {
+			if err := r.Encode(io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("reused", func(b *testing.B) {
+		var e resultEncoder
+		for b.Loop() {
+			if err := e.encode(io.Discard, r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// TestFrozenCopiesReuseBuffers: a checkpoint's frozen copies decode to the
+// histograms they copied, and once warm, copying again allocates nothing.
+func TestFrozenCopiesReuseBuffers(t *testing.T) {
+	a, b := NewHistogram(), NewHistogram()
+	for v := range 5000 {
+		a.Record(time.Duration(v) * time.Microsecond)
+		b.Record(time.Duration(v%7+1) * time.Millisecond)
+	}
+	var f frozenCopies
+	for round := range 3 {
+		f.reset()
+		ca, cb := f.freeze(a), f.freeze(b)
+		for _, c := range []struct{ orig, copy *Histogram }{{a, ca}, {b, cb}} {
+			back, err := DecodeHistogram(c.copy.enc)
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			if !back.Equal(c.orig) {
+				t.Fatalf("round %d: frozen copy differs from its histogram", round)
+			}
+		}
+	}
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop items at random")
+	}
+	allocs := testing.AllocsPerRun(20, func() {
+		f.reset()
+		f.freeze(a)
+		f.freeze(b)
+	})
+	if allocs > 0 {
+		t.Fatalf("warm frozen copies allocate %.1f times per checkpoint, want 0", allocs)
 	}
 }

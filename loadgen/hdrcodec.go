@@ -29,6 +29,7 @@ type histEncoder struct {
 	payload bytes.Buffer // zigzag LEB128 counts
 	raw     bytes.Buffer // header + payload
 	comp    bytes.Buffer // zlib(raw)
+	framed  []byte       // cookie + length + comp
 	zw      *zlib.Writer
 	packed  *hdrhistogram.PackedHistogram
 }
@@ -42,11 +43,17 @@ var encoderPool = sync.Pool{New: func() any {
 
 // encodeHistogram returns the base64 V2 compressed encoding of h.
 func encodeHistogram(h *hdrhistogram.Histogram) ([]byte, error) {
+	return appendEncodedHistogram(nil, h)
+}
+
+// appendEncodedHistogram appends the base64 V2 compressed encoding of h to
+// dst and returns the extended slice.
+func appendEncodedHistogram(dst []byte, h *hdrhistogram.Histogram) ([]byte, error) {
 	e := encoderPool.Get().(*histEncoder)
 	defer encoderPool.Put(e)
 	e.payload.Reset()
 	if isOurGeometry(h) {
-		return e.finish(h.LowestTrackableValue(), h.HighestTrackableValue(), h.SignificantFigures(), e.sparsePayload(h))
+		return e.finish(dst, h.LowestTrackableValue(), h.HighestTrackableValue(), h.SignificantFigures(), e.sparsePayload(h))
 	}
 	// Another geometry (a histogram read from another tool's file): copy
 	// the counts out, which the library allows only as a whole.
@@ -77,7 +84,7 @@ func encodeHistogram(h *hdrhistogram.Histogram) ([]byte, error) {
 		}
 		e.payload.Write(tmp[:putZigZag(tmp[:], c)])
 	}
-	return e.finish(snap.LowestTrackableValue, snap.HighestTrackableValue, snap.SignificantFigures, nil)
+	return e.finish(dst, snap.LowestTrackableValue, snap.HighestTrackableValue, snap.SignificantFigures, nil)
 }
 
 // isOurGeometry reports whether h has the geometry of NewHistogram, whose
@@ -122,9 +129,9 @@ func (e *histEncoder) sparsePayload(h *hdrhistogram.Histogram) error {
 	return nil
 }
 
-// finish wraps the payload in the V2 header, compresses it and encodes it
-// in base64. A non-nil payloadErr is returned as is.
-func (e *histEncoder) finish(lowest, highest, digits int64, payloadErr error) ([]byte, error) {
+// finish wraps the payload in the V2 header, compresses it and appends it
+// to dst in base64. A non-nil payloadErr is returned as is.
+func (e *histEncoder) finish(dst []byte, lowest, highest, digits int64, payloadErr error) ([]byte, error) {
 	if payloadErr != nil {
 		return nil, payloadErr
 	}
@@ -148,13 +155,11 @@ func (e *histEncoder) finish(lowest, highest, digits int64, payloadErr error) ([
 	if err := e.zw.Close(); err != nil {
 		return nil, err
 	}
-	out := make([]byte, 8+e.comp.Len())
-	binary.BigEndian.PutUint32(out[0:], v2CompressedEncodingCookie)
-	binary.BigEndian.PutUint32(out[4:], uint32(e.comp.Len()))
-	copy(out[8:], e.comp.Bytes())
-	b64 := make([]byte, base64.StdEncoding.EncodedLen(len(out)))
-	base64.StdEncoding.Encode(b64, out)
-	return b64, nil
+	e.framed = binary.BigEndian.AppendUint32(e.framed[:0], v2CompressedEncodingCookie)
+	e.framed = binary.BigEndian.AppendUint32(e.framed, uint32(e.comp.Len()))
+	e.framed = append(e.framed, e.comp.Bytes()...)
+	// The one allocation, unless dst has room: the encoding handed back.
+	return base64.StdEncoding.AppendEncode(dst, e.framed), nil
 }
 
 // putZigZag writes v in HdrHistogram's ZigZag LEB128-64b9B form: 7 bits per

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"fmt"
 	"maps"
 	"runtime"
 	"sort"
@@ -132,7 +133,11 @@ type recorder struct {
 	timeline         []Interval
 	lastSent         uint64 // arrivals sent at the previous snapshot
 	lastCheckpoint   time.Time
-	checkpointBusy   chan struct{}
+	// checkpointer holds the one checkpoint writer while no checkpoint is
+	// being written; a checkpoint goroutine takes it and puts it back.
+	checkpointer chan *resultWriter
+	// checkpointErr is the last checkpoint's error, nil after a success.
+	checkpointErr atomic.Pointer[error]
 
 	currentReq chan chan *Result
 	finishReq  chan finishRequest
@@ -147,20 +152,21 @@ type finishRequest struct {
 
 func newRecorder(r *Runner, workers int) *recorder {
 	rec := &recorder{
-		r:              r,
-		kick:           make(chan struct{}, 1),
-		ids:            map[seriesKey]int32{},
-		errSamples:     map[ErrorKind]string{},
-		total:          NewStats("", ""),
-		warmTotal:      NewStats("", ""),
-		names:          map[string]*seriesStats{},
-		groups:         map[seriesKey]*seriesStats{},
-		ivTotal:        IntervalStats{Latency: NewHistogram(), SendLag: NewHistogram()},
-		currentReq:     make(chan chan *Result),
-		finishReq:      make(chan finishRequest),
-		checkpointBusy: make(chan struct{}, 1),
-		finished:       make(chan struct{}),
+		r:            r,
+		kick:         make(chan struct{}, 1),
+		ids:          map[seriesKey]int32{},
+		errSamples:   map[ErrorKind]string{},
+		total:        NewStats("", ""),
+		warmTotal:    r.newWarmStats("", ""),
+		names:        map[string]*seriesStats{},
+		groups:       map[seriesKey]*seriesStats{},
+		ivTotal:      IntervalStats{Latency: NewHistogram(), SendLag: NewHistogram()},
+		currentReq:   make(chan chan *Result),
+		finishReq:    make(chan finishRequest),
+		checkpointer: make(chan *resultWriter, 1),
+		finished:     make(chan struct{}),
 	}
+	rec.checkpointer <- &resultWriter{}
 	rec.addFn = rec.add
 	size := ringSize(workers)
 	for i := 0; i < workers; i++ {
@@ -206,11 +212,15 @@ func (rec *recorder) loop() {
 			rec.maybeCheckpoint(now)
 		case reply := <-rec.currentReq:
 			rec.drain()
-			reply <- rec.build(true, "in progress", true)
+			reply <- rec.build(true, "in progress", (*Histogram).Frozen)
 		case f := <-rec.finishReq:
+			// Wait for a checkpoint still being written: finishing first
+			// would let its rename land after the caller's final write
+			// and replace the final results with older ones.
+			<-rec.checkpointer
 			rec.drain()
 			rec.closeInterval(time.Now(), true)
-			res := rec.build(f.reason != "", f.reason, false)
+			res := rec.build(f.reason != "", f.reason, nil)
 			rec.final = res
 			close(rec.finished)
 			f.reply <- res
@@ -252,7 +262,7 @@ func (rec *recorder) seriesFor(id int32) (*seriesStats, *seriesStats) {
 			ns := rec.names[k.name]
 			if ns == nil {
 				ns = &seriesStats{
-					cum: NewStats(k.name, ""), warm: NewStats(k.name, ""),
+					cum: NewStats(k.name, ""), warm: rec.r.newWarmStats(k.name, ""),
 					interval: &IntervalStats{Name: k.name, Latency: NewHistogram()},
 				}
 				rec.names[k.name] = ns
@@ -262,7 +272,7 @@ func (rec *recorder) seriesFor(id int32) (*seriesStats, *seriesStats) {
 			if k.group != "" {
 				gs = rec.groups[k]
 				if gs == nil {
-					gs = &seriesStats{cum: NewStats(k.name, k.group), warm: NewStats(k.name, k.group)}
+					gs = &seriesStats{cum: NewStats(k.name, k.group), warm: rec.r.newWarmStats(k.name, k.group)}
 					rec.groups[k] = gs
 				}
 			}
@@ -286,6 +296,16 @@ func addSample(st *Stats, s *sample) {
 	st.Latency.Record(s.done - s.intended)
 	st.Service.Record(s.done - s.sent)
 	st.SendLag.Record(s.sent - s.intended)
+}
+
+// newWarmStats returns the stats that collect a series' warmup. Without a
+// warmup nothing is ever recorded there, so they get no histograms: three
+// dense histograms are about half a MiB per series.
+func (r *Runner) newWarmStats(name, group string) *Stats {
+	if r.plan.Warmup > 0 {
+		return NewStats(name, group)
+	}
+	return &Stats{Name: name, Group: group}
 }
 
 func (rec *recorder) add(s *sample) {
@@ -371,6 +391,9 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 		Sent:     r.sent.Load(), Dropped: r.dropped.Load(), Late: r.late.Load(),
 		SendLag: rec.ivTotal.SendLag.Summary(),
 		Done:    last,
+	}
+	if err := rec.checkpointErr.Load(); err != nil {
+		s.CheckpointError = (*err).Error()
 	}
 	if p.Pacer != nil {
 		s.Profile = p.Pacer.String()
@@ -533,20 +556,21 @@ func (rec *recorder) plannedTotal() uint64 {
 	return n
 }
 
-// build assembles a Result from the collector's state. With clone set, the
-// result shares nothing with the running collector.
-func (rec *recorder) build(partial bool, reason string, clone bool) *Result {
+// build assembles a Result from the collector's state. With a freeze
+// function, which returns frozen copies of histograms, the result shares
+// nothing mutable with the running collector; with nil it shares all.
+func (rec *recorder) build(partial bool, reason string, freeze func(*Histogram) *Histogram) *Result {
 	r := rec.r
 	p := &r.plan
 	cp := func(s *Stats) *Stats {
-		if !clone {
+		if freeze == nil {
 			return s
 		}
 		c := *s
 		c.Status = maps.Clone(s.Status)
 		c.ErrorKinds = maps.Clone(s.ErrorKinds)
 		c.ErrorSamples = map[string]string{}
-		c.Latency, c.Service, c.SendLag = s.Latency.Frozen(), s.Service.Frozen(), s.SendLag.Frozen()
+		c.Latency, c.Service, c.SendLag = freeze(s.Latency), freeze(s.Service), freeze(s.SendLag)
 		return &c
 	}
 	res := &Result{Version: ResultVersion, Total: cp(rec.total)}
@@ -570,7 +594,10 @@ func (rec *recorder) build(partial bool, reason string, clone bool) *Result {
 	}
 	rec.errMu.Unlock()
 	res.Sort()
-	res.Timeline = append([]Interval(nil), rec.timeline...)
+	// Share the timeline instead of copying it: closed intervals never
+	// change and the collector only appends, which the capacity limit keeps
+	// out of this slice. A checkpoint of a long run copies nothing.
+	res.Timeline = rec.timeline[:len(rec.timeline):len(rec.timeline)]
 
 	planned := rec.plannedTotal()
 	issued := r.issued.Load()
@@ -635,20 +662,29 @@ func redactAll(args, secrets []string) []string {
 // maybeCheckpoint writes the results so far when a checkpoint is due. The
 // write runs in its own goroutine on a cloned result, so a slow disk never
 // stalls the collector; a checkpoint still being written skips the next.
+// A failed checkpoint is reported in the next snapshots (CheckpointError)
+// until one succeeds.
 func (rec *recorder) maybeCheckpoint(now time.Time) {
 	r := rec.r
 	if r.checkpointPath == "" || now.Sub(rec.lastCheckpoint) < r.checkpointEvery {
 		return
 	}
+	var w *resultWriter
 	select {
-	case rec.checkpointBusy <- struct{}{}:
+	case w = <-rec.checkpointer:
 	default:
 		return
 	}
 	rec.lastCheckpoint = now
-	res := rec.build(true, "checkpoint", true)
+	w.frozen.reset()
+	res := rec.build(true, "checkpoint", w.frozen.freeze)
 	go func() {
-		defer func() { <-rec.checkpointBusy }()
-		_ = res.WriteFile(r.checkpointPath)
+		defer func() { rec.checkpointer <- w }()
+		if err := w.writeFile(res, r.checkpointPath); err != nil {
+			err = fmt.Errorf("checkpoint: %w", err)
+			rec.checkpointErr.Store(&err)
+			return
+		}
+		rec.checkpointErr.Store(nil)
 	}()
 }

@@ -306,10 +306,37 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 // run would otherwise hold a copy of the entire, growing file every two
 // seconds. The output is the same as json.MarshalIndent(r, "", "  ").
 func (r *Result) Encode(w io.Writer) error {
+	var e resultEncoder
+	return e.encode(w, r)
+}
+
+// resultEncoder encodes results with reused buffers: the checkpoints of a
+// long run encode the results every two seconds, and with fresh buffers
+// each time their garbage was most of what a steady run allocated.
+type resultEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder // writes into buf
+}
+
+// value encodes v, indented with prefix, into e.buf without the newline
+// json.Encoder adds, and returns it; the bytes are valid until the next call.
+func (e *resultEncoder) value(v any, prefix string) ([]byte, error) {
+	if e.enc == nil {
+		e.enc = json.NewEncoder(&e.buf)
+	}
+	e.buf.Reset()
+	e.enc.SetIndent(prefix, "  ")
+	if err := e.enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")), nil
+}
+
+func (e *resultEncoder) encode(w io.Writer, r *Result) error {
 	type head Result // same fields, no methods
 	h := head(*r)
 	h.Timeline = nil
-	b, err := json.MarshalIndent(&h, "", "  ")
+	b, err := e.value(&h, "")
 	if err != nil {
 		return fmt.Errorf("encode result: %w", err)
 	}
@@ -318,9 +345,8 @@ func (r *Result) Encode(w io.Writer) error {
 	if !bytes.HasSuffix(b, []byte(tail)) {
 		return fmt.Errorf("encode result: unexpected layout")
 	}
-	b = b[:len(b)-len(tail)]
 	ew := &errWriter{w: w}
-	ew.write(b)
+	ew.write(b[:len(b)-len(tail)])
 	if len(r.Timeline) == 0 {
 		ew.write([]byte("\"timeline\": []\n}\n"))
 		return ew.err
@@ -330,7 +356,7 @@ func (r *Result) Encode(w io.Writer) error {
 		if i > 0 {
 			ew.write([]byte(",\n    "))
 		}
-		iv, err := json.MarshalIndent(&r.Timeline[i], "    ", "  ")
+		iv, err := e.value(&r.Timeline[i], "    ")
 		if err != nil {
 			return fmt.Errorf("encode result: timeline interval %d: %w", i, err)
 		}
@@ -360,19 +386,70 @@ func (e *errWriter) write(b []byte) {
 // same directory, synced, then renamed over path. A reader never sees a
 // half-written file.
 func (r *Result) WriteFile(path string) error {
+	var w resultWriter
+	return w.writeFile(r, path)
+}
+
+// resultWriter writes successive versions of one run's results file (the
+// checkpoints), reusing its buffers. It is not safe for concurrent use.
+type resultWriter struct {
+	bw  *bufio.Writer
+	enc resultEncoder
+	// frozen holds the checkpoint's copies of the running histograms.
+	frozen frozenCopies
+}
+
+// frozenCopies makes frozen copies of histograms whose encodings live in
+// buffers reused from one checkpoint to the next: a checkpoint copies the
+// cumulative histograms of every series, and fresh copies each time were
+// most of a steady run's remaining garbage. Copies handed out stay valid
+// until the next reset.
+type frozenCopies struct {
+	hists []*Histogram
+	n     int
+}
+
+func (f *frozenCopies) reset() { f.n = 0 }
+
+// freeze returns a frozen copy of h.
+func (f *frozenCopies) freeze(h *Histogram) *Histogram {
+	if h.h == nil && h.enc != nil {
+		return &Histogram{enc: h.enc} // already frozen: share the encoding
+	}
+	if f.n == len(f.hists) {
+		f.hists = append(f.hists, &Histogram{})
+	}
+	c := f.hists[f.n]
+	b, err := appendEncodedHistogram(c.enc[:0], h.hist())
+	if err != nil {
+		return h.Clone()
+	}
+	f.n++
+	c.h, c.enc = nil, b
+	return c
+}
+
+func (w *resultWriter) writeFile(r *Result, path string) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write results %s: %w", path, err)
 	}
 	cleanup := func() { _ = os.Remove(tmp.Name()) }
-	bw := bufio.NewWriterSize(tmp, 256<<10)
-	if err := r.Encode(bw); err != nil {
+	if w.bw == nil {
+		w.bw = bufio.NewWriterSize(tmp, 64<<10)
+	} else {
+		w.bw.Reset(tmp)
+	}
+	// Drop the file from the buffer whatever happens, so a failed write
+	// leaves nothing behind for the next checkpoint.
+	defer w.bw.Reset(nil)
+	if err := w.enc.encode(w.bw, r); err != nil {
 		_ = tmp.Close()
 		cleanup()
 		return fmt.Errorf("write results %s: %w", path, err)
 	}
-	if err := bw.Flush(); err != nil {
+	if err := w.bw.Flush(); err != nil {
 		_ = tmp.Close()
 		cleanup()
 		return fmt.Errorf("write results %s: %w", path, err)

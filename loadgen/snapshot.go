@@ -40,6 +40,10 @@ type Snapshot struct {
 	Series []SeriesSnapshot
 	// Errors lists error kinds seen so far with counts, most frequent first.
 	Errors []ErrorCount
+	// CheckpointError is why the last results checkpoint failed, empty
+	// when it succeeded or none was written: measurements are still kept
+	// in memory, but a crash now would lose them.
+	CheckpointError string
 	// Done is set on the last snapshot of a run.
 	Done bool
 }

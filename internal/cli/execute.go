@@ -238,6 +238,9 @@ func progressLine(s *loadgen.Snapshot) string {
 	if s.Warmup {
 		line += " (warmup)"
 	}
+	if s.CheckpointError != "" {
+		line += ", CHECKPOINT FAILED: " + s.CheckpointError
+	}
 	return line
 }
 

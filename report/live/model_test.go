@@ -161,6 +161,8 @@ func TestViewGolden(t *testing.T) {
 			s.Series = append(s.Series, loadgen.SeriesSnapshot{Name: fmt.Sprintf("GET /extra/%02d", i), Requests: 10, Rate: 1, Interval: pcts(1), Cumulative: pcts(1)})
 		}
 	}
+	checkpointFailed := hitSnaps(12, false)
+	checkpointFailed[len(checkpointFailed)-1].CheckpointError = "checkpoint: write results /srv/out/r.json: write /srv/out/.r.json.tmp-1234: no space left on device"
 	cases := []struct {
 		name string
 		f    fixture
@@ -175,6 +177,7 @@ func TestViewGolden(t *testing.T) {
 		{"help", fixture{snaps: hitSnaps(3, false), info: hinfo, keys: []string{"?"}}},
 		{"waiting", fixture{info: hinfo}},
 		{"many", fixture{snaps: many, info: pinfo, keys: []string{"up", "up"}}},
+		{"checkpoint-failed", fixture{snaps: checkpointFailed, info: hinfo}},
 	}
 	sizes := [][2]int{{80, 24}, {160, 48}}
 	for _, c := range cases {

@@ -255,6 +255,12 @@ func (m *model) throughput(w int) []string {
 		errs = m.st.bad.Render(errs)
 	}
 	items = append(items, lb("errors ")+errs)
+	if s.CheckpointError != "" {
+		// Measurements are safe in memory, but the file on disk is stale:
+		// a crash now would lose what was measured since the last good one.
+		const head = " CHECKPOINT FAILED "
+		items = append(items, m.st.warn.Render(head)+" "+m.st.bad.Render(fit(oneLine(s.CheckpointError), max(w-width(head)-1, 0))))
+	}
 	return flow(items, "   ", w)
 }
 

@@ -35,6 +35,11 @@ func run() int {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if os.Getenv("TAILGATE_MEMPROFILE") != "" {
+		// Sample finely: the run's garbage is a few hundred KiB a second,
+		// which the default rate (one sample per 512 KiB) barely sees.
+		runtime.MemProfileRate = 4096
+	}
 	if every, err := time.ParseDuration(os.Getenv("TAILGATE_MEMSTATS")); err == nil && every > 0 {
 		go logMemStats(every)
 	}
