@@ -50,18 +50,10 @@ type proc struct {
 	done           chan error
 }
 
+// startTailgate starts the binary; the test's end kills it if still running.
 func startTailgate(t *testing.T, args ...string) *proc {
 	t.Helper()
-	return startTailgateEnv(t, nil, args...)
-}
-
-// startTailgateEnv starts the binary with extra environment variables.
-func startTailgateEnv(t *testing.T, env []string, args ...string) *proc {
-	t.Helper()
 	p := &proc{cmd: exec.Command(tailgateBinary(t), args...), done: make(chan error, 1)}
-	if env != nil {
-		p.cmd.Env = append(os.Environ(), env...)
-	}
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
