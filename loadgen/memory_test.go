@@ -68,8 +68,10 @@ func TestLiveHeapDoesNotGrowWithRunLength(t *testing.T) {
 	budget := int64(measure.Seconds()) * perSec
 	t.Logf("live heap %d KiB at %v, %d KiB at %v: %+d KiB over %v (budget %d KiB); %d requests, %d snapshots",
 		heapEarly>>10, early, heapLate>>10, late, growth>>10, measure, budget>>10, res.Total.Requests, snaps.Load())
-	if res.Total.Requests != uint64(rate*length.Seconds()) {
-		t.Fatalf("%d requests, want %d", res.Total.Requests, rate*int(length.Seconds()))
+	if planned := uint64(rate * length.Seconds()); res.Total.Requests < planned/2 {
+		// Not a rate test (the machine may be busy): only check that the
+		// run did enough work for the comparison to mean something.
+		t.Fatalf("%d requests of %d planned: too few to judge memory", res.Total.Requests, planned)
 	}
 	if growth > budget {
 		t.Fatalf("live heap grew %d KiB in %v of a steady run (%.1f bytes per request); budget %d KiB",
