@@ -183,11 +183,13 @@ func (h *Histogram) Summary() Percentiles {
 	if h.Count() == 0 {
 		return Percentiles{}
 	}
-	v := h.hist().ValueAtPercentilesSlice([]float64{50, 90, 95, 99, 99.9})
+	// The 100th percentile is the highest equivalent value of the last
+	// populated bucket, which is what Max returns: one pass instead of two.
+	v := h.hist().ValueAtPercentilesSlice([]float64{50, 90, 95, 99, 99.9, 100})
 	us := func(x int64) time.Duration { return time.Duration(x) * time.Microsecond }
 	return Percentiles{
 		P50: us(v[0]), P90: us(v[1]), P95: us(v[2]), P99: us(v[3]), P999: us(v[4]),
-		Max: h.Max(), Mean: h.Mean(),
+		Max: us(v[5]), Mean: h.Mean(),
 	}
 }
 

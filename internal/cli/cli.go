@@ -24,6 +24,10 @@ const (
 	ExitThreshold = 1 // a threshold failed
 	ExitUsage     = 2 // bad flags, bad input files, bad results files
 	ExitRuntime   = 3 // the run itself failed (cannot write results, …)
+	// ExitInterrupted: a second Ctrl-C, or a Ctrl-C before anything was
+	// measured (the demo's database fill). A single Ctrl-C during a run
+	// stops it gracefully and exits as the run would have.
+	ExitInterrupted = 130
 )
 
 // Env is the process environment a command runs in, so that commands can be
@@ -145,6 +149,10 @@ func exitStatus(env *Env, name string, err error) int {
 		fmt.Fprintf(env.Stderr, "tailgate %s: %s\n", name, err)
 		return ExitUsage
 	}
+	if errors.Is(err, errSignal) {
+		fmt.Fprintf(env.Stderr, "tailgate %s: %s\n", name, err)
+		return ExitInterrupted
+	}
 	fmt.Fprintf(env.Stderr, "tailgate %s: %s\n", name, err)
 	return ExitRuntime
 }
@@ -170,7 +178,8 @@ Examples:
   tailgate report r.json --format markdown
   tailgate compare before.json after.json --md cmp.md --png-dir charts/
 
-Exit status: 0 success, 1 a threshold failed, 2 bad usage or input, 3 the run failed.
+Exit status: 0 success, 1 a threshold failed, 2 bad usage or input, 3 the run failed,
+130 interrupted.
 `)
 }
 

@@ -274,7 +274,7 @@ func TestDemoCtrlCDuringFill(t *testing.T) {
 	env := &Env{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }, Signals: sig}
 	start := time.Now()
 	code := Main([]string{"demo", "--rows", "2000000", "--out", t.TempDir(), "--quiet"}, env)
-	if code == 0 || !strings.Contains(stderr.String(), "interrupted") {
+	if code != ExitInterrupted || !strings.Contains(stderr.String(), "interrupted") {
 		t.Fatalf("exit %d after Ctrl-C in the fill:\n%s", code, stderr.String())
 	}
 	if d := time.Since(start); d > 20*time.Second {

@@ -177,7 +177,7 @@ func watchSignals(env *Env, runner *loadgen.Runner, out string, stop context.Can
 			}
 		}
 	}
-	env.exit(130)
+	env.exit(ExitInterrupted)
 }
 
 // progress prints one compact line every few seconds: the display without a

@@ -124,8 +124,9 @@ func (doc *document) write(w io.Writer) {
 	}
 	p("- Method: every load generator pinned to CPU %s and the server to CPU %s with `taskset`; "+
 		"%d repetitions, the tools interleaved (the order rotates every repetition); request counts are the "+
-		"server's (nginx `stub_status`, `bench/target`'s `/count`); tool CPU time and peak RSS are the "+
-		"process's rusage from wait4 (what `/usr/bin/time -v` prints). Ratios are taken pair by pair within a "+
+		"server's (nginx `stub_status`, `bench/target`'s `/count`); tool CPU time is the "+
+		"process's rusage from wait4 and peak RSS is what `/usr/bin/time -f %%M` reports for it (wait4's "+
+		"ru_maxrss of a child started by the Go driver would include the driver's own memory). Ratios are taken pair by pair within a "+
 		"repetition, then the median of the ratios is shown. This machine is shared with other work, so "+
 		"absolute figures are noisy; the ratios are what the goals are stated in.\n\n",
 		doc.c.toolCPU, doc.c.serverCPU, doc.c.reps)

@@ -482,8 +482,12 @@ type step struct {
 }
 
 // runPinned runs a pipeline of processes, each pinned to the tool CPU,
-// and returns what each used. The rusage of each process comes from wait4,
-// the same figures /usr/bin/time -v prints.
+// and returns what each used. CPU time is the rusage from wait4. Peak RSS
+// comes from /usr/bin/time wrapped around each step: wait4's ru_maxrss
+// of a child of this Go program is at least this program's own RSS, since
+// Go starts children with a clone that shares the parent's memory until
+// exec, and Linux counts the memory before exec in the child's maximum.
+// GNU time forks its child with a copy of its own small memory instead.
 func (b *bench) runPinned(ctx context.Context, limit time.Duration, steps ...step) ([]proc, error) {
 	cmds := make([]*exec.Cmd, len(steps))
 	outs := make([]*bytes.Buffer, len(steps))
@@ -496,8 +500,14 @@ func (b *bench) runPinned(ctx context.Context, limit time.Duration, steps ...ste
 	}()
 	rctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
+	rssFiles := make([]string, len(steps))
 	for i, s := range steps {
-		cmd := exec.CommandContext(rctx, "nice", b.pinned(b.c.toolCPU, s.argv...)...)
+		rssFiles[i] = filepath.Join(b.c.work, fmt.Sprintf("maxrss-%d-%d", time.Now().UnixNano(), i))
+		argv := append([]string{"-f", "%M", "-o", rssFiles[i], "nice"}, b.pinned(b.c.toolCPU, s.argv...)...)
+		cmd := exec.CommandContext(rctx, "/usr/bin/time", argv...)
+		// time runs the tool as its child: on a timeout, end both.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 		cmd.Env = os.Environ()
 		outs[i], errs[i] = &bytes.Buffer{}, &bytes.Buffer{}
 		cmd.Stderr = errs[i]
@@ -552,8 +562,13 @@ func (b *bench) runPinned(ctx context.Context, limit time.Duration, steps ...ste
 		err := cmd.Wait()
 		p := proc{Wall: time.Since(start), Stdout: outs[i].String(), Stderr: errs[i].String()}
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			// time's own CPU is included and negligible.
 			p.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-			p.MaxRSS = ru.Maxrss * 1024
+		}
+		if kib, rerr := readMaxRSS(rssFiles[i]); rerr == nil {
+			p.MaxRSS = kib * 1024
+		} else if err == nil {
+			err = rerr
 		}
 		out[i] = p
 		if err != nil && firstErr == nil && !okExit(steps[i].argv[0], err) {
@@ -624,6 +639,25 @@ func (b *bench) counted(ctx context.Context, server string, limit time.Duration,
 }
 
 func secs(d time.Duration) string { return strconv.Itoa(int(d / time.Second)) }
+
+// readMaxRSS reads the peak RSS in KiB that /usr/bin/time -f %M wrote to
+// path: the last line (time writes a line about a non-zero exit before it).
+func readMaxRSS(path string) (int64, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("peak RSS: %w", err)
+	}
+	_ = os.Remove(path)
+	lines := strings.Fields(strings.TrimSpace(string(raw)))
+	if len(lines) == 0 {
+		return 0, fmt.Errorf("peak RSS: %s is empty", path)
+	}
+	kib, err := strconv.ParseInt(lines[len(lines)-1], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("peak RSS: %s: %q", path, raw)
+	}
+	return kib, nil
+}
 
 // ---------------------------------------------------------------- 1 throughput
 
