@@ -190,7 +190,10 @@ func TestFrozenCopiesReuseBuffers(t *testing.T) {
 		f.freeze(a)
 		f.freeze(b)
 	})
-	if allocs > 0 {
-		t.Fatalf("warm frozen copies allocate %.1f times per checkpoint, want 0", allocs)
+	// A collection during the loop empties the encoders' sync.Pool, and
+	// refilling it allocates once in a while; copying without reuse would
+	// allocate at least twice (once per histogram) on every run.
+	if allocs >= 1 {
+		t.Fatalf("warm frozen copies allocate %.2f times per checkpoint, want ~0", allocs)
 	}
 }
