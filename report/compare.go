@@ -23,7 +23,8 @@ type Selector struct {
 // ParseSelector reads "name=offset", "group=depth=100",
 // "name=offset,group=depth=100", or a bare request name ("offset"). The
 // group part takes the rest of the text, so it comes last and may itself
-// hold commas ("group=depth=100,sort=id").
+// hold commas ("group=depth=100,sort=id"). Spaces around the name or the
+// group are not part of them.
 func ParseSelector(s string) (Selector, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -35,13 +36,14 @@ func ParseSelector(s string) (Selector, error) {
 	for rest != "" {
 		switch {
 		case strings.HasPrefix(rest, "group="):
-			sel.Group = strings.TrimPrefix(rest, "group=")
+			sel.Group = strings.TrimSpace(strings.TrimPrefix(rest, "group="))
 			if sel.Group == "" {
 				return Selector{}, fmt.Errorf("selector %q: empty group", s)
 			}
 			rest = ""
 		case strings.HasPrefix(rest, "name=") && first:
 			v, after, _ := strings.Cut(strings.TrimPrefix(rest, "name="), ",")
+			v = strings.TrimSpace(v)
 			if v == "" {
 				return Selector{}, fmt.Errorf("selector %q: empty name", s)
 			}
@@ -54,7 +56,7 @@ func ParseSelector(s string) (Selector, error) {
 			// A bare request name; names may hold spaces and slashes
 			// ("GET /users"), and a group may follow.
 			if i := strings.Index(rest, ",group="); i >= 0 {
-				sel.Name, rest = rest[:i], rest[i+1:]
+				sel.Name, rest = strings.TrimSpace(rest[:i]), rest[i+1:]
 			} else {
 				sel.Name, rest = rest, ""
 			}

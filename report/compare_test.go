@@ -350,6 +350,11 @@ func TestParseSelector(t *testing.T) {
 		{"name=offset,name=cursor", Selector{}, true},
 		{"", Selector{}, true},
 		{"name=", Selector{}, true},
+		// Spaces around a name or group are not part of it (the fuzzer
+		// found "name=\r…" kept its \r and did not round-trip).
+		{"name= offset ", Selector{Name: "offset"}, false},
+		{"offset \t,group= depth=1", Selector{Name: "offset", Group: "depth=1"}, false},
+		{"name=\r\t", Selector{}, true},
 		{"group=", Selector{}, true},
 		{"tag=depth", Selector{}, true},
 	}
