@@ -55,6 +55,11 @@ func ParseCursor(s string) (Cursor, error) {
 	if c.ID, ok = parseCanonical(id); !ok || c.ID == 0 {
 		return Cursor{}, errBadCursor
 	}
+	// One cursor, one spelling: even a strict base64 decoder skips '\r'
+	// and '\n' (the fuzzer found "\rdjE6Mzo0" accepted as "djE6Mzo0").
+	if c.Encode() != s {
+		return Cursor{}, errBadCursor
+	}
 	return c, nil
 }
 

@@ -301,6 +301,7 @@ func TestBadInput(t *testing.T) {
 		{"cursor id zero", "GET", "/api/posts/cursor?cursor=" + enc("v1:1600000000:0"), 400},
 		{"cursor extra field", "GET", "/api/posts/cursor?cursor=" + enc("v1:1:2:3"), 400},
 		{"cursor overflow", "GET", "/api/posts/cursor?cursor=" + enc("v1:99999999999999999999:1"), 400},
+		{"cursor with a line break", "GET", "/api/posts/cursor?cursor=" + url.QueryEscape("\r"+enc("v1:3:4")), 400},
 		{"cursor too long", "GET", "/api/posts/cursor?cursor=" + strings.Repeat("A", 100), 400},
 		{"cursor twice", "GET", "/api/posts/cursor?cursor=a&cursor=b", 400},
 		{"cursor with page", "GET", "/api/posts/cursor?page=3", 400},
