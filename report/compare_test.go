@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/internal/golden"
 	"github.com/tailgate-dev/tailgate/loadgen"
 )
 
@@ -168,7 +169,7 @@ func fixtureRuns(t *testing.T, side string, n int) []*loadgen.Result {
 	var out []*loadgen.Result
 	for run := 1; run <= n; run++ {
 		path := filepath.Join("testdata", "compare", fmt.Sprintf("%s-%d.json", side, run))
-		if Updating() {
+		if golden.Updating() {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				t.Fatal(err)
 			}
@@ -218,8 +219,8 @@ func TestCompareGolden(t *testing.T) {
 			if err := WriteCompareMarkdown(&md, c); err != nil {
 				t.Fatal(err)
 			}
-			CheckGolden(t, filepath.Join("compare", tc.name+".txt"), txt.Bytes())
-			CheckGolden(t, filepath.Join("compare", tc.name+".md"), md.Bytes())
+			golden.Check(t, filepath.Join("testdata", "compare", tc.name+".txt"), txt.Bytes())
+			golden.Check(t, filepath.Join("testdata", "compare", tc.name+".md"), md.Bytes())
 		})
 	}
 }

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/tailgate-dev/tailgate/internal/golden"
 	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/report"
 )
@@ -30,7 +32,7 @@ func TestWritersGolden(t *testing.T) {
 				if err := w.write(&buf, fixture(t, variant)); err != nil {
 					t.Fatal(err)
 				}
-				report.CheckGolden(t, "summary-"+variant+"."+w.ext, buf.Bytes())
+				golden.Check(t, filepath.Join("testdata", "summary-"+variant+"."+w.ext), buf.Bytes())
 			})
 		}
 	}

@@ -2,14 +2,13 @@ package scenarios
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+	"github.com/tailgate-dev/tailgate/internal/golden"
+)
 
 // testGetenv is the environment of the tests: one secret, nothing else.
 func testGetenv(name string) string {
@@ -48,20 +47,7 @@ func TestBadFiles(t *testing.T) {
 					t.Errorf("line %q shows a Go type", line)
 				}
 			}
-			golden := strings.TrimSuffix(f, ".yaml") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("messages differ from %s\ngot:\n%s\nwant:\n%s", golden, got, want)
-			}
+			golden.Check(t, strings.TrimSuffix(f, ".yaml")+".golden", []byte(got))
 		})
 	}
 }

@@ -2,7 +2,6 @@ package chart
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"image/png"
 	"io"
@@ -13,10 +12,9 @@ import (
 
 	"gonum.org/v1/plot/plotter"
 
+	"github.com/tailgate-dev/tailgate/internal/golden"
 	"github.com/tailgate-dev/tailgate/loadgen"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden images")
 
 // fixtures reads the deterministic results the report package's tests
 // generate (report/testdata/compare): offset vs cursor pagination over page
@@ -114,19 +112,9 @@ func TestChartsGolden(t *testing.T) {
 			if !bytes.Equal(got, again) {
 				t.Error("two renders of the same data differ")
 			}
-			path := filepath.Join("testdata", name+".png")
-			if *update {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
+			want, ok := golden.Want(t, filepath.Join("testdata", name+".png"), got)
+			if !ok {
 				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (go test ./report/chart -update creates it)", err)
 			}
 			// The tolerance only absorbs anti-aliasing differences of another
 			// platform's float rounding.

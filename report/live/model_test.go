@@ -2,10 +2,8 @@ package live
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,10 +12,9 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/tailgate-dev/tailgate/internal/golden"
 	"github.com/tailgate-dev/tailgate/loadgen"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
@@ -186,31 +183,16 @@ func TestViewGolden(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				got := screen(feed(t, c.f, sz[0], sz[1]))
 				checkSize(t, got, sz[0], sz[1])
-				golden(t, name, got)
+				checkScreen(t, name, got)
 			})
 		}
 	}
 }
 
-func golden(t *testing.T, name, got string) {
+// checkScreen compares a screen with testdata/name.txt.
+func checkScreen(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".txt")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got+"\n" != string(want) {
-		t.Errorf("screen differs from %s (run with -update after checking):\n%s", path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", name+".txt"), []byte(got+"\n"))
 }
 
 // checkSize asserts the screen is exactly w×h cells, so that a redraw after
