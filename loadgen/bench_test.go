@@ -67,7 +67,7 @@ func BenchmarkRecord(b *testing.B) {
 	done := make(chan struct{})
 	go func() {
 		for range rec.kick {
-			buf.consume(func(*sample) {})
+			buf.consume(func(*sample) {}, sampleBufferSize)
 		}
 		close(done)
 	}()

@@ -326,7 +326,7 @@ func TestRecordAllocatesNothing(t *testing.T) {
 	b := rec.buffers[0]
 	go func() {
 		for range rec.kick {
-			b.consume(func(*sample) {})
+			b.consume(func(*sample) {}, sampleBufferSize)
 		}
 	}()
 	defer close(rec.kick)

@@ -356,6 +356,11 @@ func (e *resultEncoder) encode(w io.Writer, r *Result) error {
 		if i > 0 {
 			ew.write([]byte(",\n    "))
 		}
+		if i%8 == 7 {
+			// A long run's timeline takes milliseconds to encode; with
+			// one CPU a checkpoint must not hold the processor that long.
+			yield()
+		}
 		iv, err := e.value(&r.Timeline[i], "    ")
 		if err != nil {
 			return fmt.Errorf("encode result: timeline interval %d: %w", i, err)

@@ -6,8 +6,9 @@ import (
 )
 
 // TestSampleRingDeliversEverySampleInOrder pushes many rings' worth of
-// samples through one ring while a collector drains it whenever woken: every
-// sample must arrive once, in order, whatever the interleaving.
+// samples through one ring while a collector drains it whenever woken, in
+// pieces of at most 7 samples as drain does with drainPiece: every sample
+// must arrive once, in order, whatever the interleaving.
 func TestSampleRingDeliversEverySampleInOrder(t *testing.T) {
 	for _, size := range []int{64, 1024} {
 		kick := make(chan struct{}, 1)
@@ -27,7 +28,8 @@ func TestSampleRingDeliversEverySampleInOrder(t *testing.T) {
 		done := make(chan struct{})
 		go func() {
 			for range kick {
-				b.consume(check)
+				for b.consume(check, 7) == 7 {
+				}
 			}
 			close(done)
 		}()
@@ -36,7 +38,8 @@ func TestSampleRingDeliversEverySampleInOrder(t *testing.T) {
 		}
 		close(kick)
 		<-done
-		b.consume(check) // what was published after the last wake-up
+		for b.consume(check, 7) == 7 { // what was published after the last wake-up
+		}
 		if wrong > 0 || next != n {
 			t.Fatalf("size %d: %d samples out of order; last %d, want %d", size, wrong, next-1, n-1)
 		}
@@ -51,5 +54,22 @@ func TestRingSize(t *testing.T) {
 		if got := ringSize(tt.workers); got != tt.want {
 			t.Errorf("ringSize(%d) = %d, want %d", tt.workers, got, tt.want)
 		}
+	}
+}
+
+func TestConsumeStopsAtMax(t *testing.T) {
+	b := newSampleBuffer(64, make(chan struct{}, 1))
+	for i := 0; i < 10; i++ {
+		b.add(sample{done: time.Duration(i)})
+	}
+	var got []time.Duration
+	f := func(s *sample) { got = append(got, s.done) }
+	for _, tt := range []struct{ max, want int }{{4, 4}, {4, 4}, {4, 2}, {4, 0}} {
+		if n := b.consume(f, tt.max); n != tt.want {
+			t.Fatalf("consume(max %d) = %d, want %d", tt.max, n, tt.want)
+		}
+	}
+	if len(got) != 10 || got[0] != 0 || got[9] != 9 {
+		t.Fatalf("consumed %v, want 0..9 in order", got)
 	}
 }

@@ -2,7 +2,8 @@
 // same CLI, plus a CPU profile written to $TAILGATE_CPUPROFILE and a heap
 // profile to $TAILGATE_MEMPROFILE when they are set, and runtime memory
 // figures every $TAILGATE_MEMSTATS (a duration, e.g. 5s) on stderr. It keeps
-// these flags out of the user-facing binary.
+// these flags out of the user-facing binary. $TAILGATE_TRACE names a file
+// for a runtime execution trace (go tool trace).
 //
 //	go build -o bench/bin/tgprof ./bench/cmd/tgprof
 //	TAILGATE_CPUPROFILE=cpu.prof bench/bin/tgprof hit URL --vus 50 -c 50 -d 10s --quiet
@@ -14,6 +15,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"time"
 
 	"github.com/tailgate-dev/tailgate/internal/cli"
@@ -34,6 +36,19 @@ func run() int {
 			return 3
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if path := os.Getenv("TAILGATE_TRACE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "tgprof: %v\n", err)
+			return 3
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			fmt.Fprintf(os.Stderr, "tgprof: %v\n", err)
+			return 3
+		}
+		defer trace.Stop()
 	}
 	if os.Getenv("TAILGATE_MEMPROFILE") != "" {
 		// Sample finely: the run's garbage is a few hundred KiB a second,
