@@ -46,6 +46,11 @@ const (
 	// keeps, so a flow that alternates between a few hosts (an auth server
 	// and an API) reuses connections instead of dialing per request.
 	h1MaxParked = 4
+	// h1DeadlineSlack bounds how late, as a fraction of the timeout, a
+	// request may time out so that consecutive requests on a connection
+	// can share one deadline (see armDeadline); h1MaxDeadlineSlack caps it.
+	h1DeadlineSlack    = 100
+	h1MaxDeadlineSlack = 50 * time.Millisecond
 )
 
 // aLongTimeAgo is a deadline in the past: setting it makes every blocked
@@ -101,11 +106,21 @@ type h1Client struct {
 
 	br       *bufio.Reader
 	raw      syscall.RawConn // the TCP socket, for the stale check
+	rio      *rawIO          // raw reads and writes of a plain TCP conn; nil for TLS
 	connTLS  bool
 	connAuth string
 	served   int       // responses read on conn
 	lastUsed time.Time // start of the last request on conn
 	peek     peeker
+	// connDeadline is the deadline set on conn; zero when unknown.
+	connDeadline time.Time
+	// slack is how much later than its deadline the current request may
+	// time out (see armDeadline).
+	slack time.Duration
+
+	// The last URL split and its parts: a static request is split once.
+	lastURL    string
+	lastTarget h1Target
 
 	wbuf    []byte
 	scratch []byte // long lines
@@ -144,6 +159,7 @@ type h1Conn struct {
 	conn     net.Conn
 	br       *bufio.Reader
 	raw      syscall.RawConn
+	rio      *rawIO
 	tls      bool
 	auth     string
 	served   int
@@ -182,15 +198,15 @@ func (c *h1Client) switchTo(t *h1Target) {
 			_ = c.parked[0].conn.Close()
 			c.parked = append(c.parked[:0], c.parked[1:]...)
 		}
-		c.parked = append(c.parked, h1Conn{conn: c.conn, br: c.br, raw: c.raw, tls: c.connTLS, auth: c.connAuth, served: c.served, lastUsed: c.lastUsed})
+		c.parked = append(c.parked, h1Conn{conn: c.conn, br: c.br, raw: c.raw, rio: c.rio, tls: c.connTLS, auth: c.connAuth, served: c.served, lastUsed: c.lastUsed})
 		c.br = nil
 	}
 	c.mu.Lock()
 	c.conn = found.conn
 	c.mu.Unlock()
-	c.raw, c.connAuth = nil, ""
+	c.raw, c.rio, c.connAuth, c.connDeadline = nil, nil, "", time.Time{}
 	if found.conn != nil {
-		c.br, c.raw, c.connTLS, c.connAuth, c.served, c.lastUsed = found.br, found.raw, found.tls, found.auth, found.served, found.lastUsed
+		c.br, c.raw, c.rio, c.connTLS, c.connAuth, c.served, c.lastUsed = found.br, found.raw, found.rio, found.tls, found.auth, found.served, found.lastUsed
 	}
 }
 
@@ -199,8 +215,9 @@ func (c *h1Client) closeConn() error {
 	conn := c.conn
 	c.conn = nil
 	c.mu.Unlock()
-	c.raw = nil
+	c.raw, c.rio = nil, nil
 	c.connAuth = ""
+	c.connDeadline = time.Time{}
 	if conn == nil {
 		return nil
 	}
@@ -223,6 +240,9 @@ func (c *h1Client) watch(ctx context.Context) {
 		c.stopWatch = nil
 	}
 	c.watchedDone = done
+	// The old context may have been canceled, which left an immediate
+	// deadline on the connection: set it again before the next request.
+	c.connDeadline = time.Time{}
 	// The generation tells a late callback of a context no longer watched
 	// (canceled just as it was replaced) to leave the connection alone.
 	c.mu.Lock()
@@ -260,17 +280,22 @@ func (c *h1Client) Do(ctx context.Context, req *Request, res *Response) error {
 	c.watch(ctx)
 	now := time.Now()
 	deadline := now.Add(c.t.timeout)
+	c.slack = min(c.t.timeout/h1DeadlineSlack, h1MaxDeadlineSlack)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+		deadline, c.slack = d, 0
 	}
 	method := req.Method
 	if method == "" {
 		method = "GET"
 	}
-	target, err := splitURL(req.URL)
-	if err != nil {
-		return err
+	if req.URL != c.lastURL || c.lastURL == "" {
+		t, err := splitURL(req.URL)
+		if err != nil {
+			return err
+		}
+		c.lastURL, c.lastTarget = req.URL, t
 	}
+	target := c.lastTarget
 	follow := c.t.opts.FollowRedirects
 	st, err := c.exchange(ctx, now, deadline, method, &target, req.Header, req.Body, req, res, follow > 0)
 	if err != nil || follow <= 0 || !st.location || !isRedirect(st.status) {
@@ -393,7 +418,7 @@ func (c *h1Client) exchange(ctx context.Context, now, deadline time.Time, method
 			fresh = true
 		}
 		c.lastUsed = now
-		if err := c.conn.SetDeadline(deadline); err != nil {
+		if err := c.armDeadline(deadline); err != nil {
 			// Only a connection closed under us refuses a deadline.
 			_ = c.closeConn()
 			if !fresh {
@@ -407,11 +432,17 @@ func (c *h1Client) exchange(ctx context.Context, now, deadline time.Time, method
 			_ = c.closeConn()
 			return h1Status{}, canceledError(err, "before sending")
 		}
-		n, werr := c.conn.Write(c.wbuf)
-		if werr == nil && !inline {
-			var m int
-			m, werr = c.conn.Write(body)
-			n += m
+		var n int
+		var werr error
+		if inline && c.rio != nil && c.br.Buffered() == 0 {
+			n, werr = c.rio.sendAwait(c.wbuf)
+		} else {
+			n, werr = c.conn.Write(c.wbuf)
+			if werr == nil && !inline {
+				var m int
+				m, werr = c.conn.Write(body)
+				n += m
+			}
 		}
 		res.BytesOut += int64(n)
 		if werr != nil {
@@ -436,6 +467,24 @@ func (c *h1Client) exchange(ctx context.Context, now, deadline time.Time, method
 		}
 		return st, nil
 	}
+}
+
+// armDeadline makes sure the connection's deadline ends the exchange at
+// deadline or a little after: setting a deadline costs two clock reads, a
+// lock and a runtime timer update, so consecutive requests share one while
+// it falls in [deadline, deadline+c.slack]. The slack is 1% of the timeout,
+// at most h1MaxDeadlineSlack, and none for a deadline from the context.
+func (c *h1Client) armDeadline(deadline time.Time) error {
+	hi := deadline.Add(c.slack)
+	if !c.connDeadline.IsZero() && !c.connDeadline.Before(deadline) && !c.connDeadline.After(hi) {
+		return nil
+	}
+	if err := c.conn.SetDeadline(hi); err != nil {
+		c.connDeadline = time.Time{}
+		return err
+	}
+	c.connDeadline = hi
+	return nil
 }
 
 // interrupted reports whether err came from the deadline or a cancellation
@@ -520,6 +569,10 @@ func (c *h1Client) dial(ctx context.Context, t *h1Target, deadline time.Time) er
 	if sc, ok := conn.(syscall.Conn); ok {
 		raw, _ = sc.SyscallConn()
 	}
+	var rio *rawIO
+	if !t.tls {
+		rio = newRawIO(conn)
+	}
 	if t.tls {
 		host, _ := t.hostPort()
 		cfg := c.t.tlsConf
@@ -548,11 +601,15 @@ func (c *h1Client) dial(ctx context.Context, t *h1Target, deadline time.Time) er
 	c.mu.Lock()
 	c.conn = conn
 	c.mu.Unlock()
-	c.raw = raw
-	if c.br == nil {
-		c.br = bufio.NewReaderSize(conn, h1ReadBuffer)
+	c.raw, c.rio = raw, rio
+	var rd io.Reader = conn
+	if rio != nil {
+		rd = rio
 	}
-	c.br.Reset(conn)
+	if c.br == nil {
+		c.br = bufio.NewReaderSize(rd, h1ReadBuffer)
+	}
+	c.br.Reset(rd)
 	c.connTLS = t.tls
 	c.connAuth = t.authority
 	c.served = 0

@@ -343,7 +343,7 @@ func (r *Runner) runClosed(ctx, abortCtx context.Context, clients []Client, wg *
 				}
 				now := next
 				if now.IsZero() {
-					now = time.Now()
+					now = r.now()
 				}
 				next = time.Time{}
 				if !deadline.IsZero() && !now.Before(deadline) {
@@ -444,7 +444,7 @@ func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) (e
 		if w.req.Name == "" {
 			w.req.Name = flow.Name
 		}
-		sent := time.Now()
+		sent := r.now()
 		if i == 0 {
 			r.sent.Add(1)
 			if sent.Sub(intended) > LateThreshold {
@@ -474,7 +474,7 @@ func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) (e
 				}
 			}
 		}
-		done := time.Now()
+		done := r.now()
 		if msgErr == nil && kind != KindNone && w.seenKinds&(1<<kind) == 0 {
 			msgErr = fmt.Errorf("HTTP status %d", w.res.Status)
 		}
@@ -500,12 +500,19 @@ func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) (e
 				if !w.sleep(ctx, d) {
 					return time.Time{}
 				}
-				intended = time.Now()
+				intended = r.now()
 			}
 		}
 	}
-	return time.Now()
+	return r.now()
 }
+
+// now reads the clock for the engine's timestamps with one read of the
+// monotonic clock: the run's start plus the time since. time.Now reads the
+// wall clock as well (two vDSO calls, ~10% of the engine's user time
+// against nginx), and every time the engine keeps is an offset from the
+// start anyway.
+func (r *Runner) now() time.Time { return r.start.Add(time.Since(r.start)) }
 
 func (w *worker) sleep(ctx context.Context, d time.Duration) bool {
 	if w.timer == nil {

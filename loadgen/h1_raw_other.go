@@ -1,0 +1,19 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
+
+package loadgen
+
+import (
+	"errors"
+	"net"
+)
+
+// rawIO is not used where the platform's raw socket calls are not wired
+// up: newRawIO returns nil and the client reads and writes through
+// net.Conn.
+type rawIO struct{}
+
+func newRawIO(net.Conn) *rawIO { return nil }
+
+func (r *rawIO) Read([]byte) (int, error) { return 0, errors.ErrUnsupported }
+
+func (r *rawIO) sendAwait([]byte) (int, error) { return 0, errors.ErrUnsupported }
