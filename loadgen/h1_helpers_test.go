@@ -100,6 +100,25 @@ func serveScript(responses ...string) func(net.Conn) {
 	}
 }
 
+// serveOKOrHang answers every request with an empty 200, except one for
+// /hang: the connection is then handed to hang and closed when it returns.
+func serveOKOrHang(hang func(c net.Conn)) func(net.Conn) {
+	return func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			req, err := readReqHead(br)
+			if err != nil {
+				return
+			}
+			if req.URL.Path == "/hang" {
+				hang(c)
+				return
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+		}
+	}
+}
+
 // newTestH1 builds a raw client with the options.
 func newTestH1(t testing.TB, o ClientOptions) *h1Client {
 	t.Helper()

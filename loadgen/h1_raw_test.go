@@ -3,7 +3,6 @@
 package loadgen
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -122,15 +121,7 @@ func isDeadline(err error) bool {
 // a fresh deadline rather than time out at once (the client keeps one
 // deadline across requests, see armDeadline).
 func TestH1ReuseAfterIdleCancel(t *testing.T) {
-	srv := newRawServer(t, func(c net.Conn) {
-		br := bufio.NewReader(c)
-		for {
-			if _, err := readReqHead(br); err != nil {
-				return
-			}
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-		}
-	})
+	srv := newRawServer(t, serveOKOrHang(nil))
 	c := newTestH1(t, ClientOptions{Timeout: time.Minute})
 	ctx, cancel := context.WithCancel(context.Background())
 	if _, err := tdo(c, ctx, "GET", srv.URL+"/", nil); err != nil {
@@ -164,20 +155,9 @@ func TestH1ReuseAfterIdleCancel(t *testing.T) {
 // share one deadline while it stays within the slack; a request that hangs
 // after several quick ones must still time out within timeout + slack.
 func TestH1TimeoutWithSharedDeadline(t *testing.T) {
-	srv := newRawServer(t, func(c net.Conn) {
-		br := bufio.NewReader(c)
-		for {
-			req, err := readReqHead(br)
-			if err != nil {
-				return
-			}
-			if req.URL.Path == "/hang" {
-				io.Copy(io.Discard, c)
-				return
-			}
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-		}
-	})
+	srv := newRawServer(t, serveOKOrHang(func(c net.Conn) {
+		io.Copy(io.Discard, c) // until the client gives up
+	}))
 	const timeout = 300 * time.Millisecond
 	c := newTestH1(t, ClientOptions{Timeout: timeout})
 	for i := 0; i < 20; i++ {

@@ -231,23 +231,12 @@ func TestH1BodyTimeouts(t *testing.T) {
 // a new context afterwards.
 func TestH1Cancel(t *testing.T) {
 	hang := make(chan struct{})
-	srv := newRawServer(t, func(c net.Conn) {
-		br := bufio.NewReader(c)
-		for {
-			req, err := readReqHead(br)
-			if err != nil {
-				return
-			}
-			if req.URL.Path == "/hang" {
-				select {
-				case <-hang:
-				case <-time.After(10 * time.Second):
-				}
-				return
-			}
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+	srv := newRawServer(t, serveOKOrHang(func(net.Conn) {
+		select {
+		case <-hang:
+		case <-time.After(10 * time.Second):
 		}
-	})
+	}))
 	defer close(hang)
 	c := newTestH1(t, ClientOptions{Timeout: time.Minute})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -12,6 +12,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -24,31 +25,28 @@ import (
 func main() { os.Exit(run()) }
 
 func run() int {
-	if path := os.Getenv("TAILGATE_CPUPROFILE"); path != "" {
+	for _, p := range []struct {
+		env   string
+		start func(io.Writer) error
+		stop  func()
+	}{
+		{"TAILGATE_CPUPROFILE", pprof.StartCPUProfile, pprof.StopCPUProfile},
+		{"TAILGATE_TRACE", trace.Start, trace.Stop},
+	} {
+		path := os.Getenv(p.env)
+		if path == "" {
+			continue
+		}
 		f, err := os.Create(path)
+		if err == nil {
+			err = p.start(f)
+		}
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "tgprof: %v\n", err)
+			fmt.Fprintf(os.Stderr, "tgprof: %s: %v\n", p.env, err)
 			return 3
 		}
 		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintf(os.Stderr, "tgprof: %v\n", err)
-			return 3
-		}
-		defer pprof.StopCPUProfile()
-	}
-	if path := os.Getenv("TAILGATE_TRACE"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "tgprof: %v\n", err)
-			return 3
-		}
-		defer f.Close()
-		if err := trace.Start(f); err != nil {
-			fmt.Fprintf(os.Stderr, "tgprof: %v\n", err)
-			return 3
-		}
-		defer trace.Stop()
+		defer p.stop()
 	}
 	if os.Getenv("TAILGATE_MEMPROFILE") != "" {
 		// Sample finely: the run's garbage is a few hundred KiB a second,
