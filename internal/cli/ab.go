@@ -48,7 +48,7 @@ func cmdAB(ctx context.Context, env *Env, args []string) error {
 	var f abFlags
 	fs := newFlagSet(env, "ab", abUsage)
 	fs.StringVar(&f.target, "target", "", "base `URL` replacing both scenarios' targets")
-	addLoadFlags(fs, &f.load, false)
+	addLoadFlags(fs, &f.load, false, false)
 	addClientFlags(fs, &f.client)
 	fs.IntVar(&f.count, "count", 5, "`N` runs of each scenario (≥ 4 for a significance verdict)")
 	fs.StringVarP(&f.out, "output", "o", "", "write results to `PREFIX`-a-1.json, PREFIX-b-1.json, …")

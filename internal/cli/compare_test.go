@@ -234,6 +234,10 @@ func TestABInterleaves(t *testing.T) {
 	if code, _, stderr := runCLI(t, "ab", filepath.Join(dir, "a.yaml")); code != ExitUsage || !strings.Contains(stderr, "two scenario files") {
 		t.Errorf("one scenario: exit %d, %q", code, stderr)
 	}
+	// Two shards would compare halves of A and B, not A and B.
+	if code, _, stderr := runCLI(t, "ab", filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yaml"), "--shard", "0/2"); code != ExitUsage || !strings.Contains(stderr, "unknown flag: --shard") {
+		t.Errorf("--shard: exit %d, %q", code, stderr)
+	}
 }
 
 func FuzzParseSlowdown(f *testing.F) {

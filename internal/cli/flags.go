@@ -27,7 +27,10 @@ type loadFlags struct {
 	shard       string
 }
 
-func addLoadFlags(fs *pflag.FlagSet, f *loadFlags, defaults bool) {
+// addLoadFlags registers the load flags; defaults gives --rate and
+// --duration the defaults of a one-line hit, and sharding adds --shard
+// (not for ab: a comparison of two shards is not a comparison of A and B).
+func addLoadFlags(fs *pflag.FlagSet, f *loadFlags, defaults, sharding bool) {
 	rateDef, durDef := "", ""
 	if defaults {
 		rateDef, durDef = "50/s", "10s"
@@ -41,7 +44,9 @@ func addLoadFlags(fs *pflag.FlagSet, f *loadFlags, defaults bool) {
 	fs.IntVarP(&f.connections, "connections", "c", 0, fmt.Sprintf("concurrent connections (default %d)", loadgen.DefaultConnections))
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "open model: cap on arrivals running or waiting for a connection (default 10×connections)")
 	fs.StringVar(&f.overload, "overload", "queue", "open model, when --max-in-flight is reached: queue (wait; shows as send lag) or drop (count as dropped)")
-	fs.StringVar(&f.shard, "shard", "", "run shard `I/N` of the plan: arrivals k with k mod N = I (merge the results with 'tailgate merge')")
+	if sharding {
+		fs.StringVar(&f.shard, "shard", "", "run shard `I/N` of the plan: arrivals k with k mod N = I (merge the results with 'tailgate merge')")
+	}
 }
 
 // apply sets the load part of plan from the flags. Flags the user did not

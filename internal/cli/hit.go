@@ -45,7 +45,7 @@ type hitFlags struct {
 func cmdHit(ctx context.Context, env *Env, args []string) error {
 	var f hitFlags
 	fs := newFlagSet(env, "hit", hitUsage)
-	addLoadFlags(fs, &f.load, true)
+	addLoadFlags(fs, &f.load, true, true)
 	fs.StringVarP(&f.method, "method", "m", "GET", "HTTP method")
 	fs.StringArrayVarP(&f.headers, "header", "H", nil, "request header `'Name: value'` (repeatable)")
 	fs.StringVarP(&f.body, "body", "b", "", "request body: a literal, or @file to read it from a file")

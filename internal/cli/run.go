@@ -47,7 +47,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	var f runFlags
 	fs := newFlagSet(env, "run", runUsage)
 	fs.StringVar(&f.target, "target", "", "base `URL` replacing the scenario's target")
-	addLoadFlags(fs, &f.load, false)
+	addLoadFlags(fs, &f.load, false, true)
 	addClientFlags(fs, &f.client)
 	fs.StringVarP(&f.out, "output", "o", "", "write the results to `file` (JSON; read it with 'tailgate report')")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only the final summary")
