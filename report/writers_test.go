@@ -38,6 +38,30 @@ func TestWritersGolden(t *testing.T) {
 	}
 }
 
+// TestChecksMarkdownGolden: the Thresholds section, with user text that
+// must neither break the table nor turn into markup.
+func TestChecksMarkdownGolden(t *testing.T) {
+	checks := []report.Check{
+		{Pass: true, Threshold: "p99 < 250ms", Detail: "p99 = 212ms"},
+		{Pass: false, Threshold: "login|auth: error_rate < 1%", Detail: "error_rate = 3.2%"},
+		{Pass: false, Threshold: "`search`: p99.9 < 1s", Detail: `no results for request "search_*"`},
+	}
+	var buf bytes.Buffer
+	if err := report.WriteChecksMarkdown(&buf, checks); err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, filepath.Join("testdata", "checks.md"), buf.Bytes())
+
+	buf.Reset()
+	if err := report.WriteChecksMarkdown(&buf, checks[:1]); err != nil || !strings.Contains(buf.String(), "#### Thresholds: all 1 passed") {
+		t.Errorf("all passed: %v\n%s", err, buf.String())
+	}
+	buf.Reset()
+	if err := report.WriteChecksMarkdown(&buf, nil); err != nil || buf.Len() != 0 {
+		t.Errorf("no checks wrote %q (%v), want nothing", buf.String(), err)
+	}
+}
+
 func TestTextFitsEightyColumns(t *testing.T) {
 	for _, variant := range []string{"ok", "behind", "closed"} {
 		var buf bytes.Buffer

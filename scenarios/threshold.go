@@ -250,11 +250,16 @@ func (r ThresholdResult) String() string {
 	if !r.Pass {
 		verdict = "FAIL"
 	}
-	detail := r.Reason
-	if detail == "" {
-		detail = r.Threshold.metric.name + " = " + r.Actual
+	return fmt.Sprintf("%s  %s  (%s)", verdict, r.Threshold, r.Detail())
+}
+
+// Detail says what was measured, e.g. "p99 = 212ms", or why the threshold
+// could not be evaluated.
+func (r ThresholdResult) Detail() string {
+	if r.Reason != "" {
+		return r.Reason
 	}
-	return fmt.Sprintf("%s  %s  (%s)", verdict, r.Threshold, detail)
+	return r.Threshold.metric.name + " = " + r.Actual
 }
 
 // Evaluate checks the threshold against a result.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/report"
+	"github.com/tailgate-dev/tailgate/scenarios"
 )
 
 const reportUsage = `
@@ -33,18 +34,29 @@ Formats (--format):
             line per request name; values in µs, readable by
             HdrHistogram's HistogramLogReader and log processors
 
+Thresholds (--threshold, --scenario) are checked against the results, as
+'tailgate run' checks them after a run: the outcome follows a text report
+on stdout (on stderr for the other formats and for -o), a Markdown report
+gets a Thresholds section, and the exit status is 1 when one fails. This
+is how the merged results of a sharded run, or a run repeated elsewhere,
+are gated.
+
 Examples:
   tailgate report results.json
   tailgate report results.json --format markdown -o summary.md
   tailgate report results.json --format json | jq '.total.latency_ms["p99.9"]'
   tailgate report results.json --png-dir charts/ --size 1200x675
+  tailgate report merged.json --scenario checkout.yaml --format markdown -o summary.md
+  tailgate report results.json --threshold 'p99 < 250ms' --threshold 'error_rate < 1%'
 `
 
 type reportFlags struct {
-	format string
-	out    string
-	pngDir string
-	size   string
+	format     string
+	out        string
+	pngDir     string
+	size       string
+	scenario   string
+	thresholds []string
 }
 
 // reportFormats maps --format values to writers.
@@ -63,13 +75,16 @@ func cmdReport(_ context.Context, env *Env, args []string) error {
 	fs.StringVarP(&f.out, "output", "o", "", "write to `file` instead of stdout (atomically)")
 	fs.StringVar(&f.pngDir, "png-dir", "", "also write PNG charts into `dir` (created if missing)")
 	fs.StringVar(&f.size, "size", "1600x900", "PNG chart size `WxH` in pixels")
+	fs.StringVar(&f.scenario, "scenario", "", "check the thresholds of scenario `file` (exit 1 when one fails)")
+	addThresholdFlag(fs, &f.thresholds)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("want exactly one results file, got %d arguments (see --help)", fs.NArg())
 	}
-	write, ok := reportFormats[strings.ToLower(f.format)]
+	format := strings.ToLower(f.format)
+	write, ok := reportFormats[format]
 	if !ok {
 		return usagef("--format %q: use text, markdown, json or hlog", f.format)
 	}
@@ -77,6 +92,7 @@ func cmdReport(_ context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+
 	path := fs.Arg(0)
 	res, err := loadgen.ReadResultFile(path)
 	if err != nil {
@@ -89,7 +105,24 @@ func cmdReport(_ context.Context, env *Env, args []string) error {
 		}
 		fmt.Fprintf(env.Stderr, "tailgate report: %s is a partial result (%s)\n", path, reason)
 	}
-	if err := writeReportOutput(env.Stdout, f.out, func(w io.Writer) error { return write(w, res) }); err != nil {
+	ths, err := reportThresholds(env, f.scenario, f.thresholds, res)
+	if err != nil {
+		return err
+	}
+	var checks []scenarios.ThresholdResult
+	var failed []string
+	if len(ths) > 0 {
+		checks, failed = scenarios.EvaluateAll(ths, res)
+	}
+	if err := writeReportOutput(env.Stdout, f.out, func(w io.Writer) error {
+		if err := write(w, res); err != nil {
+			return err
+		}
+		if format == "markdown" || format == "md" {
+			return report.WriteChecksMarkdown(w, reportChecks(checks))
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
 	if f.pngDir != "" {
@@ -104,7 +137,66 @@ func cmdReport(_ context.Context, env *Env, args []string) error {
 			fmt.Fprintf(env.Stderr, "chart written to %s\n", name)
 		}
 	}
+	if len(checks) == 0 {
+		return nil
+	}
+	// The outcome follows a text report; it must not get into a
+	// machine-readable one on stdout.
+	verdicts := env.Stderr
+	if format == "text" && (f.out == "" || f.out == "-") {
+		verdicts = env.Stdout
+		fmt.Fprintln(verdicts)
+	}
+	printThresholds(verdicts, checks)
+	if len(failed) > 0 {
+		return &ThresholdError{Failed: failed}
+	}
 	return nil
+}
+
+// reportThresholds gathers the thresholds report checks: those of the
+// scenario file, if one is given, and the --threshold flags. Without a
+// scenario to check request names against, a threshold must name a request
+// the results have: a typo is an input error, not a failed threshold.
+func reportThresholds(env *Env, scenario string, flags []string, res *loadgen.Result) ([]*scenarios.Threshold, error) {
+	if scenario == "" {
+		ths, err := parseThresholdFlags(flags)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range ths {
+			if t.Request != "" && res.Lookup(t.Request, t.Group) == nil {
+				var names []string
+				for _, st := range res.Requests {
+					names = append(names, strconv.Quote(st.Name))
+				}
+				return nil, usagef("--threshold %q: the results have no request %q%s (they have %s)",
+					t.String(), t.Request, groupSuffix(t.Group), strings.Join(names, ", "))
+			}
+		}
+		return ths, nil
+	}
+	s, err := loadScenario(env, scenario)
+	if err != nil {
+		return nil, err
+	}
+	ths, err := scenarioThresholds(s, flags)
+	if err != nil {
+		return nil, err
+	}
+	if len(ths) == 0 {
+		return nil, usagef("--scenario %s: the scenario has no thresholds", scenario)
+	}
+	return ths, nil
+}
+
+// reportChecks turns threshold outcomes into the report package's form.
+func reportChecks(results []scenarios.ThresholdResult) []report.Check {
+	out := make([]report.Check, 0, len(results))
+	for _, r := range results {
+		out = append(out, report.Check{Pass: r.Pass, Threshold: r.Threshold.String(), Detail: r.Detail()})
+	}
+	return out
 }
 
 // parseSize parses "WxH" with sane pixel bounds.
@@ -152,4 +244,11 @@ func writeReportOutput(stdout io.Writer, path string, write func(io.Writer) erro
 		return fmt.Errorf("write %s: %w", path, werr)
 	}
 	return nil
+}
+
+func groupSuffix(group string) string {
+	if group == "" {
+		return ""
+	}
+	return fmt.Sprintf(" with tag group %q", group)
 }

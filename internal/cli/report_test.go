@@ -173,6 +173,12 @@ func TestReportErrors(t *testing.T) {
 		{"bad size", []string{good, "--size", "big"}, []string{`--size "big": want WIDTHxHEIGHT`}},
 		{"tiny size", []string{good, "--size", "10x10"}, []string{`--size "10x10": width must be`}},
 		{"bad flag", []string{good, "--colour"}, []string{"unknown flag: --colour"}},
+		{"bad threshold", []string{good, "--threshold", "p99 <"}, []string{`--threshold "p99 <"`}},
+		{"threshold on an unknown request", []string{good, "--threshold", "nosuch: p99 < 1s"},
+			[]string{`the results have no request "nosuch"`, `(they have "GET /")`}},
+		{"scenario without thresholds", []string{good, "--scenario", write("plain.yaml", "target: http://127.0.0.1:1\nrequests:\n  root:\n    path: /\n")},
+			[]string{"plain.yaml: the scenario has no thresholds"}},
+		{"missing scenario", []string{good, "--scenario", filepath.Join(dir, "nope.yaml")}, []string{"nope.yaml"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,6 +195,76 @@ func TestReportErrors(t *testing.T) {
 			for _, w := range tt.want {
 				if !strings.Contains(errOut, w) {
 					t.Errorf("stderr %q lacks %q", errOut, w)
+				}
+			}
+		})
+	}
+}
+
+// TestReportThresholds checks thresholds against a results file: the
+// outcome follows a text report on stdout, goes to stderr when stdout holds
+// another format or nothing, becomes a section of a Markdown report, and
+// a failure exits 1 after everything is written.
+func TestReportThresholds(t *testing.T) {
+	path := writeResult(t, smallResult(0, 0), "r.json") // p50 ≈ 2.3ms, p99 ≈ 5.1ms
+	scenario := filepath.Join(t.TempDir(), "s.yaml")
+	if err := os.WriteFile(scenario, []byte(`target: http://127.0.0.1:1
+requests:
+  root:
+    path: /
+thresholds:
+  - p99 < 1s
+  - p50 < 1ms
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pass := "pass  p99 < 1s  (p99 = "
+	fail := "FAIL  p50 < 1ms  (p50 = "
+	tests := []struct {
+		name                string
+		args                []string
+		code                int
+		stdout, not, stderr []string
+	}{
+		{"flags pass, text", []string{"--threshold", "p99 < 1s", "--threshold", "GET /: error_rate < 1%"}, ExitOK,
+			[]string{"GET /", "thresholds:\n  " + pass, "pass  GET /: error_rate < 1%  (error_rate = 0%)"}, nil, nil},
+		{"scenario fails, text", []string{"--scenario", scenario}, ExitThreshold,
+			[]string{"thresholds:\n  " + pass, fail}, nil, []string{"1 threshold(s) failed: p50 < 1ms"}},
+		{"scenario and a flag", []string{"--scenario", scenario, "--threshold", "p99.9 < 1s"}, ExitThreshold,
+			[]string{pass, fail, "pass  p99.9 < 1s"}, nil, nil},
+		{"markdown", []string{"--scenario", scenario, "--format", "markdown"}, ExitThreshold,
+			[]string{"| **total** |", "#### Thresholds: 1 of 2 failed", "| ❌ **FAIL** | `p50 < 1ms` | p50 = "},
+			[]string{"thresholds:"}, []string{"thresholds:\n  " + pass}},
+		{"json stays JSON", []string{"--scenario", scenario, "--format", "json"}, ExitThreshold,
+			[]string{`"latency_ms"`}, []string{"thresholds"}, []string{fail}},
+		{"text to a file", []string{"--scenario", scenario, "-o", filepath.Join(t.TempDir(), "r.txt")}, ExitThreshold,
+			nil, []string{"thresholds"}, []string{fail}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := mainCLI(t, append([]string{"report", path}, tt.args...)...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tt.code, errOut)
+			}
+			for _, w := range tt.stdout {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(out, w) {
+					t.Errorf("stdout has %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.stderr {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+			if strings.Contains(tt.name, "json") {
+				var v map[string]any
+				if err := json.Unmarshal([]byte(out), &v); err != nil {
+					t.Errorf("stdout is not JSON: %v", err)
 				}
 			}
 		})

@@ -174,6 +174,14 @@ func parseThresholdFlags(flags []string) ([]*scenarios.Threshold, error) {
 	return out, nil
 }
 
+// printThresholds prints one line per threshold outcome under a heading.
+func printThresholds(w io.Writer, results []scenarios.ThresholdResult) {
+	fmt.Fprintln(w, "thresholds:")
+	for _, r := range results {
+		fmt.Fprintf(w, "  %s\n", r)
+	}
+}
+
 // checkThresholds prints every threshold's outcome and returns a
 // ThresholdError (exit status 1) naming those that failed.
 func checkThresholds(w io.Writer, res *loadgen.Result, ths []*scenarios.Threshold) error {
@@ -181,10 +189,7 @@ func checkThresholds(w io.Writer, res *loadgen.Result, ths []*scenarios.Threshol
 		return nil
 	}
 	results, failed := scenarios.EvaluateAll(ths, res)
-	fmt.Fprintln(w, "thresholds:")
-	for _, r := range results {
-		fmt.Fprintf(w, "  %s\n", r)
-	}
+	printThresholds(w, results)
 	if len(failed) > 0 {
 		return &ThresholdError{Failed: failed}
 	}
