@@ -10,7 +10,7 @@ import (
 
 // rawIO reads and writes a plain TCP connection's socket through its
 // syscall.RawConn, for two savings on every request (measured against
-// nginx with one CPU, DESIGN.md "The HTTP/1.1 client"):
+// nginx with one CPU; docs/design.md, "HTTP client"):
 //
 //   - sendAwait writes the request and parks until the response begins to
 //     arrive. conn.Write followed by a read always paid one read that
