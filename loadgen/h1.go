@@ -61,6 +61,7 @@ var aLongTimeAgo = time.Unix(1, 0)
 type h1Transport struct {
 	opts      ClientOptions
 	timeout   time.Duration
+	slack     time.Duration // how late a request may time out; see armDeadline
 	tlsConf   *tls.Config
 	userAgent string
 	probe     certProbe
@@ -75,6 +76,7 @@ func newH1Transport(o ClientOptions, tlsConf *tls.Config) *h1Transport {
 	t := &h1Transport{
 		opts:      o,
 		timeout:   o.TimeoutOrDefault(),
+		slack:     min(o.TimeoutOrDefault()/h1DeadlineSlack, h1MaxDeadlineSlack),
 		tlsConf:   cfg,
 		userAgent: "tailgate/" + Version,
 		dial:      dialTCP,
@@ -280,7 +282,7 @@ func (c *h1Client) Do(ctx context.Context, req *Request, res *Response) error {
 	c.watch(ctx)
 	now := time.Now()
 	deadline := now.Add(c.t.timeout)
-	c.slack = min(c.t.timeout/h1DeadlineSlack, h1MaxDeadlineSlack)
+	c.slack = c.t.slack
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline, c.slack = d, 0
 	}
