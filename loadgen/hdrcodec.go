@@ -34,12 +34,18 @@ type histEncoder struct {
 	packed  *hdrhistogram.PackedHistogram
 }
 
-var encoderPool = sync.Pool{New: func() any {
+// newHistEncoder returns an encoder. It is small until its first use,
+// which allocates the zlib writer's state (~1.2 MiB): an encoder is meant
+// to be kept. The collector keeps one for the whole run; other callers
+// share encoderPool, which a garbage collection empties.
+func newHistEncoder() *histEncoder {
 	e := &histEncoder{}
 	// NewWriterLevel fails only for an invalid level; BestSpeed is valid.
 	e.zw, _ = zlib.NewWriterLevel(&e.comp, zlib.BestSpeed)
 	return e
-}}
+}
+
+var encoderPool = sync.Pool{New: func() any { return newHistEncoder() }}
 
 // encodeHistogram returns the base64 V2 compressed encoding of h.
 func encodeHistogram(h *hdrhistogram.Histogram) ([]byte, error) {
@@ -51,6 +57,11 @@ func encodeHistogram(h *hdrhistogram.Histogram) ([]byte, error) {
 func appendEncodedHistogram(dst []byte, h *hdrhistogram.Histogram) ([]byte, error) {
 	e := encoderPool.Get().(*histEncoder)
 	defer encoderPool.Put(e)
+	return e.appendEncoded(dst, h)
+}
+
+// appendEncoded appends the base64 V2 compressed encoding of h to dst.
+func (e *histEncoder) appendEncoded(dst []byte, h *hdrhistogram.Histogram) ([]byte, error) {
 	e.payload.Reset()
 	if isOurGeometry(h) {
 		return e.finish(dst, h.LowestTrackableValue(), h.HighestTrackableValue(), h.SignificantFigures(), e.sparsePayload(h))

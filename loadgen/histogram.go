@@ -110,7 +110,17 @@ func (h *Histogram) Reset() { h.enc = nil; h.hist().Reset() }
 // Frozen returns an independent copy kept in compressed encoding, without
 // allocating a dense copy: how the timeline and checkpoints copy histograms.
 func (h *Histogram) Frozen() *Histogram {
-	b, err := h.Encode()
+	e := encoderPool.Get().(*histEncoder)
+	defer encoderPool.Put(e)
+	return h.frozenWith(e)
+}
+
+// frozenWith is Frozen encoding with e.
+func (h *Histogram) frozenWith(e *histEncoder) *Histogram {
+	if h.h == nil && h.enc != nil {
+		return &Histogram{enc: h.enc} // already frozen: share the encoding
+	}
+	b, err := e.appendEncoded(nil, h.hist())
 	if err != nil {
 		return h.Clone()
 	}

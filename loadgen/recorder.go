@@ -144,6 +144,11 @@ type recorder struct {
 	checkpointer chan *resultWriter
 	// checkpointErr is the last checkpoint's error, nil after a success.
 	checkpointErr atomic.Pointer[error]
+	// enc encodes every histogram the collector freezes (timeline,
+	// checkpoints, results in progress). Kept for the run rather than taken
+	// from encoderPool: a collection empties the pool, and the next encoding
+	// would make a new zlib state of ~1.2 MiB.
+	enc *histEncoder
 
 	currentReq chan chan *Result
 	finishReq  chan finishRequest
@@ -172,7 +177,8 @@ func newRecorder(r *Runner, workers int) *recorder {
 		checkpointer: make(chan *resultWriter, 1),
 		finished:     make(chan struct{}),
 	}
-	rec.checkpointer <- &resultWriter{}
+	rec.enc = newHistEncoder()
+	rec.checkpointer <- &resultWriter{frozen: frozenCopies{enc: rec.enc}}
 	rec.addFn = rec.add
 	size := ringSize(workers)
 	for i := 0; i < workers; i++ {
@@ -218,7 +224,7 @@ func (rec *recorder) loop() {
 			rec.maybeCheckpoint(now)
 		case reply := <-rec.currentReq:
 			rec.drain()
-			reply <- rec.build(true, "in progress", (*Histogram).Frozen)
+			reply <- rec.build(true, "in progress", rec.freeze)
 		case f := <-rec.finishReq:
 			// Wait for a checkpoint still being written: finishing first
 			// would let its rename land after the caller's final write
@@ -358,13 +364,16 @@ func (rec *recorder) add(s *sample) {
 	}
 }
 
+// freeze returns a frozen copy of h made with the collector's encoder.
+func (rec *recorder) freeze(h *Histogram) *Histogram { return h.frozenWith(rec.enc) }
+
 // yield lets other goroutines run between the pieces of the collector's
-// once-a-second work (summaries and encodings of dense histograms, ~0.1–0.3
-// ms each). With one CPU the runtime has one processor, a goroutine keeps it
-// until it blocks or runs 10 ms, and the scheduler's arrivals that fall due
-// meanwhile are sent late: this work measured 0.7–3.5 ms in one piece each
-// second at 1000/s, longer than the gap between two arrivals. Yielding
-// costs ~0.2 µs when nothing else is runnable.
+// work (recording samples, summaries and encodings of dense histograms,
+// encoding checkpoints). With one CPU the runtime has one processor, a
+// goroutine keeps it until it blocks or runs 10 ms, and the scheduler's
+// arrivals that fall due meanwhile are sent late: unsplit, this work held
+// the processor for 0.7–3.5 ms each second, longer than the gap between two
+// arrivals. Yielding costs ~0.2 µs when nothing else is runnable.
 func yield() { runtime.Gosched() }
 
 // closeInterval ends the current timeline interval at now, publishes a
@@ -387,10 +396,10 @@ func (rec *recorder) closeInterval(now time.Time, last bool) {
 		Start:  Duration(rec.ivStart),
 		Length: Duration(length),
 		Warmup: r.plan.Warmup > 0 && rec.ivStart < r.plan.Warmup,
-		Total:  IntervalStats{Requests: rec.ivTotal.Requests, Errors: rec.ivTotal.Errors, Latency: rec.ivTotal.Latency.Frozen()},
+		Total:  IntervalStats{Requests: rec.ivTotal.Requests, Errors: rec.ivTotal.Errors, Latency: rec.freeze(rec.ivTotal.Latency)},
 	}
 	yield()
-	iv.Total.SendLag = rec.ivTotal.SendLag.Frozen()
+	iv.Total.SendLag = rec.freeze(rec.ivTotal.SendLag)
 	yield()
 	if r.plan.Pacer != nil {
 		iv.PlannedRate = r.plan.Pacer.Rate(rec.ivStart)
@@ -402,7 +411,7 @@ func (rec *recorder) closeInterval(now time.Time, last bool) {
 	sort.Strings(names)
 	for _, n := range names {
 		ns := rec.names[n].interval
-		is := IntervalStats{Name: n, Requests: ns.Requests, Errors: ns.Errors, Latency: ns.Latency.Frozen()}
+		is := IntervalStats{Name: n, Requests: ns.Requests, Errors: ns.Errors, Latency: rec.freeze(ns.Latency)}
 		iv.Series = append(iv.Series, is)
 		ns.Requests, ns.Errors = 0, 0
 		ns.Latency.Reset()

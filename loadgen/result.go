@@ -412,6 +412,7 @@ type resultWriter struct {
 type frozenCopies struct {
 	hists []*Histogram
 	n     int
+	enc   *histEncoder // made on first use unless given
 }
 
 func (f *frozenCopies) reset() { f.n = 0 }
@@ -425,7 +426,10 @@ func (f *frozenCopies) freeze(h *Histogram) *Histogram {
 		f.hists = append(f.hists, &Histogram{})
 	}
 	c := f.hists[f.n]
-	b, err := appendEncodedHistogram(c.enc[:0], h.hist())
+	if f.enc == nil {
+		f.enc = newHistEncoder()
+	}
+	b, err := f.enc.appendEncoded(c.enc[:0], h.hist())
 	if err != nil {
 		return h.Clone()
 	}
