@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // fakeTarget is an in-memory server for engine tests on a fake clock: every
@@ -170,7 +172,7 @@ func TestClosedModel(t *testing.T) {
 		if res.Total.Requests != 80 {
 			t.Fatalf("%d requests, want 80", res.Total.Requests)
 		}
-		if res.Meta.Model != ClosedModel {
+		if res.Meta.Model != results.ClosedModel {
 			t.Fatalf("model %q", res.Meta.Model)
 		}
 		if p := res.Total.Latency.Percentile(99); p < 10*time.Millisecond || p > 10020*time.Microsecond {
@@ -241,7 +243,7 @@ func TestShardsPartitionThePlan(t *testing.T) {
 		for i := 0; i < 3; i++ {
 			target := &fakeTarget{start: time.Now(), service: time.Millisecond}
 			plan := fakePlan(target, ConstantPacer{PerSecond: 100, Length: time.Second})
-			plan.Shard = Shard{Index: i, Count: 3}
+			plan.Shard = results.Shard{Index: i, Count: 3}
 			plan.Flows[0].Steps = []Step{seqRecorder{seen: seen, mu: &mu}}
 			res, err := Run(context.Background(), plan)
 			if err != nil {
@@ -295,8 +297,8 @@ func TestObserverGetsSnapshots(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		target := &fakeTarget{start: time.Now(), service: time.Millisecond}
 		plan := fakePlan(target, ConstantPacer{PerSecond: 100, Length: 3 * time.Second})
-		var snaps []*Snapshot
-		res, err := Run(context.Background(), plan, WithObserver(ObserverFunc(func(s *Snapshot) { snaps = append(snaps, s) })))
+		var snaps []*results.Snapshot
+		res, err := Run(context.Background(), plan, WithObserver(ObserverFunc(func(s *results.Snapshot) { snaps = append(snaps, s) })))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -318,7 +320,7 @@ func TestObserverGetsSnapshots(t *testing.T) {
 }
 
 func TestRecordAllocatesNothing(t *testing.T) {
-	h := NewHistogram()
+	h := results.NewHistogram()
 	if n := testing.AllocsPerRun(1000, func() { h.Record(1234 * time.Microsecond) }); n != 0 {
 		t.Fatalf("Histogram.Record allocates %v times per call", n)
 	}

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // liveHeap returns the bytes of heap still reachable after a full
@@ -45,11 +47,11 @@ func TestLiveHeapDoesNotGrowWithRunLength(t *testing.T) {
 	var snaps atomic.Int64
 	plan := staticPlan(srv.URL, ConstantPacer{PerSecond: rate, Length: length})
 	plan.Connections = 16
-	done := make(chan *Result, 1)
+	done := make(chan *results.Result, 1)
 	go func() {
 		res, err := Run(context.Background(), plan,
 			WithCheckpoint(filepath.Join(t.TempDir(), "r.json"), 2*time.Second),
-			WithObserver(ObserverFunc(func(*Snapshot) { snaps.Add(1) })))
+			WithObserver(ObserverFunc(func(*results.Snapshot) { snaps.Add(1) })))
 		if err != nil {
 			t.Error(err)
 		}

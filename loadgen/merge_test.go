@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 var mergeStart = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -15,25 +17,25 @@ var mergeStart = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 // plan of n arrivals every 10ms: arrival k belongs to shard k mod count.
 // Interval boundaries are jittered per shard, as separate processes tick
 // microseconds apart. count 1 is the single-process run.
-func shardResult(t testing.TB, index, count, n int) *Result {
+func shardResult(t testing.TB, index, count, n int) *results.Result {
 	t.Helper()
-	r := &Result{
-		Version: ResultVersion,
-		Meta: Meta{
-			Tool: "tailgate", Name: "m", Target: "http://127.0.0.1:1", Model: OpenModel,
+	r := &results.Result{
+		Version: results.ResultVersion,
+		Meta: results.Meta{
+			Tool: "tailgate", Name: "m", Target: "http://127.0.0.1:1", Model: results.OpenModel,
 			Profile: "constant 100/s for 5s", PlannedRate: 100,
 			Start: mergeStart.Add(time.Duration(index) * 3 * time.Millisecond),
-			Shard: Shard{Index: index, Count: count}, PlanHash: "feedface", Host: "host" + strconv.Itoa(index),
+			Shard: results.Shard{Index: index, Count: count}, PlanHash: "feedface", Host: "host" + strconv.Itoa(index),
 			Connections: 8,
 		},
-		Total: NewStats("", ""),
+		Total: results.NewStats("", ""),
 	}
 	if count == 1 {
-		r.Meta.Shard = Shard{}
+		r.Meta.Shard = results.Shard{}
 	}
 	jitter := time.Duration(index*250) * time.Microsecond
-	byName := map[string]*Stats{}
-	byGroup := map[string]*Stats{}
+	byName := map[string]*results.Stats{}
+	byGroup := map[string]*results.Stats{}
 	for k := index; k < n; k += count {
 		intended := time.Duration(k) * 10 * time.Millisecond
 		lat := time.Duration(100+(k*7919)%50_000) * time.Microsecond
@@ -46,7 +48,7 @@ func shardResult(t testing.TB, index, count, n int) *Result {
 		}
 		st := byName[name]
 		if st == nil {
-			st = NewStats(name, "")
+			st = results.NewStats(name, "")
 			byName[name] = st
 			r.Requests = append(r.Requests, st)
 		}
@@ -59,7 +61,7 @@ func shardResult(t testing.TB, index, count, n int) *Result {
 		if group != "" {
 			g := byGroup[group]
 			if g == nil {
-				g = NewStats(name, group)
+				g = results.NewStats(name, group)
 				byGroup[group] = g
 				r.Groups = append(r.Groups, g)
 			}
@@ -67,7 +69,7 @@ func shardResult(t testing.TB, index, count, n int) *Result {
 		}
 		r.Schedule.Planned++
 		r.Schedule.Sent++
-		if lag > LateThreshold {
+		if lag > results.LateThreshold {
 			r.Schedule.Late++
 		}
 		sec := int(s.done / time.Second)
@@ -77,10 +79,10 @@ func shardResult(t testing.TB, index, count, n int) *Result {
 			if i > 0 {
 				start += jitter
 			}
-			r.Timeline = append(r.Timeline, Interval{
-				Start: Duration(start), Length: Duration(time.Second), PlannedRate: 100,
-				Total:  IntervalStats{Latency: NewHistogram(), SendLag: NewHistogram()},
-				Series: []IntervalStats{{Name: "a", Latency: NewHistogram()}, {Name: "b", Latency: NewHistogram()}},
+			r.Timeline = append(r.Timeline, results.Interval{
+				Start: results.Duration(start), Length: results.Duration(time.Second), PlannedRate: 100,
+				Total:  results.IntervalStats{Latency: results.NewHistogram(), SendLag: results.NewHistogram()},
+				Series: []results.IntervalStats{{Name: "a", Latency: results.NewHistogram()}, {Name: "b", Latency: results.NewHistogram()}},
 			})
 		}
 		iv := &r.Timeline[sec]
@@ -106,20 +108,20 @@ func shardResult(t testing.TB, index, count, n int) *Result {
 
 // roundTrip encodes and decodes a result, so that its histograms are in
 // their compact encoded form as when read from a file.
-func roundTrip(t testing.TB, r *Result) *Result {
+func roundTrip(t testing.TB, r *results.Result) *results.Result {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := r.Encode(&buf); err != nil {
 		t.Fatal(err)
 	}
-	back, err := DecodeResult(&buf)
+	back, err := results.DecodeResult(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return back
 }
 
-func sameStats(t *testing.T, what string, got, want *Stats) {
+func sameStats(t *testing.T, what string, got, want *results.Stats) {
 	t.Helper()
 	if got.Requests != want.Requests || got.Errors != want.Errors || got.BytesIn != want.BytesIn || got.BytesOut != want.BytesOut {
 		t.Errorf("%s: counters %d/%d/%d/%d, want %d/%d/%d/%d", what, got.Requests, got.Errors, got.BytesIn, got.BytesOut,
@@ -139,12 +141,12 @@ func TestMergeEqualsSingleProcess(t *testing.T) {
 	const n = 500
 	for _, count := range []int{2, 3} {
 		whole := shardResult(t, 0, 1, n)
-		var shards []*Result
+		var shards []*results.Result
 		for i := count - 1; i >= 0; i-- { // any order
 			shards = append(shards, roundTrip(t, shardResult(t, i, count, n)))
 		}
 		before := shards[0].Total.Requests
-		merged, err := Merge(shards...)
+		merged, err := results.Merge(shards...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,7 +186,7 @@ func TestMergeEqualsSingleProcess(t *testing.T) {
 				}
 			}
 		}
-		if merged.Meta.Partial || merged.Meta.Shard != (Shard{}) {
+		if merged.Meta.Partial || merged.Meta.Shard != (results.Shard{}) {
 			t.Errorf("complete merge marked partial %v shard %+v", merged.Meta.Partial, merged.Meta.Shard)
 		}
 		if !merged.Meta.Start.Equal(mergeStart) || merged.Meta.Connections != 8*count {
@@ -198,7 +200,7 @@ func TestMergeEqualsSingleProcess(t *testing.T) {
 
 func TestMergeMissingShardIsPartial(t *testing.T) {
 	a, c := shardResult(t, 0, 3, 90), shardResult(t, 2, 3, 90)
-	m, err := Merge(a, c)
+	m, err := results.Merge(a, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,108 +215,41 @@ func TestMergeMissingShardIsPartial(t *testing.T) {
 func TestMergeGuards(t *testing.T) {
 	tests := []struct {
 		name   string
-		modify func(a, b *Result)
+		modify func(a, b *results.Result)
 		want   string
 		index  int
 	}{
-		{"duplicate shard", func(a, b *Result) { b.Meta.Shard.Index = 0 }, "b.json (shard 0/2): results are not shards of one plan: shard 0/2 already given as a.json", 1},
-		{"shard counts", func(a, b *Result) { b.Meta.Shard = Shard{Index: 1, Count: 3} }, "b.json (shard 1/3): results are not shards of one plan: part of a 3-shard plan, but a.json is part of a 2-shard plan", 1},
-		{"plan hash", func(a, b *Result) { b.Meta.PlanHash = "other" }, "plan hash other differs from a.json's feedface", 1},
-		{"version", func(a, b *Result) { b.Version = 7 }, "b.json (shard 1/2): results are not shards of one plan: results version 7, but a.json has version 1", 1},
-		{"not a shard", func(a, b *Result) { a.Meta.Shard = Shard{} }, "a.json: results are not shards of one plan: not a shard", 0},
-		{"model", func(a, b *Result) { b.Meta.Model = ClosedModel }, "closed model, but a.json ran the open model", 1},
-		{"index range", func(a, b *Result) { b.Meta.Shard.Index = 5 }, "shard index 5 out of range [0, 2)", 1},
-		{"no total", func(a, b *Result) { b.Total = nil }, "b.json (shard 1/2): result has no total", 1},
+		{"duplicate shard", func(a, b *results.Result) { b.Meta.Shard.Index = 0 }, "b.json (shard 0/2): results are not shards of one plan: shard 0/2 already given as a.json", 1},
+		{"shard counts", func(a, b *results.Result) { b.Meta.Shard = results.Shard{Index: 1, Count: 3} }, "b.json (shard 1/3): results are not shards of one plan: part of a 3-shard plan, but a.json is part of a 2-shard plan", 1},
+		{"plan hash", func(a, b *results.Result) { b.Meta.PlanHash = "other" }, "plan hash other differs from a.json's feedface", 1},
+		{"version", func(a, b *results.Result) { b.Version = 7 }, "b.json (shard 1/2): results are not shards of one plan: results version 7, but a.json has version 1", 1},
+		{"not a shard", func(a, b *results.Result) { a.Meta.Shard = results.Shard{} }, "a.json: results are not shards of one plan: not a shard", 0},
+		{"model", func(a, b *results.Result) { b.Meta.Model = results.ClosedModel }, "closed model, but a.json ran the open model", 1},
+		{"index range", func(a, b *results.Result) { b.Meta.Shard.Index = 5 }, "shard index 5 out of range [0, 2)", 1},
+		{"no total", func(a, b *results.Result) { b.Total = nil }, "b.json (shard 1/2): result has no total", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a, b := shardResult(t, 0, 2, 20), shardResult(t, 1, 2, 20)
 			tt.modify(a, b)
-			_, err := MergeNamed([]string{"a.json", "b.json"}, []*Result{a, b})
+			_, err := results.MergeNamed([]string{"a.json", "b.json"}, []*results.Result{a, b})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want it to contain %q", err, tt.want)
 			}
-			var me *MergeError
+			var me *results.MergeError
 			if !errors.As(err, &me) || me.Index != tt.index {
 				t.Errorf("error %v: want a *MergeError for result %d", err, tt.index)
 			}
 		})
 	}
-	if _, err := Merge(); err == nil {
+	if _, err := results.Merge(); err == nil {
 		t.Error("Merge() of nothing succeeded")
 	}
 	// A plan hash left empty (results built by hand) does not block a merge.
 	a, b := shardResult(t, 0, 2, 20), shardResult(t, 1, 2, 20)
 	b.Meta.PlanHash = ""
-	if _, err := Merge(a, b); err != nil {
+	if _, err := results.Merge(a, b); err != nil {
 		t.Errorf("merge with an unset plan hash: %v", err)
-	}
-}
-
-func TestPlanHash(t *testing.T) {
-	base := func() *Plan {
-		return &Plan{
-			Name: "p", Target: "http://127.0.0.1:8080",
-			Pacer: ConstantPacer{PerSecond: 100, Length: 10 * time.Second},
-			Flows: []Flow{
-				{Name: "read", Weight: 3, Steps: []Step{&StaticStep{Request: Request{Name: "GET /", Method: "GET", URL: "http://127.0.0.1:8080/"}}}},
-				{Name: "write", Weight: 1, Steps: []Step{&StaticStep{Request: Request{Name: "POST /", Method: "POST", URL: "http://127.0.0.1:8080/"}}}},
-			},
-			Warmup: time.Second, Shard: Shard{Index: 0, Count: 4}, Connections: 10,
-		}
-	}
-	ref := planHash(base())
-	if len(ref) != 24 {
-		t.Fatalf("hash %q: want 24 hex digits", ref)
-	}
-	same := []struct {
-		name   string
-		modify func(*Plan)
-	}{
-		{"shard index", func(p *Plan) { p.Shard.Index = 3 }},
-		{"connections", func(p *Plan) { p.Connections, p.MaxInFlight = 500, 9 }},
-		{"timeout", func(p *Plan) { p.Client.Timeout = time.Second }},
-		{"command", func(p *Plan) { p.Command = []string{"x"} }},
-		{"name", func(p *Plan) { p.Name = "q" }},
-	}
-	for _, tt := range same {
-		p := base()
-		tt.modify(p)
-		if h := planHash(p); h != ref {
-			t.Errorf("%s changed the plan hash", tt.name)
-		}
-	}
-	differ := []struct {
-		name   string
-		modify func(*Plan)
-	}{
-		{"rate", func(p *Plan) { p.Pacer = ConstantPacer{PerSecond: 101, Length: 10 * time.Second} }},
-		{"duration", func(p *Plan) { p.Pacer = ConstantPacer{PerSecond: 100, Length: 11 * time.Second} }},
-		{"ramp", func(p *Plan) { p.Pacer = RampPacer{From: 100, To: 100, Length: 10 * time.Second} }},
-		{"weight", func(p *Plan) { p.Flows[0].Weight = 2 }},
-		{"flow name", func(p *Plan) { p.Flows[1].Name = "update" }},
-		{"flow order", func(p *Plan) { p.Flows[0], p.Flows[1] = p.Flows[1], p.Flows[0] }},
-		{"step", func(p *Plan) { p.Flows[0].Steps[0].(*StaticStep).Request.URL = "http://127.0.0.1:8080/x" }},
-		{"warmup", func(p *Plan) { p.Warmup = 2 * time.Second }},
-		{"shard count", func(p *Plan) { p.Shard.Count = 3 }},
-		{"target", func(p *Plan) { p.Target = "http://127.0.0.1:9090" }},
-		{"closed", func(p *Plan) { p.Pacer, p.VUs, p.Duration = nil, 10, 10*time.Second }},
-	}
-	seen := map[string]string{ref: "base"}
-	for _, tt := range differ {
-		p := base()
-		tt.modify(p)
-		h := planHash(p)
-		if prev, dup := seen[h]; dup {
-			t.Errorf("%s gives the same hash as %s", tt.name, prev)
-		}
-		seen[h] = tt.name
-	}
-	// One shard and no sharding are the same plan.
-	p1, p0 := base(), base()
-	p1.Shard, p0.Shard = Shard{Index: 0, Count: 1}, Shard{}
-	if planHash(p1) != planHash(p0) {
-		t.Error("shard 0/1 and no shard hash differently")
 	}
 }
 
@@ -323,14 +258,14 @@ func TestPlanHash(t *testing.T) {
 // encoded timeline because merged intervals are re-encoded as they fill.
 func BenchmarkMergeHourLongShards(b *testing.B) {
 	const shards, secs = 4, 3600
-	var in []*Result
+	var in []*results.Result
 	for i := 0; i < shards; i++ {
 		r := shardResult(b, i, shards, 400)
 		iv := r.Timeline[0]
 		r.Timeline = r.Timeline[:0]
 		for s := 0; s < secs; s++ {
 			c := iv
-			c.Start = Duration(time.Duration(s) * time.Second)
+			c.Start = results.Duration(time.Duration(s) * time.Second)
 			r.Timeline = append(r.Timeline, c)
 		}
 		in = append(in, roundTrip(b, r))
@@ -338,7 +273,7 @@ func BenchmarkMergeHourLongShards(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		m, err := Merge(in...)
+		m, err := results.Merge(in...)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -5,20 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"time"
-)
 
-// Model says how load is generated; the percentiles of the two models mean
-// different things, so every result records which one ran.
-type Model string
-
-const (
-	// OpenModel sends arrivals at planned times whatever the target does
-	// (wrk2, vegeta). Latency is measured from the intended send time.
-	OpenModel Model = "open"
-	// ClosedModel runs a fixed number of virtual users, each waiting for its
-	// response (and thinking) before the next request.
-	ClosedModel Model = "closed"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // Overload says what the open-model scheduler does when MaxInFlight arrivals
@@ -69,7 +59,7 @@ type Plan struct {
 	// protocols). The run does not close a transport it did not create.
 	Transport Transport
 	// Shard selects the arrivals of one process of a distributed run.
-	Shard Shard
+	Shard results.Shard
 	// Redact lists secret values replaced by "***" wherever the run's
 	// metadata or errors would show them.
 	Redact []string
@@ -79,19 +69,12 @@ type Plan struct {
 	Tags map[string]string
 }
 
-// Shard selects arrivals k with k mod Count == Index. The zero value is the
-// whole plan.
-type Shard struct {
-	Index int `json:"index"`
-	Count int `json:"count"`
-}
-
 // Model returns which model the plan runs.
-func (p *Plan) Model() Model {
+func (p *Plan) Model() results.Model {
 	if p.Pacer == nil {
-		return ClosedModel
+		return results.ClosedModel
 	}
-	return OpenModel
+	return results.OpenModel
 }
 
 // PlannedDuration is how long the run is planned to take.
@@ -317,4 +300,35 @@ func (o ClientOptions) TimeoutOrDefault() time.Duration {
 		return DefaultTimeout
 	}
 	return o.Timeout
+}
+
+// Meta describes the run the plan asks for: everything of the results
+// metadata that follows from the plan alone (the run adds its start, end,
+// host and outcome). Secrets named in Redact are masked.
+func (p *Plan) Meta() results.Meta {
+	m := results.Meta{
+		Tool: "tailgate", ToolVersion: Version,
+		Command: redactAll(p.Command, p.Redact),
+		Name:    p.Name, Target: Redact(p.Target, p.Redact), Model: p.Model(),
+		VUs:         p.VUs,
+		Connections: p.Connections, MaxInFlight: p.MaxInFlight,
+		HTTP2:           p.Client.HTTP2,
+		Timeout:         results.Duration(p.Client.TimeoutOrDefault()),
+		PlannedDuration: results.Duration(p.PlannedDuration()),
+		Warmup:          results.Duration(p.Warmup),
+		GoVersion:       goVersion(), OS: runtime.GOOS + "/" + runtime.GOARCH, NumCPU: runtime.NumCPU(),
+		Shard: p.Shard, PlanHash: planHash(p),
+		Tags: p.Tags,
+	}
+	if p.Pacer != nil {
+		m.Profile = p.Pacer.String()
+		m.PlannedRequests = p.Pacer.Count()
+		if d := p.Pacer.Duration().Seconds(); d > 0 {
+			m.PlannedRate = float64(p.Pacer.Count()) / d
+		}
+	} else {
+		m.Profile = closedProfile(p)
+		m.PlannedRequests = p.Iterations
+	}
+	return m
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // sample is one finished request as a worker saw it. Times are offsets from
@@ -108,9 +110,9 @@ func (b *sampleBuffer) consume(f func(*sample), max int) int {
 
 // seriesStats is the collector's state for one request name or group.
 type seriesStats struct {
-	cum      *Stats
-	warm     *Stats
-	interval *IntervalStats // nil for groups: the timeline is per name
+	cum      *results.Stats
+	warm     *results.Stats
+	interval *results.IntervalStats // nil for groups: the timeline is per name
 }
 
 // recorder owns every histogram of a run. Only its loop goroutine touches
@@ -129,36 +131,36 @@ type recorder struct {
 	errSamples map[ErrorKind]string
 
 	// Owned by the loop goroutine.
-	total, warmTotal *Stats
+	total, warmTotal *results.Stats
 	names            map[string]*seriesStats
 	groups           map[seriesKey]*seriesStats
 	bySeries         []*seriesStats // name series per id
 	byGroup          []*seriesStats // group series per id (nil when no group)
-	ivTotal          IntervalStats
+	ivTotal          results.IntervalStats
 	ivStart          time.Duration
-	timeline         []Interval
+	timeline         []results.Interval
 	lastSent         uint64 // arrivals sent at the previous snapshot
 	lastCheckpoint   time.Time
 	// checkpointer holds the one checkpoint writer while no checkpoint is
 	// being written; a checkpoint goroutine takes it and puts it back.
-	checkpointer chan *resultWriter
+	checkpointer chan *results.FileWriter
 	// checkpointErr is the last checkpoint's error, nil after a success.
 	checkpointErr atomic.Pointer[error]
 	// enc encodes every histogram the collector freezes (timeline,
 	// checkpoints, results in progress). Kept for the run rather than taken
 	// from encoderPool: a collection empties the pool, and the next encoding
 	// would make a new zlib state of ~1.2 MiB.
-	enc *histEncoder
+	enc *results.Encoder
 
-	currentReq chan chan *Result
+	currentReq chan chan *results.Result
 	finishReq  chan finishRequest
 	finished   chan struct{} // closed when final is set
-	final      *Result
+	final      *results.Result
 }
 
 type finishRequest struct {
 	reason string
-	reply  chan *Result
+	reply  chan *results.Result
 }
 
 func newRecorder(r *Runner, workers int) *recorder {
@@ -167,18 +169,18 @@ func newRecorder(r *Runner, workers int) *recorder {
 		kick:         make(chan struct{}, 1),
 		ids:          map[seriesKey]int32{},
 		errSamples:   map[ErrorKind]string{},
-		total:        NewStats("", ""),
+		total:        results.NewStats("", ""),
 		warmTotal:    r.newWarmStats("", ""),
 		names:        map[string]*seriesStats{},
 		groups:       map[seriesKey]*seriesStats{},
-		ivTotal:      IntervalStats{Latency: NewHistogram(), SendLag: NewHistogram()},
-		currentReq:   make(chan chan *Result),
+		ivTotal:      results.IntervalStats{Latency: results.NewHistogram(), SendLag: results.NewHistogram()},
+		currentReq:   make(chan chan *results.Result),
 		finishReq:    make(chan finishRequest),
-		checkpointer: make(chan *resultWriter, 1),
+		checkpointer: make(chan *results.FileWriter, 1),
 		finished:     make(chan struct{}),
 	}
-	rec.enc = newHistEncoder()
-	rec.checkpointer <- &resultWriter{frozen: frozenCopies{enc: rec.enc}}
+	rec.enc = results.NewEncoder()
+	rec.checkpointer <- results.NewFileWriter(rec.enc)
 	rec.addFn = rec.add
 	size := ringSize(workers)
 	for i := 0; i < workers; i++ {
@@ -241,8 +243,8 @@ func (rec *recorder) loop() {
 	}
 }
 
-func (rec *recorder) current() *Result {
-	reply := make(chan *Result, 1)
+func (rec *recorder) current() *results.Result {
+	reply := make(chan *results.Result, 1)
 	select {
 	case rec.currentReq <- reply:
 		return <-reply
@@ -251,8 +253,8 @@ func (rec *recorder) current() *Result {
 	}
 }
 
-func (rec *recorder) finish(reason string) *Result {
-	reply := make(chan *Result, 1)
+func (rec *recorder) finish(reason string) *results.Result {
+	reply := make(chan *results.Result, 1)
 	rec.finishReq <- finishRequest{reason: reason, reply: reply}
 	return <-reply
 }
@@ -291,8 +293,8 @@ func (rec *recorder) seriesFor(id int32) (*seriesStats, *seriesStats) {
 			ns := rec.names[k.name]
 			if ns == nil {
 				ns = &seriesStats{
-					cum: NewStats(k.name, ""), warm: rec.r.newWarmStats(k.name, ""),
-					interval: &IntervalStats{Name: k.name, Latency: NewHistogram()},
+					cum: results.NewStats(k.name, ""), warm: rec.r.newWarmStats(k.name, ""),
+					interval: &results.IntervalStats{Name: k.name, Latency: results.NewHistogram()},
 				}
 				rec.names[k.name] = ns
 			}
@@ -301,7 +303,7 @@ func (rec *recorder) seriesFor(id int32) (*seriesStats, *seriesStats) {
 			if k.group != "" {
 				gs = rec.groups[k]
 				if gs == nil {
-					gs = &seriesStats{cum: NewStats(k.name, k.group), warm: rec.r.newWarmStats(k.name, k.group)}
+					gs = &seriesStats{cum: results.NewStats(k.name, k.group), warm: rec.r.newWarmStats(k.name, k.group)}
 					rec.groups[k] = gs
 				}
 			}
@@ -311,7 +313,7 @@ func (rec *recorder) seriesFor(id int32) (*seriesStats, *seriesStats) {
 	return rec.bySeries[id], rec.byGroup[id]
 }
 
-func addSample(st *Stats, s *sample) {
+func addSample(st *results.Stats, s *sample) {
 	st.Requests++
 	st.BytesIn += uint64(s.bytesIn)
 	st.BytesOut += uint64(s.bytesOut)
@@ -330,11 +332,11 @@ func addSample(st *Stats, s *sample) {
 // newWarmStats returns the stats that collect a series' warmup. Without a
 // warmup nothing is ever recorded there, so they get no histograms: three
 // dense histograms are about half a MiB per series.
-func (r *Runner) newWarmStats(name, group string) *Stats {
+func (r *Runner) newWarmStats(name, group string) *results.Stats {
 	if r.plan.Warmup > 0 {
-		return NewStats(name, group)
+		return results.NewStats(name, group)
 	}
-	return &Stats{Name: name, Group: group}
+	return &results.Stats{Name: name, Group: group}
 }
 
 func (rec *recorder) add(s *sample) {
@@ -365,7 +367,7 @@ func (rec *recorder) add(s *sample) {
 }
 
 // freeze returns a frozen copy of h made with the collector's encoder.
-func (rec *recorder) freeze(h *Histogram) *Histogram { return h.frozenWith(rec.enc) }
+func (rec *recorder) freeze(h *results.Histogram) *results.Histogram { return rec.enc.Freeze(h) }
 
 // yield lets other goroutines run between the pieces of the collector's
 // work (recording samples, summaries and encodings of dense histograms,
@@ -387,16 +389,16 @@ func (rec *recorder) closeInterval(now time.Time, last bool) {
 	}
 	// A snapshot costs a few summaries of dense histograms per series;
 	// without an observer (--quiet, a library run) nobody reads it.
-	var snap *Snapshot
+	var snap *results.Snapshot
 	if len(r.observers) > 0 {
 		snap = rec.snapshot(now, end, length, last)
 	}
 
-	iv := Interval{
-		Start:  Duration(rec.ivStart),
-		Length: Duration(length),
+	iv := results.Interval{
+		Start:  results.Duration(rec.ivStart),
+		Length: results.Duration(length),
 		Warmup: r.plan.Warmup > 0 && rec.ivStart < r.plan.Warmup,
-		Total:  IntervalStats{Requests: rec.ivTotal.Requests, Errors: rec.ivTotal.Errors, Latency: rec.freeze(rec.ivTotal.Latency)},
+		Total:  results.IntervalStats{Requests: rec.ivTotal.Requests, Errors: rec.ivTotal.Errors, Latency: rec.freeze(rec.ivTotal.Latency)},
 	}
 	yield()
 	iv.Total.SendLag = rec.freeze(rec.ivTotal.SendLag)
@@ -411,7 +413,7 @@ func (rec *recorder) closeInterval(now time.Time, last bool) {
 	sort.Strings(names)
 	for _, n := range names {
 		ns := rec.names[n].interval
-		is := IntervalStats{Name: n, Requests: ns.Requests, Errors: ns.Errors, Latency: rec.freeze(ns.Latency)}
+		is := results.IntervalStats{Name: n, Requests: ns.Requests, Errors: ns.Errors, Latency: rec.freeze(ns.Latency)}
 		iv.Series = append(iv.Series, is)
 		ns.Requests, ns.Errors = 0, 0
 		ns.Latency.Reset()
@@ -430,10 +432,10 @@ func (rec *recorder) closeInterval(now time.Time, last bool) {
 	}
 }
 
-func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last bool) *Snapshot {
+func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last bool) *results.Snapshot {
 	r := rec.r
 	p := &r.plan
-	s := &Snapshot{
+	s := &results.Snapshot{
 		Time: now, Elapsed: elapsed, Planned: p.PlannedDuration(),
 		Name: p.Name, Target: Redact(p.Target, p.Redact), Model: p.Model(),
 		Warmup:   p.Warmup > 0 && elapsed < p.Warmup,
@@ -476,7 +478,7 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 	if s.Warmup {
 		tot = rec.warmTotal
 	}
-	s.Total = SeriesSnapshot{
+	s.Total = results.SeriesSnapshot{
 		Requests: tot.Requests, Errors: tot.Errors,
 		IntervalRequests: rec.ivTotal.Requests, IntervalErrors: rec.ivTotal.Errors,
 		Rate: rate(rec.ivTotal.Requests), Interval: rec.ivTotal.Latency.Summary(),
@@ -493,7 +495,7 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 		if s.Warmup {
 			st = ns.warm
 		}
-		s.Series = append(s.Series, SeriesSnapshot{
+		s.Series = append(s.Series, results.SeriesSnapshot{
 			Name: n, Requests: st.Requests, Errors: st.Errors,
 			IntervalRequests: ns.interval.Requests, IntervalErrors: ns.interval.Errors,
 			Rate: rate(ns.interval.Requests), Interval: ns.interval.Latency.Summary(),
@@ -509,14 +511,14 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 		if keys[i].name != keys[j].name {
 			return keys[i].name < keys[j].name
 		}
-		return groupLess(keys[i].group, keys[j].group)
+		return results.GroupLess(keys[i].group, keys[j].group)
 	})
 	for _, k := range keys {
 		st := rec.groups[k].cum
 		if s.Warmup {
 			st = rec.groups[k].warm
 		}
-		s.Series = append(s.Series, SeriesSnapshot{
+		s.Series = append(s.Series, results.SeriesSnapshot{
 			Name: k.name, Group: k.group, Requests: st.Requests, Errors: st.Errors,
 			Cumulative: st.Latency.Summary(), Status: maps.Clone(st.Status),
 		})
@@ -526,7 +528,7 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 	return s
 }
 
-func (rec *recorder) errorCounts() []ErrorCount {
+func (rec *recorder) errorCounts() []results.ErrorCount {
 	counts := map[string]uint64{}
 	for k, v := range rec.warmTotal.ErrorKinds {
 		counts[k] += v
@@ -536,10 +538,10 @@ func (rec *recorder) errorCounts() []ErrorCount {
 	}
 	rec.errMu.Lock()
 	defer rec.errMu.Unlock()
-	out := make([]ErrorCount, 0, len(counts))
+	out := make([]results.ErrorCount, 0, len(counts))
 	for k, v := range counts {
 		kind, _ := ParseErrorKind(k)
-		out = append(out, ErrorCount{Kind: k, Count: v, Message: rec.errSamples[kind]})
+		out = append(out, results.ErrorCount{Kind: k, Count: v, Message: rec.errSamples[kind]})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Count != out[j].Count {
@@ -611,10 +613,10 @@ func (rec *recorder) plannedTotal() uint64 {
 // build assembles a Result from the collector's state. With a freeze
 // function, which returns frozen copies of histograms, the result shares
 // nothing mutable with the running collector; with nil it shares all.
-func (rec *recorder) build(partial bool, reason string, freeze func(*Histogram) *Histogram) *Result {
+func (rec *recorder) build(partial bool, reason string, freeze func(*results.Histogram) *results.Histogram) *results.Result {
 	r := rec.r
 	p := &r.plan
-	cp := func(s *Stats) *Stats {
+	cp := func(s *results.Stats) *results.Stats {
 		if freeze == nil {
 			return s
 		}
@@ -630,7 +632,7 @@ func (rec *recorder) build(partial bool, reason string, freeze func(*Histogram) 
 		yield()
 		return &c
 	}
-	res := &Result{Version: ResultVersion, Total: cp(rec.total)}
+	res := &results.Result{Version: results.ResultVersion, Total: cp(rec.total)}
 	for _, ns := range rec.names {
 		res.Requests = append(res.Requests, cp(ns.cum))
 	}
@@ -641,7 +643,7 @@ func (rec *recorder) build(partial bool, reason string, freeze func(*Histogram) 
 		res.Warmup = cp(rec.warmTotal)
 	}
 	rec.errMu.Lock()
-	for _, st := range append([]*Stats{res.Total}, res.Requests...) {
+	for _, st := range append([]*results.Stats{res.Total}, res.Requests...) {
 		for k := range st.ErrorKinds {
 			kind, _ := ParseErrorKind(k)
 			if msg, ok := rec.errSamples[kind]; ok {
@@ -658,7 +660,7 @@ func (rec *recorder) build(partial bool, reason string, freeze func(*Histogram) 
 
 	planned := rec.plannedTotal()
 	issued := r.issued.Load()
-	res.Schedule = Schedule{
+	res.Schedule = results.Schedule{
 		Planned:     planned,
 		Sent:        r.sent.Load(),
 		Dropped:     r.dropped.Load(),
@@ -675,32 +677,12 @@ func (rec *recorder) build(partial bool, reason string, freeze func(*Histogram) 
 		res.Schedule.Unsent += issued - res.Schedule.Sent - res.Schedule.Dropped
 	}
 
-	end := time.Now()
-	host := hostname()
-	res.Meta = Meta{
-		Tool: "tailgate", ToolVersion: Version,
-		Command: redactAll(p.Command, p.Redact),
-		Name:    p.Name, Target: Redact(p.Target, p.Redact), Model: p.Model(),
-		VUs:         p.VUs,
-		Connections: p.Connections, MaxInFlight: p.MaxInFlight,
-		HTTP2:   p.Client.HTTP2,
-		Timeout: Duration(p.Client.TimeoutOrDefault()),
-		Start:   r.start, End: end,
-		PlannedDuration: Duration(p.PlannedDuration()),
-		Warmup:          Duration(p.Warmup),
-		Host:            host, GoVersion: goVersion(), OS: runtime.GOOS + "/" + runtime.GOARCH, NumCPU: runtime.NumCPU(),
-		Shard: p.Shard, PlanHash: planHash(p), Partial: partial, StopReason: reason,
-		Tags: p.Tags,
-	}
+	res.Meta = p.Meta()
+	res.Meta.Start, res.Meta.End = r.start, time.Now()
+	res.Meta.Host = hostname()
+	res.Meta.Partial, res.Meta.StopReason = partial, reason
 	if p.Pacer != nil {
-		res.Meta.Profile = p.Pacer.String()
 		res.Meta.PlannedRequests = planned
-		if d := p.Pacer.Duration().Seconds(); d > 0 {
-			res.Meta.PlannedRate = float64(p.Pacer.Count()) / d
-		}
-	} else {
-		res.Meta.Profile = closedProfile(p)
-		res.Meta.PlannedRequests = p.Iterations
 	}
 	return res
 }
@@ -726,18 +708,18 @@ func (rec *recorder) maybeCheckpoint(now time.Time) {
 	if r.checkpointPath == "" || now.Sub(rec.lastCheckpoint) < r.checkpointEvery {
 		return
 	}
-	var w *resultWriter
+	var w *results.FileWriter
 	select {
 	case w = <-rec.checkpointer:
 	default:
 		return
 	}
 	rec.lastCheckpoint = now
-	w.frozen.reset()
-	res := rec.build(true, "checkpoint", w.frozen.freeze)
+	w.Recycle()
+	res := rec.build(true, "checkpoint", w.Freeze)
 	go func() {
 		defer func() { rec.checkpointer <- w }()
-		if err := w.writeFile(res, r.checkpointPath); err != nil {
+		if err := w.WriteFile(res, r.checkpointPath); err != nil {
 			err = fmt.Errorf("checkpoint: %w", err)
 			rec.checkpointErr.Store(&err)
 			return

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // TestTargetKilledMidRun: the planned rate is held after the target dies,
@@ -71,7 +73,7 @@ func TestSlowTargetBounded(t *testing.T) {
 	plan.Overload = OverloadDrop
 	base := runtime.NumGoroutine()
 	var maxG atomic.Int64
-	res, err := Run(context.Background(), plan, WithInterval(200*time.Millisecond), WithObserver(ObserverFunc(func(*Snapshot) {
+	res, err := Run(context.Background(), plan, WithInterval(200*time.Millisecond), WithObserver(ObserverFunc(func(*results.Snapshot) {
 		if g := int64(runtime.NumGoroutine()); g > maxG.Load() {
 			maxG.Store(g)
 		}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // Version is the tool version written into results metadata.
@@ -82,7 +84,7 @@ type Runner struct {
 // Run runs the plan until it completes or ctx is canceled, and returns what
 // it measured. A canceled run still returns its result (marked partial)
 // together with ctx's error.
-func Run(ctx context.Context, plan Plan, opts ...Option) (*Result, error) {
+func Run(ctx context.Context, plan Plan, opts ...Option) (*results.Result, error) {
 	r, err := NewRunner(plan, opts...)
 	if err != nil {
 		return nil, err
@@ -131,7 +133,7 @@ func (r *Runner) InFlight() int64 { return r.inFlight.Load() }
 // Current returns a copy of everything measured so far, marked partial. It is
 // safe to call from any goroutine while the run is going (for example on a
 // second Ctrl-C, to write what was measured before exiting).
-func (r *Runner) Current() *Result {
+func (r *Runner) Current() *results.Result {
 	if !r.started.Load() || r.rec == nil {
 		return nil
 	}
@@ -139,7 +141,7 @@ func (r *Runner) Current() *Result {
 }
 
 // Run runs the plan. See the package-level Run.
-func (r *Runner) Run(ctx context.Context) (*Result, error) {
+func (r *Runner) Run(ctx context.Context) (*results.Result, error) {
 	if r.started.Swap(true) {
 		return nil, errors.New("runner already used")
 	}
@@ -159,7 +161,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	}()
 
 	workers := r.plan.Connections
-	if r.plan.Model() == ClosedModel {
+	if r.plan.Model() == results.ClosedModel {
 		workers = r.plan.VUs
 	} else if r.plan.MaxInFlight < workers {
 		workers = r.plan.MaxInFlight
@@ -210,7 +212,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	}()
 
 	var wg sync.WaitGroup
-	if r.plan.Model() == OpenModel {
+	if r.plan.Model() == results.OpenModel {
 		r.runOpen(ctx, abortCtx, clients, &wg)
 	} else {
 		r.runClosed(ctx, abortCtx, clients, &wg)
@@ -447,7 +449,7 @@ func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) (e
 		sent := r.now()
 		if i == 0 {
 			r.sent.Add(1)
-			if sent.Sub(intended) > LateThreshold {
+			if sent.Sub(intended) > results.LateThreshold {
 				r.late.Add(1)
 			}
 		}

@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // Selector picks statistics inside one result: a request name, a tag group
@@ -121,7 +121,7 @@ type RunInfo struct {
 	Runs        int
 	Name        string
 	Target      string
-	Model       loadgen.Model
+	Model       results.Model
 	Profile     string
 	PlannedRate float64
 	// Rate is the mean achieved rate of the runs (all requests).
@@ -156,7 +156,7 @@ func (m Metric) String() string {
 }
 
 // of returns the metric from a summary.
-func (m Metric) of(p loadgen.Percentiles) time.Duration {
+func (m Metric) of(p results.Percentiles) time.Duration {
 	switch m {
 	case P50:
 		return p.P50
@@ -207,7 +207,7 @@ type SideStats struct {
 	// Rate is the mean achieved request rate of this row per run.
 	Rate float64
 	// Latency pools the latency histograms of every run.
-	Latency loadgen.Percentiles
+	Latency results.Percentiles
 	// PerRun holds each run's value of the tested metrics, in seconds.
 	PerRun map[Metric][]float64
 }
@@ -227,11 +227,11 @@ func (s SideStats) Present() bool { return s.Runs > 0 }
 // more runs of the same plan (repeated runs make significance verdicts
 // possible). With opts.A and opts.B set it compares two selections within
 // the results instead, and before and after are usually the same slice.
-func Compare(before, after []*loadgen.Result, opts CompareOptions) (*Comparison, error) {
+func Compare(before, after []*results.Result, opts CompareOptions) (*Comparison, error) {
 	if len(before) == 0 || len(after) == 0 {
 		return nil, errors.New("compare needs at least one result on each side")
 	}
-	for _, r := range append(append([]*loadgen.Result{}, before...), after...) {
+	for _, r := range append(append([]*results.Result{}, before...), after...) {
 		if r == nil || r.Total == nil {
 			return nil, errors.New("compare: a result has no totals")
 		}
@@ -277,7 +277,7 @@ func Compare(before, after []*loadgen.Result, opts CompareOptions) (*Comparison,
 }
 
 // describeRuns summarises the metadata of one side.
-func describeRuns(rs []*loadgen.Result) RunInfo {
+func describeRuns(rs []*results.Result) RunInfo {
 	first := rs[0].Meta
 	info := RunInfo{Runs: len(rs), Name: first.Name, Target: first.Target, Model: first.Model, Profile: first.Profile, PlannedRate: first.PlannedRate}
 	var rate float64
@@ -308,7 +308,7 @@ func comparability(s [2]RunInfo) []string {
 
 // mixedPlans warns when the runs of one side come from different plans
 // (their plan hashes differ): pooling them mixes different loads.
-func mixedPlans(label string, rs []*loadgen.Result) []string {
+func mixedPlans(label string, rs []*results.Result) []string {
 	first := ""
 	for _, r := range rs {
 		h := r.Meta.PlanHash
@@ -330,16 +330,16 @@ func mixedPlans(label string, rs []*loadgen.Result) []string {
 type rowKey struct{ name, group string }
 
 func (k rowKey) label() string {
-	return (&loadgen.Stats{Name: k.name, Group: k.group}).Key()
+	return (&results.Stats{Name: k.name, Group: k.group}).Key()
 }
 
 // sideRows builds the before/after rows: the total, each request name, each
 // tag group, in the canonical order of the results.
-func sideRows(before, after []*loadgen.Result, alpha float64) ([]*CompareRow, error) {
+func sideRows(before, after []*results.Result, alpha float64) ([]*CompareRow, error) {
 	keys := []rowKey{{}}
 	seen := map[rowKey]bool{{}: true}
 	var groups []rowKey
-	for _, r := range append(append([]*loadgen.Result{}, before...), after...) {
+	for _, r := range append(append([]*results.Result{}, before...), after...) {
 		for _, s := range r.Requests {
 			if k := (rowKey{s.Name, ""}); !seen[k] {
 				seen[k] = true
@@ -356,7 +356,7 @@ func sideRows(before, after []*loadgen.Result, alpha float64) ([]*CompareRow, er
 	keys = append(keys, groups...)
 	rows := make([]*CompareRow, 0, len(keys))
 	for _, k := range keys {
-		pick := func(r *loadgen.Result) (*loadgen.Stats, error) {
+		pick := func(r *results.Result) (*results.Stats, error) {
 			if k.name == "" && k.group == "" {
 				return r.Total, nil
 			}
@@ -379,7 +379,7 @@ func sideRows(before, after []*loadgen.Result, alpha float64) ([]*CompareRow, er
 // withinRows compares selection a (from before) with b (from after): the
 // selections themselves, then each tag group both request names share
 // (offset{depth=100} vs cursor{depth=100}).
-func withinRows(before, after []*loadgen.Result, a, b Selector, alpha float64) ([]*CompareRow, error) {
+func withinRows(before, after []*results.Result, a, b Selector, alpha float64) ([]*CompareRow, error) {
 	type pair struct {
 		key    string
 		ga, gb string
@@ -426,24 +426,24 @@ func withinRows(before, after []*loadgen.Result, a, b Selector, alpha float64) (
 
 // Select returns the stats sel picks from r, nil when nothing matches. A
 // group-only selector pools that group over every request name.
-func Select(r *loadgen.Result, sel Selector) (*loadgen.Stats, error) {
+func Select(r *results.Result, sel Selector) (*results.Stats, error) {
 	return selectStats(sel)(r)
 }
 
 // selectStats returns the stats a selector picks from a result, pooling
 // request names when the selector has a group only.
-func selectStats(sel Selector) func(*loadgen.Result) (*loadgen.Stats, error) {
-	return func(r *loadgen.Result) (*loadgen.Stats, error) {
+func selectStats(sel Selector) func(*results.Result) (*results.Stats, error) {
+	return func(r *results.Result) (*results.Stats, error) {
 		if sel.Name != "" {
 			return r.Lookup(sel.Name, sel.Group), nil
 		}
-		var out *loadgen.Stats
+		var out *results.Stats
 		for _, s := range r.Groups {
 			if s.Group != sel.Group {
 				continue
 			}
 			if out == nil {
-				out = loadgen.NewStats("", sel.Group)
+				out = results.NewStats("", sel.Group)
 			}
 			if err := out.Merge(s); err != nil {
 				return nil, err
@@ -453,7 +453,7 @@ func selectStats(sel Selector) func(*loadgen.Result) (*loadgen.Stats, error) {
 	}
 }
 
-func cmpRequestNames(rs []*loadgen.Result) string {
+func cmpRequestNames(rs []*results.Result) string {
 	var names []string
 	seen := map[string]bool{}
 	for _, r := range rs {
@@ -471,9 +471,9 @@ func cmpRequestNames(rs []*loadgen.Result) string {
 }
 
 // sideStats gathers one row's figures over the runs of one side.
-func sideStats(runs []*loadgen.Result, pick func(*loadgen.Result) (*loadgen.Stats, error)) (SideStats, error) {
+func sideStats(runs []*results.Result, pick func(*results.Result) (*results.Stats, error)) (SideStats, error) {
 	out := SideStats{PerRun: map[Metric][]float64{}}
-	pooled := loadgen.NewHistogram()
+	pooled := results.NewHistogram()
 	var rate float64
 	for _, r := range runs {
 		s, err := pick(r)

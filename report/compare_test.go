@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/tailgate-dev/tailgate/internal/golden"
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // Fixture shape (the offset-vs-cursor story): 30 s at 100/s, half offset
@@ -34,7 +34,7 @@ var fixDepths = []int{1, 10, 100, 1000, 10000}
 var fixStart = time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)
 
 // genFixture builds run number run (1-based) of a side deterministically.
-func genFixture(side string, run int) *loadgen.Result {
+func genFixture(side string, run int) *results.Result {
 	seed := uint64(run)
 	if side == "after" {
 		seed += 100
@@ -45,31 +45,31 @@ func genFixture(side string, run int) *loadgen.Result {
 	if side == "after" {
 		start = start.Add(time.Hour)
 	}
-	r := &loadgen.Result{
-		Version: loadgen.ResultVersion,
-		Meta: loadgen.Meta{
+	r := &results.Result{
+		Version: results.ResultVersion,
+		Meta: results.Meta{
 			Tool: "tailgate", ToolVersion: "test", Name: "pagination", Target: "http://127.0.0.1:8080",
-			Model: loadgen.OpenModel, Profile: "constant 100/s for 30s", PlannedRate: fixRate,
+			Model: results.OpenModel, Profile: "constant 100/s for 30s", PlannedRate: fixRate,
 			PlannedRequests: fixRate * fixSeconds, Connections: 16, MaxInFlight: 160,
-			Timeout: loadgen.Duration(30 * time.Second), Start: start, End: start.Add(fixSeconds * time.Second),
-			PlannedDuration: loadgen.Duration(fixSeconds * time.Second),
+			Timeout: results.Duration(30 * time.Second), Start: start, End: start.Add(fixSeconds * time.Second),
+			PlannedDuration: results.Duration(fixSeconds * time.Second),
 			Host:            "fixture", GoVersion: "go1.26", OS: "linux/amd64", NumCPU: 2,
 			Tags: map[string]string{"side": side},
 		},
-		Total:    loadgen.NewStats("", ""),
-		Schedule: loadgen.Schedule{Planned: fixRate * fixSeconds, Sent: fixRate * fixSeconds},
+		Total:    results.NewStats("", ""),
+		Schedule: results.Schedule{Planned: fixRate * fixSeconds, Sent: fixRate * fixSeconds},
 	}
-	names := map[string]*loadgen.Stats{}
-	groups := map[string]*loadgen.Stats{}
-	r.Timeline = make([]loadgen.Interval, fixSeconds+1)
+	names := map[string]*results.Stats{}
+	groups := map[string]*results.Stats{}
+	r.Timeline = make([]results.Interval, fixSeconds+1)
 	for i := range r.Timeline {
 		iv := &r.Timeline[i]
-		iv.Start = loadgen.Duration(time.Duration(i) * time.Second)
-		iv.Length = loadgen.Duration(time.Second)
+		iv.Start = results.Duration(time.Duration(i) * time.Second)
+		iv.Length = results.Duration(time.Second)
 		iv.PlannedRate = fixRate
-		iv.Total = loadgen.IntervalStats{Latency: loadgen.NewHistogram(), SendLag: loadgen.NewHistogram()}
+		iv.Total = results.IntervalStats{Latency: results.NewHistogram(), SendLag: results.NewHistogram()}
 		for _, n := range []string{"cursor", "offset"} {
-			iv.Series = append(iv.Series, loadgen.IntervalStats{Name: n, Latency: loadgen.NewHistogram()})
+			iv.Series = append(iv.Series, results.IntervalStats{Name: n, Latency: results.NewHistogram()})
 		}
 	}
 	for k := 0; k < fixRate*fixSeconds; k++ {
@@ -104,7 +104,7 @@ func genFixture(side string, run int) *loadgen.Result {
 		done := intended + lat
 		failed := stalls && done >= stall+fixStallLen && done < stall+fixStallLen+300*time.Millisecond && rng.IntN(4) == 0
 		group := fmt.Sprintf("depth=%d", depth)
-		for _, s := range []*loadgen.Stats{r.Total, statsFor(names, name, ""), statsFor(groups, name, group)} {
+		for _, s := range []*results.Stats{r.Total, statsFor(names, name, ""), statsFor(groups, name, group)} {
 			s.Requests++
 			s.BytesIn += 512
 			s.BytesOut += 90
@@ -122,7 +122,7 @@ func genFixture(side string, run int) *loadgen.Result {
 		}
 		sec := min(int(done/time.Second), fixSeconds)
 		iv := &r.Timeline[sec]
-		for _, is := range []*loadgen.IntervalStats{&iv.Total, seriesFor(iv, name)} {
+		for _, is := range []*results.IntervalStats{&iv.Total, seriesFor(iv, name)} {
 			is.Requests++
 			if failed {
 				is.Errors++
@@ -133,7 +133,7 @@ func genFixture(side string, run int) *loadgen.Result {
 	}
 	// The last interval only holds the completions after the planned end.
 	last := &r.Timeline[fixSeconds]
-	last.Length = loadgen.Duration(200 * time.Millisecond)
+	last.Length = results.Duration(200 * time.Millisecond)
 	last.PlannedRate = 0
 	for _, s := range names {
 		r.Requests = append(r.Requests, s)
@@ -145,15 +145,15 @@ func genFixture(side string, run int) *loadgen.Result {
 	return r
 }
 
-func statsFor(m map[string]*loadgen.Stats, name, group string) *loadgen.Stats {
+func statsFor(m map[string]*results.Stats, name, group string) *results.Stats {
 	k := name + "{" + group + "}"
 	if m[k] == nil {
-		m[k] = loadgen.NewStats(name, group)
+		m[k] = results.NewStats(name, group)
 	}
 	return m[k]
 }
 
-func seriesFor(iv *loadgen.Interval, name string) *loadgen.IntervalStats {
+func seriesFor(iv *results.Interval, name string) *results.IntervalStats {
 	for i := range iv.Series {
 		if iv.Series[i].Name == name {
 			return &iv.Series[i]
@@ -164,9 +164,9 @@ func seriesFor(iv *loadgen.Interval, name string) *loadgen.IntervalStats {
 
 // fixtureRuns returns the committed fixture results of a side, rewriting the
 // files from genFixture with -update (the chart tests read them too).
-func fixtureRuns(t *testing.T, side string, n int) []*loadgen.Result {
+func fixtureRuns(t *testing.T, side string, n int) []*results.Result {
 	t.Helper()
-	var out []*loadgen.Result
+	var out []*results.Result
 	for run := 1; run <= n; run++ {
 		path := filepath.Join("testdata", "compare", fmt.Sprintf("%s-%d.json", side, run))
 		if golden.Updating() {
@@ -177,7 +177,7 @@ func fixtureRuns(t *testing.T, side string, n int) []*loadgen.Result {
 				t.Fatal(err)
 			}
 		}
-		r, err := loadgen.ReadResultFile(path)
+		r, err := results.ReadResultFile(path)
 		if err != nil {
 			t.Fatalf("%v (run go test ./report -run Compare -update to create it)", err)
 		}
@@ -196,7 +196,7 @@ func TestCompareGolden(t *testing.T) {
 	charts := []ChartRef{{Title: "Latency by percentile", Path: "charts/spectrum.png"}, {Title: "Latency percentiles", Path: "charts/bars.png"}}
 	tests := []struct {
 		name          string
-		before, after []*loadgen.Result
+		before, after []*results.Result
 		opts          CompareOptions
 	}{
 		{"single", before[:1], after[:1], CompareOptions{}},
@@ -315,8 +315,8 @@ func TestCompareWarnsOnDifferentLoad(t *testing.T) {
 	a := genFixture("before", 1)
 	b := genFixture("after", 1)
 	b.Meta.PlannedRate = 300
-	b.Meta.Model = loadgen.ClosedModel
-	c, err := Compare([]*loadgen.Result{a}, []*loadgen.Result{b}, CompareOptions{})
+	b.Meta.Model = results.ClosedModel
+	c, err := Compare([]*results.Result{a}, []*results.Result{b}, CompareOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +325,7 @@ func TestCompareWarnsOnDifferentLoad(t *testing.T) {
 	}
 	a2 := genFixture("before", 2)
 	a.Meta.PlanHash, a2.Meta.PlanHash = "0123456789abcdef", "fedcba9876543210"
-	c, err = Compare([]*loadgen.Result{a, a2}, []*loadgen.Result{genFixture("after", 1)}, CompareOptions{})
+	c, err = Compare([]*results.Result{a, a2}, []*results.Result{genFixture("after", 1)}, CompareOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

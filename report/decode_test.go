@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/report"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // TestReadResultFileErrors checks that a bad results file gives one line
@@ -27,7 +27,7 @@ func TestReadResultFileErrors(t *testing.T) {
 		is            error
 	}{
 		{"truncated", truncated, []string{"results.json:", "unexpected end of JSON input"}, nil},
-		{"wrong version", `{"version": 99, "total": {}}`, []string{"results.json: unsupported results version 99 (this tailgate reads version 1)"}, loadgen.ErrVersion},
+		{"wrong version", `{"version": 99, "total": {}}`, []string{"results.json: unsupported results version 99 (this tailgate reads version 1)"}, results.ErrVersion},
 		{"not JSON", "latency,p99\n1,2\n", []string{"results.json:1:", "invalid character 'l' looking for beginning of value"}, nil},
 		{"empty", "", []string{"results.json:", "unexpected end of JSON input"}, nil},
 		{"no version", `{"total": {}}`, []string{`results.json: not a tailgate results file (no "version" field)`}, nil},
@@ -44,7 +44,7 @@ func TestReadResultFileErrors(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := loadgen.ReadResultFile(path)
+			_, err := results.ReadResultFile(path)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -86,19 +86,19 @@ func FuzzDecodeResult(f *testing.F) {
 	f.Add([]byte(`{"version":1,"total":{},"timeline":[{"start":"-5s","length":"1s","series":[{"name":"x, y"}]}],"schedule":{"planned":1,"late":5}}`))
 	f.Add([]byte(`{"version":2}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := loadgen.DecodeResult(bytes.NewReader(data))
+		r, err := results.DecodeResult(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
-		for _, w := range []func(io.Writer, *loadgen.Result) error{report.WriteText, report.WriteMarkdown, report.WriteJSON, report.WriteHlog} {
+		for _, w := range []func(io.Writer, *results.Result) error{report.WriteText, report.WriteMarkdown, report.WriteJSON, report.WriteHlog} {
 			_ = w(io.Discard, r)
 		}
 		_ = report.Warnings(r)
 		// Two copies as shards 0/2 and 1/2: merging hostile input fails
 		// or succeeds, it never panics.
-		if twin, err := loadgen.DecodeResult(bytes.NewReader(data)); err == nil {
-			r.Meta.Shard, twin.Meta.Shard = loadgen.Shard{Index: 0, Count: 2}, loadgen.Shard{Index: 1, Count: 2}
-			if m, err := loadgen.Merge(r, twin); err == nil {
+		if twin, err := results.DecodeResult(bytes.NewReader(data)); err == nil {
+			r.Meta.Shard, twin.Meta.Shard = results.Shard{Index: 0, Count: 2}, results.Shard{Index: 1, Count: 2}
+			if m, err := results.Merge(r, twin); err == nil {
 				_ = report.WriteText(io.Discard, m)
 			}
 		}
@@ -106,7 +106,7 @@ func FuzzDecodeResult(f *testing.F) {
 		if err := r.Encode(&buf); err != nil {
 			return // e.g. a histogram that cannot be re-encoded
 		}
-		back, err := loadgen.DecodeResult(&buf)
+		back, err := results.DecodeResult(&buf)
 		if err != nil {
 			t.Fatalf("re-decoding an encoded result failed: %v", err)
 		}

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 var fixtureStart = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -50,50 +50,50 @@ func fixtureSamples(behind bool) []sample {
 
 // fixture builds a result from fixtureSamples the way the recorder does,
 // without running anything. variant is "ok", "behind" or "closed".
-func fixture(t testing.TB, variant string) *loadgen.Result {
+func fixture(t testing.TB, variant string) *results.Result {
 	t.Helper()
 	behind := variant == "behind"
-	r := &loadgen.Result{
-		Version: loadgen.ResultVersion,
-		Meta: loadgen.Meta{
+	r := &results.Result{
+		Version: results.ResultVersion,
+		Meta: results.Meta{
 			Tool: "tailgate", ToolVersion: "test", Name: "pagination", Target: "http://127.0.0.1:8080",
-			Model: loadgen.OpenModel, Profile: "constant 100/s for 10s", PlannedRate: 100, PlannedRequests: 1000,
-			Connections: 64, MaxInFlight: 640, Timeout: loadgen.Duration(30 * time.Second),
+			Model: results.OpenModel, Profile: "constant 100/s for 10s", PlannedRate: 100, PlannedRequests: 1000,
+			Connections: 64, MaxInFlight: 640, Timeout: results.Duration(30 * time.Second),
 			Start: fixtureStart, End: fixtureStart.Add(11 * time.Second),
-			PlannedDuration: loadgen.Duration(11 * time.Second), Warmup: loadgen.Duration(time.Second),
+			PlannedDuration: results.Duration(11 * time.Second), Warmup: results.Duration(time.Second),
 			Host: "test", GoVersion: "go1.26", OS: "linux/amd64", NumCPU: 2,
 			PlanHash: "0123456789abcdef01234567",
 		},
-		Total:    loadgen.NewStats("", ""),
-		Schedule: loadgen.Schedule{Planned: 1100, Sent: 1100, MaxInFlight: 12},
+		Total:    results.NewStats("", ""),
+		Schedule: results.Schedule{Planned: 1100, Sent: 1100, MaxInFlight: 12},
 	}
 	if variant == "closed" {
-		r.Meta.Model = loadgen.ClosedModel
+		r.Meta.Model = results.ClosedModel
 		r.Meta.Profile = "20 VUs for 10s"
 		r.Meta.VUs = 20
 		r.Meta.PlannedRate = 0
 		r.Meta.PlannedRequests = 0
 	}
 	if behind {
-		r.Schedule = loadgen.Schedule{Planned: 1150, Sent: 1100, Dropped: 20, Unsent: 30, Late: 50, MaxInFlight: 640}
+		r.Schedule = results.Schedule{Planned: 1150, Sent: 1100, Dropped: 20, Unsent: 30, Late: 50, MaxInFlight: 640}
 		r.Meta.Partial = true
 		r.Meta.StopReason = "interrupted by a signal"
 	}
-	names := map[string]*loadgen.Stats{}
-	groups := map[string]*loadgen.Stats{}
-	r.Warmup = loadgen.NewStats("", "")
+	names := map[string]*results.Stats{}
+	groups := map[string]*results.Stats{}
+	r.Warmup = results.NewStats("", "")
 	for i := 0; i <= 10; i++ {
-		iv := loadgen.Interval{
-			Start: loadgen.Duration(time.Duration(i) * time.Second), Length: loadgen.Duration(time.Second),
+		iv := results.Interval{
+			Start: results.Duration(time.Duration(i) * time.Second), Length: results.Duration(time.Second),
 			PlannedRate: 100, Warmup: i == 0,
-			Total: loadgen.IntervalStats{Latency: loadgen.NewHistogram(), SendLag: loadgen.NewHistogram()},
+			Total: results.IntervalStats{Latency: results.NewHistogram(), SendLag: results.NewHistogram()},
 		}
 		for _, n := range []string{"GET /cursor", "GET /offset"} {
-			iv.Series = append(iv.Series, loadgen.IntervalStats{Name: n, Latency: loadgen.NewHistogram()})
+			iv.Series = append(iv.Series, results.IntervalStats{Name: n, Latency: results.NewHistogram()})
 		}
 		r.Timeline = append(r.Timeline, iv)
 	}
-	record := func(st *loadgen.Stats, s sample) {
+	record := func(st *results.Stats, s sample) {
 		st.Requests++
 		st.BytesIn += 512
 		st.BytesOut += 80
@@ -110,7 +110,7 @@ func fixture(t testing.TB, variant string) *loadgen.Result {
 	for _, s := range fixtureSamples(behind) {
 		ns := names[s.name]
 		if ns == nil {
-			ns = loadgen.NewStats(s.name, "")
+			ns = results.NewStats(s.name, "")
 			names[s.name] = ns
 			r.Requests = append(r.Requests, ns)
 		}
@@ -119,7 +119,7 @@ func fixture(t testing.TB, variant string) *loadgen.Result {
 		if s.group != "" {
 			gs := groups[s.name+s.group]
 			if gs == nil {
-				gs = loadgen.NewStats(s.name, s.group)
+				gs = results.NewStats(s.name, s.group)
 				groups[s.name+s.group] = gs
 				r.Groups = append(r.Groups, gs)
 			}

@@ -12,8 +12,7 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // WriteHlog writes the timeline of a result as an HdrHistogram interval log
@@ -24,7 +23,7 @@ import (
 // BaseTime, the interval max is in milliseconds, and the histograms hold
 // microseconds, so HdrHistogram's log processors read it with an output
 // value unit ratio of 1000 to print milliseconds.
-func WriteHlog(w io.Writer, r *loadgen.Result) error {
+func WriteHlog(w io.Writer, r *results.Result) error {
 	bw := bufio.NewWriter(w)
 	lw := hdrhistogram.NewHistogramLogWriter(bw)
 	startMs := r.Meta.Start.UnixMilli()
@@ -70,9 +69,9 @@ func WriteHlog(w io.Writer, r *loadgen.Result) error {
 // writeHlogLine writes one interval line. hdrhistogram-go's writer scales
 // the max column for nanosecond histograms only, so tailgate writes the
 // line itself in the same format: ms for the max of a µs histogram.
-func writeHlogLine(w io.Writer, tag string, at, length float64, h *loadgen.Histogram) error {
+func writeHlogLine(w io.Writer, tag string, at, length float64, h *results.Histogram) error {
 	if h == nil {
-		h = loadgen.NewHistogram()
+		h = results.NewHistogram()
 	}
 	payload, err := h.Encode()
 	if err != nil {
@@ -95,7 +94,7 @@ func writeHlogLine(w io.Writer, tag string, at, length float64, h *loadgen.Histo
 
 // hlogTags maps request names to log tags: tags may not hold commas,
 // spaces or line breaks, so those become '_', and clashes get a suffix.
-func hlogTags(r *loadgen.Result) map[string]string {
+func hlogTags(r *results.Result) map[string]string {
 	var names []string
 	seen := map[string]bool{}
 	add := func(n string) {
@@ -166,12 +165,12 @@ type HlogInterval struct {
 	// Max is the max column as written (milliseconds for tailgate logs).
 	Max float64
 	// Histogram is the decoded interval histogram.
-	Histogram *loadgen.Histogram
+	Histogram *results.Histogram
 }
 
 // Merged returns all the histograms with the given tag merged into one.
-func (l *Hlog) Merged(tag string) (*loadgen.Histogram, error) {
-	out := loadgen.NewHistogram()
+func (l *Hlog) Merged(tag string) (*results.Histogram, error) {
+	out := results.NewHistogram()
 	for i := range l.Intervals {
 		if l.Intervals[i].Tag == tag {
 			if err := out.Merge(l.Intervals[i].Histogram); err != nil {
@@ -291,7 +290,7 @@ func parseHlogInterval(line string) (HlogInterval, int, error) {
 	iv.Start = time.Duration(nums[0] * float64(time.Second))
 	iv.Length = time.Duration(nums[1] * float64(time.Second))
 	iv.Max = nums[2]
-	h, err := loadgen.DecodeHistogramCompact([]byte(strings.TrimSpace(fields[3])))
+	h, err := results.DecodeHistogramCompact([]byte(strings.TrimSpace(fields[3])))
 	if err != nil {
 		return iv, col, err
 	}

@@ -8,8 +8,8 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/report"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 var pcts = []float64{50, 90, 95, 99, 99.9, 100}
@@ -43,7 +43,7 @@ func TestHlogRoundTrip(t *testing.T) {
 		iv := &r.Timeline[i]
 		want := []struct {
 			tag string
-			h   *loadgen.Histogram
+			h   *results.Histogram
 		}{{"", iv.Total.Latency}, {"GET_/cursor", iv.Series[0].Latency}, {"GET_/offset", iv.Series[1].Latency}}
 		for _, w := range want {
 			got := log.Intervals[k]
@@ -69,7 +69,7 @@ func TestHlogRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	whole := loadgen.NewHistogram()
+	whole := results.NewHistogram()
 	_ = whole.Merge(r.Total.Latency)
 	_ = whole.Merge(r.Warmup.Latency)
 	if !all.Equal(whole) {
@@ -139,7 +139,7 @@ func TestHlogTags(t *testing.T) {
 }
 
 func TestReadHlogErrors(t *testing.T) {
-	h := loadgen.NewHistogram()
+	h := results.NewHistogram()
 	h.Record(time.Millisecond)
 	enc, _ := h.Encode()
 	good := string(enc)

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // JSONSummary is the stable JSON summary of a result, written by WriteJSON. Its
@@ -25,7 +25,7 @@ type JSONSummary struct {
 	// Meta describes the run.
 	Meta JSONMeta `json:"meta"`
 	// Schedule says how well an open-model client kept to its plan.
-	Schedule loadgen.Schedule `json:"schedule"`
+	Schedule results.Schedule `json:"schedule"`
 	// Warnings are the same sentences the text summary prints.
 	Warnings []string `json:"warnings"`
 }
@@ -65,7 +65,7 @@ type JSONPercentiles struct {
 type JSONMeta struct {
 	Name            string        `json:"name"`
 	Target          string        `json:"target"`
-	Model           loadgen.Model `json:"model"`
+	Model           results.Model `json:"model"`
 	Profile         string        `json:"profile"`
 	Start           time.Time     `json:"start"`
 	End             time.Time     `json:"end"`
@@ -74,7 +74,7 @@ type JSONMeta struct {
 	PlannedRate     float64       `json:"planned_rate,omitempty"`
 	PlannedRequests uint64        `json:"planned_requests,omitempty"`
 	VUs             int           `json:"vus,omitempty"`
-	Shard           loadgen.Shard `json:"shard"`
+	Shard           results.Shard `json:"shard"`
 	PlanHash        string        `json:"plan_hash,omitempty"`
 	Partial         bool          `json:"partial"`
 	StopReason      string        `json:"stop_reason,omitempty"`
@@ -82,7 +82,7 @@ type JSONMeta struct {
 }
 
 // SummarizeJSON builds the JSON summary of a result.
-func SummarizeJSON(r *loadgen.Result) *JSONSummary {
+func SummarizeJSON(r *results.Result) *JSONSummary {
 	secs := r.Meta.Measured().Seconds()
 	m := &r.Meta
 	s := &JSONSummary{
@@ -120,7 +120,7 @@ func SummarizeJSON(r *loadgen.Result) *JSONSummary {
 	return s
 }
 
-func jsonStats(st *loadgen.Stats, secs float64) JSONStats {
+func jsonStats(st *results.Stats, secs float64) JSONStats {
 	out := JSONStats{
 		Requests: st.Requests, Errors: st.Errors, ErrorRate: st.ErrorRate(),
 		LatencyMs: jsonPercentiles(st.Latency),
@@ -143,7 +143,7 @@ func jsonStats(st *loadgen.Stats, secs float64) JSONStats {
 	return out
 }
 
-func jsonPercentiles(h *loadgen.Histogram) JSONPercentiles {
+func jsonPercentiles(h *results.Histogram) JSONPercentiles {
 	if h == nil || h.Count() == 0 {
 		return JSONPercentiles{}
 	}
@@ -161,7 +161,7 @@ func ms(d time.Duration) float64 { return round3(float64(d) / float64(time.Milli
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
 // WriteJSON writes the stable JSON summary of a result (see JSONSummary).
-func WriteJSON(w io.Writer, r *loadgen.Result) error {
+func WriteJSON(w io.Writer, r *results.Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)

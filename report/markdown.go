@@ -7,14 +7,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // WriteMarkdown writes a GitHub Markdown summary ready to paste into a pull
 // request: a header line with target, model, profile and duration, one
 // table row per request name and tag group with the latency percentiles,
 // rate and errors, and the warnings as a blockquote.
-func WriteMarkdown(w io.Writer, r *loadgen.Result) error {
+func WriteMarkdown(w io.Writer, r *results.Result) error {
 	bw := bufio.NewWriter(w)
 	m := &r.Meta
 	title := m.Name
@@ -36,7 +36,7 @@ func WriteMarkdown(w io.Writer, r *loadgen.Result) error {
 		total = r.Total.Requests
 	}
 	rate := fmt.Sprintf("%d requests at %s", total, formatRatePerSec(r.Rate()))
-	if m.Model != loadgen.ClosedModel && m.PlannedRate > 0 {
+	if m.Model != results.ClosedModel && m.PlannedRate > 0 {
 		rate += " (planned " + formatArrivalRate(m.PlannedRate) + ")"
 	}
 	head = append(head, rate)
@@ -45,13 +45,13 @@ func WriteMarkdown(w io.Writer, r *loadgen.Result) error {
 	}
 	fmt.Fprintf(bw, "%s\n\n", strings.Join(head, " · "))
 
-	if m.Model == loadgen.ClosedModel {
+	if m.Model == results.ClosedModel {
 		fmt.Fprintln(bw, "Latency = completion − request start (closed model: a slow target lowers the load instead of queueing it).")
 	} else {
 		fmt.Fprintln(bw, "Latency = completion − intended send time: queueing in the client is included (no coordinated omission).")
 	}
 	fmt.Fprintln(bw)
-	writeMDTable(bw, r, func(s *loadgen.Stats) *loadgen.Histogram { return s.Latency }, true)
+	writeMDTable(bw, r, func(s *results.Stats) *results.Histogram { return s.Latency }, true)
 
 	if r.Total != nil {
 		fmt.Fprintln(bw)
@@ -59,8 +59,8 @@ func WriteMarkdown(w io.Writer, r *loadgen.Result) error {
 		fmt.Fprintln(bw)
 		fmt.Fprintln(bw, "Service time = completion − actual send time.")
 		fmt.Fprintln(bw)
-		writeMDTable(bw, r, func(s *loadgen.Stats) *loadgen.Histogram { return s.Service }, false)
-		if m.Model != loadgen.ClosedModel {
+		writeMDTable(bw, r, func(s *results.Stats) *results.Histogram { return s.Service }, false)
+		if m.Model != results.ClosedModel {
 			fmt.Fprintln(bw)
 			fmt.Fprintln(bw, "Send lag = actual − intended send time.")
 			fmt.Fprintln(bw)
@@ -114,7 +114,7 @@ func WriteMarkdown(w io.Writer, r *loadgen.Result) error {
 
 // writeMDTable writes one row per request name and group plus the total.
 // With rates set it adds rate and error columns.
-func writeMDTable(w io.Writer, r *loadgen.Result, pick func(*loadgen.Stats) *loadgen.Histogram, rates bool) {
+func writeMDTable(w io.Writer, r *results.Result, pick func(*results.Stats) *results.Histogram, rates bool) {
 	secs := r.Meta.Measured().Seconds()
 	if rates {
 		fmt.Fprintln(w, "| request | requests | rate | errors | p50 | p90 | p95 | p99 | p99.9 | max |")
@@ -123,7 +123,7 @@ func writeMDTable(w io.Writer, r *loadgen.Result, pick func(*loadgen.Stats) *loa
 		fmt.Fprintln(w, "| request | count | p50 | p90 | p95 | p99 | p99.9 | max |")
 		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|")
 	}
-	row := func(label string, s *loadgen.Stats) {
+	row := func(label string, s *results.Stats) {
 		cells := []string{label}
 		if rates {
 			rate := "-"
@@ -156,7 +156,7 @@ func writeMDTable(w io.Writer, r *loadgen.Result, pick func(*loadgen.Stats) *loa
 	}
 }
 
-func hasRequest(r *loadgen.Result, name string) bool {
+func hasRequest(r *results.Result, name string) bool {
 	for _, s := range r.Requests {
 		if s != nil && s.Name == name {
 			return true

@@ -13,14 +13,14 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // Thresholds above which a run is reported as behind schedule. A client
 // that starts 1% of its arrivals late, or whose p99 send lag passes
-// loadgen.LateThreshold, measured its own queueing as much as the target.
+// results.LateThreshold, measured its own queueing as much as the target.
 const (
-	behindLagP99    = loadgen.LateThreshold
+	behindLagP99    = results.LateThreshold
 	behindLateShare = 0.01
 	// warnErrorShare is the error rate above which Warnings mentions errors;
 	// below it the errors section of the summary is enough.
@@ -33,7 +33,7 @@ const textWidth = 80
 // WriteText writes the terminal summary of a result: what ran, how well the
 // client kept to the plan, status codes, errors, and latency percentiles per
 // request name, tag group and in total, followed by the warnings.
-func WriteText(w io.Writer, r *loadgen.Result) error {
+func WriteText(w io.Writer, r *results.Result) error {
 	bw := bufio.NewWriter(w)
 	writeTextHeader(bw, r)
 	writeTextStatus(bw, r)
@@ -56,7 +56,7 @@ func WriteText(w io.Writer, r *loadgen.Result) error {
 	return nil
 }
 
-func writeTextHeader(w io.Writer, r *loadgen.Result) {
+func writeTextHeader(w io.Writer, r *results.Result) {
 	m := &r.Meta
 	title := m.Name
 	if title == "" {
@@ -78,7 +78,7 @@ func writeTextHeader(w io.Writer, r *loadgen.Result) {
 		field("started", "%s", startedLine(r))
 	}
 	field("requests", "%s", requestsLine(r))
-	if m.Model != loadgen.ClosedModel && r.Schedule.Planned > 0 {
+	if m.Model != results.ClosedModel && r.Schedule.Planned > 0 {
 		field("schedule", "%s", scheduleLine(r))
 	}
 	if t := r.Total; t != nil && (t.BytesIn > 0 || t.BytesOut > 0) {
@@ -94,11 +94,11 @@ func writeTextHeader(w io.Writer, r *loadgen.Result) {
 
 // modelLine says which model ran with its profile, since the percentiles of
 // the two models mean different things.
-func modelLine(r *loadgen.Result) string {
+func modelLine(r *results.Result) string {
 	m := &r.Meta
 	model := string(m.Model)
 	if model == "" {
-		model = string(loadgen.OpenModel)
+		model = string(results.OpenModel)
 	}
 	if m.Profile == "" {
 		return model
@@ -106,7 +106,7 @@ func modelLine(r *loadgen.Result) string {
 	return model + ": " + m.Profile
 }
 
-func durationLine(r *loadgen.Result) string {
+func durationLine(r *results.Result) string {
 	m := &r.Meta
 	s := formatSeconds(m.Measured()) + " measured"
 	if m.Warmup > 0 {
@@ -118,7 +118,7 @@ func durationLine(r *loadgen.Result) string {
 	return s
 }
 
-func startedLine(r *loadgen.Result) string {
+func startedLine(r *results.Result) string {
 	m := &r.Meta
 	s := m.Start.UTC().Format("2006-01-02 15:04:05 UTC")
 	if m.Host != "" {
@@ -127,13 +127,13 @@ func startedLine(r *loadgen.Result) string {
 	return s
 }
 
-func requestsLine(r *loadgen.Result) string {
+func requestsLine(r *results.Result) string {
 	var n uint64
 	if r.Total != nil {
 		n = r.Total.Requests
 	}
 	s := fmt.Sprintf("%d at %s", n, formatRatePerSec(r.Rate()))
-	if r.Meta.Model != loadgen.ClosedModel && r.Meta.PlannedRate > 0 {
+	if r.Meta.Model != results.ClosedModel && r.Meta.PlannedRate > 0 {
 		// Planned figures count arrivals; a flow of several steps sends
 		// more requests than arrivals, so say which is which.
 		s += " (planned " + formatArrivalRate(r.Meta.PlannedRate)
@@ -145,11 +145,11 @@ func requestsLine(r *loadgen.Result) string {
 	return s
 }
 
-func scheduleLine(r *loadgen.Result) string {
+func scheduleLine(r *results.Result) string {
 	sc := &r.Schedule
 	parts := []string{fmt.Sprintf("%d of %d arrivals sent", sc.Sent, sc.Planned)}
 	if sc.Late > 0 {
-		parts = append(parts, fmt.Sprintf("%d late (>%s)", sc.Late, FormatDuration(loadgen.LateThreshold)))
+		parts = append(parts, fmt.Sprintf("%d late (>%s)", sc.Late, FormatDuration(results.LateThreshold)))
 	}
 	if sc.Dropped > 0 {
 		parts = append(parts, fmt.Sprintf("%d dropped", sc.Dropped))
@@ -160,7 +160,7 @@ func scheduleLine(r *loadgen.Result) string {
 	return strings.Join(parts, ", ")
 }
 
-func writeTextStatus(w io.Writer, r *loadgen.Result) {
+func writeTextStatus(w io.Writer, r *results.Result) {
 	if r.Total == nil || len(r.Total.Status) == 0 {
 		return
 	}
@@ -171,7 +171,7 @@ func writeTextStatus(w io.Writer, r *loadgen.Result) {
 	writeItems(w, "  status    ", "            ", items)
 }
 
-func writeTextErrors(w io.Writer, r *loadgen.Result) {
+func writeTextErrors(w io.Writer, r *results.Result) {
 	t := r.Total
 	if t == nil {
 		return
@@ -206,7 +206,7 @@ func writeTextErrors(w io.Writer, r *loadgen.Result) {
 // textColumns are the percentile columns of every table.
 var textColumns = []string{"p50", "p90", "p95", "p99", "p99.9", "max"}
 
-func percentileCells(h *loadgen.Histogram) []string {
+func percentileCells(h *results.Histogram) []string {
 	if h == nil || h.Count() == 0 {
 		return []string{"-", "-", "-", "-", "-", "-"}
 	}
@@ -225,14 +225,14 @@ type tableRow struct {
 	cells []string
 }
 
-func writeTextLatency(w io.Writer, r *loadgen.Result) {
+func writeTextLatency(w io.Writer, r *results.Result) {
 	fmt.Fprintln(w)
-	if r.Meta.Model == loadgen.ClosedModel {
+	if r.Meta.Model == results.ClosedModel {
 		fmt.Fprintln(w, "Latency (closed model: completion − request start)")
 	} else {
 		fmt.Fprintln(w, "Latency (completion − intended send time, queueing included)")
 	}
-	rows := latencyRows(r, func(s *loadgen.Stats) *loadgen.Histogram { return s.Latency })
+	rows := latencyRows(r, func(s *results.Stats) *results.Histogram { return s.Latency })
 	writeTable(w, "request", rows)
 	if r.Total == nil {
 		return
@@ -241,20 +241,20 @@ func writeTextLatency(w io.Writer, r *loadgen.Result) {
 	extra := []tableRow{
 		{label: "service time", count: countOf(r.Total.Service), cells: percentileCells(r.Total.Service)},
 	}
-	if r.Meta.Model != loadgen.ClosedModel {
+	if r.Meta.Model != results.ClosedModel {
 		extra = append(extra, tableRow{label: "send lag", count: countOf(r.Total.SendLag), cells: percentileCells(r.Total.SendLag)})
 	}
 	writeTable(w, "total", extra)
 }
 
-func countOf(h *loadgen.Histogram) string {
+func countOf(h *results.Histogram) string {
 	return strconv.FormatInt(h.Count(), 10)
 }
 
 // latencyRows lists each request name followed by its tag groups, then the
 // total. A single request without groups repeats the total, which is
 // still the clearest layout.
-func latencyRows(r *loadgen.Result, pick func(*loadgen.Stats) *loadgen.Histogram) []tableRow {
+func latencyRows(r *results.Result, pick func(*results.Stats) *results.Histogram) []tableRow {
 	var rows []tableRow
 	for _, s := range orderedStats(r) {
 		label := s.Key()
@@ -270,9 +270,9 @@ func latencyRows(r *loadgen.Result, pick func(*loadgen.Stats) *loadgen.Histogram
 }
 
 // orderedStats returns every request name, each followed by its groups.
-func orderedStats(r *loadgen.Result) []*loadgen.Stats {
-	var out []*loadgen.Stats
-	seen := map[*loadgen.Stats]bool{}
+func orderedStats(r *results.Result) []*results.Stats {
+	var out []*results.Stats
+	seen := map[*results.Stats]bool{}
 	for _, s := range r.Requests {
 		if s == nil {
 			continue
@@ -328,9 +328,9 @@ func writeTable(w io.Writer, head string, rows []tableRow) {
 
 // notes are facts about a result that are not problems but change how its
 // figures read.
-func notes(r *loadgen.Result) []string {
+func notes(r *results.Result) []string {
 	var out []string
-	if r.Meta.Model == loadgen.ClosedModel {
+	if r.Meta.Model == results.ClosedModel {
 		vus := ""
 		if r.Meta.VUs > 0 {
 			vus = fmt.Sprintf(" of %d VUs", r.Meta.VUs)
@@ -345,7 +345,7 @@ func notes(r *loadgen.Result) []string {
 // behind schedule, arrivals were dropped or never sent, the result is
 // partial, many requests failed. Each warning is one sentence with the
 // measured figures.
-func Warnings(r *loadgen.Result) []string {
+func Warnings(r *results.Result) []string {
 	var out []string
 	m := &r.Meta
 	sc := &r.Schedule
@@ -358,7 +358,7 @@ func Warnings(r *loadgen.Result) []string {
 	} else if m.StopReason != "" {
 		out = append(out, "the run stopped early: "+m.StopReason)
 	}
-	if m.Model != loadgen.ClosedModel {
+	if m.Model != results.ClosedModel {
 		if w := behindSchedule(r); w != "" {
 			out = append(out, w)
 		}
@@ -383,9 +383,9 @@ func Warnings(r *loadgen.Result) []string {
 
 // behindSchedule describes how far behind schedule an open-model client
 // fell, or returns "" when it kept up.
-func behindSchedule(r *loadgen.Result) string {
+func behindSchedule(r *results.Result) string {
 	sc := &r.Schedule
-	var lag loadgen.Percentiles
+	var lag results.Percentiles
 	if r.Total != nil && r.Total.SendLag != nil {
 		lag = r.Total.SendLag.Summary()
 	}
@@ -395,10 +395,10 @@ func behindSchedule(r *loadgen.Result) string {
 	}
 	return fmt.Sprintf("client behind schedule: send lag p99 %s, max %s; %d of %d arrivals (%s) started more than %s late. "+
 		"The latency figures include this wait; the client (connections, --max-in-flight, CPU) may be the bottleneck rather than the target",
-		FormatDuration(lag.P99), FormatDuration(lag.Max), sc.Late, sc.Sent, formatPercent(lateShare), FormatDuration(loadgen.LateThreshold))
+		FormatDuration(lag.P99), FormatDuration(lag.Max), sc.Late, sc.Sent, formatPercent(lateShare), FormatDuration(results.LateThreshold))
 }
 
-func topError(s *loadgen.Stats) string {
+func topError(s *results.Stats) string {
 	kinds := sortedErrorKinds(s.ErrorKinds)
 	if len(kinds) == 0 {
 		return ""

@@ -12,14 +12,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/tailgate-dev/tailgate/internal/golden"
-	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/report"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 func TestWritersGolden(t *testing.T) {
 	writers := []struct {
 		ext   string
-		write func(io.Writer, *loadgen.Result) error
+		write func(io.Writer, *results.Result) error
 	}{
 		{"txt", report.WriteText},
 		{"md", report.WriteMarkdown},
@@ -110,27 +110,27 @@ func TestTextSaysWhatMatters(t *testing.T) {
 func TestWarnings(t *testing.T) {
 	tests := []struct {
 		name   string
-		modify func(*loadgen.Result)
+		modify func(*results.Result)
 		want   []string // substrings, one per expected warning, in order
 	}{
-		{"healthy", func(*loadgen.Result) {}, nil},
-		{"late share alone", func(r *loadgen.Result) { r.Schedule.Late = r.Schedule.Sent / 50 },
+		{"healthy", func(*results.Result) {}, nil},
+		{"late share alone", func(r *results.Result) { r.Schedule.Late = r.Schedule.Sent / 50 },
 			[]string{"client behind schedule: send lag p99 "}},
-		{"lag p99 alone", func(r *loadgen.Result) {
+		{"lag p99 alone", func(r *results.Result) {
 			for i := 0; i < 100; i++ {
 				r.Total.SendLag.Record(30 * time.Millisecond)
 			}
 		}, []string{"client behind schedule: send lag p99 30.0ms, max 30.0ms"}},
-		{"closed model ignores lag", func(r *loadgen.Result) {
-			r.Meta.Model = loadgen.ClosedModel
+		{"closed model ignores lag", func(r *results.Result) {
+			r.Meta.Model = results.ClosedModel
 			r.Schedule.Late = r.Schedule.Sent
 		}, nil},
-		{"dropped", func(r *loadgen.Result) { r.Schedule.Dropped = 7 }, []string{"7 of 1100 planned arrivals dropped"}},
-		{"unsent", func(r *loadgen.Result) { r.Schedule.Unsent = 9 }, []string{"9 of 1100 planned arrivals were never sent"}},
-		{"partial", func(r *loadgen.Result) { r.Meta.Partial = true }, []string{"partial result (the run did not finish)"}},
-		{"stopped", func(r *loadgen.Result) { r.Meta.StopReason = "stopped by the user" }, []string{"the run stopped early: stopped by the user"}},
-		{"errors", func(r *loadgen.Result) { r.Total.Errors = 100 }, []string{"10% of requests failed (100 of 1000), mostly http_5xx"}},
-		{"nothing", func(r *loadgen.Result) { r.Total = loadgen.NewStats("", "") }, []string{"no requests were measured"}},
+		{"dropped", func(r *results.Result) { r.Schedule.Dropped = 7 }, []string{"7 of 1100 planned arrivals dropped"}},
+		{"unsent", func(r *results.Result) { r.Schedule.Unsent = 9 }, []string{"9 of 1100 planned arrivals were never sent"}},
+		{"partial", func(r *results.Result) { r.Meta.Partial = true }, []string{"partial result (the run did not finish)"}},
+		{"stopped", func(r *results.Result) { r.Meta.StopReason = "stopped by the user" }, []string{"the run stopped early: stopped by the user"}},
+		{"errors", func(r *results.Result) { r.Total.Errors = 100 }, []string{"10% of requests failed (100 of 1000), mostly http_5xx"}},
+		{"nothing", func(r *results.Result) { r.Total = results.NewStats("", "") }, []string{"no requests were measured"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -266,7 +266,7 @@ func TestResultsFileRoundTrip(t *testing.T) {
 		if err := r.WriteFile(path); err != nil {
 			t.Fatal(err)
 		}
-		back, err := loadgen.ReadResultFile(path)
+		back, err := results.ReadResultFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -305,7 +305,7 @@ func TestResultsFileRoundTrip(t *testing.T) {
 	}
 }
 
-func checkSameStats(t *testing.T, name string, a, b *loadgen.Stats) {
+func checkSameStats(t *testing.T, name string, a, b *results.Stats) {
 	t.Helper()
 	if a.Requests != b.Requests || a.Errors != b.Errors || a.BytesIn != b.BytesIn || a.BytesOut != b.BytesOut {
 		t.Errorf("%s: counters differ: %+v vs %+v", name, a, b)

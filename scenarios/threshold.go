@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // Threshold is one pass/fail check of a run's results, such as
@@ -263,7 +264,7 @@ func (r ThresholdResult) Detail() string {
 }
 
 // Evaluate checks the threshold against a result.
-func (t *Threshold) Evaluate(r *loadgen.Result) ThresholdResult {
+func (t *Threshold) Evaluate(r *results.Result) ThresholdResult {
 	out := ThresholdResult{Threshold: t}
 	st := r.Total
 	if t.Request != "" {
@@ -382,7 +383,7 @@ func formatDuration(d time.Duration) string {
 }
 
 // EvaluateAll checks every threshold; failed lists the ones that failed.
-func EvaluateAll(ts []*Threshold, r *loadgen.Result) (results []ThresholdResult, failed []string) {
+func EvaluateAll(ts []*Threshold, r *results.Result) (results []ThresholdResult, failed []string) {
 	for _, t := range ts {
 		res := t.Evaluate(r)
 		results = append(results, res)

@@ -5,12 +5,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
-func testResult() *loadgen.Result {
-	mk := func(name, group string, n int, lat time.Duration, errs uint64) *loadgen.Stats {
-		st := loadgen.NewStats(name, group)
+func testResult() *results.Result {
+	mk := func(name, group string, n int, lat time.Duration, errs uint64) *results.Stats {
+		st := results.NewStats(name, group)
 		for i := 1; i <= n; i++ {
 			d := lat * time.Duration(i) / time.Duration(n)
 			st.Latency.Record(d)
@@ -19,15 +19,15 @@ func testResult() *loadgen.Result {
 		st.Requests, st.Errors = uint64(n), errs
 		return st
 	}
-	r := &loadgen.Result{
+	r := &results.Result{
 		Total:    mk("", "", 1000, 100*time.Millisecond, 5),
-		Requests: []*loadgen.Stats{mk("offset", "", 500, 200*time.Millisecond, 0)},
-		Groups:   []*loadgen.Stats{mk("offset", "depth=100", 100, time.Second, 0)},
-		Schedule: loadgen.Schedule{Planned: 1000, Sent: 960},
+		Requests: []*results.Stats{mk("offset", "", 500, 200*time.Millisecond, 0)},
+		Groups:   []*results.Stats{mk("offset", "depth=100", 100, time.Second, 0)},
+		Schedule: results.Schedule{Planned: 1000, Sent: 960},
 	}
 	r.Meta.Start = time.Unix(0, 0)
 	r.Meta.End = time.Unix(10, 0)
-	r.Meta.PlannedDuration = loadgen.Duration(10 * time.Second)
+	r.Meta.PlannedDuration = results.Duration(10 * time.Second)
 	return r
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/report"
+	"github.com/tailgate-dev/tailgate/results"
 	"github.com/tailgate-dev/tailgate/scenarios"
 )
 
@@ -103,7 +104,7 @@ func cmdAB(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 
-	var results [2][]*loadgen.Result
+	var results [2][]*results.Result
 	for run := 1; run <= f.count; run++ {
 		for i, side := range []string{"a", "b"} {
 			plan, err := build(i)

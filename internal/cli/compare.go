@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/report"
 	"github.com/tailgate-dev/tailgate/report/chart"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 const compareUsage = `
@@ -162,13 +162,13 @@ type compareOutput struct {
 
 // emitComparison compares the results and writes the text (stdout), the
 // charts and the Markdown that links them. compare and ab share it.
-func emitComparison(env *Env, before, after []*loadgen.Result, opts report.CompareOptions, out compareOutput) error {
+func emitComparison(env *Env, before, after []*results.Result, opts report.CompareOptions, out compareOutput) error {
 	c, err := report.Compare(before, after, opts)
 	if err != nil {
 		return &UsageError{Err: err}
 	}
-	seen := map[*loadgen.Result]bool{}
-	for _, r := range append(append([]*loadgen.Result{}, before...), after...) {
+	seen := map[*results.Result]bool{}
+	for _, r := range append(append([]*results.Result{}, before...), after...) {
 		if r.Meta.Partial && !seen[r] {
 			seen[r] = true
 			c.Warnings = append(c.Warnings, fmt.Sprintf("%s is a partial result (%s)", r.Meta.Name, r.Meta.StopReason))
@@ -253,10 +253,10 @@ func compareSides(args, right []string, dashed bool, before, after []string, wit
 	}
 }
 
-func readResults(paths []string) ([]*loadgen.Result, error) {
-	out := make([]*loadgen.Result, 0, len(paths))
+func readResults(paths []string) ([]*results.Result, error) {
+	out := make([]*results.Result, 0, len(paths))
 	for _, p := range paths {
-		r, err := loadgen.ReadResultFile(p)
+		r, err := results.ReadResultFile(p)
 		if err != nil {
 			return nil, &UsageError{Err: err}
 		}
@@ -267,13 +267,13 @@ func readResults(paths []string) ([]*loadgen.Result, error) {
 
 // chartSides gathers what the comparison charts draw for each side: the
 // selection's histogram per run and the timeline series.
-func chartSides(c *report.Comparison, before, after []*loadgen.Result, opts report.CompareOptions) ([2]chart.CompareSide, error) {
+func chartSides(c *report.Comparison, before, after []*results.Result, opts report.CompareOptions) ([2]chart.CompareSide, error) {
 	sels := [2]report.Selector{}
 	if opts.A != nil {
 		sels = [2]report.Selector{*opts.A, *opts.B}
 	}
 	var sides [2]chart.CompareSide
-	for i, rs := range [][]*loadgen.Result{before, after} {
+	for i, rs := range [][]*results.Result{before, after} {
 		s := chart.CompareSide{Label: c.Labels[i], Results: rs, Series: sels[i].Name}
 		if sels[i].Group != "" && sels[i].Name != "" {
 			// The timeline has the request name, not its tag groups.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // cmpFixture is a committed results file of the report package's compare
@@ -167,7 +167,7 @@ func TestHitCountThenCompare(t *testing.T) {
 		t.Errorf("server counted %d requests, want %d", got, 4*20)
 	}
 	for i := 1; i <= 4; i++ {
-		r, err := loadgen.ReadResultFile(filepath.Join(dir, fmt.Sprintf("r-%d.json", i)))
+		r, err := results.ReadResultFile(filepath.Join(dir, fmt.Sprintf("r-%d.json", i)))
 		if err != nil {
 			t.Fatal(err)
 		}

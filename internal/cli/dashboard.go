@@ -30,7 +30,7 @@ func init() {
 			// as a signal and stops the run the usual way.
 			opts = append(opts, live.WithInput(nil))
 		}
-		return live.New(plan, stop, opts...)
+		return live.New(plan.Meta(), stop, opts...)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // TestDashboardTmux drives the real binary in a tmux terminal: the dashboard
@@ -77,7 +77,7 @@ func TestDashboardTmux(t *testing.T) {
 			if s := strings.TrimSpace(string(b)); s != "0" {
 				t.Errorf("exit status %s after %s, want 0", s, tc.key)
 			}
-			res, err := loadgen.ReadResultFile(out)
+			res, err := results.ReadResultFile(out)
 			if err != nil {
 				t.Fatalf("results: %v", err)
 			}

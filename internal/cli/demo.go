@@ -17,6 +17,7 @@ import (
 	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/report"
 	"github.com/tailgate-dev/tailgate/report/chart"
+	"github.com/tailgate-dev/tailgate/results"
 	"github.com/tailgate-dev/tailgate/scenarios"
 	"github.com/tailgate-dev/tailgate/scenarios/examples"
 )
@@ -267,7 +268,7 @@ var demoSeries = []struct {
 }
 
 // writeDemoOutputs writes summary.md and the charts; it returns their paths.
-func writeDemoOutputs(dir string, res *loadgen.Result, o chart.Options) ([]string, error) {
+func writeDemoOutputs(dir string, res *results.Result, o chart.Options) ([]string, error) {
 	var md bytes.Buffer
 	if err := report.WriteMarkdown(&md, res); err != nil {
 		return nil, fmt.Errorf("summary.md: %w", err)
@@ -299,7 +300,7 @@ func writeDemoOutputs(dir string, res *loadgen.Result, o chart.Options) ([]strin
 // writeDemoCharts draws the three pictures of the demo: latency by page
 // depth, the percentile spectrum and latency over time, each offset vs
 // cursor.
-func writeDemoCharts(dir string, res *loadgen.Result, o chart.Options) ([]chart.File, error) {
+func writeDemoCharts(dir string, res *results.Result, o chart.Options) ([]chart.File, error) {
 	var files []chart.File
 	write := func(name, title string, draw func(w io.Writer, o chart.Options) error) error {
 		var buf bytes.Buffer
@@ -316,7 +317,7 @@ func writeDemoCharts(dir string, res *loadgen.Result, o chart.Options) ([]chart.
 		return nil
 	}
 
-	all, err := chart.TagSeriesOf("depth", []*loadgen.Result{res}, "")
+	all, err := chart.TagSeriesOf("depth", []*results.Result{res}, "")
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +373,7 @@ func writeDemoCharts(dir string, res *loadgen.Result, o chart.Options) ([]chart.
 // demoSubtitle names what the charts show: table size, load profile and
 // the number of measured requests. (A flow of the demo sends two requests
 // per arrival, so "achieved rate" of requests would read as twice the plan.)
-func demoSubtitle(plan loadgen.Plan, res *loadgen.Result, rows int) string {
+func demoSubtitle(plan loadgen.Plan, res *results.Result, rows int) string {
 	var n uint64
 	for _, name := range []string{"offset", "cursor"} {
 		if s := res.Lookup(name, ""); s != nil {
@@ -396,7 +397,7 @@ func groupThousands(n int) string {
 }
 
 // depths returns the depth tag values of a request name's groups, ascending.
-func depths(res *loadgen.Result, name string) []int {
+func depths(res *results.Result, name string) []int {
 	var out []int
 	for _, g := range res.Groups {
 		if g.Name != name {
@@ -414,7 +415,7 @@ func depths(res *loadgen.Result, name string) []int {
 	return out
 }
 
-func deepestDepth(res *loadgen.Result) string {
+func deepestDepth(res *results.Result) string {
 	d := depths(res, "offset")
 	if len(d) == 0 {
 		return ""
@@ -425,7 +426,7 @@ func deepestDepth(res *loadgen.Result) string {
 // demoHeadline states the result in two sentences computed from the
 // measurements: how much slower offset's deepest page is than its first, and
 // how far cursor pagination strays from its first page at any depth.
-func demoHeadline(res *loadgen.Result) []string {
+func demoHeadline(res *results.Result) []string {
 	od, cd := depths(res, "offset"), depths(res, "cursor")
 	if len(od) < 2 || len(cd) < 2 {
 		return []string{"not enough depths measured for a headline (the run was too short?)"}

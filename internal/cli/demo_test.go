@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 func TestDemoEndToEnd(t *testing.T) {
@@ -50,7 +51,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Errorf("no fill summary on stderr:\n%s", stderr)
 	}
 
-	res, err := loadgen.ReadResultFile(filepath.Join(dir, "results.json"))
+	res, err := results.ReadResultFile(filepath.Join(dir, "results.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,14 +235,14 @@ func TestServeDemoUntilSignal(t *testing.T) {
 }
 
 func TestDemoHeadline(t *testing.T) {
-	group := func(name, depth string, d time.Duration) *loadgen.Stats {
-		s := loadgen.NewStats(name, "depth="+depth)
+	group := func(name, depth string, d time.Duration) *results.Stats {
+		s := results.NewStats(name, "depth="+depth)
 		for range 100 {
 			s.Latency.Record(d)
 		}
 		return s
 	}
-	res := &loadgen.Result{Groups: []*loadgen.Stats{
+	res := &results.Result{Groups: []*results.Stats{
 		group("offset", "1", time.Millisecond),
 		group("offset", "100", 5*time.Millisecond),
 		group("offset", "10000", 42*time.Millisecond),
@@ -262,7 +263,7 @@ func TestDemoHeadline(t *testing.T) {
 			t.Errorf("groupThousands(%d) = %q, want %q", n, got, want)
 		}
 	}
-	if got := demoHeadline(&loadgen.Result{}); len(got) != 1 || !strings.Contains(got[0], "not enough") {
+	if got := demoHeadline(&results.Result{}); len(got) != 1 || !strings.Contains(got[0], "not enough") {
 		t.Fatalf("empty result: %q", got)
 	}
 }

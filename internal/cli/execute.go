@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/report"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // outputOptions are the flags every load-running command shares.
@@ -42,7 +43,7 @@ var newDashboard func(env *Env, plan *loadgen.Plan, stop func()) display
 // execute runs a plan the way every command does: live display, signals,
 // checkpoints, the results file and the summary. It returns the result even
 // when the run was interrupted (the error says so).
-func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) (*loadgen.Result, error) {
+func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) (*results.Result, error) {
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 
@@ -196,7 +197,7 @@ func newProgress(w io.Writer, plan *loadgen.Plan) *progress {
 }
 
 // Observe implements loadgen.Observer.
-func (p *progress) Observe(s *loadgen.Snapshot) {
+func (p *progress) Observe(s *results.Snapshot) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	// Snapshots come about once a second with some jitter: allow half a
@@ -218,9 +219,9 @@ func (p *progress) Run(done <-chan struct{}) error {
 	return nil
 }
 
-func progressLine(s *loadgen.Snapshot) string {
+func progressLine(s *results.Snapshot) string {
 	line := fmt.Sprintf("[%s/%s] %d req", roundDur(s.Elapsed), roundDur(s.Planned), s.Total.Requests)
-	if s.Model == loadgen.OpenModel {
+	if s.Model == results.OpenModel {
 		line += fmt.Sprintf(", %.0f/s of %.0f/s", s.ArrivalRate, s.TargetRate)
 		if s.ArrivalRate > 0 && math.Abs(s.Rate-s.ArrivalRate) > 0.05*s.ArrivalRate {
 			line += fmt.Sprintf(" (%.0f req/s)", s.Rate)
@@ -232,7 +233,7 @@ func progressLine(s *loadgen.Snapshot) string {
 	if s.Total.Errors > 0 {
 		line += fmt.Sprintf(", %d errors", s.Total.Errors)
 	}
-	if s.Model == loadgen.OpenModel && s.SendLag.P99 > loadgen.LateThreshold {
+	if s.Model == results.OpenModel && s.SendLag.P99 > results.LateThreshold {
 		line += fmt.Sprintf(", BEHIND SCHEDULE (send lag p99 %s)", fmtDur(s.SendLag.P99))
 	}
 	if s.Warmup {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // loadFlags are the flags that shape the load (hit and run overrides).
@@ -163,17 +164,17 @@ func rescalePacer(p loadgen.Pacer, d time.Duration) (loadgen.Pacer, error) {
 	return nil, fmt.Errorf("the scenario has stages; override --rate as well to change the duration")
 }
 
-func parseShard(s string) (loadgen.Shard, error) {
+func parseShard(s string) (results.Shard, error) {
 	i, n, ok := strings.Cut(s, "/")
 	if !ok {
-		return loadgen.Shard{}, fmt.Errorf("%q: use I/N, e.g. 0/4", s)
+		return results.Shard{}, fmt.Errorf("%q: use I/N, e.g. 0/4", s)
 	}
 	idx, err1 := strconv.Atoi(i)
 	cnt, err2 := strconv.Atoi(n)
 	if err1 != nil || err2 != nil || cnt < 1 || idx < 0 || idx >= cnt {
-		return loadgen.Shard{}, fmt.Errorf("%q: want 0 ≤ I < N", s)
+		return results.Shard{}, fmt.Errorf("%q: want 0 ≤ I < N", s)
 	}
-	return loadgen.Shard{Index: idx, Count: cnt}, nil
+	return results.Shard{Index: idx, Count: cnt}, nil
 }
 
 // clientFlags configure the HTTP client.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 const hitUsage = `
@@ -79,7 +80,7 @@ func cmdHit(ctx context.Context, env *Env, args []string) error {
 			p, err := hitPlan(fs, &f, fs.Arg(0))
 			p.Command = plan.Command
 			return p, err
-		}, func(_ int, res *loadgen.Result) error { return checkThresholds(env.Stdout, res, ths) })
+		}, func(_ int, res *results.Result) error { return checkThresholds(env.Stdout, res, ths) })
 		return err
 	}
 	res, err := execute(ctx, env, plan, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI})

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // runCLI runs the command line in-process and returns status, stdout, stderr.
@@ -42,7 +42,7 @@ func TestHitMakesExactlyThePlannedRequests(t *testing.T) {
 	if got := n.Load(); got != 5000 {
 		t.Fatalf("server counted %d requests, want exactly 5000", got)
 	}
-	res, err := loadgen.ReadResultFile(out)
+	res, err := results.ReadResultFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}

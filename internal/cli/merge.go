@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/report"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 const mergeUsage = `
@@ -42,17 +42,17 @@ func cmdMerge(_ context.Context, env *Env, args []string) error {
 		return usagef("no results files to merge (see --help)")
 	}
 	files := fs.Args()
-	results := make([]*loadgen.Result, 0, len(files))
+	runs := make([]*results.Result, 0, len(files))
 	for _, path := range files {
-		res, err := loadgen.ReadResultFile(path)
+		res, err := results.ReadResultFile(path)
 		if err != nil {
 			return &UsageError{Err: err}
 		}
-		results = append(results, res)
+		runs = append(runs, res)
 	}
-	merged, err := loadgen.MergeNamed(files, results)
+	merged, err := results.MergeNamed(files, runs)
 	if err != nil {
-		var me *loadgen.MergeError
+		var me *results.MergeError
 		if errors.As(err, &me) {
 			return &UsageError{Err: err}
 		}

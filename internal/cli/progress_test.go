@@ -4,37 +4,37 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // TestProgressLine: the line printed every few seconds without a terminal
 // carries the rate against plan, the last interval's percentiles, and every
 // warning the dashboard would show.
 func TestProgressLine(t *testing.T) {
-	base := func() *loadgen.Snapshot {
-		return &loadgen.Snapshot{
-			Elapsed: 10 * time.Second, Planned: time.Minute, Model: loadgen.OpenModel,
+	base := func() *results.Snapshot {
+		return &results.Snapshot{
+			Elapsed: 10 * time.Second, Planned: time.Minute, Model: results.OpenModel,
 			TargetRate: 1000, ArrivalRate: 998, Rate: 998,
-			Total: loadgen.SeriesSnapshot{Requests: 9980, Interval: loadgen.Percentiles{P50: 2 * time.Millisecond, P99: 9 * time.Millisecond}},
+			Total: results.SeriesSnapshot{Requests: 9980, Interval: results.Percentiles{P50: 2 * time.Millisecond, P99: 9 * time.Millisecond}},
 		}
 	}
 	cases := []struct {
 		name string
-		edit func(s *loadgen.Snapshot)
+		edit func(s *results.Snapshot)
 		want string
 	}{
-		{"steady", func(*loadgen.Snapshot) {}, "[10s/1m0s] 9980 req, 998/s of 1000/s, p50 2.00ms p99 9.00ms"},
-		{"flows send more requests than arrivals", func(s *loadgen.Snapshot) { s.Rate = 2994 },
+		{"steady", func(*results.Snapshot) {}, "[10s/1m0s] 9980 req, 998/s of 1000/s, p50 2.00ms p99 9.00ms"},
+		{"flows send more requests than arrivals", func(s *results.Snapshot) { s.Rate = 2994 },
 			"[10s/1m0s] 9980 req, 998/s of 1000/s (2994 req/s), p50 2.00ms p99 9.00ms"},
-		{"errors", func(s *loadgen.Snapshot) { s.Total.Errors = 12 },
+		{"errors", func(s *results.Snapshot) { s.Total.Errors = 12 },
 			"[10s/1m0s] 9980 req, 998/s of 1000/s, p50 2.00ms p99 9.00ms, 12 errors"},
-		{"behind", func(s *loadgen.Snapshot) { s.SendLag.P99 = 40 * time.Millisecond },
+		{"behind", func(s *results.Snapshot) { s.SendLag.P99 = 40 * time.Millisecond },
 			"[10s/1m0s] 9980 req, 998/s of 1000/s, p50 2.00ms p99 9.00ms, BEHIND SCHEDULE (send lag p99 40.0ms)"},
-		{"warmup", func(s *loadgen.Snapshot) { s.Warmup = true },
+		{"warmup", func(s *results.Snapshot) { s.Warmup = true },
 			"[10s/1m0s] 9980 req, 998/s of 1000/s, p50 2.00ms p99 9.00ms (warmup)"},
-		{"checkpoint failed", func(s *loadgen.Snapshot) { s.CheckpointError = "checkpoint: write results r.json: disk full" },
+		{"checkpoint failed", func(s *results.Snapshot) { s.CheckpointError = "checkpoint: write results r.json: disk full" },
 			"[10s/1m0s] 9980 req, 998/s of 1000/s, p50 2.00ms p99 9.00ms, CHECKPOINT FAILED: checkpoint: write results r.json: disk full"},
-		{"closed model", func(s *loadgen.Snapshot) { s.Model = loadgen.ClosedModel; s.Rate = 450 },
+		{"closed model", func(s *results.Snapshot) { s.Model = results.ClosedModel; s.Rate = 450 },
 			"[10s/1m0s] 9980 req, 450/s, p50 2.00ms p99 9.00ms"},
 	}
 	for _, c := range cases {

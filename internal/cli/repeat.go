@@ -10,6 +10,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/report"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // maxCount bounds --count: a typo like --count 500 would otherwise keep a
@@ -44,13 +45,13 @@ func numberedOutput(out string, i, count int) string {
 // (data feeds, captures). after, if set, sees each result as it completes
 // (threshold checks); its error is kept and reported once all runs ended.
 // An interrupted or failed run stops the series.
-func repeatRuns(ctx context.Context, env *Env, count int, o outputOptions, build func() (loadgen.Plan, error), after func(i int, res *loadgen.Result) error) ([]*loadgen.Result, error) {
-	var results []*loadgen.Result
+func repeatRuns(ctx context.Context, env *Env, count int, o outputOptions, build func() (loadgen.Plan, error), after func(i int, res *results.Result) error) ([]*results.Result, error) {
+	var runs []*results.Result
 	var afterErr error
 	for i := 1; i <= count; i++ {
 		plan, err := build()
 		if err != nil {
-			return results, err
+			return runs, err
 		}
 		if count > 1 {
 			fmt.Fprintf(env.Stderr, "run %d/%d\n", i, count)
@@ -59,7 +60,7 @@ func repeatRuns(ctx context.Context, env *Env, count int, o outputOptions, build
 		ro.out = numberedOutput(o.out, i, count)
 		res, err := execute(ctx, env, plan, ro)
 		if res != nil {
-			results = append(results, res)
+			runs = append(runs, res)
 			if after != nil {
 				if err := after(i, res); err != nil && afterErr == nil {
 					afterErr = err
@@ -67,27 +68,27 @@ func repeatRuns(ctx context.Context, env *Env, count int, o outputOptions, build
 			}
 		}
 		if err != nil {
-			return results, err
+			return runs, err
 		}
 		if res != nil && res.Meta.StopReason != "" {
-			return results, fmt.Errorf("run %d/%d stopped (%s); the remaining runs were skipped", i, count, res.Meta.StopReason)
+			return runs, fmt.Errorf("run %d/%d stopped (%s); the remaining runs were skipped", i, count, res.Meta.StopReason)
 		}
 		if count > 1 && i < count {
 			fmt.Fprintln(env.Stdout)
 		}
 	}
 	if count > 1 {
-		writeSpread(env, results)
+		writeSpread(env, runs)
 	}
-	return results, afterErr
+	return runs, afterErr
 }
 
 // writeSpread prints how much the runs of a series varied: the figure to
 // look at before trusting any single run.
-func writeSpread(env *Env, results []*loadgen.Result) {
-	line := func(name string, get func(*loadgen.Result) time.Duration) string {
-		v := make([]time.Duration, 0, len(results))
-		for _, r := range results {
+func writeSpread(env *Env, runs []*results.Result) {
+	line := func(name string, get func(*results.Result) time.Duration) string {
+		v := make([]time.Duration, 0, len(runs))
+		for _, r := range runs {
 			v = append(v, get(r))
 		}
 		slices.Sort(v)
@@ -101,7 +102,7 @@ func writeSpread(env *Env, results []*loadgen.Result) {
 		}
 		return fmt.Sprintf("%s median %s, range %s … %s%s", name, report.FormatDuration(med), report.FormatDuration(v[0]), report.FormatDuration(v[len(v)-1]), spread)
 	}
-	fmt.Fprintf(env.Stdout, "\n%d runs:\n  %s\n  %s\n", len(results),
-		line("p50", func(r *loadgen.Result) time.Duration { return r.Total.Latency.Percentile(50) }),
-		line("p99", func(r *loadgen.Result) time.Duration { return r.Total.Latency.Percentile(99) }))
+	fmt.Fprintf(env.Stdout, "\n%d runs:\n  %s\n  %s\n", len(runs),
+		line("p50", func(r *results.Result) time.Duration { return r.Total.Latency.Percentile(50) }),
+		line("p99", func(r *results.Result) time.Duration { return r.Total.Latency.Percentile(99) }))
 }

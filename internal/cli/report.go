@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/report"
+	"github.com/tailgate-dev/tailgate/results"
 	"github.com/tailgate-dev/tailgate/scenarios"
 )
 
@@ -60,7 +60,7 @@ type reportFlags struct {
 }
 
 // reportFormats maps --format values to writers.
-var reportFormats = map[string]func(io.Writer, *loadgen.Result) error{
+var reportFormats = map[string]func(io.Writer, *results.Result) error{
 	"text":     report.WriteText,
 	"markdown": report.WriteMarkdown,
 	"md":       report.WriteMarkdown,
@@ -94,7 +94,7 @@ func cmdReport(_ context.Context, env *Env, args []string) error {
 	}
 
 	path := fs.Arg(0)
-	res, err := loadgen.ReadResultFile(path)
+	res, err := results.ReadResultFile(path)
 	if err != nil {
 		return &UsageError{Err: err}
 	}
@@ -158,7 +158,7 @@ func cmdReport(_ context.Context, env *Env, args []string) error {
 // scenario file, if one is given, and the --threshold flags. Without a
 // scenario to check request names against, a threshold must name a request
 // the results have: a typo is an input error, not a failed threshold.
-func reportThresholds(env *Env, scenario string, flags []string, res *loadgen.Result) ([]*scenarios.Threshold, error) {
+func reportThresholds(env *Env, scenario string, flags []string, res *results.Result) ([]*scenarios.Threshold, error) {
 	if scenario == "" {
 		ths, err := parseThresholdFlags(flags)
 		if err != nil {

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/report"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // mainCLI runs the command line in-process: status, stdout, stderr.
@@ -23,31 +23,31 @@ func mainCLI(t *testing.T, args ...string) (int, string, string) {
 
 // smallResult is a result of shard index/count (count 0: unsharded) with
 // a few hundred known values.
-func smallResult(index, count int) *loadgen.Result {
+func smallResult(index, count int) *results.Result {
 	start := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
-	r := &loadgen.Result{
-		Version: loadgen.ResultVersion,
-		Meta: loadgen.Meta{
-			Tool: "tailgate", ToolVersion: "test", Name: "small", Target: "http://127.0.0.1:1/", Model: loadgen.OpenModel,
+	r := &results.Result{
+		Version: results.ResultVersion,
+		Meta: results.Meta{
+			Tool: "tailgate", ToolVersion: "test", Name: "small", Target: "http://127.0.0.1:1/", Model: results.OpenModel,
 			Profile: "constant 100/s for 2s", PlannedRate: 100, Start: start, End: start.Add(2 * time.Second),
-			PlannedDuration: loadgen.Duration(2 * time.Second), Shard: loadgen.Shard{Index: index, Count: count}, PlanHash: "abc",
+			PlannedDuration: results.Duration(2 * time.Second), Shard: results.Shard{Index: index, Count: count}, PlanHash: "abc",
 		},
-		Total: loadgen.NewStats("", ""),
+		Total: results.NewStats("", ""),
 	}
-	st := loadgen.NewStats("GET /", "")
-	r.Requests = []*loadgen.Stats{st}
+	st := results.NewStats("GET /", "")
+	r.Requests = []*results.Stats{st}
 	for sec := 0; sec < 2; sec++ {
-		iv := loadgen.Interval{
-			Start: loadgen.Duration(time.Duration(sec) * time.Second), Length: loadgen.Duration(time.Second),
-			Total:  loadgen.IntervalStats{Latency: loadgen.NewHistogram(), SendLag: loadgen.NewHistogram()},
-			Series: []loadgen.IntervalStats{{Name: "GET /", Latency: loadgen.NewHistogram()}},
+		iv := results.Interval{
+			Start: results.Duration(time.Duration(sec) * time.Second), Length: results.Duration(time.Second),
+			Total:  results.IntervalStats{Latency: results.NewHistogram(), SendLag: results.NewHistogram()},
+			Series: []results.IntervalStats{{Name: "GET /", Latency: results.NewHistogram()}},
 		}
 		for k := 0; k < 100; k++ {
 			if count > 1 && k%count != index {
 				continue
 			}
 			d := time.Duration(500+k*37+sec*1000) * time.Microsecond
-			for _, s := range []*loadgen.Stats{st, r.Total} {
+			for _, s := range []*results.Stats{st, r.Total} {
 				s.Requests++
 				s.Status[200]++
 				s.Latency.Record(d)
@@ -62,11 +62,11 @@ func smallResult(index, count int) *loadgen.Result {
 		}
 		r.Timeline = append(r.Timeline, iv)
 	}
-	r.Schedule = loadgen.Schedule{Planned: r.Total.Requests, Sent: r.Total.Requests}
+	r.Schedule = results.Schedule{Planned: r.Total.Requests, Sent: r.Total.Requests}
 	return r
 }
 
-func writeResult(t *testing.T, r *loadgen.Result, name string) string {
+func writeResult(t *testing.T, r *results.Result, name string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
 	if err := r.WriteFile(path); err != nil {
@@ -337,7 +337,7 @@ func TestMergeCommand(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	merged, err := loadgen.ReadResultFile(out)
+	merged, err := results.ReadResultFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,7 +451,7 @@ func TestShardedHitsMerge(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("merge: exit %d: %s", code, errOut)
 	}
-	merged, err := loadgen.ReadResultFile(out)
+	merged, err := results.ReadResultFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}

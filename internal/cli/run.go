@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 	"github.com/tailgate-dev/tailgate/scenarios"
 )
 
@@ -104,7 +105,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		// rows in every run, which keeps repeated runs comparable.
 		_, err := repeatRuns(ctx, env, f.count, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI},
 			func() (loadgen.Plan, error) { return plan, nil },
-			func(_ int, res *loadgen.Result) error { return checkThresholds(env.Stdout, res, ths) })
+			func(_ int, res *results.Result) error { return checkThresholds(env.Stdout, res, ths) })
 		return err
 	}
 	res, runErr := execute(ctx, env, plan, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI})
@@ -184,7 +185,7 @@ func printThresholds(w io.Writer, results []scenarios.ThresholdResult) {
 
 // checkThresholds prints every threshold's outcome and returns a
 // ThresholdError (exit status 1) naming those that failed.
-func checkThresholds(w io.Writer, res *loadgen.Result, ths []*scenarios.Threshold) error {
+func checkThresholds(w io.Writer, res *results.Result, ths []*scenarios.Threshold) error {
 	if len(ths) == 0 {
 		return nil
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/report/chart"
+	"github.com/tailgate-dev/tailgate/results"
 	"github.com/tailgate-dev/tailgate/scenarios"
 )
 
@@ -100,11 +101,11 @@ load:
 	if md, err := os.ReadFile(filepath.Join(dir, "cmp.md")); err == nil {
 		outputs["compare.md"] = string(md)
 	}
-	res, err := loadgen.ReadResultFile(out)
+	res, err := results.ReadResultFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	outputs["chart subtitle"] = chart.Describe("run", []*loadgen.Result{res})
+	outputs["chart subtitle"] = chart.Describe("run", []*results.Result{res})
 
 	// The live view is drawn from snapshots and the plan's redacted target.
 	s, err := scenarios.Load(scenario, scenarios.WithGetenv(os.Getenv))
@@ -116,7 +117,7 @@ load:
 		t.Fatal(err)
 	}
 	var snaps strings.Builder
-	_, err = loadgen.Run(context.Background(), plan, loadgen.WithObserver(loadgen.ObserverFunc(func(s *loadgen.Snapshot) {
+	_, err = loadgen.Run(context.Background(), plan, loadgen.WithObserver(loadgen.ObserverFunc(func(s *results.Snapshot) {
 		fmt.Fprintf(&snaps, "%+v\n", *s)
 	})))
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 var (
@@ -129,7 +129,7 @@ func TestSignalOnceDrainsAndReports(t *testing.T) {
 	if code := p.wait(t, 15*time.Second); code != 0 {
 		t.Fatalf("exit %d after one SIGINT\n%s", code, p.stderr.String())
 	}
-	res, err := loadgen.ReadResultFile(out)
+	res, err := results.ReadResultFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestSignalTwiceExitsAtOnceWithReadableResults(t *testing.T) {
 	if el := time.Since(begin); el > 3*time.Second {
 		t.Fatalf("took %v to exit after the second SIGINT", el)
 	}
-	res, err := loadgen.ReadResultFile(out)
+	res, err := results.ReadResultFile(out)
 	if err != nil {
 		t.Fatalf("results after a double Ctrl-C do not decode: %v", err)
 	}
@@ -182,7 +182,7 @@ func TestSIGKILLLeavesCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.wait(t, 5*time.Second)
-	res, err := loadgen.ReadResultFile(out)
+	res, err := results.ReadResultFile(out)
 	if err != nil {
 		t.Fatalf("checkpoint after SIGKILL does not decode: %v", err)
 	}

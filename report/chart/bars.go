@@ -9,17 +9,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/results"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/tailgate-dev/tailgate/loadgen"
 )
 
 // BarSet is one side of the percentile bars (before, after, a request name).
 type BarSet struct {
 	Label string
-	Hist  *loadgen.Histogram
+	Hist  *results.Histogram
 	// Color is the bars' colour; nil takes the next palette colour.
 	Color color.Color
 }

@@ -9,12 +9,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tailgate-dev/tailgate/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/tailgate-dev/tailgate/loadgen"
 )
 
 // TagSeries is one line of the latency-by-tag chart: a request name (or a
@@ -29,7 +28,7 @@ type TagSeries struct {
 // TagPoint is the latency of one tag value.
 type TagPoint struct {
 	Value float64
-	Hist  *loadgen.Histogram
+	Hist  *results.Histogram
 }
 
 // ByTag draws p99 (solid) and p50 (dashed) latency against a numeric tag
@@ -124,10 +123,10 @@ func parseTags(group string) [][2]string {
 // values are positive numbers in every group that has them, the one with
 // the most distinct values (at least two); ties go to the first name in
 // order. It returns "" when no tag qualifies.
-func NumericTag(results []*loadgen.Result) string {
+func NumericTag(runs []*results.Result) string {
 	distinct := map[string]map[float64]bool{}
 	bad := map[string]bool{}
-	for _, r := range results {
+	for _, r := range runs {
 		for _, s := range r.Groups {
 			for _, kv := range parseTags(s.Group) {
 				v, err := strconv.ParseFloat(kv[1], 64)
@@ -162,10 +161,10 @@ func NumericTag(results []*loadgen.Result) string {
 // TagSeriesOf builds one series per request name (and per combination of
 // the other tags) from the groups of results that carry tag, pooling the
 // runs. Suffix, when set, is appended to each label ("offset (before)").
-func TagSeriesOf(tag string, results []*loadgen.Result, suffix string) ([]TagSeries, error) {
-	byLabel := map[string]map[float64]*loadgen.Histogram{}
+func TagSeriesOf(tag string, runs []*results.Result, suffix string) ([]TagSeries, error) {
+	byLabel := map[string]map[float64]*results.Histogram{}
 	var order []string
-	for _, r := range results {
+	for _, r := range runs {
 		for _, s := range r.Groups {
 			var val float64
 			found := false
@@ -192,13 +191,13 @@ func TagSeriesOf(tag string, results []*loadgen.Result, suffix string) ([]TagSer
 			}
 			m := byLabel[label]
 			if m == nil {
-				m = map[float64]*loadgen.Histogram{}
+				m = map[float64]*results.Histogram{}
 				byLabel[label] = m
 				order = append(order, label)
 			}
 			h := m[val]
 			if h == nil {
-				h = loadgen.NewHistogram()
+				h = results.NewHistogram()
 				m[val] = h
 			}
 			if err := h.Merge(s.Latency); err != nil {

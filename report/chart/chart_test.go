@@ -13,18 +13,18 @@ import (
 	"gonum.org/v1/plot/plotter"
 
 	"github.com/tailgate-dev/tailgate/internal/golden"
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // fixtures reads the deterministic results the report package's tests
 // generate (report/testdata/compare): offset vs cursor pagination over page
 // depths, 5 runs before and 5 after an index, the first "before" run with
 // a 1.5 s stall.
-func fixtures(t testing.TB, side string, n int) []*loadgen.Result {
+func fixtures(t testing.TB, side string, n int) []*results.Result {
 	t.Helper()
-	var out []*loadgen.Result
+	var out []*results.Result
 	for i := 1; i <= n; i++ {
-		r, err := loadgen.ReadResultFile(filepath.Join("..", "testdata", "compare", fmt.Sprintf("%s-%d.json", side, i)))
+		r, err := results.ReadResultFile(filepath.Join("..", "testdata", "compare", fmt.Sprintf("%s-%d.json", side, i)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,7 +38,7 @@ func charts(t testing.TB) map[string]func(io.Writer, Options) error {
 	return map[string]func(io.Writer, Options) error{
 		"spectrum": func(w io.Writer, o Options) error {
 			b, a := fixtures(t, "before", 1)[0], fixtures(t, "after", 1)[0]
-			o.Subtitle = Describe("before", []*loadgen.Result{b}) + "\n" + Describe("after", []*loadgen.Result{a})
+			o.Subtitle = Describe("before", []*results.Result{b}) + "\n" + Describe("after", []*results.Result{a})
 			return Spectrum(w, []SpectrumLine{
 				{Label: "before", Hist: b.Total.Latency, Color: Blue},
 				{Label: "after", Hist: a.Total.Latency, Color: Vermillion},
@@ -51,7 +51,7 @@ func charts(t testing.TB) map[string]func(io.Writer, Options) error {
 			for i := range b.Timeline[:3] {
 				b.Timeline[i].Warmup = true
 			}
-			o.Subtitle = Describe("", []*loadgen.Result{b})
+			o.Subtitle = Describe("", []*results.Result{b})
 			return Timeline(w, []TimelineRun{{Result: b, Color: Blue}}, o)
 		},
 		"timeline-overlay": func(w io.Writer, o Options) error {
@@ -68,7 +68,7 @@ func charts(t testing.TB) map[string]func(io.Writer, Options) error {
 		},
 		"bars": func(w io.Writer, o Options) error {
 			b, a := fixtures(t, "before", 1)[0], fixtures(t, "after", 1)[0]
-			o.Subtitle = Describe("before", []*loadgen.Result{b}) + "\n" + Describe("after", []*loadgen.Result{a})
+			o.Subtitle = Describe("before", []*results.Result{b}) + "\n" + Describe("after", []*results.Result{a})
 			return Bars(w, []BarSet{{Label: "before", Hist: b.Lookup("offset", "").Latency}, {Label: "after", Hist: a.Lookup("offset", "").Latency}}, o)
 		},
 		"by-tag": func(w io.Writer, o Options) error {
@@ -192,7 +192,7 @@ func TestChartSizes(t *testing.T) {
 }
 
 func TestNoData(t *testing.T) {
-	if err := Spectrum(io.Discard, []SpectrumLine{{Label: "empty", Hist: loadgen.NewHistogram()}}, Options{}); err == nil {
+	if err := Spectrum(io.Discard, []SpectrumLine{{Label: "empty", Hist: results.NewHistogram()}}, Options{}); err == nil {
 		t.Error("an empty spectrum must fail")
 	}
 	if err := Timeline(io.Discard, nil, Options{}); err == nil {
@@ -222,7 +222,7 @@ func TestWriteRunAndCompareCharts(t *testing.T) {
 		}
 	}
 	b, a := fixtures(t, "before", 3), fixtures(t, "after", 3)
-	side := func(label string, rs []*loadgen.Result) CompareSide {
+	side := func(label string, rs []*results.Result) CompareSide {
 		s := CompareSide{Label: label, Results: rs}
 		for _, r := range rs {
 			s.Hists = append(s.Hists, r.Total.Latency)
@@ -242,9 +242,9 @@ func TestWriteRunAndCompareCharts(t *testing.T) {
 // the chart must still show the one slow minute.
 func TestLongTimeline(t *testing.T) {
 	const secs = 3600
-	r := &loadgen.Result{Total: loadgen.NewStats("", ""), Meta: loadgen.Meta{Name: "soak", Model: loadgen.OpenModel}}
+	r := &results.Result{Total: results.NewStats("", ""), Meta: results.Meta{Name: "soak", Model: results.OpenModel}}
 	for i := 0; i < secs; i++ {
-		h := loadgen.NewHistogram()
+		h := results.NewHistogram()
 		lat := 2 * time.Millisecond
 		if i >= 1800 && i < 1860 {
 			lat = 400 * time.Millisecond
@@ -255,9 +255,9 @@ func TestLongTimeline(t *testing.T) {
 		if err := h.Freeze(); err != nil {
 			t.Fatal(err)
 		}
-		r.Timeline = append(r.Timeline, loadgen.Interval{
-			Start: loadgen.Duration(time.Duration(i) * time.Second), Length: loadgen.Duration(time.Second), PlannedRate: 10,
-			Total: loadgen.IntervalStats{Requests: 10, Latency: h},
+		r.Timeline = append(r.Timeline, results.Interval{
+			Start: results.Duration(time.Duration(i) * time.Second), Length: results.Duration(time.Second), PlannedRate: 10,
+			Total: results.IntervalStats{Requests: 10, Latency: h},
 		})
 	}
 	var buf bytes.Buffer
@@ -337,12 +337,12 @@ func TestSpectrumTicks(t *testing.T) {
 }
 
 func TestNumericTag(t *testing.T) {
-	mk := func(groups ...string) []*loadgen.Result {
-		r := &loadgen.Result{}
+	mk := func(groups ...string) []*results.Result {
+		r := &results.Result{}
 		for _, g := range groups {
-			r.Groups = append(r.Groups, loadgen.NewStats("x", g))
+			r.Groups = append(r.Groups, results.NewStats("x", g))
 		}
-		return []*loadgen.Result{r}
+		return []*results.Result{r}
 	}
 	tests := []struct {
 		groups []string

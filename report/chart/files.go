@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // File is a chart written to disk.
@@ -22,7 +22,7 @@ type File struct {
 
 // Describe names a set of runs for a subtitle: what ran, how (model,
 // planned and achieved rate) and for how long. Label, when set, leads.
-func Describe(label string, rs []*loadgen.Result) string {
+func Describe(label string, rs []*results.Result) string {
 	if len(rs) == 0 {
 		return label
 	}
@@ -44,7 +44,7 @@ func Describe(label string, rs []*loadgen.Result) string {
 	}
 	if m.Model != "" {
 		model := string(m.Model) + " model"
-		if m.Model == loadgen.ClosedModel && m.VUs > 0 {
+		if m.Model == results.ClosedModel && m.VUs > 0 {
 			model += fmt.Sprintf(", %d VUs", m.VUs)
 		}
 		parts = append(parts, model)
@@ -92,7 +92,7 @@ func write(files []File, dir, name, title string, draw func(io.Writer) error) ([
 // needed): spectrum.png (the run and each request name), timeline.png,
 // bars.png when the run has several request names, and by-tag.png when its
 // tag groups carry a numeric tag.
-func WriteRunCharts(dir string, res *loadgen.Result, o Options) ([]File, error) {
+func WriteRunCharts(dir string, res *results.Result, o Options) ([]File, error) {
 	if res == nil || res.Total == nil {
 		return nil, errors.New("chart: no result")
 	}
@@ -103,7 +103,7 @@ func WriteRunCharts(dir string, res *loadgen.Result, o Options) ([]File, error) 
 		return nil, fmt.Errorf("chart directory: %w", err)
 	}
 	if o.Subtitle == "" {
-		o.Subtitle = Describe("", []*loadgen.Result{res})
+		o.Subtitle = Describe("", []*results.Result{res})
 	}
 	var files []File
 	var err error
@@ -138,8 +138,8 @@ func WriteRunCharts(dir string, res *loadgen.Result, o Options) ([]File, error) 
 			return files, err
 		}
 	}
-	if tag := NumericTag([]*loadgen.Result{res}); tag != "" {
-		series, err := TagSeriesOf(tag, []*loadgen.Result{res}, "")
+	if tag := NumericTag([]*results.Result{res}); tag != "" {
+		series, err := TagSeriesOf(tag, []*results.Result{res}, "")
 		if err != nil {
 			return files, err
 		}
@@ -155,10 +155,10 @@ func WriteRunCharts(dir string, res *loadgen.Result, o Options) ([]File, error) 
 // CompareSide is one side of a comparison chart.
 type CompareSide struct {
 	Label   string
-	Results []*loadgen.Result
+	Results []*results.Result
 	// Hists are the latency histograms of the compared selection, one per
 	// run (the total, a request name, a tag group).
-	Hists []*loadgen.Histogram
+	Hists []*results.Histogram
 	// Series is the request name the timeline draws ("" the whole run).
 	Series string
 	// SeriesLabel names the timeline's lines when they show more than the
@@ -194,7 +194,7 @@ func WriteCompareCharts(dir string, sides [2]CompareSide, o Options) ([]File, er
 	var lines []SpectrumLine
 	var sets []BarSet
 	for i, s := range sides {
-		pooled := loadgen.NewHistogram()
+		pooled := results.NewHistogram()
 		for _, h := range s.Hists {
 			if h == nil {
 				continue
@@ -248,7 +248,7 @@ func WriteCompareCharts(dir string, sides [2]CompareSide, o Options) ([]File, er
 			return files, err
 		}
 	}
-	all := append(append([]*loadgen.Result{}, sides[0].Results...), sides[1].Results...)
+	all := append(append([]*results.Result{}, sides[0].Results...), sides[1].Results...)
 	if tag := NumericTag(all); tag != "" {
 		var series []TagSeries
 		if same {

@@ -6,18 +6,17 @@ import (
 	"math"
 	"strings"
 
+	"github.com/tailgate-dev/tailgate/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/tailgate-dev/tailgate/loadgen"
 )
 
 // SpectrumLine is one line of the percentile spectrum: a run, a side of a
 // comparison, a request name or a tag group.
 type SpectrumLine struct {
 	Label string
-	Hist  *loadgen.Histogram
+	Hist  *results.Histogram
 	// Color is the line colour; nil takes the next palette colour.
 	Color color.Color
 	// Faint draws a thin, faded line without a legend entry: single runs

@@ -6,18 +6,17 @@ import (
 	"io"
 	"math"
 
+	"github.com/tailgate-dev/tailgate/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/tailgate-dev/tailgate/loadgen"
 )
 
 // TimelineRun is one run drawn on the latency-over-time chart.
 type TimelineRun struct {
 	Label  string
-	Result *loadgen.Result
+	Result *results.Result
 	// Series is the request name to draw; "" draws the whole run.
 	Series string
 	// Color is the run's colour; nil takes the next palette colour.
@@ -216,7 +215,7 @@ func Timeline(w io.Writer, runs []TimelineRun, o Options) error {
 
 // intervalSeries returns the figures of one series (or the total) in an
 // interval.
-func intervalSeries(iv loadgen.Interval, name string) (loadgen.IntervalStats, bool) {
+func intervalSeries(iv results.Interval, name string) (results.IntervalStats, bool) {
 	if name == "" {
 		return iv.Total, true
 	}
@@ -225,7 +224,7 @@ func intervalSeries(iv loadgen.Interval, name string) (loadgen.IntervalStats, bo
 			return s, true
 		}
 	}
-	return loadgen.IntervalStats{}, false
+	return results.IntervalStats{}, false
 }
 
 // addSegments adds one line per contiguous segment, downsampling each to

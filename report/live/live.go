@@ -12,7 +12,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // Option configures a Dashboard.
@@ -57,12 +57,13 @@ type Dashboard struct {
 	cfg    config
 	info   planInfo
 	stop   func()
-	latest atomic.Pointer[loadgen.Snapshot]
+	latest atomic.Pointer[results.Snapshot]
 }
 
-// New returns a dashboard for plan. stop is called when the user asks to end
+// New returns a dashboard for the run that plan (the metadata the run
+// will have, e.g. loadgen.Plan.Meta) describes. stop is called when the user asks to end
 // the run (q or Ctrl-C); the run should then drain and finish as usual.
-func New(plan *loadgen.Plan, stop func(), opts ...Option) *Dashboard {
+func New(plan results.Meta, stop func(), opts ...Option) *Dashboard {
 	d := &Dashboard{info: infoOf(plan), stop: stop}
 	d.cfg = config{refresh: 200 * time.Millisecond}
 	for _, o := range opts {
@@ -74,7 +75,7 @@ func New(plan *loadgen.Plan, stop func(), opts ...Option) *Dashboard {
 // Observe implements loadgen.Observer. It only publishes the snapshot for the
 // next frame, so it never blocks the engine; snapshots the screen had no time
 // to draw are skipped.
-func (d *Dashboard) Observe(s *loadgen.Snapshot) { d.latest.Store(s) }
+func (d *Dashboard) Observe(s *results.Snapshot) { d.latest.Store(s) }
 
 // Run shows the dashboard on the alternate screen until done is closed, and
 // then restores the terminal. If the user closes the dashboard early (q
@@ -123,23 +124,14 @@ func (d *Dashboard) Run(done <-chan struct{}) error {
 // planInfo is what the header shows before the first snapshot arrives.
 type planInfo struct {
 	name, target, profile string
-	model                 loadgen.Model
+	model                 results.Model
 	planned               time.Duration
 	vus                   int
 }
 
-func infoOf(p *loadgen.Plan) planInfo {
-	if p == nil {
-		return planInfo{}
+func infoOf(m results.Meta) planInfo {
+	return planInfo{
+		name: m.Name, target: m.Target, profile: m.Profile,
+		model: m.Model, planned: m.PlannedDuration.D(), vus: m.VUs,
 	}
-	in := planInfo{
-		name: p.Name, target: loadgen.Redact(p.Target, p.Redact),
-		model: p.Model(), planned: p.PlannedDuration(), vus: p.VUs,
-	}
-	if p.Pacer != nil {
-		in.profile = p.Pacer.String()
-	} else {
-		in.profile = fmt.Sprintf("%d VUs", p.VUs)
-	}
-	return in
 }

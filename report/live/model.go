@@ -4,7 +4,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // historyCap bounds the points kept per series: the widest chart shows two
@@ -54,13 +54,13 @@ type tickMsg time.Time
 // draws; the only shared state is the snapshot source, read on each tick.
 type model struct {
 	info    planInfo
-	source  func() *loadgen.Snapshot
+	source  func() *results.Snapshot
 	stop    func()
 	refresh time.Duration
 	st      styles
 
 	w, h  int
-	snap  *loadgen.Snapshot
+	snap  *results.Snapshot
 	hist  map[string]*history
 	prev  map[string]cumPoint
 	rates map[string]float64 // derived rates of tag groups
@@ -76,7 +76,7 @@ type model struct {
 	}
 }
 
-func newModel(info planInfo, source func() *loadgen.Snapshot, stop func(), cfg config) *model {
+func newModel(info planInfo, source func() *results.Snapshot, stop func(), cfg config) *model {
 	return &model{
 		info: info, source: source, stop: stop, refresh: cfg.refresh,
 		st:   newStyles(),
@@ -148,11 +148,11 @@ func (m *model) move(delta int) {
 
 // rows returns the series shown in the table: the total only when it is not
 // the same as the single request.
-func (m *model) rows() []*loadgen.SeriesSnapshot {
+func (m *model) rows() []*results.SeriesSnapshot {
 	if m.snap == nil {
 		return nil
 	}
-	var out []*loadgen.SeriesSnapshot
+	var out []*results.SeriesSnapshot
 	if len(m.snap.Series) != 1 {
 		out = append(out, &m.snap.Total)
 	}
@@ -197,7 +197,7 @@ func (m *model) keys() []string {
 }
 
 // selected returns the selected series, falling back to the first row.
-func (m *model) selected() *loadgen.SeriesSnapshot {
+func (m *model) selected() *results.SeriesSnapshot {
 	rows := m.rows()
 	for _, r := range rows {
 		if r.Key() == m.sel {
@@ -213,12 +213,12 @@ func (m *model) selected() *loadgen.SeriesSnapshot {
 
 // ingest takes a new snapshot into the history; the same snapshot seen on
 // several ticks counts once.
-func (m *model) ingest(s *loadgen.Snapshot) {
+func (m *model) ingest(s *results.Snapshot) {
 	if s == nil || s == m.snap {
 		return
 	}
 	m.snap = s
-	add := func(ser *loadgen.SeriesSnapshot, target float64) {
+	add := func(ser *results.SeriesSnapshot, target float64) {
 		key := ser.Key()
 		h := m.hist[key]
 		if h == nil {
@@ -248,7 +248,7 @@ func (m *model) ingest(s *loadgen.Snapshot) {
 }
 
 // rate is the rate shown for a series.
-func (m *model) rate(s *loadgen.SeriesSnapshot) float64 {
+func (m *model) rate(s *results.SeriesSnapshot) float64 {
 	if s.Group != "" {
 		return m.rates[s.Key()]
 	}

@@ -13,15 +13,15 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/tailgate-dev/tailgate/internal/golden"
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func ms(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
 
-func pcts(base float64) loadgen.Percentiles {
-	return loadgen.Percentiles{
+func pcts(base float64) results.Percentiles {
+	return results.Percentiles{
 		P50: ms(base), P90: ms(base * 1.8), P95: ms(base * 2.4), P99: ms(base * 4), P999: ms(base * 9),
 		Max: ms(base * 15), Mean: ms(base * 1.2),
 	}
@@ -29,23 +29,23 @@ func pcts(base float64) loadgen.Percentiles {
 
 // scenarioSnaps returns n snapshots of a made-up scenario run: two requests
 // and a tag group, a latency wave, errors from second 10 on.
-func scenarioSnaps(n int, behind bool) []*loadgen.Snapshot {
-	var out []*loadgen.Snapshot
+func scenarioSnaps(n int, behind bool) []*results.Snapshot {
+	var out []*results.Snapshot
 	var list, create, hit uint64
 	for i := 1; i <= n; i++ {
 		wave := 2 + 1.5*math.Sin(float64(i)/4)
 		el := time.Duration(i) * time.Second
-		s := &loadgen.Snapshot{
+		s := &results.Snapshot{
 			Time: t0.Add(el), Elapsed: el, Planned: time.Minute,
-			Name: "pagination", Target: "http://127.0.0.1:8080", Model: loadgen.OpenModel,
+			Name: "pagination", Target: "http://127.0.0.1:8080", Model: results.OpenModel,
 			Profile: "100/s@10s,400/s@50s", Stage: "warm", TargetRate: 100,
-			Rate: 99.5, InFlight: 3, SendLag: loadgen.Percentiles{P99: 180 * time.Microsecond, Max: ms(1.3)},
+			Rate: 99.5, InFlight: 3, SendLag: results.Percentiles{P99: 180 * time.Microsecond, Max: ms(1.3)},
 		}
 		if i > 10 {
 			s.Stage, s.TargetRate, s.Rate = "main", 400, 398.7
 		}
 		if behind && i > n-5 {
-			s.SendLag = loadgen.Percentiles{P99: ms(42), Max: ms(120)}
+			s.SendLag = results.Percentiles{P99: ms(42), Max: ms(120)}
 			s.Dropped = uint64(17 * (i - n + 5))
 			s.Rate = 311.2
 		}
@@ -59,12 +59,12 @@ func scenarioSnaps(n int, behind bool) []*loadgen.Snapshot {
 		var errs uint64
 		if i > 10 {
 			errs = uint64(i - 10)
-			s.Errors = []loadgen.ErrorCount{
+			s.Errors = []results.ErrorCount{
 				{Kind: "status 503", Count: errs * 2 / 3, Message: "503 Service Unavailable"},
 				{Kind: "timeout", Count: errs - errs*2/3, Message: "Get \"http://127.0.0.1:8080/items?cursor=abc\": context deadline exceeded\n(Client.Timeout exceeded)"},
 			}
 		}
-		s.Series = []loadgen.SeriesSnapshot{
+		s.Series = []results.SeriesSnapshot{
 			{
 				Name: "GET /items", Requests: list, Errors: errs, IntervalRequests: li, Rate: float64(li),
 				Interval: pcts(wave), Cumulative: pcts(2.1),
@@ -79,7 +79,7 @@ func scenarioSnaps(n int, behind bool) []*loadgen.Snapshot {
 				Cumulative: pcts(0.4), Status: map[int]uint64{200: hit},
 			},
 		}
-		s.Total = loadgen.SeriesSnapshot{
+		s.Total = results.SeriesSnapshot{
 			Requests: list + create, Errors: errs, IntervalRequests: li + ci, Rate: s.Rate,
 			Interval: pcts(wave * 1.3), Cumulative: pcts(2.8),
 			Status: map[int]uint64{200: list - errs*2/3, 201: create, 503: errs * 2 / 3},
@@ -90,26 +90,26 @@ func scenarioSnaps(n int, behind bool) []*loadgen.Snapshot {
 }
 
 // hitSnaps is a one-request `tailgate hit` run, or a closed-model one.
-func hitSnaps(n int, closed bool) []*loadgen.Snapshot {
-	var out []*loadgen.Snapshot
+func hitSnaps(n int, closed bool) []*results.Snapshot {
+	var out []*results.Snapshot
 	var total uint64
 	for i := 1; i <= n; i++ {
 		el := time.Duration(i) * time.Second
 		total += 200
-		ser := loadgen.SeriesSnapshot{
+		ser := results.SeriesSnapshot{
 			Name: "GET /", Requests: total, IntervalRequests: 200, Rate: 200,
 			Interval: pcts(0.3 + 0.05*float64(i%5)), Cumulative: pcts(0.32), Status: map[int]uint64{200: total},
 		}
-		s := &loadgen.Snapshot{
+		s := &results.Snapshot{
 			Time: t0.Add(el), Elapsed: el, Planned: 20 * time.Second,
-			Name: "hit", Target: "http://127.0.0.1:8080/", Model: loadgen.OpenModel,
+			Name: "hit", Target: "http://127.0.0.1:8080/", Model: results.OpenModel,
 			Profile: "200/s for 20s", Stage: "200/s for 20s", TargetRate: 200, Rate: 200, ArrivalRate: 200, InFlight: 1,
-			Sent: total, PlannedArrivals: total, SendLag: loadgen.Percentiles{P99: 90 * time.Microsecond, Max: 400 * time.Microsecond},
-			Total: ser, Series: []loadgen.SeriesSnapshot{ser},
+			Sent: total, PlannedArrivals: total, SendLag: results.Percentiles{P99: 90 * time.Microsecond, Max: 400 * time.Microsecond},
+			Total: ser, Series: []results.SeriesSnapshot{ser},
 		}
 		s.Total.Name = ""
 		if closed {
-			s.Model, s.Profile, s.Stage, s.TargetRate, s.SendLag = loadgen.ClosedModel, "20 VUs for 20s", "", 0, loadgen.Percentiles{}
+			s.Model, s.Profile, s.Stage, s.TargetRate, s.SendLag = results.ClosedModel, "20 VUs for 20s", "", 0, results.Percentiles{}
 			s.InFlight = 20
 		}
 		if i == n && n >= 20 {
@@ -121,7 +121,7 @@ func hitSnaps(n int, closed bool) []*loadgen.Snapshot {
 }
 
 type fixture struct {
-	snaps []*loadgen.Snapshot
+	snaps []*results.Snapshot
 	info  planInfo
 	keys  []string
 	stop  func()
@@ -131,9 +131,9 @@ type fixture struct {
 // tick per published snapshot, plus the keys at the end.
 func feed(t *testing.T, f fixture, w, h int) *model {
 	t.Helper()
-	var cur *loadgen.Snapshot
+	var cur *results.Snapshot
 	cfg := config{refresh: 200 * time.Millisecond}
-	m := newModel(f.info, func() *loadgen.Snapshot { return cur }, f.stop, cfg)
+	m := newModel(f.info, func() *results.Snapshot { return cur }, f.stop, cfg)
 	m.Init()
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	for _, s := range f.snaps {
@@ -149,13 +149,13 @@ func feed(t *testing.T, f fixture, w, h int) *model {
 func screen(m *model) string { return ansi.Strip(m.View().Content) }
 
 func TestViewGolden(t *testing.T) {
-	pinfo := planInfo{name: "pagination", target: "http://127.0.0.1:8080", model: loadgen.OpenModel, profile: "100/s@10s,400/s@50s", planned: time.Minute}
-	hinfo := planInfo{name: "hit", target: "http://127.0.0.1:8080/", model: loadgen.OpenModel, profile: "200/s for 20s", planned: 20 * time.Second}
-	cinfo := planInfo{name: "hit", target: "http://127.0.0.1:8080/", model: loadgen.ClosedModel, profile: "20 VUs for 20s", planned: 20 * time.Second, vus: 20}
+	pinfo := planInfo{name: "pagination", target: "http://127.0.0.1:8080", model: results.OpenModel, profile: "100/s@10s,400/s@50s", planned: time.Minute}
+	hinfo := planInfo{name: "hit", target: "http://127.0.0.1:8080/", model: results.OpenModel, profile: "200/s for 20s", planned: 20 * time.Second}
+	cinfo := planInfo{name: "hit", target: "http://127.0.0.1:8080/", model: results.ClosedModel, profile: "20 VUs for 20s", planned: 20 * time.Second, vus: 20}
 	many := scenarioSnaps(30, false)
 	for _, s := range many {
 		for i := range 12 {
-			s.Series = append(s.Series, loadgen.SeriesSnapshot{Name: fmt.Sprintf("GET /extra/%02d", i), Requests: 10, Rate: 1, Interval: pcts(1), Cumulative: pcts(1)})
+			s.Series = append(s.Series, results.SeriesSnapshot{Name: fmt.Sprintf("GET /extra/%02d", i), Requests: 10, Rate: 1, Interval: pcts(1), Cumulative: pcts(1)})
 		}
 	}
 	checkpointFailed := hitSnaps(12, false)
@@ -288,8 +288,8 @@ func TestHistoryBounded(t *testing.T) {
 // points in the charts.
 func TestIngestOncePerSnapshot(t *testing.T) {
 	snaps := hitSnaps(3, false)
-	var cur *loadgen.Snapshot
-	m := newModel(planInfo{}, func() *loadgen.Snapshot { return cur }, nil, config{refresh: time.Second})
+	var cur *results.Snapshot
+	m := newModel(planInfo{}, func() *results.Snapshot { return cur }, nil, config{refresh: time.Second})
 	for _, s := range snaps {
 		cur = s
 		for range 5 {
@@ -304,7 +304,7 @@ func TestIngestOncePerSnapshot(t *testing.T) {
 // TestObserveConcurrent runs Observe from the engine side while the model
 // reads on ticks; with -race this proves the hand-off is safe.
 func TestObserveConcurrent(t *testing.T) {
-	d := New(&loadgen.Plan{Name: "x"}, nil)
+	d := New(results.Meta{Name: "x"}, nil)
 	m := newModel(d.info, d.latest.Load, nil, d.cfg)
 	snaps := scenarioSnaps(50, false)
 	var wg sync.WaitGroup
@@ -330,7 +330,7 @@ func TestObserveConcurrent(t *testing.T) {
 // closing done ends it and restores the terminal (leaves the alt screen).
 func TestRunEndsWhenDone(t *testing.T) {
 	var out bytes.Buffer
-	d := New(&loadgen.Plan{Name: "x"}, nil, WithInput(nil), WithOutput(&out), WithEnvironment([]string{"TERM=xterm-256color"}))
+	d := New(results.Meta{Name: "x"}, nil, WithInput(nil), WithOutput(&out), WithEnvironment([]string{"TERM=xterm-256color"}))
 	for _, s := range hitSnaps(3, false) {
 		d.Observe(s)
 	}
@@ -419,8 +419,8 @@ func BenchmarkFrame(b *testing.B) {
 			}
 			b.Run(name, func(b *testing.B) {
 				snaps := scenarioSnaps(300, false)
-				var cur *loadgen.Snapshot
-				m := newModel(planInfo{}, func() *loadgen.Snapshot { return cur }, nil, config{refresh: 200 * time.Millisecond})
+				var cur *results.Snapshot
+				m := newModel(planInfo{}, func() *results.Snapshot { return cur }, nil, config{refresh: 200 * time.Millisecond})
 				m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
 				for _, s := range snaps {
 					cur = s
@@ -459,7 +459,7 @@ func TestWidth(t *testing.T) {
 // BenchmarkObserve is the dashboard's whole cost on the engine's collector
 // goroutine: one atomic store, no allocation.
 func BenchmarkObserve(b *testing.B) {
-	d := New(&loadgen.Plan{Name: "x"}, nil)
+	d := New(results.Meta{Name: "x"}, nil)
 	s := hitSnaps(1, false)[0]
 	b.ReportAllocs()
 	for b.Loop() {

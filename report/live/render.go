@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // style is a text attribute as a ready SGR escape sequence. lipgloss
@@ -50,7 +50,7 @@ func newStyles() styles {
 
 // frameKey is everything the screen depends on.
 type frameKey struct {
-	snap           *loadgen.Snapshot
+	snap           *results.Snapshot
 	w, h           int
 	sel            string
 	help, stopping bool
@@ -206,7 +206,7 @@ func (m *model) header(w int) []string {
 // late or arrivals are dropped.
 func (m *model) behind() bool {
 	s := m.snap
-	return s != nil && s.Model == loadgen.OpenModel && (s.SendLag.P99 > loadgen.LateThreshold || s.Dropped > 0)
+	return s != nil && s.Model == results.OpenModel && (s.SendLag.P99 > results.LateThreshold || s.Dropped > 0)
 }
 
 func (m *model) throughput(w int) []string {
@@ -219,7 +219,7 @@ func (m *model) throughput(w int) []string {
 	if m.behind() {
 		items = append(items, m.st.warn.Render(" BEHIND SCHEDULE "))
 	}
-	if s.Model == loadgen.OpenModel {
+	if s.Model == results.OpenModel {
 		// Arrivals are what the plan schedules; a flow of several steps
 		// sends more requests than arrivals, so requests get their own item.
 		r := lb("rate ") + fmtRate(s.ArrivalRate) + "/s" + lb(" of ") + fmtRate(s.TargetRate) + "/s"
@@ -234,7 +234,7 @@ func (m *model) throughput(w int) []string {
 		items = append(items, lb("rate ")+fmtRate(s.Rate)+"/s", lb("VUs ")+strconv.Itoa(m.info.vus))
 	}
 	items = append(items, lb("in flight ")+strconv.FormatInt(s.InFlight, 10), lb("sent ")+fmtCount(s.Sent))
-	if s.Model == loadgen.OpenModel {
+	if s.Model == results.OpenModel {
 		late := fmtCount(s.Late)
 		if s.Late > 0 {
 			late = m.st.bad.Render(late)
@@ -244,7 +244,7 @@ func (m *model) throughput(w int) []string {
 			dropped = m.st.bad.Render(dropped)
 		}
 		lag := fmtLatency(s.SendLag.P99)
-		if s.SendLag.P99 > loadgen.LateThreshold {
+		if s.SendLag.P99 > results.LateThreshold {
 			lag = m.st.bad.Render(lag)
 		}
 		items = append(items, lb("late ")+late, lb("dropped ")+dropped,
@@ -275,7 +275,7 @@ func (m *model) table(w, h int, wide bool) []string {
 		nameW = min(max((w-fixed)/2, 20), 44)
 		statusW = w - fixed - nameW
 	}
-	pcts := func(p loadgen.Percentiles) string {
+	pcts := func(p results.Percentiles) string {
 		return right(fmtLatency(p.P50), pc) + right(fmtLatency(p.P95), pc) +
 			right(fmtLatency(p.P99), pc) + right(fmtLatency(p.P999), pc)
 	}
@@ -333,7 +333,7 @@ func (m *model) table(w, h int, wide bool) []string {
 		}
 		iv := r.Interval
 		if r.Group != "" {
-			iv = loadgen.Percentiles{}
+			iv = results.Percentiles{}
 		}
 		line := marker + fit(name, nameW) + right(fmtCount(r.Requests), cnt) + right(fmtRate(m.rate(r)), rte) +
 			right(errs, errc) + pcts(iv)

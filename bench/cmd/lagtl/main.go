@@ -12,7 +12,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 func main() {
@@ -29,7 +29,7 @@ func main() {
 }
 
 func show(path string) error {
-	r, err := loadgen.ReadResultFile(path)
+	r, err := results.ReadResultFile(path)
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // config is the command line.
@@ -802,7 +802,7 @@ func (b *bench) rateAccuracy(ctx context.Context) ([]RateRun, error) {
 					}
 				}
 				if tool == "tailgate" && r.Note == "" {
-					tr, err := loadgen.ReadResultFile(res)
+					tr, err := results.ReadResultFile(res)
 					if err != nil {
 						return out, fmt.Errorf("tailgate result: %w", err)
 					}
@@ -939,7 +939,7 @@ func (b *bench) coordinatedOmission(ctx context.Context) ([]CORun, error) {
 }
 
 func coTailgate(r *CORun, path string) error {
-	res, err := loadgen.ReadResultFile(path)
+	res, err := results.ReadResultFile(path)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package loadgen
+package results
 
 import (
 	"bufio"
@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"time"
 )
@@ -257,16 +258,16 @@ func (r *Result) Sort() {
 			if list[i].Name != list[j].Name {
 				return list[i].Name < list[j].Name
 			}
-			return groupLess(list[i].Group, list[j].Group)
+			return GroupLess(list[i].Group, list[j].Group)
 		}
 	}
 	sort.SliceStable(r.Requests, less(r.Requests))
 	sort.SliceStable(r.Groups, less(r.Groups))
 }
 
-// groupLess orders groups so that numeric tag values sort numerically:
+// GroupLess orders groups so that numeric tag values sort numerically:
 // depth=10 before depth=100.
-func groupLess(a, b string) bool {
+func GroupLess(a, b string) bool {
 	ai, bi := 0, 0
 	for ai < len(a) && bi < len(b) {
 		ca, cb := a[ai], b[bi]
@@ -359,7 +360,7 @@ func (e *resultEncoder) encode(w io.Writer, r *Result) error {
 		if i%8 == 7 {
 			// A long run's timeline takes milliseconds to encode; with
 			// one CPU a checkpoint must not hold the processor that long.
-			yield()
+			runtime.Gosched()
 		}
 		iv, err := e.value(&r.Timeline[i], "    ")
 		if err != nil {

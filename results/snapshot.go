@@ -1,4 +1,4 @@
-package loadgen
+package results
 
 import "time"
 
@@ -72,15 +72,3 @@ type ErrorCount struct {
 	Count   uint64
 	Message string
 }
-
-// Observer receives snapshots. Observe is called from the engine's collector
-// goroutine and must return quickly: store the snapshot and draw elsewhere.
-type Observer interface {
-	Observe(s *Snapshot)
-}
-
-// ObserverFunc adapts a function to Observer.
-type ObserverFunc func(*Snapshot)
-
-// Observe implements Observer.
-func (f ObserverFunc) Observe(s *Snapshot) { f(s) }

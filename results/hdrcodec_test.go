@@ -1,4 +1,4 @@
-package loadgen
+package results
 
 import (
 	"math/rand/v2"
