@@ -103,6 +103,26 @@ func waitForFile(t *testing.T, path string, limit time.Duration) {
 	t.Fatalf("%s not written within %v", path, limit)
 }
 
+// waitForCheckpoint polls path until it decodes as a results file with at
+// least min requests and returns the count it saw. A checkpoint replaces the
+// file atomically, so a reader never sees half of one; one that does not
+// decode yet (not written) is simply not the awaited state.
+func waitForCheckpoint(t *testing.T, path string, min uint64, limit time.Duration) uint64 {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	var last uint64
+	for time.Now().Before(deadline) {
+		if res, err := results.ReadResultFile(path); err == nil {
+			if last = res.Total.Requests; last >= min {
+				return last
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no checkpoint with ≥ %d requests in %s within %v (last: %d)", min, path, limit, last)
+	return 0
+}
+
 func slowServer(t *testing.T, delay time.Duration) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -176,8 +196,10 @@ func TestSIGKILLLeavesCheckpoint(t *testing.T) {
 	srv := slowServer(t, time.Millisecond)
 	out := filepath.Join(t.TempDir(), "r.json")
 	p := startTailgate(t, "hit", srv.URL, "-r", "200/s", "-d", "60s", "-o", out, "--no-tui")
-	waitForFile(t, out, 10*time.Second)
-	time.Sleep(2500 * time.Millisecond) // at least one more checkpoint
+	// Wait for a checkpoint that holds at least 200 requests, however long
+	// a loaded machine takes to write it, rather than sleeping for a fixed
+	// time and hoping one landed (that raced and failed once).
+	seen := waitForCheckpoint(t, out, 200, 30*time.Second)
 	if err := p.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -186,8 +208,8 @@ func TestSIGKILLLeavesCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatalf("checkpoint after SIGKILL does not decode: %v", err)
 	}
-	if !res.Meta.Partial || res.Total.Requests < 200 {
-		t.Fatalf("checkpoint: partial %v, %d requests; want partial with ≥ 200", res.Meta.Partial, res.Total.Requests)
+	if !res.Meta.Partial || res.Total.Requests < seen {
+		t.Fatalf("checkpoint: partial %v, %d requests; want partial with ≥ %d (seen before the kill)", res.Meta.Partial, res.Total.Requests, seen)
 	}
 	code, stdout, stderr := runCLI(t, "report", out)
 	if code != 0 || !strings.Contains(strings.ToLower(stdout+stderr), "partial") {
