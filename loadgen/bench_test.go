@@ -62,7 +62,7 @@ func BenchmarkSchedulerTick(b *testing.B) {
 // writing the sample into its ring. A stand-in collector frees the ring
 // whenever the worker wakes it, as the real one does.
 func BenchmarkRecord(b *testing.B) {
-	rec := newRecorder(&Runner{interval: time.Second}, 1)
+	rec := newRecorder(recorderConfig{plan: &Plan{}, interval: time.Second, counts: &runCounters{}}, 1)
 	buf := rec.buffers[0]
 	done := make(chan struct{})
 	go func() {
@@ -87,8 +87,7 @@ func BenchmarkRecord(b *testing.B) {
 // histogram updates (latency, service time, send lag, per series and for the
 // interval), off the workers' path.
 func BenchmarkCollectSample(b *testing.B) {
-	r := &Runner{interval: time.Second, plan: Plan{Name: "bench"}}
-	rec := newRecorder(r, 1)
+	rec := newRecorder(recorderConfig{plan: &Plan{Name: "bench"}, interval: time.Second, counts: &runCounters{}}, 1)
 	id := rec.registerSeries(seriesKey{name: "get"})
 	s := sample{series: id, intended: time.Millisecond, sent: 1100 * time.Microsecond, status: 200, bytesIn: 128}
 	b.ReportAllocs()

@@ -324,7 +324,7 @@ func TestRecordAllocatesNothing(t *testing.T) {
 	if n := testing.AllocsPerRun(1000, func() { h.Record(1234 * time.Microsecond) }); n != 0 {
 		t.Fatalf("Histogram.Record allocates %v times per call", n)
 	}
-	rec := newRecorder(&Runner{interval: time.Second}, 1)
+	rec := newRecorder(recorderConfig{plan: &Plan{}, interval: time.Second, counts: &runCounters{}}, 1)
 	b := rec.buffers[0]
 	go func() {
 		for range rec.kick {

@@ -332,3 +332,14 @@ func (p *Plan) Meta() results.Meta {
 	}
 	return m
 }
+
+func redactAll(args, secrets []string) []string {
+	if args == nil {
+		return nil
+	}
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = Redact(a, secrets)
+	}
+	return out
+}

@@ -70,13 +70,8 @@ type Runner struct {
 	start        time.Time
 	started      atomic.Bool
 
-	inFlight    atomic.Int64
-	maxInFlight atomic.Int64
-	sent        atomic.Uint64
-	dropped     atomic.Uint64
-	late        atomic.Uint64
-	issued      atomic.Uint64 // arrivals handed to workers or dropped
-	stopping    atomic.Bool
+	runCounters
+	stopping atomic.Bool
 
 	flowPick []int // weighted flow table, indexed by hash(seq) mod len
 }
@@ -184,7 +179,10 @@ func (r *Runner) Run(ctx context.Context) (*results.Result, error) {
 	}()
 
 	r.start = time.Now()
-	r.rec = newRecorder(r, workers)
+	r.rec = newRecorder(recorderConfig{
+		plan: &r.plan, start: r.start, interval: r.interval, observers: r.observers, counts: &r.runCounters,
+		checkpointPath: r.checkpointPath, checkpointEvery: r.checkpointEvery,
+	}, workers)
 	recDone := make(chan struct{})
 	go func() {
 		r.rec.loop()
@@ -277,18 +275,14 @@ func (r *Runner) runOpen(ctx, abortCtx context.Context, clients []Client, wg *sy
 // queue policy it waits, and the wait shows up as send lag.
 func (r *Runner) schedule(ctx context.Context, tickets chan<- ticket) {
 	pacer := r.plan.Pacer
-	step := uint64(1)
-	first := uint64(0)
-	if r.plan.Shard.Count > 1 {
-		step = uint64(r.plan.Shard.Count)
-		first = uint64(r.plan.Shard.Index)
-	}
+	shard := newShardSchedule(r.plan.Shard)
 	// On a fake clock (testing/synctest) only the coarse timer follows it.
 	w := newWaiter(!r.start.Before(syntheticEpoch))
 	defer w.close()
 	done := ctx.Done()
 	var maxSeen int64
-	for i := first; ; i += step {
+	for k := uint64(0); ; k++ {
+		i := shard.global(k)
 		at, ok := pacer.Arrival(i)
 		if !ok {
 			return
@@ -529,8 +523,6 @@ func (w *worker) sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	}
 }
-
-type seriesKey struct{ name, group string }
 
 func (w *worker) seriesID(name, group string) int32 {
 	// Most flows send one request name over and over: skip hashing it.

@@ -1,0 +1,167 @@
+package loadgen
+
+import (
+	"sort"
+
+	"github.com/tailgate-dev/tailgate/results"
+)
+
+// The series registry and the aggregation of samples into stats. Workers
+// register a series (a request name and group) once and then tag samples
+// with its id; the collector maps ids to its stats lazily, so registering
+// never waits for the collector.
+
+// seriesKey names a series: a request name, and a group for requests that
+// group_by put into one.
+type seriesKey struct{ name, group string }
+
+// seriesStats is the collector's state for one request name or group.
+type seriesStats struct {
+	cum      *results.Stats
+	warm     *results.Stats
+	interval *results.IntervalStats // nil for groups: the timeline is per name
+}
+
+// registerSeries returns k's id, giving it the next one if it has none.
+// Any worker may call it.
+func (rec *recorder) registerSeries(k seriesKey) int32 {
+	rec.seriesMu.Lock()
+	defer rec.seriesMu.Unlock()
+	if id, ok := rec.ids[k]; ok {
+		return id
+	}
+	id := int32(len(rec.keys))
+	rec.keys = append(rec.keys, k)
+	rec.ids[k] = id
+	return id
+}
+
+// noteError keeps the first message of each error kind. Any worker may
+// call it.
+func (rec *recorder) noteError(kind ErrorKind, msg string) {
+	rec.errMu.Lock()
+	if _, ok := rec.errSamples[kind]; !ok {
+		if len(msg) > 300 {
+			msg = msg[:300] + "…"
+		}
+		rec.errSamples[kind] = msg
+	}
+	rec.errMu.Unlock()
+}
+
+func (rec *recorder) seriesFor(id int32) (*seriesStats, *seriesStats) {
+	if int(id) >= len(rec.bySeries) {
+		rec.seriesMu.Lock()
+		keys := rec.keys[:len(rec.keys):len(rec.keys)]
+		rec.seriesMu.Unlock()
+		for i := len(rec.bySeries); i < len(keys); i++ {
+			k := keys[i]
+			ns := rec.names[k.name]
+			if ns == nil {
+				ns = &seriesStats{
+					cum: results.NewStats(k.name, ""), warm: rec.newWarmStats(k.name, ""),
+					interval: &results.IntervalStats{Name: k.name, Latency: results.NewHistogram()},
+				}
+				rec.names[k.name] = ns
+			}
+			rec.bySeries = append(rec.bySeries, ns)
+			var gs *seriesStats
+			if k.group != "" {
+				gs = rec.groups[k]
+				if gs == nil {
+					gs = &seriesStats{cum: results.NewStats(k.name, k.group), warm: rec.newWarmStats(k.name, k.group)}
+					rec.groups[k] = gs
+				}
+			}
+			rec.byGroup = append(rec.byGroup, gs)
+		}
+	}
+	return rec.bySeries[id], rec.byGroup[id]
+}
+
+func addSample(st *results.Stats, s *sample) {
+	st.Requests++
+	st.BytesIn += uint64(s.bytesIn)
+	st.BytesOut += uint64(s.bytesOut)
+	if s.status != 0 {
+		st.Status[int(s.status)]++
+	}
+	if s.kind != KindNone {
+		st.Errors++
+		st.ErrorKinds[s.kind.String()]++
+	}
+	st.Latency.Record(s.done - s.intended)
+	st.Service.Record(s.done - s.sent)
+	st.SendLag.Record(s.sent - s.intended)
+}
+
+// newWarmStats returns the stats that collect a series' warmup. Without a
+// warmup nothing is ever recorded there, so they get no histograms: three
+// dense histograms are about half a MiB per series.
+func (rec *recorder) newWarmStats(name, group string) *results.Stats {
+	if rec.cfg.plan.Warmup > 0 {
+		return results.NewStats(name, group)
+	}
+	return &results.Stats{Name: name, Group: group}
+}
+
+func (rec *recorder) add(s *sample) {
+	ns, gs := rec.seriesFor(s.series)
+	if s.warmup {
+		addSample(rec.warmTotal, s)
+		addSample(ns.warm, s)
+		if gs != nil {
+			addSample(gs.warm, s)
+		}
+	} else {
+		addSample(rec.total, s)
+		addSample(ns.cum, s)
+		if gs != nil {
+			addSample(gs.cum, s)
+		}
+	}
+	lat := s.done - s.intended
+	ns.interval.Requests++
+	ns.interval.Latency.Record(lat)
+	rec.ivTotal.Requests++
+	rec.ivTotal.Latency.Record(lat)
+	rec.ivTotal.SendLag.Record(s.sent - s.intended)
+	if s.kind != KindNone {
+		ns.interval.Errors++
+		rec.ivTotal.Errors++
+	}
+}
+
+// sortedNames returns the request names seen so far, in order.
+func (rec *recorder) sortedNames() []string {
+	names := make([]string, 0, len(rec.names))
+	for n := range rec.names {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (rec *recorder) errorCounts() []results.ErrorCount {
+	counts := map[string]uint64{}
+	for k, v := range rec.warmTotal.ErrorKinds {
+		counts[k] += v
+	}
+	for k, v := range rec.total.ErrorKinds {
+		counts[k] += v
+	}
+	rec.errMu.Lock()
+	defer rec.errMu.Unlock()
+	out := make([]results.ErrorCount, 0, len(counts))
+	for k, v := range counts {
+		kind, _ := ParseErrorKind(k)
+		out = append(out, results.ErrorCount{Kind: k, Count: v, Message: rec.errSamples[kind]})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Kind < out[j].Kind
+	})
+	return out
+}

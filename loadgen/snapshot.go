@@ -1,0 +1,117 @@
+package loadgen
+
+import (
+	"maps"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/results"
+)
+
+// snapshot is what observers see of the interval ending at now: the
+// schedule so far, the interval's and the run's figures per series.
+func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last bool) *results.Snapshot {
+	p := rec.cfg.plan
+	cnt := rec.cfg.counts
+	s := &results.Snapshot{
+		Time: now, Elapsed: elapsed, Planned: p.PlannedDuration(),
+		Name: p.Name, Target: Redact(p.Target, p.Redact), Model: p.Model(),
+		Warmup:   p.Warmup > 0 && elapsed < p.Warmup,
+		InFlight: cnt.inFlight.Load(),
+		Sent:     cnt.sent.Load(), Dropped: cnt.dropped.Load(), Late: cnt.late.Load(),
+		SendLag: rec.ivTotal.SendLag.Summary(),
+		Done:    last,
+	}
+	if err := rec.checkpointErr.Load(); err != nil {
+		s.CheckpointError = (*err).Error()
+	}
+	if p.Pacer != nil {
+		s.Profile = p.Pacer.String()
+		s.TargetRate = p.Pacer.Rate(elapsed)
+		s.Stage = s.Profile
+		if sp, ok := p.Pacer.(*StagedPacer); ok {
+			if i := sp.StageAt(elapsed); i >= 0 {
+				st := sp.Stages()[i]
+				s.Stage = st.Pacer.String()
+				if st.Name != "" {
+					s.Stage = st.Name
+				}
+			}
+		}
+		s.PlannedArrivals = rec.shard.plannedBy(p.Pacer, elapsed)
+	} else {
+		s.Profile = closedProfile(p)
+	}
+	secs := length.Seconds()
+	rate := func(n uint64) float64 {
+		if secs <= 0 {
+			return 0
+		}
+		return float64(n) / secs
+	}
+	s.Rate = rate(rec.ivTotal.Requests)
+	s.ArrivalRate = rate(s.Sent - rec.lastSent)
+	rec.lastSent = s.Sent
+	tot := rec.total
+	if s.Warmup {
+		tot = rec.warmTotal
+	}
+	s.Total = results.SeriesSnapshot{
+		Requests: tot.Requests, Errors: tot.Errors,
+		IntervalRequests: rec.ivTotal.Requests, IntervalErrors: rec.ivTotal.Errors,
+		Rate: rate(rec.ivTotal.Requests), Interval: rec.ivTotal.Latency.Summary(),
+		Cumulative: tot.Latency.Summary(), Status: maps.Clone(tot.Status),
+	}
+	for _, n := range rec.sortedNames() {
+		ns := rec.names[n]
+		st := ns.cum
+		if s.Warmup {
+			st = ns.warm
+		}
+		s.Series = append(s.Series, results.SeriesSnapshot{
+			Name: n, Requests: st.Requests, Errors: st.Errors,
+			IntervalRequests: ns.interval.Requests, IntervalErrors: ns.interval.Errors,
+			Rate: rate(ns.interval.Requests), Interval: ns.interval.Latency.Summary(),
+			Cumulative: st.Latency.Summary(), Status: maps.Clone(st.Status),
+		})
+		yield()
+	}
+	keys := make([]seriesKey, 0, len(rec.groups))
+	for k := range rec.groups {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].name != keys[j].name {
+			return keys[i].name < keys[j].name
+		}
+		return results.GroupLess(keys[i].group, keys[j].group)
+	})
+	for _, k := range keys {
+		st := rec.groups[k].cum
+		if s.Warmup {
+			st = rec.groups[k].warm
+		}
+		s.Series = append(s.Series, results.SeriesSnapshot{
+			Name: k.name, Group: k.group, Requests: st.Requests, Errors: st.Errors,
+			Cumulative: st.Latency.Summary(), Status: maps.Clone(st.Status),
+		})
+		yield()
+	}
+	s.Errors = rec.errorCounts()
+	return s
+}
+
+func closedProfile(p *Plan) string {
+	s := strconv.Itoa(p.VUs) + " VUs"
+	if p.Iterations > 0 {
+		s += ", " + strconv.FormatUint(p.Iterations, 10) + " iterations"
+	}
+	if p.Duration > 0 {
+		s += " for " + p.Duration.String()
+	}
+	if p.Think > 0 {
+		s += ", think " + p.Think.String()
+	}
+	return s
+}

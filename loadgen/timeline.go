@@ -1,0 +1,56 @@
+package loadgen
+
+import (
+	"time"
+
+	"github.com/tailgate-dev/tailgate/results"
+)
+
+// closeInterval ends the current timeline interval at now, publishes a
+// snapshot, and starts the next interval.
+func (rec *recorder) closeInterval(now time.Time, last bool) {
+	cfg := &rec.cfg
+	end := now.Sub(cfg.start)
+	length := end - rec.ivStart
+	if length <= 0 && !last {
+		return
+	}
+	// A snapshot costs a few summaries of dense histograms per series;
+	// without an observer (--quiet, a library run) nobody reads it.
+	var snap *results.Snapshot
+	if len(cfg.observers) > 0 {
+		snap = rec.snapshot(now, end, length, last)
+	}
+
+	iv := results.Interval{
+		Start:  results.Duration(rec.ivStart),
+		Length: results.Duration(length),
+		Warmup: cfg.plan.Warmup > 0 && rec.ivStart < cfg.plan.Warmup,
+		Total:  results.IntervalStats{Requests: rec.ivTotal.Requests, Errors: rec.ivTotal.Errors, Latency: rec.freeze(rec.ivTotal.Latency)},
+	}
+	yield()
+	iv.Total.SendLag = rec.freeze(rec.ivTotal.SendLag)
+	yield()
+	if cfg.plan.Pacer != nil {
+		iv.PlannedRate = cfg.plan.Pacer.Rate(rec.ivStart)
+	}
+	for _, n := range rec.sortedNames() {
+		ns := rec.names[n].interval
+		is := results.IntervalStats{Name: n, Requests: ns.Requests, Errors: ns.Errors, Latency: rec.freeze(ns.Latency)}
+		iv.Series = append(iv.Series, is)
+		ns.Requests, ns.Errors = 0, 0
+		ns.Latency.Reset()
+		yield()
+	}
+	if length > 0 || iv.Total.Requests > 0 {
+		rec.timeline = append(rec.timeline, iv)
+	}
+	rec.ivTotal.Requests, rec.ivTotal.Errors = 0, 0
+	rec.ivTotal.Latency.Reset()
+	rec.ivTotal.SendLag.Reset()
+	rec.ivStart = end
+
+	for _, o := range cfg.observers {
+		o.Observe(snap)
+	}
+}
