@@ -86,23 +86,14 @@ func (t *stdTransport) checkRedirect(req *http.Request, via []*http.Request) err
 		return http.ErrUseLastResponse
 	}
 	if len(via) > t.opts.FollowRedirects {
-		u := *req.URL
-		u.User = nil
-		return &StepError{Kind: KindRedirect, Name: "too many redirects",
-			Err: fmt.Errorf("stopped after %d redirects (next: %s)", t.opts.FollowRedirects, u.String())}
+		return tooManyRedirects(t.opts.FollowRedirects, req.URL)
 	}
 	if urlOrigin(req.URL.Scheme, req.URL.Host) != urlOrigin(via[0].URL.Scheme, via[0].URL.Host) {
-		for _, h := range []string{"Authorization", "Cookie", "Proxy-Authorization"} {
+		for _, h := range credentialHeaders {
 			req.Header.Del(h)
 		}
 	}
 	return nil
-}
-
-// urlOrigin is scheme://host:port with the default port filled in.
-func urlOrigin(scheme, host string) string {
-	t := h1Target{tls: strings.EqualFold(scheme, "https"), authority: host}
-	return t.origin()
 }
 
 // NewClient implements Transport. All clients share the net/http pool.

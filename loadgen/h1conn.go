@@ -1,0 +1,170 @@
+package loadgen
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+)
+
+// h1Conn is a connection with its reader and state: the client's active
+// one (embedded in h1Client), or a parked one.
+type h1Conn struct {
+	conn     net.Conn
+	br       *bufio.Reader
+	raw      syscall.RawConn // the TCP socket, for the stale check
+	rio      *rawIO          // raw reads and writes of a plain TCP conn; nil for TLS
+	tls      bool
+	auth     string    // the authority it is connected to
+	served   int       // responses read on conn
+	lastUsed time.Time // start of the last request on conn
+	// deadline is the deadline set on conn; zero when unknown.
+	deadline time.Time
+}
+
+// switchTo makes the connection to t's origin active: the current one is
+// parked for later, and a parked one to t's origin (if any) taken out. The
+// longest-parked connection is closed when there are too many.
+func (c *h1Client) switchTo(t *h1Target) {
+	var found h1Conn
+	for i := range c.parked {
+		if p := &c.parked[i]; p.tls == t.tls && p.auth == t.authority {
+			found = *p
+			c.parked = append(c.parked[:i], c.parked[i+1:]...)
+			break
+		}
+	}
+	idle := c.br // the reader of a closed connection, for the next dial
+	if c.conn != nil {
+		if len(c.parked) == h1MaxParked {
+			_ = c.parked[0].conn.Close()
+			c.parked = append(c.parked[:0], c.parked[1:]...)
+		}
+		c.parked = append(c.parked, c.h1Conn)
+		idle = nil
+	}
+	if found.conn == nil {
+		found = h1Conn{br: idle}
+	}
+	// The deadline is set again before the next request.
+	found.deadline = time.Time{}
+	c.mu.Lock()
+	c.h1Conn = found
+	c.mu.Unlock()
+}
+
+func (c *h1Client) closeConn() error {
+	c.mu.Lock()
+	conn := c.conn
+	c.conn = nil
+	c.mu.Unlock()
+	// tls and served stay: ioError reads them to explain why the
+	// exchange on this connection failed.
+	c.raw, c.rio, c.auth, c.deadline = nil, nil, "", time.Time{}
+	if conn == nil {
+		return nil
+	}
+	if c.br != nil {
+		c.br.Reset(nil)
+	}
+	return conn.Close()
+}
+
+// dial connects to the target and, for https, completes the TLS handshake.
+func (c *h1Client) dial(ctx context.Context, t *h1Target, deadline time.Time) error {
+	addr := t.dialAddr()
+	conn, err := c.t.dial(ctx, addr, deadline)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return canceledError(cerr, "connect")
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return &StepError{Kind: KindTimeout, Name: "timeout",
+				Err: fmt.Errorf("connect to %s: no connection within %s: %w", addr, c.t.timeout, err)}
+		}
+		return fmt.Errorf("connect to %s: %w", addr, err)
+	}
+	var raw syscall.RawConn
+	if sc, ok := conn.(syscall.Conn); ok {
+		raw, _ = sc.SyscallConn()
+	}
+	var rio *rawIO
+	if !t.tls {
+		rio = newRawIO(conn)
+	}
+	if t.tls {
+		host, _ := t.hostPort()
+		cfg := c.t.tlsConf
+		if cfg.ServerName == "" {
+			cfg = cfg.Clone()
+			cfg.ServerName = host
+		}
+		tc := tls.Client(conn, cfg)
+		if err := tc.SetDeadline(deadline); err != nil {
+			_ = conn.Close()
+			return fmt.Errorf("set deadline: %w", err)
+		}
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = conn.Close()
+			if cerr := ctx.Err(); cerr != nil {
+				return canceledError(cerr, "TLS handshake")
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return &StepError{Kind: KindTimeout, Name: "timeout",
+					Err: fmt.Errorf("TLS handshake with %s: not done within %s", addr, c.t.timeout)}
+			}
+			return tlsError(fmt.Errorf("TLS handshake with %s: %w", addr, err), host)
+		}
+		conn = tc
+	}
+	c.mu.Lock()
+	c.conn = conn
+	c.mu.Unlock()
+	c.raw, c.rio = raw, rio
+	var rd io.Reader = conn
+	if rio != nil {
+		rd = rio
+	}
+	if c.br == nil {
+		c.br = bufio.NewReaderSize(rd, h1ReadBuffer)
+	}
+	c.br.Reset(rd)
+	c.tls, c.auth, c.served = t.tls, t.authority, 0
+	return nil
+}
+
+// stale reports whether an idle keep-alive connection is unusable: the
+// server closed it, or sent bytes nobody asked for.
+func (c *h1Client) stale() bool {
+	if c.br.Buffered() > 0 {
+		return true
+	}
+	if c.raw == nil {
+		return false
+	}
+	return c.peek.stale(c.raw, c.tls)
+}
+
+// armDeadline makes sure the connection's deadline ends the exchange at
+// deadline or a little after: setting a deadline costs two clock reads, a
+// lock and a runtime timer update, so consecutive requests share one while
+// it falls in [deadline, deadline+c.slack]. The slack is 1% of the timeout,
+// at most h1MaxDeadlineSlack, and none for a deadline from the context.
+func (c *h1Client) armDeadline(deadline time.Time) error {
+	hi := deadline.Add(c.slack)
+	if !c.deadline.IsZero() && !c.deadline.Before(deadline) && !c.deadline.After(hi) {
+		return nil
+	}
+	if err := c.conn.SetDeadline(hi); err != nil {
+		c.deadline = time.Time{}
+		return err
+	}
+	c.deadline = hi
+	return nil
+}
