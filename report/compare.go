@@ -7,8 +7,8 @@ import (
 	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/results"
 )
 
@@ -299,7 +299,7 @@ func comparability(s [2]RunInfo) []string {
 		w = append(w, fmt.Sprintf("the sides ran different models (%s vs %s): their percentiles mean different things", s[0].Model, s[1].Model))
 	}
 	if s[0].PlannedRate > 0 && s[1].PlannedRate > 0 && math.Abs(s[0].PlannedRate-s[1].PlannedRate) > 0.01*s[0].PlannedRate {
-		w = append(w, fmt.Sprintf("the sides planned different rates (%s vs %s)", cmpRate(s[0].PlannedRate), cmpRate(s[1].PlannedRate)))
+		w = append(w, fmt.Sprintf("the sides planned different rates (%s vs %s)", format.Rate(s[0].PlannedRate), format.Rate(s[1].PlannedRate)))
 	}
 	// Different targets are the point of many comparisons (base and PR
 	// builds on two ports), so they are shown, not warned about.
@@ -543,35 +543,6 @@ func minRunsForPower(alpha float64) int {
 	return 50
 }
 
-// cmpRate formats a request rate ("199.8/s").
-func cmpRate(r float64) string {
-	switch {
-	case r == 0:
-		return "0/s"
-	case r >= 100:
-		return fmt.Sprintf("%.0f/s", r)
-	case r >= 10:
-		return fmt.Sprintf("%.1f/s", r)
-	default:
-		return fmt.Sprintf("%.2f/s", r)
-	}
-}
-
-// cmpMinus is the typographic cmpMinus sign, which lines up with "+" in tables.
-const cmpMinus = "−"
-
-// cmpSigned formats x with an explicit sign: "+3.1", "−3.1".
-func cmpSigned(format string, x float64) string {
-	s := fmt.Sprintf(format, math.Abs(x))
-	if x == 0 {
-		return s
-	}
-	if x < 0 && strings.Trim(s, "0.%") != "" {
-		return cmpMinus + s
-	}
-	return "+" + s
-}
-
 // cmpRelChange is (after−before)/before, NaN when before is zero.
 func cmpRelChange(before, after float64) float64 {
 	if before == 0 {
@@ -589,9 +560,9 @@ func cmpRel(r float64) string {
 		return "n/a"
 	}
 	if math.Abs(r) >= 10 {
-		return cmpSigned("%.0f×", r+1)
+		return format.Signed("%.0f×", r+1)
 	}
-	return cmpSigned("%.1f%%", 100*r)
+	return format.Signed("%.1f%%", 100*r)
 }
 
 // cmpDelta formats an absolute latency change ("−3.80ms").
@@ -599,9 +570,9 @@ func cmpDelta(d time.Duration) string {
 	if d == 0 {
 		return "0"
 	}
-	s := FormatDuration(time.Duration(math.Abs(float64(d))))
+	s := format.Duration(time.Duration(math.Abs(float64(d))))
 	if d < 0 {
-		return cmpMinus + s
+		return format.Minus + s
 	}
 	return "+" + s
 }
@@ -673,11 +644,11 @@ func cmpSideLine(info RunInfo) string {
 		fmt.Fprintf(&b, ", %s model", info.Model)
 	}
 	if info.PlannedRate > 0 {
-		fmt.Fprintf(&b, ", %s planned", cmpRate(info.PlannedRate))
+		fmt.Fprintf(&b, ", %s planned", format.Rate(info.PlannedRate))
 	}
 	// Planned is in arrivals, achieved in requests: a flow of several
 	// steps makes more requests than arrivals, so say which is which.
-	fmt.Fprintf(&b, ", %s req/s achieved, %s", strings.TrimSuffix(cmpRate(info.Rate), "/s"), info.Duration)
+	fmt.Fprintf(&b, ", %s req/s achieved, %s", strings.TrimSuffix(format.Rate(info.Rate), "/s"), info.Duration)
 	if info.Runs > 1 {
 		b.WriteString(" each")
 	}
@@ -687,37 +658,37 @@ func cmpSideLine(info RunInfo) string {
 // WriteCompareText writes a comparison for the terminal.
 func WriteCompareText(w io.Writer, c *Comparison) error {
 	ew := &cmpWriter{w: w}
-	lw := max(runeLen(c.Labels[0]), runeLen(c.Labels[1])) + 1
+	lw := max(format.Width(c.Labels[0]), format.Width(c.Labels[1])) + 1
 	if c.Within {
 		ew.printf("compare %s vs %s within %s\n", c.Labels[0], c.Labels[1], cmpSideLine(c.Sides[0]))
 	} else {
-		ew.printf("%s %s\n", padRightRunes(c.Labels[0]+":", lw), cmpSideLine(c.Sides[0]))
-		ew.printf("%s %s\n", padRightRunes(c.Labels[1]+":", lw), cmpSideLine(c.Sides[1]))
+		ew.printf("%s %s\n", format.PadRight(c.Labels[0]+":", lw), cmpSideLine(c.Sides[0]))
+		ew.printf("%s %s\n", format.PadRight(c.Labels[1]+":", lw), cmpSideLine(c.Sides[1]))
 	}
 	for _, warn := range c.Warnings {
 		ew.printf("warning: %s\n", warn)
 	}
 	keyW := 10
 	for _, row := range c.Rows {
-		keyW = max(keyW, runeLen(row.Key)-2)
+		keyW = max(keyW, format.Width(row.Key)-2)
 	}
 	col := max(lw, 10)
 	line := func(name string, cells ...string) {
 		var b strings.Builder
 		b.WriteString("  ")
-		b.WriteString(padRightRunes(name, keyW))
+		b.WriteString(format.PadRight(name, keyW))
 		for i, cell := range cells {
 			wd := col
 			if i >= 2 {
 				wd = 10
 			}
 			b.WriteString(" ")
-			b.WriteString(padLeftRunes(cell, wd))
+			b.WriteString(format.PadLeft(cell, wd))
 		}
 		ew.printf("%s\n", strings.TrimRight(b.String(), " "))
 	}
 	for _, row := range c.Rows {
-		ew.printf("\n%s %s %s %s\n", padRightRunes(row.Key, keyW+2), padLeftRunes(c.Labels[0], col), padLeftRunes(c.Labels[1], col), padLeftRunes("change", 10))
+		ew.printf("\n%s %s %s %s\n", format.PadRight(row.Key, keyW+2), format.PadLeft(c.Labels[0], col), format.PadLeft(c.Labels[1], col), format.PadLeft("change", 10))
 		a, b := row.Side[0], row.Side[1]
 		if !a.Present() || !b.Present() {
 			only := c.Labels[0]
@@ -729,15 +700,15 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 		}
 		for m := P50; m < numMetrics; m++ {
 			x, y := m.of(a.Latency), m.of(b.Latency)
-			line(m.String(), FormatDuration(x), FormatDuration(y), cmpDelta(y-x), cmpRel(cmpRelChange(float64(x), float64(y))))
+			line(m.String(), format.Duration(x), format.Duration(y), cmpDelta(y-x), cmpRel(cmpRelChange(float64(x), float64(y))))
 		}
-		line("rate", cmpRate(a.Rate), cmpRate(b.Rate), "", cmpRel(cmpRelChange(a.Rate, b.Rate)))
-		line("errors", cmpPct(a.ErrorRate()), cmpPct(b.ErrorRate()), cmpSigned("%.2f pp", 100*(b.ErrorRate()-a.ErrorRate())))
+		line("rate", format.Rate(a.Rate), format.Rate(b.Rate), "", cmpRel(cmpRelChange(a.Rate, b.Rate)))
+		line("errors", format.Percent(a.ErrorRate()), format.Percent(b.ErrorRate()), format.Signed("%.2f pp", 100*(b.ErrorRate()-a.ErrorRate())))
 		line("requests", fmt.Sprint(a.Requests), fmt.Sprint(b.Requests))
 		if len(row.Tests) > 0 {
 			ew.printf("  across runs (median of per-run values; Mann–Whitney U, α=%.2g):\n", c.Alpha)
 			for _, t := range row.Tests {
-				ew.printf("    %s %s → %s  %s\n", padRightRunes(t.Metric.String(), 5), FormatDuration(cmpSecs(t.Center1)), FormatDuration(cmpSecs(t.Center2)), t.Verdict())
+				ew.printf("    %s %s → %s  %s\n", format.PadRight(t.Metric.String(), 5), format.Duration(cmpSecs(t.Center1)), format.Duration(cmpSecs(t.Center2)), t.Verdict())
 			}
 		}
 	}
@@ -746,27 +717,6 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 	}
 	return ew.err
 }
-
-func runeLen(s string) int { return utf8.RuneCountInString(s) }
-
-// padLeftRunes right-aligns s in n columns, counting runes (µ, −), not bytes.
-func padLeftRunes(s string, n int) string {
-	if k := runeLen(s); k < n {
-		return strings.Repeat(" ", n-k) + s
-	}
-	return s
-}
-
-// padRightRunes left-aligns s in n columns.
-func padRightRunes(s string, n int) string {
-	if k := runeLen(s); k < n {
-		return s + strings.Repeat(" ", n-k)
-	}
-	return s
-}
-
-// cmpPct formats a fraction as a percentage with two decimals.
-func cmpPct(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }
 
 // cmpWriter keeps the first write error so writers can print freely and
 // report it once.
@@ -782,18 +732,12 @@ func (e *cmpWriter) printf(format string, args ...any) {
 	_, e.err = fmt.Fprintf(e.w, format, args...)
 }
 
-// cmpEscape makes text safe inside a Markdown table cell.
-func cmpEscape(s string) string {
-	r := strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;", "\n", " ")
-	return r.Replace(s)
-}
-
 // WriteCompareMarkdown writes a comparison as GitHub-flavoured Markdown: a
 // summary table, the verdicts, one collapsible detail table per row, and
 // the charts by relative path.
 func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 	ew := &cmpWriter{w: w}
-	l0, l1 := cmpEscape(c.Labels[0]), cmpEscape(c.Labels[1])
+	l0, l1 := format.Markdown(c.Labels[0]), format.Markdown(c.Labels[1])
 	if c.Within {
 		ew.printf("### tailgate compare: %s vs %s\n\n", l0, l1)
 	} else {
@@ -806,23 +750,23 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 	}
 	for i := 0; i < sides; i++ {
 		s := c.Sides[i]
-		label := "**" + cmpEscape(c.Labels[i]) + "**"
+		label := "**" + format.Markdown(c.Labels[i]) + "**"
 		if c.Within {
 			label = "**results**"
 		}
 		planned := "—"
 		if s.PlannedRate > 0 {
-			planned = cmpRate(s.PlannedRate)
+			planned = format.Rate(s.PlannedRate)
 		}
 		target := "—"
 		if s.Target != "" {
 			target = "`" + strings.ReplaceAll(s.Target, "`", "") + "`"
 		}
-		ew.printf("| %s | %d | %s | %s | %s | %s | %s | %s |\n", label, s.Runs, cmpEscape(s.Name), target, s.Model, planned, cmpRate(s.Rate), s.Duration)
+		ew.printf("| %s | %d | %s | %s | %s | %s | %s | %s |\n", label, s.Runs, format.Markdown(s.Name), target, s.Model, planned, format.Rate(s.Rate), s.Duration)
 	}
 	ew.printf("\n")
 	for _, warn := range c.Warnings {
-		ew.printf("> **Warning:** %s\n\n", cmpEscape(warn))
+		ew.printf("> **Warning:** %s\n\n", format.Markdown(warn))
 	}
 
 	// Summary: one line per row, the figures a reviewer looks at first.
@@ -846,7 +790,7 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 			if !a.Present() {
 				only = l1
 			}
-			ew.printf("| %s | only in %s | | | | |", cmpEscape(row.Key), only)
+			ew.printf("| %s | only in %s | | | | |", format.Markdown(row.Key), only)
 			if c.Repeated() {
 				ew.printf(" |")
 			}
@@ -855,10 +799,10 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 		}
 		cell := func(m Metric) string {
 			x, y := m.of(a.Latency), m.of(b.Latency)
-			return fmt.Sprintf("%s → %s (%s)", FormatDuration(x), FormatDuration(y), cmpRel(cmpRelChange(float64(x), float64(y))))
+			return fmt.Sprintf("%s → %s (%s)", format.Duration(x), format.Duration(y), cmpRel(cmpRelChange(float64(x), float64(y))))
 		}
-		ew.printf("| %s | %s | %s | %s | %s → %s | %s → %s |", cmpEscape(row.Key), cell(P50), cell(P99), cell(P999),
-			cmpRate(a.Rate), cmpRate(b.Rate), cmpPct(a.ErrorRate()), cmpPct(b.ErrorRate()))
+		ew.printf("| %s | %s | %s | %s | %s → %s | %s → %s |", format.Markdown(row.Key), cell(P50), cell(P99), cell(P999),
+			format.Rate(a.Rate), format.Rate(b.Rate), format.Percent(a.ErrorRate()), format.Percent(b.ErrorRate()))
 		if c.Repeated() {
 			v := ""
 			for _, t := range row.Tests {
@@ -881,13 +825,13 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 				if lo, hi, ok := t.relCI(); ok {
 					ci = fmt.Sprintf("%s … %s", cmpRel(lo), cmpRel(hi))
 				}
-				ew.printf("| %s | %s | %s | %s | %s | %s | %.3f | %d+%d |\n", cmpEscape(row.Key), t.Metric,
-					FormatDuration(cmpSecs(t.Center1)), FormatDuration(cmpSecs(t.Center2)), change, ci, t.P, t.N1, t.N2)
+				ew.printf("| %s | %s | %s | %s | %s | %s | %.3f | %d+%d |\n", format.Markdown(row.Key), t.Metric,
+					format.Duration(cmpSecs(t.Center1)), format.Duration(cmpSecs(t.Center2)), change, ci, t.P, t.N1, t.N2)
 			}
 		}
 		ew.printf("\n")
 	} else {
-		ew.printf("_%s_\n\n", cmpEscape(c.singleRunNote()))
+		ew.printf("_%s_\n\n", format.Markdown(c.singleRunNote()))
 	}
 
 	for _, row := range c.Rows {
@@ -895,19 +839,19 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 		if !a.Present() || !b.Present() {
 			continue
 		}
-		ew.printf("<details><summary>%s: all percentiles</summary>\n\n", cmpEscape(row.Key))
+		ew.printf("<details><summary>%s: all percentiles</summary>\n\n", format.Markdown(row.Key))
 		ew.printf("| | %s | %s | change | |\n|---|--:|--:|--:|--:|\n", l0, l1)
 		for m := P50; m < numMetrics; m++ {
 			x, y := m.of(a.Latency), m.of(b.Latency)
-			ew.printf("| %s | %s | %s | %s | %s |\n", m, FormatDuration(x), FormatDuration(y), cmpDelta(y-x), cmpRel(cmpRelChange(float64(x), float64(y))))
+			ew.printf("| %s | %s | %s | %s | %s |\n", m, format.Duration(x), format.Duration(y), cmpDelta(y-x), cmpRel(cmpRelChange(float64(x), float64(y))))
 		}
-		ew.printf("| rate | %s | %s | | %s |\n", cmpRate(a.Rate), cmpRate(b.Rate), cmpRel(cmpRelChange(a.Rate, b.Rate)))
-		ew.printf("| errors | %s | %s | %s | |\n", cmpPct(a.ErrorRate()), cmpPct(b.ErrorRate()), cmpSigned("%.2f pp", 100*(b.ErrorRate()-a.ErrorRate())))
+		ew.printf("| rate | %s | %s | | %s |\n", format.Rate(a.Rate), format.Rate(b.Rate), cmpRel(cmpRelChange(a.Rate, b.Rate)))
+		ew.printf("| errors | %s | %s | %s | |\n", format.Percent(a.ErrorRate()), format.Percent(b.ErrorRate()), format.Signed("%.2f pp", 100*(b.ErrorRate()-a.ErrorRate())))
 		ew.printf("| requests | %d | %d | | |\n\n</details>\n\n", a.Requests, b.Requests)
 	}
 
 	for _, ch := range c.Charts {
-		ew.printf("![%s](%s)\n\n", cmpEscape(ch.Title), cmpMDPath(ch.Path))
+		ew.printf("![%s](%s)\n\n", format.Markdown(ch.Title), cmpMDPath(ch.Path))
 	}
 	ew.printf("<sub>Latency is measured from each request's intended send time (no coordinated omission). Tables pool the histograms of all runs of a side; see docs/compare.md for the method.</sub>\n")
 	return ew.err
@@ -957,7 +901,7 @@ func (c *Comparison) Regressions(limit float64) []string {
 					}
 					if rel := t.Center2/t.Center1 - 1; rel > limit {
 						out = append(out, fmt.Sprintf("%s %s %s (%s → %s, %s, n=%d+%d) is more than %.3g%% slower",
-							row.Key, m, cmpRel(rel), FormatDuration(cmpSecs(t.Center1)), FormatDuration(cmpSecs(t.Center2)), cmpP(t.P), t.N1, t.N2, 100*limit))
+							row.Key, m, cmpRel(rel), format.Duration(cmpSecs(t.Center1)), format.Duration(cmpSecs(t.Center2)), cmpP(t.P), t.N1, t.N2, 100*limit))
 					}
 				}
 				continue
@@ -966,7 +910,7 @@ func (c *Comparison) Regressions(limit float64) []string {
 			if x > 0 {
 				if rel := float64(y)/float64(x) - 1; rel > limit {
 					out = append(out, fmt.Sprintf("%s %s %s (%s → %s, single runs) is more than %.3g%% slower",
-						row.Key, m, cmpRel(rel), FormatDuration(x), FormatDuration(y), 100*limit))
+						row.Key, m, cmpRel(rel), format.Duration(x), format.Duration(y), 100*limit))
 				}
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/results"
 )
 
@@ -21,21 +22,21 @@ func WriteMarkdown(w io.Writer, r *results.Result) error {
 	if title == "" {
 		title = "tailgate run"
 	}
-	fmt.Fprintf(bw, "### %s\n\n", mdEscape(title))
+	fmt.Fprintf(bw, "### %s\n\n", format.Markdown(title))
 	var head []string
 	if m.Target != "" {
-		head = append(head, "`"+mdCode(m.Target)+"`")
+		head = append(head, "`"+format.MarkdownCode(m.Target)+"`")
 	}
-	head = append(head, "**"+mdEscape(modelLine(r))+"**")
-	head = append(head, formatSeconds(m.Measured())+" measured")
+	head = append(head, "**"+format.Markdown(modelLine(r))+"**")
+	head = append(head, format.Elapsed(m.Measured())+" measured")
 	if m.Warmup > 0 {
-		head = append(head, formatSeconds(m.Warmup.D())+" warmup excluded")
+		head = append(head, format.Elapsed(m.Warmup.D())+" warmup excluded")
 	}
 	var total uint64
 	if r.Total != nil {
 		total = r.Total.Requests
 	}
-	rate := fmt.Sprintf("%d requests at %s", total, formatRatePerSec(r.Rate()))
+	rate := fmt.Sprintf("%d requests at %s", total, format.Rate(r.Rate()))
 	if m.Model != results.ClosedModel && m.PlannedRate > 0 {
 		rate += " (planned " + formatArrivalRate(m.PlannedRate) + ")"
 	}
@@ -103,7 +104,7 @@ func WriteMarkdown(w io.Writer, r *results.Result) error {
 			if i > 0 {
 				fmt.Fprintln(bw, ">")
 			}
-			fmt.Fprintf(bw, "> %s\n", mdEscape(s))
+			fmt.Fprintf(bw, "> %s\n", format.Markdown(s))
 		}
 	}
 	if err := bw.Flush(); err != nil {
@@ -128,11 +129,11 @@ func writeMDTable(w io.Writer, r *results.Result, pick func(*results.Stats) *res
 		if rates {
 			rate := "-"
 			if secs > 0 {
-				rate = formatRatePerSec(float64(s.Requests) / secs)
+				rate = format.Rate(float64(s.Requests) / secs)
 			}
 			errs := "0"
 			if s.Errors > 0 {
-				errs = fmt.Sprintf("%d (%s)", s.Errors, formatPercent(s.ErrorRate()))
+				errs = fmt.Sprintf("%d (%s)", s.Errors, format.Percent(s.ErrorRate()))
 			}
 			cells = append(cells, strconv.FormatUint(s.Requests, 10), rate, errs)
 		} else {
@@ -142,11 +143,11 @@ func writeMDTable(w io.Writer, r *results.Result, pick func(*results.Stats) *res
 		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 	}
 	for _, s := range orderedStats(r) {
-		label := "`" + mdCode(s.Name) + "`"
+		label := "`" + format.MarkdownCode(s.Name) + "`"
 		if s.Group != "" {
-			label = "↳ " + mdEscape(s.Group)
+			label = "↳ " + format.Markdown(s.Group)
 			if !hasRequest(r, s.Name) {
-				label = "`" + mdCode(s.Name) + "` " + mdEscape(s.Group)
+				label = "`" + format.MarkdownCode(s.Name) + "` " + format.Markdown(s.Group)
 			}
 		}
 		row(label, s)
@@ -163,28 +164,6 @@ func hasRequest(r *results.Result, name string) bool {
 		}
 	}
 	return false
-}
-
-// mdEscape keeps user text (names, reasons) from breaking a table or
-// turning into markup.
-func mdEscape(s string) string {
-	var b strings.Builder
-	for _, c := range oneLine(s) {
-		switch c {
-		case '|', '*', '_', '`', '[', ']', '<', '>', '#', '\\':
-			b.WriteByte('\\')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
-// mdCode makes s safe inside a `code span` within a table: backticks
-// cannot be escaped there, and a pipe still splits the cell.
-func mdCode(s string) string {
-	s = oneLine(s)
-	s = strings.ReplaceAll(s, "`", "'")
-	return strings.ReplaceAll(s, "|", "\\|")
 }
 
 // Check is the outcome of one threshold, for WriteChecksMarkdown.
@@ -222,7 +201,7 @@ func WriteChecksMarkdown(w io.Writer, checks []Check) error {
 		if !c.Pass {
 			verdict = "❌ **FAIL**"
 		}
-		fmt.Fprintf(bw, "| %s | `%s` | %s |\n", verdict, mdCode(c.Threshold), mdEscape(c.Detail))
+		fmt.Fprintf(bw, "| %s | `%s` | %s |\n", verdict, format.MarkdownCode(c.Threshold), format.Markdown(c.Detail))
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write Markdown thresholds: %w", err)

@@ -6,13 +6,13 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/results"
 )
 
@@ -82,7 +82,7 @@ func writeTextHeader(w io.Writer, r *results.Result) {
 		field("schedule", "%s", scheduleLine(r))
 	}
 	if t := r.Total; t != nil && (t.BytesIn > 0 || t.BytesOut > 0) {
-		field("traffic", "%s received, %s sent", formatBytes(t.BytesIn), formatBytes(t.BytesOut))
+		field("traffic", "%s received, %s sent", format.Bytes(t.BytesIn), format.Bytes(t.BytesOut))
 	}
 	if m.Shard.Count > 1 {
 		field("shard", "%d of %d (plan %s)", m.Shard.Index, m.Shard.Count, orDash(m.PlanHash))
@@ -108,12 +108,12 @@ func modelLine(r *results.Result) string {
 
 func durationLine(r *results.Result) string {
 	m := &r.Meta
-	s := formatSeconds(m.Measured()) + " measured"
+	s := format.Elapsed(m.Measured()) + " measured"
 	if m.Warmup > 0 {
-		s += " after a " + formatSeconds(m.Warmup.D()) + " warmup"
+		s += " after a " + format.Elapsed(m.Warmup.D()) + " warmup"
 	}
 	if m.PlannedDuration > 0 {
-		s += " (" + formatSeconds(m.PlannedDuration.D()) + " planned)"
+		s += " (" + format.Elapsed(m.PlannedDuration.D()) + " planned)"
 	}
 	return s
 }
@@ -132,7 +132,7 @@ func requestsLine(r *results.Result) string {
 	if r.Total != nil {
 		n = r.Total.Requests
 	}
-	s := fmt.Sprintf("%d at %s", n, formatRatePerSec(r.Rate()))
+	s := fmt.Sprintf("%d at %s", n, format.Rate(r.Rate()))
 	if r.Meta.Model != results.ClosedModel && r.Meta.PlannedRate > 0 {
 		// Planned figures count arrivals; a flow of several steps sends
 		// more requests than arrivals, so say which is which.
@@ -149,7 +149,7 @@ func scheduleLine(r *results.Result) string {
 	sc := &r.Schedule
 	parts := []string{fmt.Sprintf("%d of %d arrivals sent", sc.Sent, sc.Planned)}
 	if sc.Late > 0 {
-		parts = append(parts, fmt.Sprintf("%d late (>%s)", sc.Late, FormatDuration(results.LateThreshold)))
+		parts = append(parts, fmt.Sprintf("%d late (>%s)", sc.Late, format.Duration(results.LateThreshold)))
 	}
 	if sc.Dropped > 0 {
 		parts = append(parts, fmt.Sprintf("%d dropped", sc.Dropped))
@@ -180,7 +180,7 @@ func writeTextErrors(w io.Writer, r *results.Result) {
 		fmt.Fprintf(w, "  %-9s none\n", "errors")
 		return
 	}
-	fmt.Fprintf(w, "  %-9s %d (%s of requests)\n", "errors", t.Errors, formatPercent(t.ErrorRate()))
+	fmt.Fprintf(w, "  %-9s %d (%s of requests)\n", "errors", t.Errors, format.Percent(t.ErrorRate()))
 	kinds := sortedErrorKinds(t.ErrorKinds)
 	width := 0
 	for _, k := range kinds {
@@ -190,14 +190,14 @@ func writeTextErrors(w io.Writer, r *results.Result) {
 		line := fmt.Sprintf("            %-*s %8d", width, k, t.ErrorKinds[k])
 		if msg := t.ErrorSamples[k]; msg != "" {
 			room := textWidth - utf8.RuneCountInString(line) - 3
-			line += "  " + truncate(oneLine(msg), max(room, 20))
+			line += "  " + format.Truncate(format.Clean(msg), max(room, 20))
 		}
 		fmt.Fprintln(w, line)
 	}
 	if len(r.Requests) > 1 {
 		for _, s := range r.Requests {
 			if s.Errors > 0 {
-				fmt.Fprintf(w, "            %s: %d (%s)\n", s.Key(), s.Errors, formatPercent(s.ErrorRate()))
+				fmt.Fprintf(w, "            %s: %d (%s)\n", s.Key(), s.Errors, format.Percent(s.ErrorRate()))
 			}
 		}
 	}
@@ -213,7 +213,7 @@ func percentileCells(h *results.Histogram) []string {
 	p := h.Summary()
 	out := make([]string, 0, 6)
 	for _, d := range []time.Duration{p.P50, p.P90, p.P95, p.P99, p.P999, p.Max} {
-		out = append(out, FormatDuration(d))
+		out = append(out, format.Duration(d))
 	}
 	return out
 }
@@ -306,7 +306,7 @@ func writeTable(w io.Writer, head string, rows []tableRow) {
 		}
 	}
 	var b strings.Builder
-	b.WriteString("  " + padRight(head, labelW) + fmt.Sprintf("%*s", countW, "count"))
+	b.WriteString("  " + format.PadRight(head, labelW) + fmt.Sprintf("%*s", countW, "count"))
 	for _, c := range textColumns {
 		fmt.Fprintf(&b, "%*s", cell, c)
 	}
@@ -318,7 +318,7 @@ func writeTable(w io.Writer, head string, rows []tableRow) {
 			fmt.Fprintln(w, "  "+label)
 			label = ""
 		}
-		b.WriteString("  " + padRight(label, labelW) + fmt.Sprintf("%*s", countW, row.count))
+		b.WriteString("  " + format.PadRight(label, labelW) + fmt.Sprintf("%*s", countW, row.count))
 		for _, c := range row.cells {
 			fmt.Fprintf(&b, "%*s", cell, c)
 		}
@@ -365,17 +365,17 @@ func Warnings(r *results.Result) []string {
 	}
 	if sc.Dropped > 0 {
 		out = append(out, fmt.Sprintf("%d of %d planned arrivals dropped (%s) because --max-in-flight was reached with --overload drop: the target got less load than planned",
-			sc.Dropped, sc.Planned, formatPercent(share(sc.Dropped, sc.Planned))))
+			sc.Dropped, sc.Planned, format.Percent(share(sc.Dropped, sc.Planned))))
 	}
 	if sc.Unsent > 0 {
 		out = append(out, fmt.Sprintf("%d of %d planned arrivals were never sent (%s): the run stopped before the schedule ended",
-			sc.Unsent, sc.Planned, formatPercent(share(sc.Unsent, sc.Planned))))
+			sc.Unsent, sc.Planned, format.Percent(share(sc.Unsent, sc.Planned))))
 	}
 	if t := r.Total; t != nil {
 		if t.Requests == 0 {
 			out = append(out, "no requests were measured")
 		} else if t.ErrorRate() >= warnErrorShare {
-			out = append(out, fmt.Sprintf("%s of requests failed (%d of %d)%s", formatPercent(t.ErrorRate()), t.Errors, t.Requests, topError(t)))
+			out = append(out, fmt.Sprintf("%s of requests failed (%d of %d)%s", format.Percent(t.ErrorRate()), t.Errors, t.Requests, topError(t)))
 		}
 	}
 	return out
@@ -395,7 +395,7 @@ func behindSchedule(r *results.Result) string {
 	}
 	return fmt.Sprintf("client behind schedule: send lag p99 %s, max %s; %d of %d arrivals (%s) started more than %s late. "+
 		"The latency figures include this wait; the client (connections, --max-in-flight, CPU) may be the bottleneck rather than the target",
-		FormatDuration(lag.P99), FormatDuration(lag.Max), sc.Late, sc.Sent, formatPercent(lateShare), FormatDuration(results.LateThreshold))
+		format.Duration(lag.P99), format.Duration(lag.Max), sc.Late, sc.Sent, format.Percent(lateShare), format.Duration(results.LateThreshold))
 }
 
 func topError(s *results.Stats) string {
@@ -406,108 +406,22 @@ func topError(s *results.Stats) string {
 	k := kinds[0]
 	out := fmt.Sprintf(", mostly %s", k)
 	if msg := s.ErrorSamples[k]; msg != "" {
-		out += ": " + truncate(oneLine(msg), 120)
+		out += ": " + format.Truncate(format.Clean(msg), 120)
 	}
 	return out
 }
 
-// FormatDuration formats a latency compactly with 3 significant digits and
-// a unit: 850µs, 1.23ms, 45.6ms, 1.5s. It never uses exponent notation.
-func FormatDuration(d time.Duration) string {
-	switch {
-	case d == math.MinInt64:
-		return "-" + FormatDuration(math.MaxInt64)
-	case d < 0:
-		return "-" + FormatDuration(-d)
-	case d == 0:
-		return "0"
-	case d < time.Millisecond:
-		us := float64(d) / float64(time.Microsecond)
-		if us < 10 {
-			return trimFloat(us, 3) + "µs"
-		}
-		return strconv.FormatFloat(math.Round(us), 'f', -1, 64) + "µs"
-	case d < time.Second:
-		return sig3(float64(d)/float64(time.Millisecond)) + "ms"
-	case d < 1000*time.Second:
-		return sig3(d.Seconds()) + "s"
-	default:
-		return strconv.FormatFloat(math.Round(d.Seconds()), 'f', -1, 64) + "s"
-	}
-}
-
-// sig3 formats v (1 ≤ v < 1000) with 3 significant digits and no
-// exponent. Trailing zeros stay ("4.00ms") so that columns of figures
-// line up digit for digit.
-func sig3(v float64) string {
-	switch {
-	case v >= 99.95:
-		return strconv.FormatFloat(math.Round(v), 'f', -1, 64)
-	case v >= 9.995:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	default:
-		return strconv.FormatFloat(v, 'f', 2, 64)
-	}
-}
-
-// trimFloat formats v with at most prec decimals, without trailing zeros.
-func trimFloat(v float64, prec int) string {
-	s := strconv.FormatFloat(v, 'f', prec, 64)
-	if strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	// Rounding can carry into a new digit (99.95 → "100.0" → "100"): fine.
-	return s
-}
-
-func formatSeconds(d time.Duration) string {
-	if d < time.Minute {
-		return trimFloat(d.Seconds(), 2) + "s"
-	}
-	return d.Round(time.Second).String()
-}
-
-func formatRatePerSec(v float64) string {
-	switch {
-	case v >= 100:
-		return strconv.FormatFloat(v, 'f', 0, 64) + "/s"
-	default:
-		return strconv.FormatFloat(v, 'f', 1, 64) + "/s"
-	}
-}
-
 // formatArrivalRate formats a planned rate: "100 arrivals/s".
 func formatArrivalRate(v float64) string {
-	return strings.TrimSuffix(formatRatePerSec(v), "/s") + " arrivals/s"
+	return format.Number(v) + " arrivals/s"
 }
 
-func formatPercent(f float64) string {
-	p := f * 100
-	switch {
-	case p == 0:
-		return "0%"
-	case p < 0.01:
-		return "<0.01%"
-	case p < 10:
-		return trimFloat(p, 2) + "%"
-	default:
-		return trimFloat(p, 1) + "%"
+// writeWrapped writes s word-wrapped to textWidth, the first line after
+// first and the others after rest.
+func writeWrapped(w io.Writer, first, rest, s string) {
+	for _, line := range format.Wrap(first, rest, s, textWidth) {
+		fmt.Fprintln(w, line)
 	}
-}
-
-func formatBytes(n uint64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	v := float64(n)
-	for _, u := range []string{"kB", "MB", "GB", "TB"} {
-		v /= unit
-		if v < unit {
-			return sig3(v) + " " + u
-		}
-	}
-	return trimFloat(v, 0) + " PB"
 }
 
 func share(n, of uint64) float64 {
@@ -559,44 +473,6 @@ func writeItems(w io.Writer, first, rest string, items []string) {
 		fmt.Fprintln(w, line)
 	}
 }
-
-// writeWrapped writes s word-wrapped to textWidth, the first line after
-// first and the others after rest.
-func writeWrapped(w io.Writer, first, rest, s string) {
-	line := first
-	empty := true
-	for _, word := range strings.Fields(s) {
-		if !empty && utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) > textWidth {
-			fmt.Fprintln(w, line)
-			line, empty = rest, true
-		}
-		if !empty {
-			line += " "
-		}
-		line += word
-		empty = false
-	}
-	fmt.Fprintln(w, line)
-}
-
-func padRight(s string, n int) string {
-	if k := utf8.RuneCountInString(s); k < n {
-		return s + strings.Repeat(" ", n-k)
-	}
-	return s
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
-
-// oneLine collapses whitespace so a multi-line error message stays on its
-// row.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func orDash(s string) string {
 	if s == "" {

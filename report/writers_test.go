@@ -129,7 +129,7 @@ func TestWarnings(t *testing.T) {
 		{"unsent", func(r *results.Result) { r.Schedule.Unsent = 9 }, []string{"9 of 1100 planned arrivals were never sent"}},
 		{"partial", func(r *results.Result) { r.Meta.Partial = true }, []string{"partial result (the run did not finish)"}},
 		{"stopped", func(r *results.Result) { r.Meta.StopReason = "stopped by the user" }, []string{"the run stopped early: stopped by the user"}},
-		{"errors", func(r *results.Result) { r.Total.Errors = 100 }, []string{"10% of requests failed (100 of 1000), mostly http_5xx"}},
+		{"errors", func(r *results.Result) { r.Total.Errors = 100 }, []string{"10.0% of requests failed (100 of 1000), mostly http_5xx"}},
 		{"nothing", func(r *results.Result) { r.Total = results.NewStats("", "") }, []string{"no requests were measured"}},
 	}
 	for _, tt := range tests {
@@ -146,35 +146,6 @@ func TestWarnings(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestFormatDuration(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{0, "0"},
-		{time.Microsecond, "1µs"},
-		{1500 * time.Nanosecond, "1.5µs"},
-		{850 * time.Microsecond, "850µs"},
-		{999 * time.Microsecond, "999µs"},
-		{time.Millisecond, "1.00ms"},
-		{1234 * time.Microsecond, "1.23ms"},
-		{12345 * time.Microsecond, "12.3ms"},
-		{123456 * time.Microsecond, "123ms"},
-		{999999 * time.Microsecond, "1000ms"},
-		{9996 * time.Microsecond, "10.0ms"},
-		{1500 * time.Millisecond, "1.50s"},
-		{123456 * time.Millisecond, "123s"},
-		{time.Hour, "3600s"},
-		{-2 * time.Millisecond, "-2.00ms"},
-		{math.MinInt64, "-9223372037s"},
-	}
-	for _, tt := range tests {
-		if got := report.FormatDuration(tt.d); got != tt.want {
-			t.Errorf("FormatDuration(%v) = %q, want %q", tt.d, got, tt.want)
-		}
 	}
 }
 

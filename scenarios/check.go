@@ -10,18 +10,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"go.yaml.in/yaml/v3"
-
-	"github.com/tailgate-dev/tailgate/loadgen"
 )
 
 // maxDuration bounds a run (the engine's limit).
-const maxDuration = loadgen.MaxDuration
+const maxDuration = format.MaxDuration
 
-// parseDuration is loadgen.ParseDuration with a clearer message for
+// parseDuration is format.ParseDuration with a clearer message for
 // values that are well formed but too large for a duration.
 func parseDuration(s string) (time.Duration, error) {
-	d, err := loadgen.ParseDuration(s)
+	d, err := format.ParseDuration(s)
 	if err == nil {
 		return d, nil
 	}
@@ -42,20 +41,20 @@ var durationUnits = map[string]time.Duration{
 	"ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour,
 }
 
-// parseRate is loadgen.ParseRate with a clearer message for numbers too
+// parseRate is format.ParseRate with a clearer message for numbers too
 // large to represent.
 func parseRate(s string) (float64, error) {
-	v, err := loadgen.ParseRate(s)
+	v, err := format.ParseRate(s)
 	if err == nil {
 		return v, nil
 	}
 	num, _, _ := strings.Cut(strings.TrimSpace(s), "/")
 	if _, perr := strconv.ParseFloat(strings.TrimSpace(num), 64); errors.Is(perr, strconv.ErrRange) {
-		return 0, fmt.Errorf("rate %q: out of range (at most %d/s)", s, loadgen.MaxRate)
+		return 0, fmt.Errorf("rate %q: out of range (at most %d/s)", s, format.MaxRate)
 	}
 	return 0, err
 }
-func formatRate(r float64) string { return loadgen.FormatRate(r) }
+func formatRate(r float64) string { return format.RateSpec(r) }
 
 // checkTarget checks a base URL: http or https, a host, no query.
 func checkTarget(raw string) error {

@@ -10,7 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/results"
 )
 
@@ -161,7 +161,7 @@ func (t *Threshold) parseExpr(s string) error {
 			}
 			t.value, t.unit = v, uPlanned
 		} else {
-			v, err := loadgen.ParseRate(right)
+			v, err := format.ParseRate(right)
 			if err != nil {
 				return fmt.Errorf("rate: want a share of the planned rate such as 95%% or a rate such as 500/s: %v", err)
 			}
@@ -307,10 +307,10 @@ func (t *Threshold) Evaluate(r *results.Result) ThresholdResult {
 		case mMean:
 			d = h.Mean()
 		}
-		actual, out.Actual = d.Seconds(), formatDuration(d)
+		actual, out.Actual = d.Seconds(), format.Duration(d)
 	case mErrorRate:
 		actual = st.ErrorRate()
-		out.Actual = formatPercent(actual)
+		out.Actual = format.Percent(actual)
 	case mRate:
 		if t.unit == uPlanned {
 			if r.Schedule.Planned == 0 {
@@ -332,7 +332,7 @@ func (t *Threshold) Evaluate(r *results.Result) ThresholdResult {
 			achieved := float64(r.Schedule.Sent) / elapsed.Seconds()
 			want := float64(r.Schedule.Planned) / planned.Seconds()
 			actual = achieved / want
-			out.Actual = fmt.Sprintf("%s (%.1f/s achieved of %.1f/s planned; %d of %d arrivals sent)", formatPercent(actual), achieved, want, r.Schedule.Sent, r.Schedule.Planned)
+			out.Actual = fmt.Sprintf("%s (%s achieved of %s planned; %d of %d arrivals sent)", format.Percent(actual), format.Rate(achieved), format.Rate(want), r.Schedule.Sent, r.Schedule.Planned)
 		} else {
 			secs := r.Meta.Measured().Seconds()
 			if secs <= 0 {
@@ -340,7 +340,7 @@ func (t *Threshold) Evaluate(r *results.Result) ThresholdResult {
 				return out
 			}
 			actual = float64(st.Requests) / secs
-			out.Actual = strconv.FormatFloat(math.Round(actual*10)/10, 'f', -1, 64) + "/s"
+			out.Actual = format.Rate(actual)
 		}
 	case mRequests:
 		actual = float64(st.Requests)
@@ -364,22 +364,6 @@ func compare(a float64, op string, b float64) bool {
 		return a == b
 	}
 	return false
-}
-
-func formatPercent(f float64) string {
-	return strconv.FormatFloat(math.Round(f*1e4)/100, 'f', -1, 64) + "%"
-}
-
-// formatDuration formats a latency with 3 significant digits.
-func formatDuration(d time.Duration) string {
-	switch {
-	case d >= time.Second:
-		return strconv.FormatFloat(d.Seconds(), 'g', 3, 64) + "s"
-	case d >= time.Millisecond:
-		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'g', 3, 64) + "ms"
-	default:
-		return strconv.FormatInt(int64(d/time.Microsecond), 10) + "µs"
-	}
 }
 
 // EvaluateAll checks every threshold; failed lists the ones that failed.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/report"
 	"github.com/tailgate-dev/tailgate/report/chart"
@@ -157,8 +158,12 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "  %s\n", p)
 	}
 	fmt.Fprintln(env.Stdout)
-	for _, line := range demoHeadline(res) {
-		fmt.Fprintln(env.Stdout, line)
+	// The headline sentences are long; wrapped, they read on an
+	// 80-column terminal instead of breaking mid-word at its edge.
+	for _, sentence := range demoHeadline(res) {
+		for _, line := range format.Wrap("", "  ", sentence, 80) {
+			fmt.Fprintln(env.Stdout, line)
+		}
 	}
 	if !f.quiet {
 		fmt.Fprintf(env.Stderr, "demo finished in %s\n", time.Since(started).Round(100*time.Millisecond))
@@ -232,7 +237,7 @@ func overrideLastStage(plan *loadgen.Plan, rate, duration string) error {
 		return usagef("--rate/--duration: the scenario's last stage is not a constant rate (%s)", last.Pacer)
 	}
 	if duration != "" {
-		d, err := loadgen.ParseDuration(duration)
+		d, err := format.ParseDuration(duration)
 		if err != nil {
 			return usagef("--duration: %v", err)
 		}
@@ -242,7 +247,7 @@ func overrideLastStage(plan *loadgen.Plan, rate, duration string) error {
 		c.Length = d
 	}
 	if rate != "" {
-		r, err := loadgen.ParseRate(rate)
+		r, err := format.ParseRate(rate)
 		if err != nil {
 			return usagef("--rate: %v", err)
 		}
@@ -449,11 +454,11 @@ func demoHeadline(res *results.Result) []string {
 	}
 	return []string{
 		fmt.Sprintf("offset: page %d takes %s× as long as page %d at p50 (%s vs %s) and %s× at p99 (%s vs %s)",
-			last, fmtRatio(o50), first, fmtDur(p("offset", last, 50)), fmtDur(p("offset", first, 50)),
-			fmtRatio(o99), fmtDur(p("offset", last, 99)), fmtDur(p("offset", first, 99))),
+			last, fmtRatio(o50), first, format.Duration(p("offset", last, 50)), format.Duration(p("offset", first, 50)),
+			fmtRatio(o99), format.Duration(p("offset", last, 99)), format.Duration(p("offset", first, 99))),
 		fmt.Sprintf("cursor: stays within %s× of page %d at every depth up to %d (p50 %s at page %d, %s at page %d)",
-			fmtRatio(worst), cd[0], cd[len(cd)-1], fmtDur(p("cursor", cd[0], 50)), cd[0],
-			fmtDur(p("cursor", cd[len(cd)-1], 50)), cd[len(cd)-1]),
+			fmtRatio(worst), cd[0], cd[len(cd)-1], format.Duration(p("cursor", cd[0], 50)), cd[0],
+			format.Duration(p("cursor", cd[len(cd)-1], 50)), cd[len(cd)-1]),
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/term"
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/report"
 	"github.com/tailgate-dev/tailgate/results"
@@ -222,19 +223,19 @@ func (p *progress) Run(done <-chan struct{}) error {
 func progressLine(s *results.Snapshot) string {
 	line := fmt.Sprintf("[%s/%s] %d req", roundDur(s.Elapsed), roundDur(s.Planned), s.Total.Requests)
 	if s.Model == results.OpenModel {
-		line += fmt.Sprintf(", %.0f/s of %.0f/s", s.ArrivalRate, s.TargetRate)
+		line += ", " + format.Rate(s.ArrivalRate) + " of " + format.Rate(s.TargetRate)
 		if s.ArrivalRate > 0 && math.Abs(s.Rate-s.ArrivalRate) > 0.05*s.ArrivalRate {
-			line += fmt.Sprintf(" (%.0f req/s)", s.Rate)
+			line += " (" + format.Number(s.Rate) + " req/s)"
 		}
 	} else {
-		line += fmt.Sprintf(", %.0f/s", s.Rate)
+		line += ", " + format.Rate(s.Rate)
 	}
-	line += fmt.Sprintf(", p50 %s p99 %s", fmtDur(s.Total.Interval.P50), fmtDur(s.Total.Interval.P99))
+	line += fmt.Sprintf(", p50 %s p99 %s", format.Duration(s.Total.Interval.P50), format.Duration(s.Total.Interval.P99))
 	if s.Total.Errors > 0 {
 		line += fmt.Sprintf(", %d errors", s.Total.Errors)
 	}
 	if s.Model == results.OpenModel && s.SendLag.P99 > results.LateThreshold {
-		line += fmt.Sprintf(", BEHIND SCHEDULE (send lag p99 %s)", fmtDur(s.SendLag.P99))
+		line += fmt.Sprintf(", BEHIND SCHEDULE (send lag p99 %s)", format.Duration(s.SendLag.P99))
 	}
 	if s.Warmup {
 		line += " (warmup)"
@@ -246,8 +247,6 @@ func progressLine(s *results.Snapshot) string {
 }
 
 func roundDur(d time.Duration) time.Duration { return d.Round(time.Second) }
-
-func fmtDur(d time.Duration) string { return report.FormatDuration(d) }
 
 func version() string { return loadgen.Version }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/results"
 )
@@ -57,7 +58,7 @@ func (f *loadFlags) apply(fs *pflag.FlagSet, plan *loadgen.Plan) error {
 	changed := fs.Changed
 	var dur time.Duration
 	if f.duration != "" {
-		d, err := loadgen.ParseDuration(f.duration)
+		d, err := format.ParseDuration(f.duration)
 		if err != nil {
 			return usagef("--duration: %v", err)
 		}
@@ -106,14 +107,14 @@ func (f *loadFlags) apply(fs *pflag.FlagSet, plan *loadgen.Plan) error {
 		plan.Iterations = f.iterations
 	}
 	if f.think != "" {
-		d, err := loadgen.ParseDuration(f.think)
+		d, err := format.ParseDuration(f.think)
 		if err != nil {
 			return usagef("--think: %v", err)
 		}
 		plan.Think = d
 	}
 	if f.warmup != "" {
-		d, err := loadgen.ParseDuration(f.warmup)
+		d, err := format.ParseDuration(f.warmup)
 		if err != nil {
 			return usagef("--warmup: %v", err)
 		}
@@ -200,7 +201,7 @@ func addClientFlags(fs *pflag.FlagSet, f *clientFlags) {
 
 func (f *clientFlags) apply(fs *pflag.FlagSet, o *loadgen.ClientOptions) error {
 	if f.timeout != "" {
-		d, err := loadgen.ParseDuration(f.timeout)
+		d, err := format.ParseDuration(f.timeout)
 		if err != nil {
 			return usagef("--timeout: %v", err)
 		}

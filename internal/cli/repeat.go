@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/loadgen"
-	"github.com/tailgate-dev/tailgate/report"
 	"github.com/tailgate-dev/tailgate/results"
 )
 
@@ -100,7 +100,7 @@ func writeSpread(env *Env, runs []*results.Result) {
 		if med > 0 {
 			spread = fmt.Sprintf(" (±%.1f%%)", 50*float64(v[len(v)-1]-v[0])/float64(med))
 		}
-		return fmt.Sprintf("%s median %s, range %s … %s%s", name, report.FormatDuration(med), report.FormatDuration(v[0]), report.FormatDuration(v[len(v)-1]), spread)
+		return fmt.Sprintf("%s median %s, range %s … %s%s", name, format.Duration(med), format.Duration(v[0]), format.Duration(v[len(v)-1]), spread)
 	}
 	fmt.Fprintf(env.Stdout, "\n%d runs:\n  %s\n  %s\n", len(runs),
 		line("p50", func(r *results.Result) time.Duration { return r.Total.Latency.Percentile(50) }),

@@ -5,10 +5,9 @@ import (
 	"image/color"
 	"io"
 	"math"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/results"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -78,9 +77,9 @@ func Bars(w io.Writer, sets []BarSet, o Options) error {
 			labels := make([]string, len(vals[i]))
 			xys := make(plotter.XYs, len(vals[i]))
 			for j, v := range vals[i] {
-				labels[j] = formatMs(v)
+				labels[j] = format.Duration(time.Duration(math.Round(v * 1e6)))
 				if i > 0 && vals[0][j] > 0 {
-					labels[j] += "\n" + relLabel(v/vals[0][j]-1)
+					labels[j] += "\n" + format.Signed("%.1f%%", 100*(v/vals[0][j]-1))
 				}
 				xys[j] = plotter.XY{X: float64(j), Y: v}
 			}
@@ -118,36 +117,4 @@ func barLegend(sets []BarSet) []legendEntry {
 		legend = append(legend, legendEntry{label: s.Label, thumb: boxThumb{fill: col}})
 	}
 	return legend
-}
-
-// formatMs formats milliseconds the way the text reports format durations.
-func formatMs(ms float64) string {
-	d := time.Duration(ms * 1e6)
-	switch {
-	case d >= time.Second:
-		return sig3(d.Seconds()) + " s"
-	case d >= time.Millisecond:
-		return sig3(ms) + " ms"
-	default:
-		return fmt.Sprintf("%d µs", d/time.Microsecond)
-	}
-}
-
-// sig3 formats v ≥ 1 with three significant digits, keeping trailing
-// zeros so that a column of labels reads evenly ("3.00", "14.1", "212").
-func sig3(v float64) string {
-	dec := max(0, 2-int(math.Floor(math.Log10(v))))
-	s := strconv.FormatFloat(v, 'f', dec, 64)
-	// Rounding can add a digit (9.996 → "10.00"): format again one
-	// decimal shorter.
-	if dec > 0 && len(strings.TrimLeft(strings.Replace(s, ".", "", 1), "0")) > 3 {
-		s = strconv.FormatFloat(v, 'f', dec-1, 64)
-	}
-	return s
-}
-
-// relLabel formats a relative change with a real minus sign.
-func relLabel(r float64) string {
-	s := fmt.Sprintf("%+.1f%%", 100*r)
-	return strings.Replace(s, "-", "−", 1)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/results"
 )
 
@@ -59,9 +60,9 @@ func Describe(label string, rs []*results.Result) string {
 	dur /= time.Duration(len(rs))
 	// Planned counts arrivals, achieved counts requests (a flow of several
 	// steps makes more requests than arrivals).
-	rates := fmt.Sprintf("%s req/s achieved", formatNumber(rate))
+	rates := format.Number(rate) + " req/s achieved"
 	if m.PlannedRate > 0 {
-		rates = fmt.Sprintf("%s/s planned, ", formatNumber(m.PlannedRate)) + rates
+		rates = format.Rate(m.PlannedRate) + " planned, " + rates
 	}
 	parts = append(parts, rates)
 	d := dur.Round(time.Second).String()

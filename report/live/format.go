@@ -8,30 +8,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/tailgate-dev/tailgate/internal/format"
 )
 
-// fmtLatency formats a latency in at most six cells so that table columns
-// stay aligned whatever the magnitude. Zero means "no data".
+// fmtLatency formats a latency; zero means "no data" and is "-".
 func fmtLatency(d time.Duration) string {
-	us := float64(d) / float64(time.Microsecond)
-	switch {
-	case d <= 0:
+	if d <= 0 {
 		return "-"
-	case d < time.Millisecond:
-		return fmt.Sprintf("%.0fµs", us)
-	case d < 10*time.Millisecond:
-		return fmt.Sprintf("%.2fms", us/1e3)
-	case d < 100*time.Millisecond:
-		return fmt.Sprintf("%.1fms", us/1e3)
-	case d < time.Second:
-		return fmt.Sprintf("%.0fms", us/1e3)
-	case d < 10*time.Second:
-		return fmt.Sprintf("%.2fs", us/1e6)
-	case d < 100*time.Second:
-		return fmt.Sprintf("%.1fs", us/1e6)
-	default:
-		return fmt.Sprintf("%.0fs", us/1e6)
 	}
+	return format.Duration(d)
 }
 
 // fmtClock formats elapsed run time: 7s, 1m05s, 2h03m.
@@ -50,62 +35,12 @@ func fmtClock(d time.Duration) string {
 	}
 }
 
-// fmtCount formats a count with thousands separators, switching to a
-// compact form past a hundred million so columns keep their width.
-func fmtCount(n uint64) string {
-	if n >= 100_000_000 {
-		return fmt.Sprintf("%.1fM", float64(n)/1e6)
-	}
-	s := strconv.FormatUint(n, 10)
-	if len(s) <= 3 {
-		return s
-	}
-	var b strings.Builder
-	pre := len(s) % 3
-	if pre > 0 {
-		b.WriteString(s[:pre])
-	}
-	for i := pre; i < len(s); i += 3 {
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(s[i : i+3])
-	}
-	return b.String()
-}
-
-// fmtRate formats a rate per second with precision that suits its size.
-func fmtRate(r float64) string {
-	switch {
-	case r <= 0:
-		return "0"
-	case r < 10:
-		return strconv.FormatFloat(r, 'f', 2, 64)
-	case r < 1000:
-		return strconv.FormatFloat(r, 'f', 1, 64)
-	case r < 1e6:
-		return fmtCount(uint64(r + 0.5))
-	default:
-		return fmt.Sprintf("%.2fM", r/1e6)
-	}
-}
-
 // fmtPercent formats part/whole as a percentage; "-" when whole is zero.
 func fmtPercent(part, whole uint64) string {
 	if whole == 0 {
 		return "-"
 	}
-	p := 100 * float64(part) / float64(whole)
-	switch {
-	case part == 0:
-		return "0%"
-	case p < 0.01:
-		return "<0.01%"
-	case p < 10:
-		return strconv.FormatFloat(p, 'f', 2, 64) + "%"
-	default:
-		return strconv.FormatFloat(p, 'f', 1, 64) + "%"
-	}
+	return format.Percent(float64(part) / float64(whole))
 }
 
 // width is the number of terminal cells s takes, ignoring escape codes.

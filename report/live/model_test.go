@@ -12,6 +12,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/internal/golden"
 	"github.com/tailgate-dev/tailgate/results"
 )
@@ -362,12 +363,12 @@ func TestFormat(t *testing.T) {
 		{fmtLatency(200 * time.Second), "200s"},
 		{fmtClock(65 * time.Second), "1m05s"},
 		{fmtClock(3725 * time.Second), "1h02m"},
-		{fmtCount(1234567), "1,234,567"},
-		{fmtCount(999), "999"},
-		{fmtCount(123_456_789), "123.5M"},
-		{fmtRate(5.5), "5.50"},
-		{fmtRate(398.7), "398.7"},
-		{fmtRate(12345), "12,345"},
+		{format.Count(1234567), "1,234,567"},
+		{format.Count(999), "999"},
+		{format.Count(123_456_789), "123.5M"},
+		{format.Number(5.5), "5.50"},
+		{format.Number(398.7), "399"},
+		{format.Number(12345), "12345"},
 		{fmtPercent(1, 3), "33.3%"},
 		{fmtPercent(0, 3), "0%"},
 		{fmtPercent(1, 0), "-"},

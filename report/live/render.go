@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/results"
 )
 
@@ -222,24 +223,24 @@ func (m *model) throughput(w int) []string {
 	if s.Model == results.OpenModel {
 		// Arrivals are what the plan schedules; a flow of several steps
 		// sends more requests than arrivals, so requests get their own item.
-		r := lb("rate ") + fmtRate(s.ArrivalRate) + "/s" + lb(" of ") + fmtRate(s.TargetRate) + "/s"
+		r := lb("rate ") + format.Number(s.ArrivalRate) + "/s" + lb(" of ") + format.Number(s.TargetRate) + "/s"
 		if s.TargetRate > 0 && !s.Done {
 			r += lb(fmt.Sprintf(" (%.0f%%)", 100*s.ArrivalRate/s.TargetRate))
 		}
 		items = append(items, r)
 		if s.ArrivalRate > 0 && math.Abs(s.Rate-s.ArrivalRate) > 0.05*s.ArrivalRate {
-			items = append(items, lb("requests ")+fmtRate(s.Rate)+"/s")
+			items = append(items, lb("requests ")+format.Number(s.Rate)+"/s")
 		}
 	} else {
-		items = append(items, lb("rate ")+fmtRate(s.Rate)+"/s", lb("VUs ")+strconv.Itoa(m.info.vus))
+		items = append(items, lb("rate ")+format.Number(s.Rate)+"/s", lb("VUs ")+strconv.Itoa(m.info.vus))
 	}
-	items = append(items, lb("in flight ")+strconv.FormatInt(s.InFlight, 10), lb("sent ")+fmtCount(s.Sent))
+	items = append(items, lb("in flight ")+strconv.FormatInt(s.InFlight, 10), lb("sent ")+format.Count(s.Sent))
 	if s.Model == results.OpenModel {
-		late := fmtCount(s.Late)
+		late := format.Count(s.Late)
 		if s.Late > 0 {
 			late = m.st.bad.Render(late)
 		}
-		dropped := fmtCount(s.Dropped)
+		dropped := format.Count(s.Dropped)
 		if s.Dropped > 0 {
 			dropped = m.st.bad.Render(dropped)
 		}
@@ -335,7 +336,7 @@ func (m *model) table(w, h int, wide bool) []string {
 		if r.Group != "" {
 			iv = results.Percentiles{}
 		}
-		line := marker + fit(name, nameW) + right(fmtCount(r.Requests), cnt) + right(fmtRate(m.rate(r)), rte) +
+		line := marker + fit(name, nameW) + right(format.Count(r.Requests), cnt) + right(format.Number(m.rate(r)), rte) +
 			right(errs, errc) + pcts(iv)
 		if wide {
 			line += "  " + pcts(r.Cumulative) + "  " + fit(statusCodes(r.Status), statusW)
@@ -362,7 +363,7 @@ func statusCodes(st map[int]uint64) string {
 	})
 	parts := make([]string, len(codes))
 	for i, c := range codes {
-		parts[i] = strconv.Itoa(c) + "×" + fmtCount(st[c])
+		parts[i] = strconv.Itoa(c) + "×" + format.Count(st[c])
 	}
 	return strings.Join(parts, " ")
 }
@@ -580,14 +581,14 @@ func (m *model) errors(w, h int) []string {
 	if len(errs) == 1 {
 		kinds = "kind"
 	}
-	lines := []string{m.rule(fmt.Sprintf("errors: %s in %d %s", fmtCount(total), len(errs), kinds), w)}
+	lines := []string{m.rule(fmt.Sprintf("errors: %s in %d %s", format.Count(total), len(errs), kinds), w)}
 	n := min(len(errs), h-1)
 	if n < len(errs) && n > 0 {
 		n-- // room for the "more" line
 	}
 	for _, e := range errs[:n] {
 		kindW := min(24, max(w/4, 12))
-		lines = append(lines, m.st.bad.Render(right(fmtCount(e.Count), 10))+"  "+fit(e.Kind, kindW)+"  "+
+		lines = append(lines, m.st.bad.Render(right(format.Count(e.Count), 10))+"  "+fit(e.Kind, kindW)+"  "+
 			m.st.label.Render(fit(oneLine(e.Message), max(w-14-kindW, 0))))
 	}
 	if n < len(errs) && h > 1 {
