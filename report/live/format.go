@@ -19,6 +19,18 @@ func fmtLatency(d time.Duration) string {
 	return format.Duration(d)
 }
 
+// fmtAxisRate formats a round axis value in at most four cells.
+func fmtAxisRate(r float64) string {
+	switch {
+	case r >= 1e6:
+		return strconv.FormatFloat(r/1e6, 'f', -1, 64) + "M"
+	case r >= 1e4:
+		return strconv.FormatFloat(r/1e3, 'f', -1, 64) + "k"
+	default:
+		return strconv.FormatFloat(r, 'f', -1, 64)
+	}
+}
+
 // fmtClock formats elapsed run time: 7s, 1m05s, 2h03m.
 func fmtClock(d time.Duration) string {
 	if d < 0 {

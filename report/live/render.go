@@ -508,18 +508,6 @@ func (m *model) latencyChart(w, h int) []string {
 	return lines
 }
 
-// fmtAxisRate formats a round axis value in at most four cells.
-func fmtAxisRate(r float64) string {
-	switch {
-	case r >= 1e6:
-		return strconv.FormatFloat(r/1e6, 'f', -1, 64) + "M"
-	case r >= 1e4:
-		return strconv.FormatFloat(r/1e3, 'f', -1, 64) + "k"
-	default:
-		return strconv.FormatFloat(r, 'f', -1, 64)
-	}
-}
-
 // percentileBars draws the whole-run percentiles of the selected request as
 // bars on a log scale (tails are often 100× the median), then its status
 // codes.
