@@ -2,10 +2,15 @@ package report_test
 
 import (
 	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -85,7 +90,35 @@ func FuzzDecodeResult(f *testing.F) {
 	f.Add([]byte(`{"version":1,"total":{},"requests":[{"name":"a"}],"groups":[{"name":"a","group":"g"}],"meta":{"model":"closed","partial":true}}`))
 	f.Add([]byte(`{"version":1,"total":{},"timeline":[{"start":"-5s","length":"1s","series":[{"name":"x, y"}]}],"schedule":{"planned":1,"late":5}}`))
 	f.Add([]byte(`{"version":2}`))
+	// Geometry bombs: each declares counts arrays of tens of megabytes in
+	// a few hundred bytes; all must be refused from their headers.
+	for _, g := range []struct {
+		lowest, highest int64
+		digits          int32
+	}{{1, math.MaxInt64, 5}, {1, 1 << 62, 3}, {1, 3600000000, 5}, {0, 3600000000, 3}} {
+		bomb := craftHistogram(g.lowest, g.highest, g.digits)
+		f.Add([]byte(`{"version":1,"total":{"requests":1,"latency":"` + bomb + `"}}`))
+		f.Add([]byte(`{"version":1,"total":{},"timeline":[{"total":{"latency":"` + bomb + `"}}]}`))
+	}
+	// Many empty stats: each used to cost three dense histograms.
+	f.Add([]byte(`{"version":1,"total":{},"requests":[{"name":"a"},{"name":"b"},{},{},{},{},{},{}],"groups":[{},{},{},{}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// What a hostile file can make tailgate allocate is bounded by
+		// what it holds: the histograms it encodes and the series it
+		// names (each "{" may open one), each worth at most a few dense
+		// histograms (~200 KiB apiece) across decoding, the writers, a
+		// merge and a round trip.
+		units := uint64(bytes.Count(data, []byte("HISTF")) + bytes.Count(data, []byte("{")))
+		limit := 8<<20 + 4<<20*units
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		defer func() {
+			var after runtime.MemStats
+			runtime.ReadMemStats(&after)
+			if n := after.TotalAlloc - before.TotalAlloc; n > limit {
+				t.Fatalf("%d input bytes made %d bytes of allocations, over %d", len(data), n, limit)
+			}
+		}()
 		r, err := results.DecodeResult(bytes.NewReader(data))
 		if err != nil {
 			return
@@ -114,4 +147,28 @@ func FuzzDecodeResult(f *testing.F) {
 			t.Fatal("total changed across the round trip")
 		}
 	})
+}
+
+// craftHistogram builds a V2 compressed histogram encoding that declares
+// any geometry and holds one value, as a hostile file would, without
+// allocating the counts the geometry declares.
+func craftHistogram(lowest, highest int64, digits int32) string {
+	payload := []byte{2} // zigzag 1: one value at the first index
+	var raw bytes.Buffer
+	var hdr [40]byte
+	binary.BigEndian.PutUint32(hdr[0:], 0x1c849303|0x10)
+	binary.BigEndian.PutUint32(hdr[4:], uint32(len(payload)))
+	binary.BigEndian.PutUint32(hdr[12:], uint32(digits))
+	binary.BigEndian.PutUint64(hdr[16:], uint64(lowest))
+	binary.BigEndian.PutUint64(hdr[24:], uint64(highest))
+	binary.BigEndian.PutUint64(hdr[32:], math.Float64bits(1))
+	raw.Write(hdr[:])
+	raw.Write(payload)
+	var comp bytes.Buffer
+	zw := zlib.NewWriter(&comp)
+	_, _ = zw.Write(raw.Bytes())
+	_ = zw.Close()
+	framed := binary.BigEndian.AppendUint32(nil, 0x1c849304|0x10)
+	framed = binary.BigEndian.AppendUint32(framed, uint32(comp.Len()))
+	return base64.StdEncoding.EncodeToString(append(framed, comp.Bytes()...))
 }

@@ -236,6 +236,32 @@ func ReadHlog(rd io.Reader) (*Hlog, error) {
 	return out, nil
 }
 
+// ReadHlogFile reads an interval log from a regular file of at most
+// results.MaxResultFileSize bytes (see results.OpenInput: a named pipe or
+// a device is refused, never waited on or read without end). Errors name
+// the file.
+func ReadHlogFile(path string) (*Hlog, error) {
+	f, _, err := results.OpenInput(path, results.MaxResultFileSize)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	l, err := ReadHlog(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%w", path, colonPrefix(err))
+	}
+	return l, nil
+}
+
+// colonPrefix makes path + ":" + err read as "path:line:col: msg" when
+// err starts with a position and "path: msg" otherwise.
+func colonPrefix(err error) error {
+	if msg := err.Error(); msg != "" && msg[0] >= '0' && msg[0] <= '9' {
+		return err
+	}
+	return fmt.Errorf(" %w", err)
+}
+
 func (l *Hlog) readHeader(line string) error {
 	for _, h := range []struct {
 		prefix string

@@ -2,12 +2,16 @@ package report_test
 
 import (
 	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/tailgate-dev/tailgate/internal/specialfile"
 	"github.com/tailgate-dev/tailgate/report"
 	"github.com/tailgate-dev/tailgate/results"
 )
@@ -185,4 +189,33 @@ func FuzzReadHlog(f *testing.F) {
 			_, _ = log.Merged(tag)
 		}
 	})
+}
+
+// TestReadHlogFile: a log is read from a regular file with errors naming
+// it; a named pipe is refused at once instead of waited on.
+func TestReadHlogFile(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	if err := report.WriteHlog(&buf, fixture(t, "ok")); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "run.hlog")
+	if err := os.WriteFile(good, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := report.ReadHlogFile(good); err != nil || len(l.Intervals) == 0 {
+		t.Fatalf("ReadHlogFile: %v", err)
+	}
+	bad := filepath.Join(dir, "bad.hlog")
+	if err := os.WriteFile(bad, []byte("0,1,2,notbase64\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := report.ReadHlogFile(bad); err == nil || !strings.HasPrefix(err.Error(), bad+":1:") {
+		t.Fatalf("bad log: %v", err)
+	}
+	pipe := filepath.Join(dir, "pipe.hlog")
+	specialfile.FIFO(t, pipe)
+	if _, err := report.ReadHlogFile(pipe); !errors.Is(err, results.ErrNotRegular) {
+		t.Fatalf("pipe: %v", err)
+	}
 }

@@ -102,14 +102,23 @@ func (e *errWriter) write(b []byte) {
 // format version.
 var ErrVersion = errors.New("unsupported results version")
 
-// DecodeResult reads a results file from rd.
+// DecodeResult reads a results file from rd: at most MaxResultFileSize
+// bytes, every histogram of the tool's geometry, every figure plausible
+// (see Check).
 func DecodeResult(rd io.Reader) (*Result, error) {
-	var probe struct {
-		Version *int `json:"version"`
-	}
-	data, err := io.ReadAll(rd)
+	data, err := io.ReadAll(io.LimitReader(rd, MaxResultFileSize+1))
 	if err != nil {
 		return nil, err
+	}
+	if len(data) > MaxResultFileSize {
+		return nil, fmt.Errorf("%w: over the limit of %s", ErrTooLarge, formatBytes(MaxResultFileSize))
+	}
+	return decodeResult(data)
+}
+
+func decodeResult(data []byte) (*Result, error) {
+	var probe struct {
+		Version *int `json:"version"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
 		return nil, describeJSONError(data, err)
@@ -127,21 +136,39 @@ func DecodeResult(rd io.Reader) (*Result, error) {
 	if r.Total == nil {
 		return nil, errors.New("results file has no \"total\"")
 	}
+	// A missing histogram is an empty one that allocates its counts only
+	// if something is recorded into it: "{}" must not cost 600 KiB.
 	for _, s := range append(append([]*Stats{r.Total}, r.Requests...), r.Groups...) {
 		if s == nil {
 			return nil, errors.New("results file has a null stats entry")
 		}
 		if s.Latency == nil {
-			s.Latency = NewHistogram()
+			s.Latency = &Histogram{}
 		}
 		if s.Service == nil {
-			s.Service = NewHistogram()
+			s.Service = &Histogram{}
 		}
 		if s.SendLag == nil {
-			s.SendLag = NewHistogram()
+			s.SendLag = &Histogram{}
 		}
 	}
+	if err := r.Check(); err != nil {
+		return nil, err
+	}
 	return &r, nil
+}
+
+// sniffJSON rejects data that is not JSON from its first bytes: the JSON
+// grammar is decided left to right, so a syntax error inside a prefix
+// (other than the prefix ending early) is the error of the whole file. A
+// file of zeros or of another format is refused before it is read whole.
+func sniffJSON(prefix []byte) error {
+	err := json.Unmarshal(prefix, new(json.RawMessage))
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) && syn.Offset < int64(len(prefix)) {
+		return describeJSONError(prefix, err)
+	}
+	return nil
 }
 
 // describeJSONError turns a JSON error into "line:col: message".

@@ -219,8 +219,13 @@ func (h *Histogram) Encode() ([]byte, error) {
 	return encodeHistogram(h.hist())
 }
 
-// DecodeHistogram parses the V2 compressed base64 encoding.
+// DecodeHistogram parses the V2 compressed base64 encoding. Only the
+// tool's geometry is accepted, checked from the header before the counts
+// are allocated.
 func DecodeHistogram(b []byte) (*Histogram, error) {
+	if err := checkGeometry(b); err != nil {
+		return nil, fmt.Errorf("decode histogram: %w", err)
+	}
 	hh, err := hdrhistogram.Decode(b)
 	if err != nil {
 		return nil, fmt.Errorf("decode histogram: %w", err)
