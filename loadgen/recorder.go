@@ -24,6 +24,8 @@ type runCounters struct {
 	dropped     atomic.Uint64
 	late        atomic.Uint64
 	issued      atomic.Uint64 // arrivals handed to workers or dropped
+	// iterations counts finished iterations per flow (Snapshot.Iterations).
+	iterations []flowCounter
 }
 
 // recorderConfig is what the collector needs to know about its run.
@@ -76,6 +78,11 @@ type recorder struct {
 	// would make a new zlib state of ~1.2 MiB.
 	enc *results.Encoder
 
+	// deltas is the interval state of delta observers (nil without one);
+	// lastIters the per-flow iteration counts of the previous snapshot.
+	deltas    *deltas
+	lastIters []uint64
+
 	currentReq chan chan *results.Result
 	finishReq  chan finishRequest
 	finished   chan struct{} // closed when final is set
@@ -107,6 +114,10 @@ func newRecorder(cfg recorderConfig, workers int) *recorder {
 	rec.enc = results.NewEncoder()
 	rec.checkpointer <- results.NewFileWriter(rec.enc)
 	rec.addFn = rec.add
+	if wantsDeltas(cfg.observers) {
+		rec.deltas = &deltas{}
+		rec.lastIters = make([]uint64, len(cfg.counts.iterations))
+	}
 	size := ringSize(workers)
 	for i := 0; i < workers; i++ {
 		rec.buffers = append(rec.buffers, newSampleBuffer(size, rec.kick))

@@ -111,6 +111,7 @@ func NewRunner(plan Plan, opts ...Option) (*Runner, error) {
 	if r.drain == 0 {
 		r.drain = r.plan.Client.TimeoutOrDefault()
 	}
+	r.iterations = make([]flowCounter, len(r.plan.Flows))
 	for i, f := range r.plan.Flows {
 		for j := 0; j < f.Weight; j++ {
 			r.flowPick = append(r.flowPick, i)
@@ -423,7 +424,9 @@ func splitmix64(x uint64) uint64 {
 // finished (zero if it ended in a canceled think time).
 func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) (end time.Time) {
 	r := w.r
-	flow := &r.plan.Flows[r.flowPick[splitmix64(seq)%uint64(len(r.flowPick))]]
+	fi := r.flowPick[splitmix64(seq)%uint64(len(r.flowPick))]
+	flow := &r.plan.Flows[fi]
+	defer r.iterations[fi].n.Add(1)
 	w.it.Seq = seq
 	w.it.Intended = intended
 	clear(w.it.Vars)

@@ -120,6 +120,9 @@ func (rec *recorder) add(s *sample) {
 			addSample(gs.cum, s)
 		}
 	}
+	if rec.deltas != nil {
+		rec.deltas.add(s)
+	}
 	lat := s.done - s.intended
 	ns.interval.Requests++
 	ns.interval.Latency.Record(lat)

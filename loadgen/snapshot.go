@@ -99,6 +99,13 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 		yield()
 	}
 	s.Errors = rec.errorCounts()
+	if rec.deltas != nil {
+		rec.seriesMu.Lock()
+		keys := rec.keys[:len(rec.keys):len(rec.keys)]
+		rec.seriesMu.Unlock()
+		s.Deltas = rec.deltas.take(keys)
+		s.Iterations = rec.iterationDeltas()
+	}
 	return s
 }
 

@@ -79,15 +79,15 @@ func (h *Histogram) HDR() *hdrhistogram.Histogram { return h.hist() }
 // Record adds one duration. Values outside the range are clamped to it, so
 // recording never fails and never allocates.
 func (h *Histogram) Record(d time.Duration) {
-	v := int64(d / time.Microsecond)
-	if v < histLowest {
-		v = histLowest
-	} else if v > histHighest {
-		v = histHighest
-	}
+	v := clampMicros(d)
 	hh := h.hist() // decodes a kept encoding before it is dropped
 	h.enc = nil
 	_ = hh.RecordValue(v) // cannot fail: v is in range
+}
+
+// clampMicros is d in microseconds, clamped to the histograms' range.
+func clampMicros(d time.Duration) int64 {
+	return min(max(int64(d/time.Microsecond), histLowest), histHighest)
 }
 
 // Merge adds every value of o. It fails if o has values this histogram

@@ -46,6 +46,48 @@ type Snapshot struct {
 	CheckpointError string
 	// Done is set on the last snapshot of a run.
 	Done bool
+	// Deltas is what each request series did over the interval, one entry
+	// per series with requests in it. The engine fills it only when an
+	// observer asks for it (metrics exporters); it is nil otherwise.
+	Deltas []SeriesDelta
+	// Iterations counts the flow iterations that ended in the interval, by
+	// flow name; filled with Deltas.
+	Iterations map[string]uint64
+}
+
+// Outcome tells successful requests from failed ones in a SeriesDelta.
+type Outcome int
+
+// The outcomes.
+const (
+	OutcomeOK Outcome = iota
+	OutcomeFailed
+	NumOutcomes
+)
+
+// String returns the outcome's label value: "ok" or "failed".
+func (o Outcome) String() string {
+	if o == OutcomeOK {
+		return "ok"
+	}
+	return "failed"
+}
+
+// SeriesDelta is what one request series (a request name with its tag group,
+// "" when untagged) did in one interval. Every request is in exactly one
+// series, warmup included, so sums over the deltas are the run's totals.
+type SeriesDelta struct {
+	Name, Group string
+	// Status counts the responses by HTTP status.
+	Status map[int]uint64
+	// NoResponse counts requests that got no response, by error kind.
+	NoResponse map[string]uint64
+	// Errors counts the failed requests by error kind (those with a
+	// response, e.g. http_5xx or capture, and those without).
+	Errors map[string]uint64
+	// Latency, Service and SendLag are the populated HDR buckets of the
+	// interval, per outcome.
+	Latency, Service, SendLag [NumOutcomes][]Bucket
 }
 
 // SeriesSnapshot is one series in a Snapshot.

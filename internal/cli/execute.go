@@ -27,6 +27,8 @@ type outputOptions struct {
 	noTUI bool   // progress lines instead of the dashboard
 	// checkpointEvery is the period of results checkpoints while running.
 	checkpointEvery time.Duration
+	// metrics are the live-metrics flags (nil: none).
+	metrics *metricsFlags
 }
 
 // display shows a run while it goes. Observe is fed interval snapshots; Run
@@ -53,6 +55,11 @@ func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) 
 		fmt.Fprintln(env.Stderr, "warning: --insecure: TLS certificates are not verified")
 	}
 
+	mrun, err := startMetrics(env, &plan, o.metrics, o.quiet)
+	if err != nil {
+		return nil, err
+	}
+
 	var disp display
 	if !o.quiet {
 		if env.IsTerminal && !o.noTUI && newDashboard != nil {
@@ -65,6 +72,10 @@ func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) 
 	var opts []loadgen.Option
 	if disp != nil {
 		opts = append(opts, loadgen.WithObserver(disp))
+	}
+	if mrun != nil {
+		defer mrun.finish(env)
+		opts = append(opts, loadgen.WithObserver(mrun.observer()))
 	}
 	if o.out != "" {
 		every := o.checkpointEvery

@@ -39,6 +39,7 @@ type hitFlags struct {
 	quiet   bool
 	noTUI   bool
 	count   int
+	metrics metricsFlags
 	// thresholds are checked after the run (exit 1 when one fails).
 	thresholds []string
 }
@@ -57,6 +58,7 @@ func cmdHit(ctx context.Context, env *Env, args []string) error {
 	fs.BoolVar(&f.noTUI, "no-tui", false, "print progress lines instead of the live dashboard")
 	fs.IntVar(&f.count, "count", 1, "repeat the run `N` times, writing FILE-1.json … FILE-N.json for 'tailgate compare' (≥ 4 for a significance verdict)")
 	addThresholdFlag(fs, &f.thresholds)
+	addMetricsFlags(fs, &f.metrics)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -76,14 +78,14 @@ func cmdHit(ctx context.Context, env *Env, args []string) error {
 	}
 	plan.Command = append([]string{"tailgate", "hit"}, args...)
 	if f.count > 1 {
-		_, err = repeatRuns(ctx, env, f.count, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI}, func() (loadgen.Plan, error) {
+		_, err = repeatRuns(ctx, env, f.count, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI, metrics: &f.metrics}, func() (loadgen.Plan, error) {
 			p, err := hitPlan(fs, &f, fs.Arg(0))
 			p.Command = plan.Command
 			return p, err
 		}, func(_ int, res *results.Result) error { return checkThresholds(env.Stdout, res, ths) })
 		return err
 	}
-	res, err := execute(ctx, env, plan, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI})
+	res, err := execute(ctx, env, plan, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI, metrics: &f.metrics})
 	if res == nil || err != nil {
 		return err
 	}

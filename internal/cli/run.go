@@ -38,6 +38,7 @@ type runFlags struct {
 	noTUI      bool
 	thresholds []string
 	count      int
+	metrics    metricsFlags
 }
 
 func addThresholdFlag(fs *pflag.FlagSet, list *[]string) {
@@ -55,6 +56,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	fs.BoolVar(&f.noTUI, "no-tui", false, "print progress lines instead of the live dashboard")
 	addThresholdFlag(fs, &f.thresholds)
 	fs.IntVar(&f.count, "count", 1, "repeat the run `N` times, writing FILE-1.json … FILE-N.json for 'tailgate compare' (≥ 4 for a significance verdict); thresholds are checked on every run")
+	addMetricsFlags(fs, &f.metrics)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -103,12 +105,12 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		// Runs share the compiled plan. Iteration numbers restart with
 		// each run, so sequential and unique data feeds hand out the same
 		// rows in every run, which keeps repeated runs comparable.
-		_, err := repeatRuns(ctx, env, f.count, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI},
+		_, err := repeatRuns(ctx, env, f.count, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI, metrics: &f.metrics},
 			func() (loadgen.Plan, error) { return plan, nil },
 			func(_ int, res *results.Result) error { return checkThresholds(env.Stdout, res, ths) })
 		return err
 	}
-	res, runErr := execute(ctx, env, plan, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI})
+	res, runErr := execute(ctx, env, plan, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI, metrics: &f.metrics})
 	if res == nil {
 		return runErr
 	}

@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/report/metrics"
+)
+
+// metricsFlags are the live-metrics flags of the commands that drive load.
+type metricsFlags struct {
+	addr   string
+	linger time.Duration
+}
+
+func addMetricsFlags(fs *pflag.FlagSet, f *metricsFlags) {
+	fs.StringVar(&f.addr, "metrics-addr", "", "serve Prometheus metrics on `HOST:PORT`/metrics while the run goes (:PORT binds 127.0.0.1; another host must be written out)")
+	fs.DurationVar(&f.linger, "metrics-linger", 0, "keep serving /metrics for `D` after the run ends, so the last scrape sees the final values")
+}
+
+// metricsRun is the metrics side of one run: the exporter the engine feeds
+// and the endpoints it serves or pushes to.
+type metricsRun struct {
+	exp    *metrics.Exporter
+	srv    *metrics.Server
+	linger time.Duration
+}
+
+// metricsLabels are the labels of a plan's metrics. The run id is the
+// plan hash's prefix: shards of one plan share it.
+func metricsLabels(plan *loadgen.Plan) metrics.Labels {
+	id := plan.Meta().PlanHash
+	if len(id) > 16 {
+		id = id[:16]
+	}
+	return metrics.Labels{RunID: id, Shard: plan.Shard.Index, Shards: plan.Shard.Count}
+}
+
+// startMetrics binds the metrics endpoint before any load is sent: a
+// malformed or taken address is a usage error (exit 2). It returns nil
+// when no metrics flag was given.
+func startMetrics(env *Env, plan *loadgen.Plan, f *metricsFlags, quiet bool) (*metricsRun, error) {
+	if f == nil || f.addr == "" {
+		return nil, nil
+	}
+	if f.linger < 0 {
+		return nil, usagef("--metrics-linger %s: want a duration ≥ 0", f.linger)
+	}
+	m := &metricsRun{exp: metrics.New(metricsLabels(plan)), linger: f.linger}
+	_, loopback, err := metrics.ListenAddr(f.addr)
+	if err != nil {
+		return nil, usagef("--metrics-addr %v", err)
+	}
+	m.srv, err = metrics.Listen(f.addr, m.exp)
+	if err != nil {
+		return nil, usagef("--metrics-addr %s: %v", f.addr, err)
+	}
+	switch {
+	case !loopback:
+		fmt.Fprintf(env.Stderr, "metrics on http://%s/metrics (not loopback: reachable from other machines)\n", m.srv.Addr())
+	case !quiet:
+		fmt.Fprintf(env.Stderr, "metrics on http://%s/metrics\n", m.srv.Addr())
+	}
+	return m, nil
+}
+
+// observer is what the engine feeds.
+func (m *metricsRun) observer() loadgen.Observer { return m.exp }
+
+// finish keeps serving for the linger time (a signal ends it early), then
+// stops the endpoint.
+func (m *metricsRun) finish(env *Env) {
+	if m.srv == nil {
+		return
+	}
+	if m.linger > 0 {
+		t := time.NewTimer(m.linger)
+		select {
+		case <-t.C:
+		case <-env.Signals:
+		}
+		t.Stop()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := m.srv.Close(ctx); err != nil {
+		fmt.Fprintf(env.Stderr, "warning: %v\n", err)
+	}
+}
