@@ -13,12 +13,6 @@ type peeker struct {
 	err error
 }
 
-func (p *peeker) init() {
-	p.fn = func(fd uintptr) {
-		p.n, _, p.err = syscall.Recvfrom(int(fd), p.buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-	}
-}
-
 // stale reports whether the peer closed the socket (EOF or an error) or
 // left unread bytes on a connection that should be silent. With tls the
 // bytes may be a TLS record the TLS layer handles, so only a close counts.

@@ -35,9 +35,15 @@ func newFineTimer() (fineTimer, error) {
 	return &timerfd{f: os.NewFile(fd, "timerfd"), fd: fd}, nil
 }
 
+// wakeAfter arms the timer with a raw system call: timerfd_settime never
+// blocks, and syscall.Syscall6 would tell the runtime it entered a system
+// call, which wakes the runtime's monitor thread from its idle sleep (a
+// futex wake, then a few of its nanosleep polls) once per arrival: at
+// 1000/s that was 1.6 futex and 1.2 nanosleep calls and 3 context switches
+// per request (perf stat), a fifth of tailgate's CPU per request.
 func (t *timerfd) wakeAfter(d time.Duration) error {
 	t.spec.value = syscall.NsecToTimespec(int64(d))
-	if _, _, errno := syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, t.fd, 0, uintptr(unsafe.Pointer(&t.spec)), 0, 0, 0); errno != 0 {
+	if _, _, errno := syscall.RawSyscall6(syscall.SYS_TIMERFD_SETTIME, t.fd, 0, uintptr(unsafe.Pointer(&t.spec)), 0, 0, 0); errno != 0 {
 		return fmt.Errorf("timerfd_settime: %w", errno)
 	}
 	return nil
