@@ -279,6 +279,7 @@ func (r *Runner) schedule(ctx context.Context, tickets chan<- ticket) {
 	shard := newShardSchedule(r.plan.Shard)
 	// On a fake clock (testing/synctest) only the coarse timer follows it.
 	w := newWaiter(!r.start.Before(syntheticEpoch))
+	w.quantum = wakeQuantum
 	defer w.close()
 	done := ctx.Done()
 	var maxSeen int64
