@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -28,6 +30,9 @@ type document struct {
 	CO         []CORun           `json:"co"`
 	Memory     []MemRun          `json:"memory"`
 	GoBench    []GoBench         `json:"gobench"`
+	Open       []OpenRun         `json:"open,omitempty"`
+	// Kept describes the earlier runs whose sections --keep carried over.
+	Kept []keptRun `json:"kept,omitempty"`
 
 	// Settings keeps what the document says about how it was measured, so
 	// --render can write it again from measurements.json.
@@ -36,12 +41,69 @@ type document struct {
 	goals []goal
 }
 
+// keptRun is where the sections this run did not measure come from.
+type keptRun struct {
+	Sections []int             `json:"sections"`
+	Started  time.Time         `json:"started"`
+	Versions map[string]string `json:"versions"`
+	Source   string            `json:"source"`
+}
+
+// keepFrom loads the measurements of an earlier run for every section this
+// run does not measure.
+func (doc *document) keepFrom(path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--keep: %w", err)
+	}
+	var old document
+	if err := json.Unmarshal(raw, &old); err != nil {
+		return fmt.Errorf("--keep %s: %w", path, err)
+	}
+	own := keptRun{Started: old.Settings.Started, Versions: old.Versions, Source: filepath.ToSlash(path)}
+	origins := append(slices.Clone(old.Kept), own)
+	for i := range origins {
+		origins[i].Sections = slices.Clone(origins[i].Sections)
+	}
+	taken := make([][]int, len(origins))
+	take := func(n int, has bool, copyIn func()) {
+		if doc.c.sections[n] || !has {
+			return
+		}
+		copyIn()
+		// A section the earlier run kept itself keeps its first origin.
+		at := len(origins) - 1
+		for i, o := range old.Kept {
+			if slices.Contains(o.Sections, n) {
+				at = i
+			}
+		}
+		taken[at] = append(taken[at], n)
+	}
+	// A kept section is shown with the run lengths it was measured with.
+	o := old.Settings
+	take(1, len(old.Throughput) > 0, func() { doc.Throughput, doc.d.throughput = old.Throughput, o.Throughput })
+	take(2, len(old.Rates) > 0, func() { doc.Rates, doc.d.rate = old.Rates, o.Rate })
+	take(3, len(old.CO) > 0, func() { doc.CO, doc.d.co = old.CO, o.CO })
+	take(4, len(old.Memory) > 0, func() { doc.Memory, doc.d.memShort, doc.d.memLong = old.Memory, o.MemShort, o.MemLong })
+	take(5, len(old.GoBench) > 0, func() { doc.GoBench, doc.d.benchtime = old.GoBench, o.Benchtime })
+	take(6, len(old.Open) > 0, func() { doc.Open, doc.d.open = old.Open, o.Open })
+	for i, o := range origins {
+		if len(taken[i]) > 0 {
+			o.Sections = taken[i]
+			doc.Kept = append(doc.Kept, o)
+		}
+	}
+	return nil
+}
+
 // settings is the part of config and durations the document shows.
 type settings struct {
 	Command, ToolCPU, ServerCPU, Benchtime  string
 	Quick                                   bool
 	Nice, Reps                              int
 	Throughput, Rate, CO, MemShort, MemLong time.Duration
+	Open                                    time.Duration
 	Started, Finished                       time.Time
 }
 
@@ -49,7 +111,7 @@ func (doc *document) save() {
 	c, d := doc.c, doc.d
 	doc.Settings = settings{Command: c.command, ToolCPU: c.toolCPU, ServerCPU: c.serverCPU, Benchtime: d.benchtime,
 		Quick: c.quick, Nice: c.nice, Reps: c.reps, Throughput: d.throughput, Rate: d.rate, CO: d.co,
-		MemShort: d.memShort, MemLong: d.memLong, Started: doc.started, Finished: doc.finished}
+		MemShort: d.memShort, MemLong: d.memLong, Open: d.open, Started: doc.started, Finished: doc.finished}
 }
 
 func (doc *document) restore() {
@@ -57,6 +119,7 @@ func (doc *document) restore() {
 	doc.c.command, doc.c.toolCPU, doc.c.serverCPU, doc.d.benchtime = s.Command, s.ToolCPU, s.ServerCPU, s.Benchtime
 	doc.c.quick, doc.c.nice, doc.c.reps = s.Quick, s.Nice, s.Reps
 	doc.d.throughput, doc.d.rate, doc.d.co, doc.d.memShort, doc.d.memLong = s.Throughput, s.Rate, s.CO, s.MemShort, s.MemLong
+	doc.d.open = s.Open
 	doc.started, doc.finished = s.Started, s.Finished
 }
 
@@ -115,10 +178,20 @@ func (doc *document) write(w io.Writer) {
 	p("- Machine: %d CPUs, %s, Linux %s, %s\n", m.CPUs, m.Model, m.Kernel, m.Go)
 	p("- Tools: ")
 	var vs []string
-	for _, k := range []string{"tailgate", "wrk", "vegeta", "hey", "nginx"} {
-		vs = append(vs, fmt.Sprintf("%s (%s)", k, doc.Versions[k]))
+	for _, k := range []string{"tailgate", "wrk", "wrk2", "vegeta", "hey", "nginx"} {
+		if v := doc.Versions[k]; v != "" && v != "unknown" {
+			vs = append(vs, fmt.Sprintf("%s (%s)", k, v))
+		}
 	}
 	p("%s\n", strings.Join(vs, ", "))
+	for _, k := range doc.Kept {
+		var ns []string
+		for _, n := range k.Sections {
+			ns = append(ns, fmt.Sprint(n))
+		}
+		p("- Sections %s are kept from the earlier run of %s (tailgate %s; `--keep %s`); the date, tools and commit above are this run's.\n",
+			strings.Join(ns, ", "), k.Started.UTC().Format("2006-01-02 15:04 UTC"), k.Versions["tailgate"], k.Source)
+	}
 	if doc.c.nice != 0 {
 		p("- Priority: every tool and server ran under `nice -n %d` (the machine was shared with other work).\n", doc.c.nice)
 	}
@@ -146,6 +219,9 @@ func (doc *document) write(w io.Writer) {
 	}
 	if len(doc.GoBench) > 0 {
 		doc.writeGoBench(w)
+	}
+	if len(doc.Open) > 0 {
+		doc.writeOpen(w)
 	}
 	if doc.c.notes != "" {
 		if notes, err := os.ReadFile(doc.c.notes); err == nil {
@@ -252,6 +328,9 @@ func (doc *document) computeGoals() {
 		g := float64(long)/float64(short)*100 - 100
 		add(fmt.Sprintf("peak RSS of the %s run within 10%% of the %s run", doc.d.memLong, doc.d.memShort), fmt.Sprintf("%+.1f%%", g), math.Abs(g) <= 10)
 	}
+	if len(doc.Open) > 0 {
+		doc.openGoals(add)
+	}
 	if len(doc.GoBench) > 0 {
 		found := false
 		for _, name := range goBenchNames(doc.GoBench) {
@@ -289,7 +368,7 @@ func (doc *document) goalsTable(w io.Writer) {
 	if len(doc.goals) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "## Goals (issue 7)\n\n| goal | measured (medians) | met |\n|---|---|---|\n")
+	fmt.Fprintf(w, "## Goals (issues 7 and 18)\n\n| goal | measured (medians) | met |\n|---|---|---|\n")
 	for _, g := range doc.goals {
 		mark := "no"
 		if g.ok {

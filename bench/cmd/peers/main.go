@@ -40,16 +40,23 @@ import (
 
 // config is the command line.
 type config struct {
-	quick     bool
-	reps      int
-	sections  map[int]bool
-	out       string
-	tailgate  string
-	target    string
-	wrk       string
-	vegeta    string
-	hey       string
-	nginx     string
+	quick    bool
+	reps     int
+	sections map[int]bool
+	out      string
+	tailgate string
+	target   string
+	wrk      string
+	vegeta   string
+	hey      string
+	wrk2     string
+	nginx    string
+	// tailgateBase, if set, is a second tailgate binary measured beside
+	// the first in section 6: an A/B in one interleaved run.
+	tailgateBase string
+	// keep is a measurements.json whose sections this run does not
+	// measure are kept in the document.
+	keep      string
 	toolCPU   string
 	serverCPU string
 	nice      int
@@ -64,6 +71,7 @@ type config struct {
 // durations of each section's runs; --quick shrinks them.
 type durations struct {
 	throughput, rate, co, memShort, memLong time.Duration
+	open                                    time.Duration
 	benchtime                               string
 }
 
@@ -87,13 +95,16 @@ func run() error {
 	}
 	flag.BoolVar(&c.quick, "quick", false, "smoke variant: one repetition, short runs, writes BENCHMARKS.quick.md unless --out is given")
 	flag.IntVar(&c.reps, "reps", reps, "repetitions of every run (env REPS)")
-	flag.StringVar(&sections, "sections", "1,2,3,4,5", "sections to run: 1 throughput, 2 rate accuracy, 3 coordinated omission, 4 memory, 5 go test -bench")
+	flag.StringVar(&sections, "sections", "1,2,3,4,5,6", "sections to run: 1 throughput, 2 rate accuracy, 3 coordinated omission, 4 memory, 5 go test -bench, 6 open model vs wrk2")
 	flag.StringVar(&c.out, "out", "", "Markdown file to write (default BENCHMARKS.md)")
 	flag.StringVar(&c.tailgate, "tailgate", "bin/tailgate", "tailgate binary")
 	flag.StringVar(&c.target, "target", "bin/target", "bench/target binary")
 	flag.StringVar(&c.wrk, "wrk", "wrk", "wrk binary")
 	flag.StringVar(&c.vegeta, "vegeta", "vegeta", "vegeta binary")
 	flag.StringVar(&c.hey, "hey", "hey", "hey binary")
+	flag.StringVar(&c.wrk2, "wrk2", "wrk2", "wrk2 binary (built by peers.sh from ../shared/peers)")
+	flag.StringVar(&c.tailgateBase, "tailgate-base", "", "a second tailgate binary to measure beside --tailgate in section 6 (an A/B)")
+	flag.StringVar(&c.keep, "keep", "", "keep the sections this run does not measure from an earlier run's `measurements.json`")
 	flag.StringVar(&c.nginx, "nginx", "nginx", "nginx binary")
 	flag.IntVar(&c.nice, "nice", 0, "run tools and servers at this nice level (e.g. -5 on a machine shared with other work; the same for every tool)")
 	flag.StringVar(&c.toolCPU, "tool-cpu", "0", "CPU list the load generators are pinned to")
@@ -119,15 +130,28 @@ func run() error {
 	c.sections = map[int]bool{}
 	for _, s := range strings.Split(sections, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 1 || n > 5 {
-			return fmt.Errorf("--sections %q: want numbers 1..5", sections)
+		if err != nil || n < 1 || n > 6 {
+			return fmt.Errorf("--sections %q: want numbers 1..6", sections)
 		}
 		c.sections[n] = true
 	}
 	if c.command == "" {
 		c.command = strings.Join(os.Args, " ")
 	}
-	for _, p := range []*string{&c.tailgate, &c.target, &c.wrk, &c.vegeta, &c.hey, &c.nginx} {
+	paths := []*string{&c.tailgate, &c.target, &c.nginx}
+	if c.sections[1] || c.sections[3] {
+		paths = append(paths, &c.wrk, &c.hey)
+	}
+	if c.sections[1] || c.sections[2] || c.sections[3] || c.sections[4] {
+		paths = append(paths, &c.vegeta)
+	}
+	if c.sections[6] {
+		paths = append(paths, &c.wrk2)
+		if c.tailgateBase != "" {
+			paths = append(paths, &c.tailgateBase)
+		}
+	}
+	for _, p := range paths {
 		abs, err := lookPath(*p)
 		if err != nil {
 			return err
@@ -142,10 +166,10 @@ func run() error {
 	logf("work dir %s, %d repetitions", work, c.reps)
 
 	d := durations{throughput: 10 * time.Second, rate: 10 * time.Second, co: 20 * time.Second,
-		memShort: 20 * time.Second, memLong: 120 * time.Second, benchtime: "1s"}
+		memShort: 20 * time.Second, memLong: 120 * time.Second, open: 10 * time.Second, benchtime: "1s"}
 	if c.quick {
 		d = durations{throughput: 2 * time.Second, rate: 2 * time.Second, co: 10 * time.Second,
-			memShort: 2 * time.Second, memLong: 6 * time.Second, benchtime: "100ms"}
+			memShort: 2 * time.Second, memLong: 6 * time.Second, open: 2 * time.Second, benchtime: "100ms"}
 	}
 
 	ctx, cancel := signalContext()
@@ -157,6 +181,12 @@ func run() error {
 		return err
 	}
 	doc := &document{c: c, d: d, started: time.Now()}
+	if c.keep != "" {
+		if err := doc.keepFrom(c.keep); err != nil {
+			return err
+		}
+		b.d = doc.d
+	}
 	doc.Machine = machineInfo()
 	doc.Versions = b.versions()
 	rawPath := filepath.Join(work, "measurements.json")
@@ -189,6 +219,12 @@ func run() error {
 		saveRaw()
 		if doc.Memory, err = b.memory(ctx); err != nil {
 			return fmt.Errorf("memory: %w", err)
+		}
+	}
+	if c.sections[6] {
+		saveRaw()
+		if doc.Open, err = b.openModel(ctx); err != nil {
+			return fmt.Errorf("open model vs wrk2: %w", err)
 		}
 	}
 	b.stopServers()
@@ -469,7 +505,8 @@ func get(url string) (string, error) {
 type proc struct {
 	Stdout, Stderr string        `json:"-"`
 	Wall           time.Duration `json:"wall"`
-	CPU            time.Duration `json:"cpu"`    // user + system
+	CPU            time.Duration `json:"cpu"` // user + system
+	User           time.Duration `json:"user"`
 	MaxRSS         int64         `json:"maxrss"` // bytes
 }
 
@@ -564,6 +601,7 @@ func (b *bench) runPinned(ctx context.Context, limit time.Duration, steps ...ste
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			// time's own CPU is included and negligible.
 			p.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+			p.User = time.Duration(ru.Utime.Nano())
 		}
 		if kib, rerr := readMaxRSS(rssFiles[i]); rerr == nil {
 			p.MaxRSS = kib * 1024
@@ -1250,6 +1288,10 @@ func (b *bench) versions() map[string]string {
 	v["wrk"] = first(string(out))
 	out, _ = exec.Command(b.c.nginx, "-v").CombinedOutput()
 	v["nginx"] = first(string(out))
+	if b.c.sections[6] {
+		out, _ = exec.Command(b.c.wrk2, "-v").CombinedOutput()
+		v["wrk2"] = "wrk2 44a94c1 from ../shared/peers: " + first(string(out))
+	}
 	for _, t := range []struct{ name, path string }{{"vegeta", b.c.vegeta}, {"hey", b.c.hey}, {"tailgate", b.c.tailgate}} {
 		out, err := exec.Command("go", "version", "-m", t.path).Output()
 		if err != nil {

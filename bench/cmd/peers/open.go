@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/loadgen"
+)
+
+// ---------------------------------------------------------------- 6 open model vs wrk2
+
+// OpenRun is one open-model run of tailgate or wrk2 at a fixed rate.
+type OpenRun struct {
+	Tool     string        `json:"tool"`
+	Rep      int           `json:"rep"`
+	Rate     int           `json:"rate"`
+	Planned  uint64        `json:"planned"`
+	Server   uint64        `json:"server"`
+	CPU      float64       `json:"cpu_us_per_request"` // user+sys over the server's count
+	User     float64       `json:"user_us_per_request"`
+	MaxRSS   int64         `json:"maxrss"`
+	LagP50   time.Duration `json:"lag_p50"`
+	LagP99   time.Duration `json:"lag_p99"`
+	LagMax   time.Duration `json:"lag_max"`
+	Warnings []string      `json:"warnings,omitempty"`
+	Command  string        `json:"command"`
+	Note     string        `json:"note,omitempty"`
+}
+
+// openRates are section 6's rates: the issue's 1k, 10k, 25k and 50k/s.
+var openRates = []int{1000, 10000, 25000, 50000}
+
+// baseTool names the second tailgate binary of an A/B (--tailgate-base).
+const baseTool = "tailgate-base"
+
+func (b *bench) openTools() []string {
+	tools := []string{"tailgate", "wrk2"}
+	if b.c.tailgateBase != "" {
+		tools = append(tools, baseTool)
+	}
+	return tools
+}
+
+func (b *bench) openCmd(tool string, rate, rep int) (steps []step, results string) {
+	d := secs(b.d.open) + "s"
+	switch tool {
+	case "wrk2":
+		return []step{{argv: []string{b.c.wrk2, "-t1", "-c50", "-d" + d, fmt.Sprintf("-R%d", rate), b.nginxURL}}}, ""
+	case baseTool:
+		results = filepath.Join(b.c.work, fmt.Sprintf("open-base-%d-%d.json", rate, rep))
+		return []step{{argv: []string{b.c.tailgateBase, "hit", b.nginxURL, "-r", fmt.Sprintf("%d/s", rate), "-d", d, "-c", "50", "-o", results, "--quiet"}, stdout: os.DevNull}}, results
+	}
+	results = filepath.Join(b.c.work, fmt.Sprintf("open-tailgate-%d-%d.json", rate, rep))
+	return []step{{argv: []string{b.c.tailgate, "hit", b.nginxURL, "-r", fmt.Sprintf("%d/s", rate), "-d", d, "-c", "50", "-o", results, "--quiet"}, stdout: os.DevNull}}, results
+}
+
+// openModel runs tailgate and wrk2 (-R) at each rate, interleaved, on 50
+// connections against nginx.
+func (b *bench) openModel(ctx context.Context) ([]OpenRun, error) {
+	tools := b.openTools()
+	logf("6. open model vs wrk2: %d reps × %v × %v", b.c.reps, openRates, tools)
+	var out []OpenRun
+	for rep := 0; rep < b.c.reps; rep++ {
+		for _, rate := range openRates {
+			for _, tool := range rotate(tools, rep) {
+				steps, results := b.openCmd(tool, rate, rep)
+				ps, n, err := b.counted(ctx, "nginx", b.d.open+60*time.Second, steps...)
+				if fatal(err) {
+					return out, err
+				}
+				r := OpenRun{Tool: tool, Rep: rep, Rate: rate, Planned: uint64(rate) * uint64(b.d.open/time.Second),
+					Server: n, MaxRSS: ps[0].MaxRSS, Command: b.commandLine(steps), Note: note(err)}
+				if n > 0 {
+					r.CPU = float64(ps[0].CPU.Microseconds()) / float64(n)
+					r.User = float64(ps[0].User.Microseconds()) / float64(n)
+				}
+				for _, line := range strings.Split(ps[0].Stderr, "\n") {
+					if strings.HasPrefix(line, "warning:") {
+						r.Warnings = append(r.Warnings, strings.TrimSpace(strings.TrimPrefix(line, "warning:")))
+					}
+				}
+				if results != "" && r.Note == "" {
+					tr, err := loadgen.ReadResultFile(results)
+					if err != nil {
+						return out, fmt.Errorf("%s result: %w", tool, err)
+					}
+					lag := tr.Total.SendLag
+					r.LagP50, r.LagP99, r.LagMax = lag.Percentile(50), lag.Percentile(99), lag.Max()
+				}
+				logf("  rep %d %-13s %6d/s server %d of %d (%+.3f%%) %.1f µs/req, lag p99 %v", rep+1, tool, rate, n, r.Planned,
+					deviation(n, r.Planned), r.CPU, r.LagP99)
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
+}
+
+// openRatios returns, per repetition at rate, f(a)/f(b).
+func openRatios(runs []OpenRun, rate int, a, b string, f func(OpenRun) float64) []float64 {
+	byRep := map[int]map[string]OpenRun{}
+	for _, r := range runs {
+		if r.Rate != rate {
+			continue
+		}
+		if byRep[r.Rep] == nil {
+			byRep[r.Rep] = map[string]OpenRun{}
+		}
+		byRep[r.Rep][r.Tool] = r
+	}
+	var out []float64
+	for _, m := range byRep {
+		ra, oka := m[a]
+		rb, okb := m[b]
+		if oka && okb && f(rb) > 0 {
+			out = append(out, f(ra)/f(rb))
+		}
+	}
+	return out
+}
+
+func openCPU(r OpenRun) float64 { return r.CPU }
+
+// openGoals adds issue 18's open-model targets.
+func (doc *document) openGoals(add func(what, measured string, ok bool)) {
+	bound := map[int]float64{1000: 1.5, 10000: 1.3, 25000: 1.3}
+	for _, rate := range openRates {
+		lim, ok := bound[rate]
+		if !ok {
+			continue
+		}
+		rs := openRatios(doc.Open, rate, "tailgate", "wrk2", openCPU)
+		if len(rs) == 0 {
+			continue
+		}
+		r := median(rs)
+		add(fmt.Sprintf("open model %s: CPU per request ≤ %.1f× wrk2's", loadgen.FormatRate(float64(rate)), lim), fmt.Sprintf("%.2f×", r), r <= lim)
+	}
+	for _, rate := range openRates {
+		var devs []float64
+		for _, r := range doc.Open {
+			if r.Tool == "tailgate" && r.Rate == rate {
+				devs = append(devs, deviation(r.Server, r.Planned))
+			}
+		}
+		if len(devs) == 0 {
+			continue
+		}
+		worst := slices.MaxFunc(devs, cmpAbs)
+		add(fmt.Sprintf("open model %s vs wrk2: server count within ±0.1%% of plan", loadgen.FormatRate(float64(rate))),
+			fmt.Sprintf("worst %+.3f%%", worst), math.Abs(worst) <= 0.1)
+	}
+	var lags []time.Duration
+	for _, r := range doc.Open {
+		if r.Tool == "tailgate" && r.Rate == 10000 {
+			lags = append(lags, r.LagP99)
+		}
+	}
+	if len(lags) > 0 {
+		l := medianDur(lags)
+		add("open model vs wrk2: send lag p99 < 1 ms at 10k/s", fmtDur(l), l < time.Millisecond)
+	}
+}
+
+func (doc *document) writeOpen(w io.Writer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	p("## 6. Open model: CPU per request and send lag vs wrk2 (%s, 50 connections, nginx)\n\n", doc.d.open)
+	p("wrk2 (`-R`, one thread) is the open-model anchor: built from `../shared/peers/` by `bench/peers.sh`. " +
+		"CPU is the tool's user+system time over nginx's count, in µs per request; the ratio is taken pair by pair " +
+		"within a repetition. Send lag (actual − intended send) is tailgate's, from its results file; wrk2 does not " +
+		"report it (its latency is corrected for coordinated omission instead).\n\n")
+	tools := []string{"tailgate", "wrk2", baseTool}
+	p("| tool | rate | server (median) | deviation (median; worst) | CPU µs/req (median) | per rep | user µs/req | ÷ wrk2 CPU | send lag p50 | p99 | max | peak RSS |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, rate := range openRates {
+		for _, tool := range tools {
+			var srv, devs, cpus, users, rss []float64
+			var l50, l99, lmax []time.Duration
+			var per []string
+			for _, r := range doc.Open {
+				if r.Tool != tool || r.Rate != rate {
+					continue
+				}
+				srv = append(srv, float64(r.Server))
+				devs = append(devs, deviation(r.Server, r.Planned))
+				cpus, users = append(cpus, r.CPU), append(users, r.User)
+				rss = append(rss, mib(r.MaxRSS))
+				per = append(per, fmt.Sprintf("%.1f", r.CPU))
+				l50, l99, lmax = append(l50, r.LagP50), append(l99, r.LagP99), append(lmax, r.LagMax)
+			}
+			if len(srv) == 0 {
+				continue
+			}
+			ratio := "—"
+			if tool != "wrk2" {
+				if rs := openRatios(doc.Open, rate, tool, "wrk2", openCPU); len(rs) > 0 {
+					ratio = fmt.Sprintf("%.2f×", median(rs))
+				}
+			}
+			lag := []string{"—", "—", "—"}
+			if tool != "wrk2" {
+				lag = []string{fmtDur(medianDur(l50)), fmtDur(medianDur(l99)), fmtDur(medianDur(lmax))}
+			}
+			p("| %s | %d/s | %.0f | %+.3f%%; %+.3f%% | %.1f | %s | %.1f | %s | %s | %s | %s | %.1f MiB |\n", tool, rate, median(srv),
+				median(devs), slices.MaxFunc(devs, cmpAbs), median(cpus), strings.Join(per, ", "), median(users), ratio, lag[0], lag[1], lag[2], median(rss))
+		}
+	}
+	var notes []string
+	for _, r := range doc.Open {
+		if r.Note != "" {
+			notes = append(notes, fmt.Sprintf("%s at %d/s, rep %d: %s", r.Tool, r.Rate, r.Rep+1, r.Note))
+		}
+	}
+	writeNotes(w, notes)
+	p("\nCommands:\n\n```\n")
+	seen := map[string]bool{}
+	for _, r := range doc.Open {
+		k := fmt.Sprint(r.Tool, r.Rate)
+		if !seen[k] {
+			seen[k] = true
+			p("%s\n", r.Command)
+		}
+	}
+	p("```\n\n")
+}
