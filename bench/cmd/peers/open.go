@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // ---------------------------------------------------------------- 6 open model vs wrk2
@@ -48,17 +48,17 @@ func (b *bench) openTools() []string {
 	return tools
 }
 
-func (b *bench) openCmd(tool string, rate, rep int) (steps []step, results string) {
+func (b *bench) openCmd(tool string, rate, rep int) (steps []step, resPath string) {
 	d := secs(b.d.open) + "s"
 	switch tool {
 	case "wrk2":
 		return []step{{argv: []string{b.c.wrk2, "-t1", "-c50", "-d" + d, fmt.Sprintf("-R%d", rate), b.nginxURL}}}, ""
 	case baseTool:
-		results = filepath.Join(b.c.work, fmt.Sprintf("open-base-%d-%d.json", rate, rep))
-		return []step{{argv: []string{b.c.tailgateBase, "hit", b.nginxURL, "-r", fmt.Sprintf("%d/s", rate), "-d", d, "-c", "50", "-o", results, "--quiet"}, stdout: os.DevNull}}, results
+		resPath = filepath.Join(b.c.work, fmt.Sprintf("open-base-%d-%d.json", rate, rep))
+		return []step{{argv: []string{b.c.tailgateBase, "hit", b.nginxURL, "-r", fmt.Sprintf("%d/s", rate), "-d", d, "-c", "50", "-o", resPath, "--quiet"}, stdout: os.DevNull}}, resPath
 	}
-	results = filepath.Join(b.c.work, fmt.Sprintf("open-tailgate-%d-%d.json", rate, rep))
-	return []step{{argv: []string{b.c.tailgate, "hit", b.nginxURL, "-r", fmt.Sprintf("%d/s", rate), "-d", d, "-c", "50", "-o", results, "--quiet"}, stdout: os.DevNull}}, results
+	resPath = filepath.Join(b.c.work, fmt.Sprintf("open-tailgate-%d-%d.json", rate, rep))
+	return []step{{argv: []string{b.c.tailgate, "hit", b.nginxURL, "-r", fmt.Sprintf("%d/s", rate), "-d", d, "-c", "50", "-o", resPath, "--quiet"}, stdout: os.DevNull}}, resPath
 }
 
 // openModel runs tailgate and wrk2 (-R) at each rate, interleaved, on 50
@@ -70,7 +70,7 @@ func (b *bench) openModel(ctx context.Context) ([]OpenRun, error) {
 	for rep := 0; rep < b.c.reps; rep++ {
 		for _, rate := range openRates {
 			for _, tool := range rotate(tools, rep) {
-				steps, results := b.openCmd(tool, rate, rep)
+				steps, resPath := b.openCmd(tool, rate, rep)
 				ps, n, err := b.counted(ctx, "nginx", b.d.open+60*time.Second, steps...)
 				if fatal(err) {
 					return out, err
@@ -86,8 +86,8 @@ func (b *bench) openModel(ctx context.Context) ([]OpenRun, error) {
 						r.Warnings = append(r.Warnings, strings.TrimSpace(strings.TrimPrefix(line, "warning:")))
 					}
 				}
-				if results != "" && r.Note == "" {
-					tr, err := loadgen.ReadResultFile(results)
+				if resPath != "" && r.Note == "" {
+					tr, err := results.ReadResultFile(resPath)
 					if err != nil {
 						return out, fmt.Errorf("%s result: %w", tool, err)
 					}
@@ -141,7 +141,7 @@ func (doc *document) openGoals(add func(what, measured string, ok bool)) {
 			continue
 		}
 		r := median(rs)
-		add(fmt.Sprintf("open model %s: CPU per request ≤ %.1f× wrk2's", loadgen.FormatRate(float64(rate)), lim), fmt.Sprintf("%.2f×", r), r <= lim)
+		add(fmt.Sprintf("open model %d/s: CPU per request ≤ %.1f× wrk2's", rate, lim), fmt.Sprintf("%.2f×", r), r <= lim)
 	}
 	for _, rate := range openRates {
 		var devs []float64
@@ -154,7 +154,7 @@ func (doc *document) openGoals(add func(what, measured string, ok bool)) {
 			continue
 		}
 		worst := slices.MaxFunc(devs, cmpAbs)
-		add(fmt.Sprintf("open model %s vs wrk2: server count within ±0.1%% of plan", loadgen.FormatRate(float64(rate))),
+		add(fmt.Sprintf("open model %d/s vs wrk2: server count within ±0.1%% of plan", rate),
 			fmt.Sprintf("worst %+.3f%%", worst), math.Abs(worst) <= 0.1)
 	}
 	var lags []time.Duration
