@@ -73,7 +73,7 @@ func TestStallShowsInLatency(t *testing.T) {
 		target := &fakeTarget{start: time.Now(), service: time.Millisecond, stallFrom: 3 * time.Second, stallUntil: 4 * time.Second}
 		plan := fakePlan(target, ConstantPacer{PerSecond: 100, Length: 10 * time.Second})
 		plan.Connections = 4 // far fewer than the 100 requests that pile up in the stall
-		res, err := Run(context.Background(), plan)
+		res, err := Run(context.Background(), plan, WithClock(FakeClock))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +112,7 @@ func TestSaturatedClientQueues(t *testing.T) {
 		target := &fakeTarget{start: time.Now(), service: 100 * time.Millisecond}
 		plan := fakePlan(target, ConstantPacer{PerSecond: 20, Length: time.Second})
 		plan.Connections = 1
-		res, err := Run(context.Background(), plan)
+		res, err := Run(context.Background(), plan, WithClock(FakeClock))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +140,7 @@ func TestDropPolicyCountsDrops(t *testing.T) {
 		plan.Connections = 2
 		plan.MaxInFlight = 5
 		plan.Overload = OverloadDrop
-		res, err := Run(context.Background(), plan)
+		res, err := Run(context.Background(), plan, WithClock(FakeClock))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func TestClosedModel(t *testing.T) {
 		plan.VUs = 4
 		plan.Duration = time.Second
 		plan.Think = 40 * time.Millisecond
-		res, err := Run(context.Background(), plan)
+		res, err := Run(context.Background(), plan, WithClock(FakeClock))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +187,7 @@ func TestClosedModelIterations(t *testing.T) {
 		plan := fakePlan(target, nil)
 		plan.VUs = 3
 		plan.Iterations = 10
-		res, err := Run(context.Background(), plan)
+		res, err := Run(context.Background(), plan, WithClock(FakeClock))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,7 +201,7 @@ func TestErrorsAreClassifiedAndCounted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		target := &fakeTarget{start: time.Now(), service: time.Millisecond, failEvery: 4}
 		plan := fakePlan(target, ConstantPacer{PerSecond: 100, Length: time.Second})
-		res, err := Run(context.Background(), plan)
+		res, err := Run(context.Background(), plan, WithClock(FakeClock))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,7 +222,7 @@ func TestWarmupIsSeparate(t *testing.T) {
 		target := &fakeTarget{start: time.Now(), service: time.Millisecond}
 		plan := fakePlan(target, ConstantPacer{PerSecond: 10, Length: 3 * time.Second})
 		plan.Warmup = time.Second
-		res, err := Run(context.Background(), plan)
+		res, err := Run(context.Background(), plan, WithClock(FakeClock))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -245,7 +245,7 @@ func TestShardsPartitionThePlan(t *testing.T) {
 			plan := fakePlan(target, ConstantPacer{PerSecond: 100, Length: time.Second})
 			plan.Shard = results.Shard{Index: i, Count: 3}
 			plan.Flows[0].Steps = []Step{seqRecorder{seen: seen, mu: &mu}}
-			res, err := Run(context.Background(), plan)
+			res, err := Run(context.Background(), plan, WithClock(FakeClock))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -280,7 +280,7 @@ func TestCancelKeepsMeasurements(t *testing.T) {
 		plan := fakePlan(target, ConstantPacer{PerSecond: 100, Length: 10 * time.Second})
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(2*time.Second+5*time.Millisecond, cancel)
-		res, err := Run(ctx, plan)
+		res, err := Run(ctx, plan, WithClock(FakeClock))
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want canceled", err)
 		}
@@ -298,7 +298,7 @@ func TestObserverGetsSnapshots(t *testing.T) {
 		target := &fakeTarget{start: time.Now(), service: time.Millisecond}
 		plan := fakePlan(target, ConstantPacer{PerSecond: 100, Length: 3 * time.Second})
 		var snaps []*results.Snapshot
-		res, err := Run(context.Background(), plan, WithObserver(ObserverFunc(func(s *results.Snapshot) { snaps = append(snaps, s) })))
+		res, err := Run(context.Background(), plan, WithClock(FakeClock), WithObserver(ObserverFunc(func(s *results.Snapshot) { snaps = append(snaps, s) })))
 		if err != nil {
 			t.Fatal(err)
 		}

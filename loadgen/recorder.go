@@ -28,6 +28,18 @@ type runCounters struct {
 	iterations []flowCounter
 }
 
+// noteInFlight raises maxInFlight to n unless it is already higher. Many
+// VUs call it at once, so a plain load and store could let a lower count
+// overwrite a higher one.
+func (c *runCounters) noteInFlight(n int64) {
+	for {
+		m := c.maxInFlight.Load()
+		if n <= m || c.maxInFlight.CompareAndSwap(m, n) {
+			return
+		}
+	}
+}
+
 // recorderConfig is what the collector needs to know about its run.
 type recorderConfig struct {
 	plan      *Plan // with defaults filled in; read only
@@ -35,8 +47,10 @@ type recorderConfig struct {
 	interval  time.Duration
 	observers []Observer
 	counts    *runCounters
-	// checkpointPath, when set, is written every checkpointEvery.
+	// Checkpoints go every checkpointEvery to the file at checkpointPath
+	// or, when that is empty, to checkpointSink (none when both are unset).
 	checkpointPath  string
+	checkpointSink  func(*results.Result) error
 	checkpointEvery time.Duration
 }
 
@@ -67,9 +81,9 @@ type recorder struct {
 	timeline         []results.Interval
 	lastSent         uint64 // arrivals sent at the previous snapshot
 	lastCheckpoint   time.Time
-	// checkpointer holds the one checkpoint writer while no checkpoint is
-	// being written; a checkpoint goroutine takes it and puts it back.
-	checkpointer chan *results.FileWriter
+	// checkpointer holds the one checkpointer while no checkpoint is being
+	// written; a checkpoint goroutine takes it and puts it back.
+	checkpointer chan *checkpointer
 	// checkpointErr is the last checkpoint's error, nil after a success.
 	checkpointErr atomic.Pointer[error]
 	// enc encodes every histogram the collector freezes (timeline,
@@ -106,13 +120,13 @@ func newRecorder(cfg recorderConfig, workers int) *recorder {
 		ivTotal:      results.IntervalStats{Latency: results.NewHistogram(), SendLag: results.NewHistogram()},
 		currentReq:   make(chan chan *results.Result),
 		finishReq:    make(chan finishRequest),
-		checkpointer: make(chan *results.FileWriter, 1),
+		checkpointer: make(chan *checkpointer, 1),
 		finished:     make(chan struct{}),
 	}
 	rec.total = results.NewStats("", "")
 	rec.warmTotal = rec.newWarmStats("", "")
 	rec.enc = results.NewEncoder()
-	rec.checkpointer <- results.NewFileWriter(rec.enc)
+	rec.checkpointer <- rec.newCheckpointer()
 	rec.addFn = rec.add
 	if wantsDeltas(cfg.observers) {
 		rec.deltas = &deltas{}

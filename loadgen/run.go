@@ -40,14 +40,54 @@ func WithInterval(d time.Duration) Option {
 }
 
 // WithCheckpoint makes the run write its results so far to path every
-// period, atomically, so a killed process leaves a readable partial result.
+// period (default 2s), atomically, so a killed process leaves a readable
+// partial result. It is WithCheckpointSink with the results file writer,
+// which reuses one checkpoint's buffers for the next.
 func WithCheckpoint(path string, every time.Duration) Option {
 	return func(r *Runner) {
-		r.checkpointPath = path
+		r.checkpointPath, r.checkpointSink = path, nil
 		if every > 0 {
 			r.checkpointEvery = every
 		}
 	}
+}
+
+// WithCheckpointSink hands the results so far, marked partial, to sink
+// every period (default 2s). Calls come from a goroutine of their own, one
+// at a time: a slow sink delays the next checkpoint, never the run. The
+// Result is the sink's to keep. A failed call is reported in the next
+// snapshots (results.Snapshot.CheckpointError) until one succeeds. The
+// last of WithCheckpoint and WithCheckpointSink applies.
+func WithCheckpointSink(sink func(*results.Result) error, every time.Duration) Option {
+	return func(r *Runner) {
+		r.checkpointPath, r.checkpointSink = "", sink
+		if every > 0 {
+			r.checkpointEvery = every
+		}
+	}
+}
+
+// Clock says which clock a run's time comes from, and so how its scheduler
+// may wait for an arrival's intended time.
+type Clock int
+
+const (
+	// SystemClock is the machine's clock, the default. The scheduler waits
+	// for each arrival with a kernel timer and a short spin as well as a
+	// time.Timer, to send it within microseconds of its intended time
+	// (wait.go).
+	SystemClock Clock = iota
+	// FakeClock is a clock that only the time package follows, such as
+	// testing/synctest's, which moves only while every goroutine is
+	// blocked. The scheduler waits with time.Timer alone: a spin would
+	// never see such a clock move, and a kernel timer follows the real one.
+	FakeClock
+)
+
+// WithClock tells the run which clock its time comes from (default
+// SystemClock).
+func WithClock(c Clock) Option {
+	return func(r *Runner) { r.clock = c }
 }
 
 // WithDrainTimeout bounds how long a stopped run waits for requests in
@@ -62,8 +102,10 @@ type Runner struct {
 	observers       []Observer
 	interval        time.Duration
 	checkpointPath  string
+	checkpointSink  func(*results.Result) error
 	checkpointEvery time.Duration
 	drain           time.Duration
+	clock           Clock
 
 	ownTransport bool
 	rec          *recorder
@@ -182,7 +224,7 @@ func (r *Runner) Run(ctx context.Context) (*results.Result, error) {
 	r.start = time.Now()
 	r.rec = newRecorder(recorderConfig{
 		plan: &r.plan, start: r.start, interval: r.interval, observers: r.observers, counts: &r.runCounters,
-		checkpointPath: r.checkpointPath, checkpointEvery: r.checkpointEvery,
+		checkpointPath: r.checkpointPath, checkpointSink: r.checkpointSink, checkpointEvery: r.checkpointEvery,
 	}, workers)
 	recDone := make(chan struct{})
 	go func() {
@@ -234,12 +276,6 @@ func (r *Runner) Run(ctx context.Context) (*results.Result, error) {
 	return res, nil
 }
 
-// syntheticEpoch is a time no real clock shows any more. testing/synctest
-// starts its fake clock at 2000-01-01 UTC; a run that starts before this
-// instant runs on such a clock, and its scheduler must use only timers the
-// fake clock controls.
-var syntheticEpoch = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
-
 // ticket is one arrival handed from the scheduler to a worker.
 type ticket struct {
 	seq uint64
@@ -277,8 +313,7 @@ func (r *Runner) runOpen(ctx, abortCtx context.Context, clients []Client, wg *sy
 func (r *Runner) schedule(ctx context.Context, tickets chan<- ticket) {
 	pacer := r.plan.Pacer
 	shard := newShardSchedule(r.plan.Shard)
-	// On a fake clock (testing/synctest) only the coarse timer follows it.
-	w := newWaiter(!r.start.Before(syntheticEpoch))
+	w := newWaiter(r.clock == SystemClock)
 	w.quantum = wakeQuantum
 	defer w.close()
 	done := ctx.Done()
@@ -351,10 +386,7 @@ func (r *Runner) runClosed(ctx, abortCtx context.Context, clients []Client, wg *
 				if r.plan.Iterations > 0 && seq >= r.plan.Iterations {
 					return
 				}
-				n := r.inFlight.Add(1)
-				if n > r.maxInFlight.Load() {
-					r.maxInFlight.Store(n)
-				}
+				r.noteInFlight(r.inFlight.Add(1))
 				r.issued.Add(1)
 				end := w.iterate(abortCtx, seq, now)
 				r.inFlight.Add(-1)
