@@ -72,15 +72,6 @@ func ParseErrorKind(name string) (ErrorKind, bool) {
 	return KindOther, false
 }
 
-// ErrorKinds returns every kind but KindNone, in order.
-func ErrorKinds() []ErrorKind {
-	out := make([]ErrorKind, 0, numKinds-1)
-	for k := KindRefused; k < numKinds; k++ {
-		out = append(out, k)
-	}
-	return out
-}
-
 // StepError is an error with a kind, returned by steps and clients that
 // know what went wrong.
 type StepError struct {

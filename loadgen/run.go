@@ -90,12 +90,6 @@ func WithClock(c Clock) Option {
 	return func(r *Runner) { r.clock = c }
 }
 
-// WithDrainTimeout bounds how long a stopped run waits for requests in
-// flight (default: the request timeout).
-func WithDrainTimeout(d time.Duration) Option {
-	return func(r *Runner) { r.drain = d }
-}
-
 // Runner runs one plan. Use NewRunner and Run, or the Run shortcut.
 type Runner struct {
 	plan            Plan
@@ -104,7 +98,6 @@ type Runner struct {
 	checkpointPath  string
 	checkpointSink  func(*results.Result) error
 	checkpointEvery time.Duration
-	drain           time.Duration
 	clock           Clock
 
 	ownTransport bool
@@ -150,9 +143,6 @@ func NewRunner(plan Plan, opts ...Option) (*Runner, error) {
 	if r.plan.Overload == "" {
 		r.plan.Overload = OverloadQueue
 	}
-	if r.drain == 0 {
-		r.drain = r.plan.Client.TimeoutOrDefault()
-	}
 	r.iterations = make([]flowCounter, len(r.plan.Flows))
 	for i, f := range r.plan.Flows {
 		for j := 0; j < f.Weight; j++ {
@@ -161,12 +151,6 @@ func NewRunner(plan Plan, opts ...Option) (*Runner, error) {
 	}
 	return r, nil
 }
-
-// Plan returns the plan with defaults filled in.
-func (r *Runner) Plan() Plan { return r.plan }
-
-// InFlight returns the arrivals running or waiting now.
-func (r *Runner) InFlight() int64 { return r.inFlight.Load() }
 
 // Current returns a copy of everything measured so far, marked partial. It is
 // safe to call from any goroutine while the run is going (for example on a
@@ -232,8 +216,8 @@ func (r *Runner) Run(ctx context.Context) (*results.Result, error) {
 		close(recDone)
 	}()
 
-	// abort is canceled when in-flight requests must end: after the drain
-	// timeout of a stopped run, or at once when the run finished.
+	// abort is canceled when in-flight requests must end: a request
+	// timeout after the run was stopped, or at once when it finished.
 	abortCtx, abort := context.WithCancel(context.Background())
 	defer abort()
 	stopWatch := make(chan struct{})
@@ -241,7 +225,7 @@ func (r *Runner) Run(ctx context.Context) (*results.Result, error) {
 		select {
 		case <-ctx.Done():
 			r.stopping.Store(true)
-			t := time.NewTimer(r.drain)
+			t := time.NewTimer(r.plan.Client.TimeoutOrDefault())
 			defer t.Stop()
 			select {
 			case <-t.C:

@@ -27,7 +27,7 @@ type Test struct {
 	// P is the two-sided p-value; 1 when the test could not run.
 	P float64
 	// Shift is the Hodges–Lehmann estimate of the shift (sample 2 − sample 1):
-	// the mwMedian of all pairwise differences.
+	// the median of all pairwise differences.
 	Shift float64
 	// Lo and Hi bound the shift with confidence Confidence (distribution-free,
 	// from the same rank statistic). HasCI is false when the samples are too
@@ -211,7 +211,7 @@ func rankSumDist(ranks2 []int, n1 int) []float64 {
 	return dist
 }
 
-// hodgesLehmann returns the mwMedian of the pairwise differences y_j − x_i and
+// hodgesLehmann returns the median of the pairwise differences y_j − x_i and
 // its distribution-free confidence interval [D(c), D(mn+1−c)], where c is
 // the largest count with P(U < c) ≤ alpha/2 under the no-ties null
 // distribution (Lehmann, Nonparametrics, ch. 2).

@@ -70,9 +70,6 @@ func NewHistogram() *Histogram {
 	return &Histogram{h: hdrhistogram.New(histLowest, histHighest, histDigits)}
 }
 
-// HistogramFrom wraps an hdrhistogram-go histogram holding microseconds.
-func HistogramFrom(h *hdrhistogram.Histogram) *Histogram { return &Histogram{h: h} }
-
 // HDR returns the underlying hdrhistogram-go histogram (values in µs).
 func (h *Histogram) HDR() *hdrhistogram.Histogram { return h.hist() }
 

@@ -25,12 +25,11 @@ const (
 
 // capture stores a value of a response under a name for later steps.
 type capture struct {
-	name   string
-	pos    Pos
-	kind   captureKind
-	path   string // JSON path or header name
-	re     *regexp.Regexp
-	secret bool // feeds a secret header: never shown
+	name string
+	pos  Pos
+	kind captureKind
+	path string // JSON path or header name
+	re   *regexp.Regexp
 }
 
 // keepBodyLimit is how much of a response body a capturing step keeps.

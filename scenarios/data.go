@@ -37,10 +37,6 @@ type feed struct {
 	rows    [][]string
 }
 
-func (f *feed) modeName() string {
-	return [...]string{"sequential", "random", "unique"}[f.mode]
-}
-
 func (d *decoder) feeds(n *yaml.Node) []*feed {
 	var out []*feed
 	d.fields(n, "data", nil, func(name string, k, v *yaml.Node) {

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 
@@ -221,14 +220,4 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 func cmdVersion(_ context.Context, env *Env, _ []string) error {
 	fmt.Fprintln(env.Stdout, "tailgate", version())
 	return nil
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

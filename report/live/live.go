@@ -18,6 +18,11 @@ import (
 // Option configures a Dashboard.
 type Option func(*config)
 
+// redrawEvery is the redraw period, 5 frames a second: snapshots arrive
+// once a second, so faster redraws only cost CPU that the load generator
+// needs, and slower ones make the clock stutter.
+const redrawEvery = 200 * time.Millisecond
+
 type config struct {
 	refresh  time.Duration
 	input    io.Reader
@@ -25,13 +30,6 @@ type config struct {
 	output   io.Writer
 	messages io.Writer
 	environ  []string
-}
-
-// WithRefresh sets the redraw period, clamped to 4–10 frames per second:
-// snapshots arrive once a second, so faster redraws only cost CPU that the
-// load generator needs.
-func WithRefresh(d time.Duration) Option {
-	return func(c *config) { c.refresh = min(max(d, 100*time.Millisecond), 250*time.Millisecond) }
 }
 
 // WithInput sets where keys are read from (default: the terminal on stdin).
@@ -65,7 +63,7 @@ type Dashboard struct {
 // the run (q or Ctrl-C); the run should then drain and finish as usual.
 func New(plan results.Meta, stop func(), opts ...Option) *Dashboard {
 	d := &Dashboard{info: infoOf(plan), stop: stop}
-	d.cfg = config{refresh: 200 * time.Millisecond}
+	d.cfg = config{refresh: redrawEvery}
 	for _, o := range opts {
 		o(&d.cfg)
 	}
