@@ -44,25 +44,31 @@ func (e *resultEncoder) value(v any, prefix string) ([]byte, error) {
 }
 
 func (e *resultEncoder) encode(w io.Writer, r *Result) error {
-	type head Result // same fields, no methods
-	h := head(*r)
-	h.Timeline = nil
-	b, err := e.value(&h, "")
+	type fields Result // same fields, no methods
+	// The head is every field but the timeline, which is Result's last
+	// field: the shallower Timeline shadows the embedded one and, nil,
+	// is omitted.
+	head := struct {
+		*fields
+		Timeline []Interval `json:"timeline,omitempty"`
+	}{fields: (*fields)(r)}
+	b, err := e.value(&head, "")
 	if err != nil {
 		return fmt.Errorf("encode result: %w", err)
 	}
-	// b ends with `"timeline": null` then "\n}": reopen it as an array.
-	const tail = "\"timeline\": null\n}"
-	if !bytes.HasSuffix(b, []byte(tail)) {
+	// An indented object ends with its closing brace on a line of its
+	// own: the timeline goes in before it.
+	b, ok := bytes.CutSuffix(b, []byte("\n}"))
+	if !ok {
 		return fmt.Errorf("encode result: unexpected layout")
 	}
 	ew := &errWriter{w: w}
-	ew.write(b[:len(b)-len(tail)])
+	ew.write(b)
 	if len(r.Timeline) == 0 {
-		ew.write([]byte("\"timeline\": []\n}\n"))
+		ew.write([]byte(",\n  \"timeline\": []\n}\n"))
 		return ew.err
 	}
-	ew.write([]byte("\"timeline\": [\n    "))
+	ew.write([]byte(",\n  \"timeline\": [\n    "))
 	for i := range r.Timeline {
 		if i > 0 {
 			ew.write([]byte(",\n    "))
@@ -171,7 +177,18 @@ func sniffJSON(prefix []byte) error {
 	return nil
 }
 
-// describeJSONError turns a JSON error into "line:col: message".
+// posError is an error at a line and column of a file's text.
+type posError struct {
+	line, col int
+	err       error
+}
+
+func (e *posError) Error() string { return fmt.Sprintf("%d:%d: %v", e.line, e.col, e.err) }
+
+func (e *posError) Unwrap() error { return e.err }
+
+// describeJSONError turns a JSON error into one at its line and column
+// ("line:col: message") when it has a position.
 func describeJSONError(data []byte, err error) error {
 	var off int64 = -1
 	var syn *json.SyntaxError
@@ -198,7 +215,7 @@ func describeJSONError(data []byte, err error) error {
 			col++
 		}
 	}
-	return fmt.Errorf("%d:%d: %w", line, col, err)
+	return &posError{line: line, col: col, err: err}
 }
 
 // Duration is a time.Duration that reads and writes JSON as a string such as

@@ -33,7 +33,7 @@ func ReadResultFile(path string) (*Result, error) {
 	}
 	if n == len(head) {
 		if err := sniffJSON(head[:n]); err != nil {
-			return nil, fmt.Errorf("%s:%w", path, prefixColon(err))
+			return nil, inFile(path, err)
 		}
 	}
 	data, err := readBounded(io.MultiReader(bytes.NewReader(head[:n]), f), path, size, MaxResultFileSize)
@@ -42,17 +42,17 @@ func ReadResultFile(path string) (*Result, error) {
 	}
 	r, err := decodeResult(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s:%w", path, prefixColon(err))
+		return nil, inFile(path, err)
 	}
 	return r, nil
 }
 
-// prefixColon makes "file:" + err read as "file:line:col: msg" when err has a
-// position, and "file: msg" otherwise.
-func prefixColon(err error) error {
-	msg := err.Error()
-	if len(msg) > 0 && isDigit(msg[0]) {
-		return err
+// inFile names the file err is about: "file:line:col: msg" for an error at
+// a position, "file: msg" otherwise. Only err itself counts: a position
+// wrapped in more text is not where the message starts.
+func inFile(path string, err error) error {
+	if _, ok := err.(*posError); ok {
+		return fmt.Errorf("%s:%w", path, err)
 	}
-	return fmt.Errorf(" %w", err)
+	return fmt.Errorf("%s: %w", path, err)
 }

@@ -58,13 +58,8 @@ type CursorPage struct {
 type Handler struct {
 	db   *DB
 	auth *authenticator
-	mux  map[string]route
+	mux  *http.ServeMux
 	bufs sync.Pool
-}
-
-type route struct {
-	method string
-	fn     func(w http.ResponseWriter, r *http.Request, q url.Values)
 }
 
 // NewHandler returns the HTTP API of the demo target:
@@ -82,42 +77,80 @@ func NewHandler(db *DB) (*Handler, error) {
 	}
 	h := &Handler{db: db, auth: a}
 	h.bufs.New = func() any { return new(bytes.Buffer) }
-	h.mux = map[string]route{
-		"/":                     {http.MethodGet, h.index},
-		"/api/posts":            {http.MethodGet, h.offsetPage},
-		"/api/posts/cursor":     {http.MethodGet, h.cursorPage},
-		"/api/posts/cursor-at":  {http.MethodGet, h.cursorAt},
-		"/api/login":            {http.MethodPost, h.login},
-		"/api/me":               {http.MethodGet, h.me},
-		"/health":               {http.MethodGet, h.health},
-		"/api/posts/cursor/":    {}, // listed so the 404 below says why
-		"/api/posts/cursor-at/": {},
-	}
+	// A GET pattern also serves HEAD.
+	h.mux = http.NewServeMux()
+	h.mux.Handle("GET /{$}", h.query(h.index))
+	h.mux.Handle("GET /api/posts", h.query(h.offsetPage))
+	h.mux.Handle("GET /api/posts/cursor", h.query(h.cursorPage))
+	h.mux.Handle("GET /api/posts/cursor-at", h.query(h.cursorAt))
+	h.mux.Handle("POST /api/login", h.query(h.login))
+	h.mux.Handle("GET /api/me", h.query(h.me))
+	h.mux.Handle("GET /health", h.query(h.health))
 	return h, nil
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. Where the mux finds no route, its
+// answer (404, or 405 with the Allow header it computed) gets the JSON
+// error body every other answer has.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rt, ok := h.mux[r.URL.Path]
-	if !ok || rt.fn == nil {
-		h.fail(w, http.StatusNotFound, "no such endpoint %s (GET / lists them)", r.URL.Path)
+	route, pattern := h.mux.Handler(r)
+	if pattern != "" {
+		route.ServeHTTP(w, r)
 		return
 	}
-	if r.Method != rt.method && !(rt.method == http.MethodGet && r.Method == http.MethodHead) {
-		w.Header().Set("Allow", rt.method)
-		h.fail(w, http.StatusMethodNotAllowed, "%s %s: use %s", r.Method, r.URL.Path, rt.method)
-		return
+	var miss statusOnly
+	route.ServeHTTP(&miss, r)
+	switch miss.status {
+	case http.StatusMethodNotAllowed:
+		allow := miss.Header().Get("Allow")
+		w.Header().Set("Allow", allow)
+		h.fail(w, miss.status, "%s %s: use %s", r.Method, r.URL.Path, allow)
+	case http.StatusNotFound:
+		h.fail(w, miss.status, "no such endpoint %s (GET / lists them)", r.URL.Path)
+	default:
+		h.fail(w, miss.status, "%s %s: %s", r.Method, r.URL.Path, http.StatusText(miss.status))
 	}
-	if len(r.URL.RawQuery) > maxQueryLen {
-		h.fail(w, http.StatusBadRequest, "query string longer than %d bytes", maxQueryLen)
-		return
+}
+
+// statusOnly is a ResponseWriter that keeps the status and headers of the
+// mux's own answer to a request it has no route for, and drops its body.
+type statusOnly struct {
+	header http.Header
+	status int
+}
+
+func (s *statusOnly) Header() http.Header {
+	if s.header == nil {
+		s.header = http.Header{}
 	}
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		h.fail(w, http.StatusBadRequest, "malformed query string: %v", err)
-		return
+	return s.header
+}
+
+func (s *statusOnly) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
 	}
-	rt.fn(w, r, q)
+}
+
+func (s *statusOnly) Write(b []byte) (int, error) {
+	s.WriteHeader(http.StatusOK)
+	return len(b), nil
+}
+
+// query bounds and parses the query string before fn runs.
+func (h *Handler) query(fn func(w http.ResponseWriter, r *http.Request, q url.Values)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.URL.RawQuery) > maxQueryLen {
+			h.fail(w, http.StatusBadRequest, "query string longer than %d bytes", maxQueryLen)
+			return
+		}
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			h.fail(w, http.StatusBadRequest, "malformed query string: %v", err)
+			return
+		}
+		fn(w, r, q)
+	})
 }
 
 func (h *Handler) index(w http.ResponseWriter, _ *http.Request, _ url.Values) {

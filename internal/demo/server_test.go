@@ -565,3 +565,26 @@ func TestOpenCancelled(t *testing.T) {
 		t.Fatal("no progress reported")
 	}
 }
+
+// TestWrongMethodSaysWhichWork: the mux's 405 keeps its Allow header (GET
+// routes serve HEAD too) and gets a JSON error naming the methods.
+func TestWrongMethodSaysWhichWork(t *testing.T) {
+	_, h := openTest(t, 10)
+	for _, tt := range []struct{ method, target, allow string }{
+		{"POST", "/api/posts", "GET, HEAD"},
+		{"DELETE", "/health", "GET, HEAD"},
+		{"GET", "/api/login", "POST"},
+	} {
+		req := httptest.NewRequest(tt.method, tt.target, nil)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var body map[string]string
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+			t.Fatalf("%s %s: body is not JSON: %v\n%s", tt.method, tt.target, err, rec.Body)
+		}
+		want := tt.method + " " + tt.target + ": use " + tt.allow
+		if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != tt.allow || body["error"] != want {
+			t.Fatalf("%s %s: %d, Allow %q, %q; want 405, %q, %q", tt.method, tt.target, rec.Code, rec.Header().Get("Allow"), body["error"], tt.allow, want)
+		}
+	}
+}
