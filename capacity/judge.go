@@ -1,0 +1,150 @@
+package capacity
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/results"
+)
+
+// Objective is one service-level objective a probe must meet, such as the
+// threshold "p99 < 40ms".
+type Objective interface {
+	// String is the objective as the user wrote it.
+	String() string
+	// Check reports whether r meets the objective and what was measured
+	// ("p99 = 52ms").
+	Check(r *results.Result) (ok bool, detail string)
+}
+
+// Judge gives a probe's result its verdict.
+type Judge struct {
+	// Objectives must all hold.
+	Objectives []Objective
+	// LatencyBound is the tightest latency the objectives allow (0: none
+	// bounds latency). A probe whose p99 exceeds ten times it is
+	// catastrophic.
+	LatencyBound time.Duration
+	// Baseline is the median service time of the lowest passing probe:
+	// a failing probe whose service time stayed near it lost its time
+	// before sending, in the client (0: not known yet).
+	Baseline time.Duration
+}
+
+// Catastrophe thresholds: past these the search goes no higher.
+const (
+	catastrophicErrorRate = 0.5
+	catastrophicLatency   = 10
+)
+
+// Verdict judges the result of a probe at the offered rate. The checks, in
+// order: the objectives; a backlog that grew during the probe (latency
+// trending up: the rate is above capacity even if the objectives still held
+// for this short a probe); then, for a failing probe, whether the time was
+// lost in the client (send lag with a service time near the baseline).
+func (j *Judge) Verdict(r *results.Result, rate float64) Probe {
+	p := Probe{Rate: rate, Result: r, Verdict: Pass, Latency: map[string]float64{}}
+	st := r.Total
+	if st != nil {
+		p.ErrorRate = st.ErrorRate()
+		for _, q := range []struct {
+			name string
+			p    float64
+		}{{"p50", 50}, {"p99", 99}, {"p99.9", 99.9}} {
+			p.Latency[q.name] = ms(st.Latency.Percentile(q.p))
+		}
+	}
+	if d := r.Meta.Measured().Seconds(); d > 0 {
+		p.Achieved = float64(r.Schedule.Sent) / d
+	}
+	var reasons []string
+	for _, o := range j.Objectives {
+		if ok, detail := o.Check(r); !ok {
+			reasons = append(reasons, fmt.Sprintf("%s (%s)", o, detail))
+		}
+	}
+	if grew, why := backlog(r, j.LatencyBound); grew {
+		reasons = append(reasons, why)
+	}
+	if st == nil || st.Requests == 0 {
+		reasons = append(reasons, "no requests were measured")
+	}
+	if len(reasons) == 0 {
+		return p
+	}
+	p.Verdict, p.Reason = Fail, strings.Join(reasons, "; ")
+	if st != nil && st.Requests > 0 {
+		switch {
+		case p.ErrorRate > catastrophicErrorRate:
+			p.Catastrophic = true
+		case j.LatencyBound > 0 && st.Latency.Percentile(99) > catastrophicLatency*j.LatencyBound:
+			p.Catastrophic = true
+		}
+		if j.clientLimited(st) {
+			p.Verdict = ClientLimited
+			p.Reason = fmt.Sprintf("client could not hold %s/s: send lag p99 %s while the target's service time p50 stayed at %s (baseline %s); %s",
+				trimFloat(rate), st.SendLag.Percentile(99), st.Service.Percentile(50), j.Baseline, p.Reason)
+		}
+	}
+	return p
+}
+
+// clientLimited: requests waited before they were sent (send lag above
+// the late threshold at p99) while the target answered as fast as it did at
+// the lowest passing rate. A target at capacity makes requests wait in its
+// own queues, which shows as service time.
+func (j *Judge) clientLimited(st *results.Stats) bool {
+	if j.Baseline == 0 || st.SendLag.Percentile(99) <= results.LateThreshold {
+		return false
+	}
+	svc := st.Service.Percentile(50)
+	return svc <= j.Baseline*3/2+time.Millisecond && st.SendLag.Percentile(99) > st.Service.Percentile(99)
+}
+
+// backlog reports a latency that grew during the probe: the median latency
+// of the last third of its intervals above twice that of the first third,
+// and by more than max(1ms, bound/4). Each third needs 20 requests at
+// least, or the medians are noise.
+func backlog(r *results.Result, bound time.Duration) (bool, string) {
+	var ivs []results.Interval
+	for _, iv := range r.Timeline {
+		if !iv.Warmup {
+			ivs = append(ivs, iv)
+		}
+	}
+	if len(ivs) < 3 {
+		return false, ""
+	}
+	third := len(ivs) / 3
+	first, ok1 := median(ivs[:third])
+	last, ok2 := median(ivs[len(ivs)-third:])
+	if !ok1 || !ok2 {
+		return false, ""
+	}
+	floor := max(time.Millisecond, bound/4)
+	if last > 2*first && last-first > floor {
+		return true, fmt.Sprintf("backlog: median latency grew from %s to %s during the probe", first, last)
+	}
+	return false, ""
+}
+
+// median merges the intervals' latency histograms and returns their p50.
+func median(ivs []results.Interval) (time.Duration, bool) {
+	h := results.NewHistogram()
+	for _, iv := range ivs {
+		if iv.Total.Latency != nil {
+			if err := h.Merge(iv.Total.Latency); err != nil {
+				return 0, false
+			}
+		}
+	}
+	if h.Count() < 20 {
+		return 0, false
+	}
+	return h.Percentile(50), true
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func trimFloat(f float64) string { return strings.TrimSuffix(fmt.Sprintf("%.4g", f), ".0") }
