@@ -84,7 +84,7 @@ func (j *Judge) Verdict(r *results.Result, rate float64) Probe {
 		if j.clientLimited(st) {
 			p.Verdict = ClientLimited
 			p.Reason = fmt.Sprintf("client could not hold %s/s: send lag p99 %s while the target's service time p50 stayed at %s (baseline %s); %s",
-				trimFloat(rate), st.SendLag.Percentile(99), st.Service.Percentile(50), j.Baseline, p.Reason)
+				trimFloat(rate), round3(st.SendLag.Percentile(99)), round3(st.Service.Percentile(50)), round3(j.Baseline), p.Reason)
 		}
 	}
 	return p
@@ -124,7 +124,7 @@ func backlog(r *results.Result, bound time.Duration) (bool, string) {
 	}
 	floor := max(time.Millisecond, bound/4)
 	if last > 2*first && last-first > floor {
-		return true, fmt.Sprintf("backlog: median latency grew from %s to %s during the probe", first, last)
+		return true, fmt.Sprintf("backlog: median latency grew from %s to %s during the probe", round3(first), round3(last))
 	}
 	return false, ""
 }
@@ -148,3 +148,13 @@ func median(ivs []results.Interval) (time.Duration, bool) {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func trimFloat(f float64) string { return strings.TrimSuffix(fmt.Sprintf("%.4g", f), ".0") }
+
+// round3 rounds d to about three significant digits for a reason text.
+func round3(d time.Duration) time.Duration {
+	for unit := time.Duration(1); unit < time.Hour; unit *= 10 {
+		if d < 1000*unit {
+			return d.Round(unit)
+		}
+	}
+	return d.Round(time.Second)
+}

@@ -53,24 +53,24 @@ const (
 // Probe is one step of the search: a run at one offered rate and its verdict.
 type Probe struct {
 	// Rate is the offered arrival rate, per second.
-	Rate float64 `json:"rate"`
+	Rate float64
 	// Achieved is the arrival rate the run achieved over its schedule.
-	Achieved float64 `json:"achieved"`
+	Achieved float64
 	// Latency holds p50, p99 and p99.9 of successful responses, in ms.
-	Latency map[string]float64 `json:"latency_ms"`
+	Latency map[string]float64
 	// ErrorRate is failed requests / requests.
-	ErrorRate float64 `json:"error_rate"`
+	ErrorRate float64
 	// Pass is Verdict == Pass, for readers of the JSON summary.
-	Pass    bool    `json:"pass"`
-	Verdict Verdict `json:"verdict"`
+	Pass    bool
+	Verdict Verdict
 	// Reason says why the probe failed, or "" when it passed.
-	Reason string `json:"reason"`
+	Reason string
 	// Catastrophic is set on a probe so far past capacity that the search
 	// must not go higher (most requests failing, or latency far above the
 	// objective): the search never melts the target.
-	Catastrophic bool `json:"catastrophic,omitempty"`
+	Catastrophic bool
 	// Result is the probe's full result (histograms, timeline).
-	Result *results.Result `json:"-"`
+	Result *results.Result
 }
 
 // Prober runs one probe at rate for the duration d. A prober must return
@@ -92,8 +92,12 @@ func (f ProberFunc) Probe(ctx context.Context, rate float64, d time.Duration) (P
 type Config struct {
 	// MinRate is the first rate probed; MaxRate the highest ever probed.
 	MinRate, MaxRate float64
-	// Step is the length of each probe.
+	// Step is the length of each probe; zero gives each probe
+	// DefaultStep(LatencyBound, its rate).
 	Step time.Duration
+	// LatencyBound is the tightest latency the objectives allow (0: none
+	// bounds latency); it scales the default probe length.
+	LatencyBound time.Duration
 	// Drain is the longest a probe may run past its step while the
 	// requests in flight finish: the probe's request timeout. A probe
 	// starts only when the budget has room for Step + Drain.
@@ -163,6 +167,14 @@ func DefaultStep(bound time.Duration, rate float64) time.Duration {
 	return min(d, 20*time.Second)
 }
 
+// step is the length of a probe at rate.
+func (c Config) step(rate float64) time.Duration {
+	if c.Step > 0 {
+		return c.Step
+	}
+	return DefaultStep(c.LatencyBound, rate)
+}
+
 // ErrBadConfig is wrapped by the errors of Config.Check.
 var ErrBadConfig = errors.New("bad capacity search")
 
@@ -183,9 +195,6 @@ func (c Config) withDefaults() Config {
 	if c.Growth == 0 {
 		c.Growth = DefaultGrowth
 	}
-	if c.Step == 0 {
-		c.Step = DefaultStep(0, c.MinRate)
-	}
 	if c.Clock == nil {
 		c.Clock = realClock{}
 	}
@@ -205,12 +214,12 @@ func (c Config) Check() error {
 		return fmt.Errorf("%w: resolution %g must be between 0 and 1", ErrBadConfig, c.Resolution)
 	case c.Growth <= 1:
 		return fmt.Errorf("%w: growth %g must be above 1", ErrBadConfig, c.Growth)
-	case c.Step <= 0 || c.Settle < 0:
+	case c.Step < 0 || c.Settle < 0:
 		return fmt.Errorf("%w: the probe length must be positive", ErrBadConfig)
 	case c.Drain < 0:
 		return fmt.Errorf("%w: the drain allowance must not be negative", ErrBadConfig)
-	case c.Budget < c.Step+c.Drain:
-		return fmt.Errorf("%w: --budget %s is shorter than one probe (%s step + %s drain)", ErrBadConfig, c.Budget, c.Step, c.Drain)
+	case c.Budget < c.step(c.MinRate)+c.Drain:
+		return fmt.Errorf("%w: --budget %s is shorter than one probe (%s step + %s drain)", ErrBadConfig, c.Budget, c.step(c.MinRate), c.Drain)
 	}
 	return nil
 }
@@ -218,16 +227,34 @@ func (c Config) Check() error {
 // Outcome is what a search found.
 type Outcome struct {
 	// MaxRate is the highest rate that passed (0: none did).
-	MaxRate float64 `json:"max_rate"`
+	MaxRate float64
 	// Bracket is [last passing rate, first failing rate above it]; the
 	// upper bound is 0 while no probe failed.
-	Bracket [2]float64 `json:"bracket"`
+	Bracket [2]float64
 	// LimitedBy says what ended the search.
-	LimitedBy Limit `json:"limited_by"`
+	LimitedBy Limit
 	// Probes in the order they ran.
-	Probes []Probe `json:"probes"`
+	Probes []Probe
 	// Elapsed is how long the search took, settles included.
-	Elapsed time.Duration `json:"-"`
+	Elapsed time.Duration
+}
+
+// Report returns the outcome in the results file format, with the
+// objectives as written and each probe's full result.
+func (o *Outcome) Report(target, arrivals string, slo []string) *results.Capacity {
+	c := &results.Capacity{
+		Version: results.ResultVersion, Kind: results.CapacityKind, Target: target,
+		MaxRate: o.MaxRate, Bracket: o.Bracket, LimitedBy: string(o.LimitedBy),
+		SLO: slo, Arrivals: arrivals, Elapsed: results.Duration(o.Elapsed),
+	}
+	for _, p := range o.Probes {
+		c.Probes = append(c.Probes, results.CapacityProbe{
+			Rate: p.Rate, Achieved: p.Achieved, Latency: p.Latency, ErrorRate: p.ErrorRate,
+			Pass: p.Pass, Verdict: string(p.Verdict), Reason: p.Reason, Catastrophic: p.Catastrophic,
+			Result: p.Result,
+		})
+	}
+	return c
 }
 
 // Search runs probes until the bracket is resolved, a limit is reached, or
@@ -256,6 +283,8 @@ type search struct {
 	// lo is the highest passing rate, hi the lowest failing rate above it
 	// (0 while none failed).
 	lo, hi float64
+	// retried is set while a client-limited probe is being repeated.
+	retried bool
 }
 
 // errStop ends the search without an error to report.
@@ -320,14 +349,15 @@ func (s *search) probe(ctx context.Context, rate float64) (Probe, error) {
 	if err := ctx.Err(); err != nil {
 		return Probe{}, err
 	}
+	step := s.cfg.step(rate)
 	now := s.cfg.Clock.Now()
-	if now.Add(s.cfg.Step + s.cfg.Drain).After(s.deadline) {
+	if now.Add(step + s.cfg.Drain).After(s.deadline) {
 		s.out.LimitedBy = LimitBudget
 		return Probe{}, errStop
 	}
 	pctx, cancel := context.WithDeadline(ctx, s.deadline)
 	defer cancel()
-	pr, err := s.prober.Probe(pctx, rate, s.cfg.Step)
+	pr, err := s.prober.Probe(pctx, rate, step)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Probe{}, ctx.Err()
@@ -354,16 +384,30 @@ func (s *search) probe(ctx context.Context, rate float64) (Probe, error) {
 			return pr, errStop
 		}
 	case ClientLimited:
+		// A client stall (a busy machine, a collection) can spoil one
+		// short probe; the same rate is tried once more before the
+		// search concludes the client cannot hold it.
+		if !s.retried {
+			s.retried = true
+			if err := s.settle(ctx); err != nil {
+				return pr, err
+			}
+			return s.probe(ctx, rate)
+		}
 		if s.hi == 0 || rate < s.hi {
 			s.hi = rate
 		}
 		s.out.LimitedBy = LimitClient
 		return pr, errStop
 	}
-	if s.cfg.Settle > 0 {
-		if err := s.cfg.Clock.Sleep(ctx, min(s.cfg.Settle, s.deadline.Sub(s.cfg.Clock.Now()))); err != nil {
-			return pr, err
-		}
+	s.retried = false
+	return pr, s.settle(ctx)
+}
+
+// settle pauses between probes, never past the deadline.
+func (s *search) settle(ctx context.Context) error {
+	if s.cfg.Settle <= 0 {
+		return nil
 	}
-	return pr, nil
+	return s.cfg.Clock.Sleep(ctx, max(0, min(s.cfg.Settle, s.deadline.Sub(s.cfg.Clock.Now()))))
 }

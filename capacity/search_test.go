@@ -29,6 +29,9 @@ type scripted struct {
 	capacity float64
 	// clientAt, when set, is the rate from which the client cannot keep up.
 	clientAt float64
+	// stallAt makes the probe with this number (1-based) client-limited
+	// once, as a passing stall of the machine would.
+	stallAt int
 	// catastrophicAbove marks failing probes above this rate catastrophic.
 	catastrophicAbove float64
 	// cancelAt cancels the search's context on this probe number (1-based).
@@ -47,6 +50,8 @@ func (s *scripted) Probe(ctx context.Context, rate float64, d time.Duration) (Pr
 		s.cancel()
 	}
 	switch {
+	case len(s.rates) == s.stallAt:
+		return Probe{Verdict: ClientLimited, Reason: "stall"}, nil
 	case s.clientAt > 0 && rate >= s.clientAt:
 		return Probe{Verdict: ClientLimited, Reason: "send lag"}, nil
 	case rate <= s.capacity:
@@ -103,9 +108,9 @@ func TestSearch(t *testing.T) {
 			limitedBy: LimitMaxRate,
 		},
 		{
-			name:      "client cannot hold the rate: stops, target not blamed",
+			name:      "client cannot hold the rate twice: stops, target not blamed",
 			target:    scripted{capacity: 1e9, clientAt: 150},
-			rates:     []float64{10, 20, 40, 80, 160},
+			rates:     []float64{10, 20, 40, 80, 160, 160},
 			bracket:   [2]float64{80, 160},
 			limitedBy: LimitClient,
 		},
@@ -123,6 +128,14 @@ func TestSearch(t *testing.T) {
 			// 99.3 passes, 101.5 fails: 2.2% wide, one more probe.
 			bracket:   [2]float64{99.3, 100.4},
 			limitedBy: LimitTarget,
+		},
+		{
+			name:      "a client stall spoils one probe: the rate is probed again and the search goes on",
+			cfg:       func(c Config) Config { c.MaxRate = 100; return c },
+			target:    scripted{capacity: 1e9, stallAt: 3},
+			rates:     []float64{10, 20, 40, 40, 80, 100},
+			bracket:   [2]float64{100, 0},
+			limitedBy: LimitMaxRate,
 		},
 		{
 			name: "budget: stops before a probe that would not fit, never past the budget",

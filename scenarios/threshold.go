@@ -460,3 +460,18 @@ func (s *Scenario) request(name string) *request {
 	}
 	return nil
 }
+
+// LatencyBound returns the latency an upper-bound threshold on latency
+// allows ("p99 < 40ms" gives 40ms), and false for any other threshold
+// (error rates, service time, lower bounds). A capacity search takes the
+// tightest one as the scale of a catastrophic probe and of its probe length.
+func (t *Threshold) LatencyBound() (time.Duration, bool) {
+	if t.metric.hist != hLatency || t.unit != uSeconds || (t.op != "<" && t.op != "<=") {
+		return 0, false
+	}
+	switch t.metric.kind {
+	case mPercentile, mMax, mMean:
+		return time.Duration(t.value * float64(time.Second)), true
+	}
+	return 0, false
+}

@@ -98,6 +98,7 @@ func commands() []command {
 		{"compare", "compare results: before/after, or two requests of one run", cmdCompare},
 		{"ab", "run two scenarios interleaved A B A B … and compare them", cmdAB},
 		{"merge", "merge results of shards of one plan into one", cmdMerge},
+		{"capacity", "find the highest rate the target sustains under its SLO", cmdCapacity},
 		{"demo", "run the built-in pagination demo end to end", cmdDemo},
 		{"serve-demo", "serve the built-in demo target", cmdServeDemo},
 		{"version", "print the version", cmdVersion},

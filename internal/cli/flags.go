@@ -27,6 +27,8 @@ type loadFlags struct {
 	maxInFlight int
 	overload    string
 	shard       string
+	arrivals    string
+	seed        uint64
 }
 
 // addLoadFlags registers the load flags; defaults gives --rate and
@@ -46,6 +48,7 @@ func addLoadFlags(fs *pflag.FlagSet, f *loadFlags, defaults, sharding bool) {
 	fs.IntVarP(&f.connections, "connections", "c", 0, fmt.Sprintf("concurrent connections (default %d)", loadgen.DefaultConnections))
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "open model: cap on arrivals running or waiting for a connection (default 10×connections)")
 	fs.StringVar(&f.overload, "overload", "queue", "open model, when --max-in-flight is reached: queue (wait; shows as send lag) or drop (count as dropped)")
+	addArrivalFlags(fs, f)
 	if sharding {
 		fs.StringVar(&f.shard, "shard", "", "run shard `I/N` of the plan: arrivals k with k mod N = I (merge the results with 'tailgate merge')")
 	}
@@ -123,23 +126,17 @@ func (f *loadFlags) apply(fs *pflag.FlagSet, plan *loadgen.Plan) error {
 		}
 		plan.Warmup = d
 	}
-	if f.connections < 0 {
-		return usagef("--connections: must not be negative")
-	}
-	if f.connections > 0 {
-		plan.Connections = f.connections
-	}
-	if f.maxInFlight < 0 {
-		return usagef("--max-in-flight: must not be negative")
-	}
-	if f.maxInFlight > 0 {
-		plan.MaxInFlight = f.maxInFlight
+	if err := f.applyConnections(plan); err != nil {
+		return err
 	}
 	switch loadgen.Overload(f.overload) {
 	case loadgen.OverloadQueue, loadgen.OverloadDrop:
 		plan.Overload = loadgen.Overload(f.overload)
 	default:
 		return usagef("--overload %q: use queue or drop", f.overload)
+	}
+	if err := f.applyArrivals(fs, plan); err != nil {
+		return err
 	}
 	if f.shard != "" {
 		sh, err := parseShard(f.shard)
@@ -155,6 +152,12 @@ func (f *loadFlags) apply(fs *pflag.FlagSet, plan *loadgen.Plan) error {
 // override of a scenario's constant or ramp load).
 func rescalePacer(p loadgen.Pacer, d time.Duration) (loadgen.Pacer, error) {
 	switch p := p.(type) {
+	case *loadgen.PoissonPacer:
+		base, err := rescalePacer(p.Base(), d)
+		if err != nil {
+			return nil, err
+		}
+		return loadgen.NewPoissonPacer(base, p.Seed())
 	case loadgen.ConstantPacer:
 		p.Length = d
 		return p, nil
@@ -280,4 +283,67 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// addArrivalFlags registers how open-model arrivals are spaced.
+func addArrivalFlags(fs *pflag.FlagSet, f *loadFlags) {
+	fs.StringVar(&f.arrivals, "arrivals", "uniform", "open model: uniform (evenly spaced at the planned rate) or poisson (at random, as independent users arrive; same mean rate)")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of --arrivals poisson: one seed, one schedule (shards of a run must share it)")
+}
+
+// applyArrivals makes the plan's arrivals Poisson when asked to. A
+// scenario that already asks for Poisson arrivals keeps them unless the
+// flags say otherwise; --seed alone reseeds them.
+func (f *loadFlags) applyArrivals(fs *pflag.FlagSet, plan *loadgen.Plan) error {
+	switch f.arrivals {
+	case "uniform", "poisson":
+	default:
+		return usagef("--arrivals %q: use uniform or poisson", f.arrivals)
+	}
+	if plan.Pacer == nil {
+		if fs.Changed("arrivals") && f.arrivals == "poisson" {
+			return usagef("--arrivals poisson needs the open model (--rate), not --vus")
+		}
+		return nil
+	}
+	base, seed, poisson := plan.Pacer, f.seed, false
+	if pp, ok := plan.Pacer.(*loadgen.PoissonPacer); ok {
+		base, poisson = pp.Base(), true
+		if !fs.Changed("seed") {
+			seed = pp.Seed()
+		}
+	}
+	if fs.Changed("arrivals") {
+		poisson = f.arrivals == "poisson"
+	}
+	if !poisson {
+		if fs.Changed("seed") {
+			return usagef("--seed needs --arrivals poisson")
+		}
+		plan.Pacer = base
+		return nil
+	}
+	p, err := loadgen.NewPoissonPacer(base, seed)
+	if err != nil {
+		return usagef("--arrivals: %v", err)
+	}
+	plan.Pacer = p
+	return nil
+}
+
+// applyConnections sets the plan's connection and in-flight caps.
+func (f *loadFlags) applyConnections(plan *loadgen.Plan) error {
+	if f.connections < 0 {
+		return usagef("--connections: must not be negative")
+	}
+	if f.connections > 0 {
+		plan.Connections = f.connections
+	}
+	if f.maxInFlight < 0 {
+		return usagef("--max-in-flight: must not be negative")
+	}
+	if f.maxInFlight > 0 {
+		plan.MaxInFlight = f.maxInFlight
+	}
+	return nil
 }

@@ -93,6 +93,26 @@ func cmdHit(ctx context.Context, env *Env, args []string) error {
 }
 
 func hitPlan(fs *pflag.FlagSet, f *hitFlags, rawURL string) (loadgen.Plan, error) {
+	plan, err := requestPlan(f, rawURL)
+	if err != nil {
+		return plan, err
+	}
+	if err := f.load.apply(fs, &plan); err != nil {
+		return plan, err
+	}
+	if err := f.client.apply(fs, &plan.Client); err != nil {
+		return plan, err
+	}
+	if err := plan.Validate(); err != nil {
+		return plan, &UsageError{Err: err}
+	}
+	return plan, nil
+}
+
+// requestPlan is the plan of one request built from hit's request flags
+// (method, headers, body, name), without load: hit adds the load flags,
+// capacity its probes.
+func requestPlan(f *hitFlags, rawURL string) (loadgen.Plan, error) {
 	u, err := checkURL(rawURL)
 	if err != nil {
 		return loadgen.Plan{}, &UsageError{Err: err}
@@ -138,15 +158,6 @@ func hitPlan(fs *pflag.FlagSet, f *hitFlags, rawURL string) (loadgen.Plan, error
 		Target: u.String(),
 		Flows:  []loadgen.Flow{{Name: req.Name, Weight: 1, Steps: []loadgen.Step{&loadgen.StaticStep{Request: req}}}},
 		Redact: secrets,
-	}
-	if err := f.load.apply(fs, &plan); err != nil {
-		return plan, err
-	}
-	if err := f.client.apply(fs, &plan.Client); err != nil {
-		return plan, err
-	}
-	if err := plan.Validate(); err != nil {
-		return plan, &UsageError{Err: err}
 	}
 	return plan, nil
 }
