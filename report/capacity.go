@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/results"
 )
 
@@ -19,17 +20,17 @@ func capacityHeadline(c *results.Capacity) string {
 	if c.MaxRate == 0 {
 		b.WriteString("no rate met the SLO")
 		if len(c.Probes) > 0 {
-			fmt.Fprintf(&b, " (lowest probed: %s)", formatRatePerSec(c.Probes[0].Rate))
+			fmt.Fprintf(&b, " (lowest probed: %s)", format.Rate(c.Probes[0].Rate))
 		}
 	} else {
-		fmt.Fprintf(&b, "max %s", formatRatePerSec(c.MaxRate))
+		fmt.Fprintf(&b, "max %s", format.Rate(c.MaxRate))
 		if len(c.SLO) > 0 {
 			fmt.Fprintf(&b, " at %s", strings.Join(c.SLO, ", "))
 		}
 	}
 	switch {
 	case c.Bracket[1] > 0:
-		fmt.Fprintf(&b, " (bracket %s–%s", strings.TrimSuffix(formatRatePerSec(c.Bracket[0]), "/s"), formatRatePerSec(c.Bracket[1]))
+		fmt.Fprintf(&b, " (bracket %s–%s", format.Number(c.Bracket[0]), format.Rate(c.Bracket[1]))
 	default:
 		b.WriteString(" (no probe failed")
 	}
@@ -59,21 +60,21 @@ func limitText(l string) string {
 func WriteCapacityText(w io.Writer, c *results.Capacity) error {
 	ew := bufio.NewWriter(w)
 	fmt.Fprintf(ew, "%s\n", capacityHeadline(c))
-	fmt.Fprintf(ew, "target %s, %s arrivals, %d probes in %s\n\n", c.Target, c.Arrivals, len(c.Probes), formatSeconds(c.Elapsed.D()))
+	fmt.Fprintf(ew, "target %s, %s arrivals, %d probes in %s\n\n", format.Clean(c.Target), c.Arrivals, len(c.Probes), format.Elapsed(c.Elapsed.D()))
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "offered\tachieved\tp50\tp99\tp99.9\terrors\tverdict\t")
 	for _, p := range c.Probes {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
-			formatRatePerSec(p.Rate), formatRatePerSec(p.Achieved),
-			FormatDuration(msDuration(p.Latency["p50"])), FormatDuration(msDuration(p.Latency["p99"])), FormatDuration(msDuration(p.Latency["p99.9"])),
-			formatPercent(p.ErrorRate), p.Verdict)
+			format.Rate(p.Rate), format.Rate(p.Achieved),
+			format.Duration(msDuration(p.Latency["p50"])), format.Duration(msDuration(p.Latency["p99"])), format.Duration(msDuration(p.Latency["p99.9"])),
+			format.Percent(p.ErrorRate), p.Verdict)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	for _, p := range c.Probes {
 		if p.Reason != "" {
-			fmt.Fprintf(ew, "  %s: %s\n", formatRatePerSec(p.Rate), oneLine(p.Reason))
+			fmt.Fprintf(ew, "  %s: %s\n", format.Rate(p.Rate), format.Clean(p.Reason))
 		}
 	}
 	return ew.Flush()
@@ -91,10 +92,10 @@ func WriteCapacityMarkdown(w io.Writer, c, baseline *results.Capacity) error {
 		if d < 0 {
 			dir, d = "below", -d
 		}
-		head += fmt.Sprintf(", %s %s the baseline's %s", formatPercent(d), dir, formatRatePerSec(baseline.MaxRate))
+		head += fmt.Sprintf(", %s %s the baseline's %s", format.Percent(d), dir, format.Rate(baseline.MaxRate))
 	}
-	fmt.Fprintf(ew, "### Capacity: %s\n\n", mdEscape(head))
-	fmt.Fprintf(ew, "Target `%s`, %s arrivals, %d probes in %s.\n\n", mdCode(c.Target), mdEscape(c.Arrivals), len(c.Probes), formatSeconds(c.Elapsed.D()))
+	fmt.Fprintf(ew, "### Capacity: %s\n\n", format.Markdown(head))
+	fmt.Fprintf(ew, "Target `%s`, %s arrivals, %d probes in %s.\n\n", format.MarkdownCode(c.Target), format.Markdown(c.Arrivals), len(c.Probes), format.Elapsed(c.Elapsed.D()))
 	fmt.Fprintln(ew, "| offered | achieved | p50 | p99 | p99.9 | errors | verdict |")
 	fmt.Fprintln(ew, "|---:|---:|---:|---:|---:|---:|---|")
 	for _, p := range c.Probes {
@@ -103,9 +104,9 @@ func WriteCapacityMarkdown(w io.Writer, c, baseline *results.Capacity) error {
 			verdict += ": " + p.Reason
 		}
 		fmt.Fprintf(ew, "| %s | %s | %s | %s | %s | %s | %s |\n",
-			formatRatePerSec(p.Rate), formatRatePerSec(p.Achieved),
-			FormatDuration(msDuration(p.Latency["p50"])), FormatDuration(msDuration(p.Latency["p99"])), FormatDuration(msDuration(p.Latency["p99.9"])),
-			formatPercent(p.ErrorRate), mdEscape(oneLine(verdict)))
+			format.Rate(p.Rate), format.Rate(p.Achieved),
+			format.Duration(msDuration(p.Latency["p50"])), format.Duration(msDuration(p.Latency["p99"])), format.Duration(msDuration(p.Latency["p99.9"])),
+			format.Percent(p.ErrorRate), format.Markdown(verdict))
 	}
 	return ew.Flush()
 }

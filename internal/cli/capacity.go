@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/tailgate-dev/tailgate/capacity"
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/report"
 	"github.com/tailgate-dev/tailgate/report/chart"
@@ -130,11 +132,20 @@ func cmdCapacity(ctx context.Context, env *Env, args []string) error {
 			return &UsageError{Err: err}
 		}
 	}
-	for _, dir := range []string{f.pngDir} {
-		if dir != "" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return usagef("--png-dir: %v", err)
+	// Bad output paths fail now, not after the search.
+	for _, out := range []struct{ flag, path string }{{"-o", f.out}, {"--md", f.md}} {
+		if out.path != "" {
+			if _, err := results.CheckOutput(out.path); err != nil {
+				return usagef("%s %v", out.flag, err)
 			}
+		}
+	}
+	if f.pngDir != "" {
+		if err := os.MkdirAll(f.pngDir, 0o755); err != nil {
+			return usagef("--png-dir: %v", err)
+		}
+		if _, err := results.CheckOutput(filepath.Join(f.pngDir, "capacity.png")); err != nil {
+			return usagef("--png-dir: %v", err)
 		}
 	}
 
@@ -281,10 +292,10 @@ func sloStrings(ths []*scenarios.Threshold) []string {
 func capacityConfig(fs *pflag.FlagSet, f *capacityFlags, bound time.Duration) (capacity.Config, error) {
 	var c capacity.Config
 	var err error
-	if c.MinRate, err = loadgen.ParseRate(f.minRate); err != nil {
+	if c.MinRate, err = format.ParseRate(f.minRate); err != nil {
 		return c, usagef("--min-rate: %v", err)
 	}
-	if c.MaxRate, err = loadgen.ParseRate(f.maxRate); err != nil {
+	if c.MaxRate, err = format.ParseRate(f.maxRate); err != nil {
 		return c, usagef("--max-rate: %v", err)
 	}
 	if c.MinRate <= 0 {
@@ -298,7 +309,7 @@ func capacityConfig(fs *pflag.FlagSet, f *capacityFlags, bound time.Duration) (c
 		if d.value == "" {
 			continue
 		}
-		if *d.dst, err = loadgen.ParseDuration(d.value); err != nil {
+		if *d.dst, err = format.ParseDuration(d.value); err != nil {
 			return c, usagef("%s: %v", d.flag, err)
 		}
 		if *d.dst <= 0 && d.flag != "--settle" {
@@ -364,35 +375,21 @@ func writeCapacityOutputs(env *Env, f *capacityFlags, c, baseline *results.Capac
 		return fmt.Errorf("summary: %w", err)
 	}
 	if f.out != "" {
-		if err := writeFileWith(f.out, func(w *os.File) error { return c.Encode(w) }); err != nil {
+		if err := results.WriteOutput(f.out, env.Stdout, c.Encode); err != nil {
 			return fmt.Errorf("write %s: %w", f.out, err)
 		}
 	}
 	if f.md != "" {
-		if err := writeFileWith(f.md, func(w *os.File) error { return report.WriteCapacityMarkdown(w, c, baseline) }); err != nil {
+		if err := results.WriteOutput(f.md, env.Stdout, func(w io.Writer) error { return report.WriteCapacityMarkdown(w, c, baseline) }); err != nil {
 			return fmt.Errorf("--md: %w", err)
 		}
 	}
 	if f.pngDir != "" && len(c.Probes) > 0 {
 		path := filepath.Join(f.pngDir, "capacity.png")
 		o := chart.Options{Subtitle: fmt.Sprintf("%s · %s arrivals · SLO %s", c.Target, c.Arrivals, strings.Join(c.SLO, ", "))}
-		if err := writeFileWith(path, func(w *os.File) error { return chart.Capacity(w, c, o) }); err != nil {
+		if err := results.WriteOutput(path, env.Stdout, func(w io.Writer) error { return chart.Capacity(w, c, o) }); err != nil {
 			return fmt.Errorf("--png-dir: %w", err)
 		}
 	}
 	return nil
-}
-
-// writeFileWith writes path with write and closes it, keeping the first
-// error.
-func writeFileWith(path string, write func(*os.File) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
 }
