@@ -44,6 +44,10 @@ type Snapshot struct {
 	// when it succeeded or none was written: measurements are still kept
 	// in memory, but a crash now would lose them.
 	CheckpointError string
+	// MetricsError is why the last push of live metrics failed (remote
+	// write, OTLP), empty when it succeeded. The engine leaves it empty;
+	// the command line sets it on the copy it shows.
+	MetricsError string
 	// Done is set on the last snapshot of a run.
 	Done bool
 	// Deltas is what each request series did over the interval, one entry

@@ -71,7 +71,7 @@ func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) 
 	}
 	var opts []loadgen.Option
 	if disp != nil {
-		opts = append(opts, loadgen.WithObserver(disp))
+		opts = append(opts, loadgen.WithObserver(mrun.show(disp)))
 	}
 	if mrun != nil {
 		defer mrun.finish(env)
@@ -253,6 +253,9 @@ func progressLine(s *results.Snapshot) string {
 	}
 	if s.CheckpointError != "" {
 		line += ", CHECKPOINT FAILED: " + s.CheckpointError
+	}
+	if s.MetricsError != "" {
+		line += ", METRICS PUSH FAILED: " + s.MetricsError
 	}
 	return line
 }

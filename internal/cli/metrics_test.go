@@ -2,9 +2,11 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 func TestMetricsAddrErrorsExitBeforeLoad(t *testing.T) {
@@ -128,5 +131,41 @@ func decodeAll(t *testing.T, dec expfmt.Decoder) []*dto.MetricFamily {
 			t.Fatal(err)
 		}
 		out = append(out, &mf)
+	}
+}
+
+func TestUnreachablePushWarnsAndKeepsResults(t *testing.T) {
+	srv, n := countingServer(t)
+	dead := freePort(t) // nothing listens there
+	out := filepath.Join(t.TempDir(), "r.json")
+	code, _, stderr := runCLI(t, "hit", srv.URL+"/", "-r", "200/s", "-d", "2s", "--quiet", "-o", out,
+		"--metrics-push", fmt.Sprintf("http://127.0.0.1:%d/api/v1/write", dead))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "warning: ") || !strings.Contains(stderr, "metrics pushes failed, the final one too") {
+		t.Errorf("stderr %q: want a warning that the pushes failed", stderr)
+	}
+	res, err := results.ReadResultFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total.Requests != 400 || n.Load() != 400 || res.Meta.Partial {
+		t.Fatalf("results: %d requests (server %d), partial %v; want all 400", res.Total.Requests, n.Load(), res.Meta.Partial)
+	}
+}
+
+func TestMetricsPushURLIsChecked(t *testing.T) {
+	srv, n := countingServer(t)
+	code, _, stderr := runCLI(t, "hit", srv.URL+"/", "-r", "100/s", "-d", "1s", "--quiet", "--metrics-push", "127.0.0.1:9090")
+	if code != 2 || !strings.Contains(stderr, "want an http:// or https:// URL") || n.Load() != 0 {
+		t.Fatalf("exit %d, stderr %q, %d requests; want 2, a one-line error, none", code, stderr, n.Load())
+	}
+}
+
+func TestProgressLineShowsPushFailure(t *testing.T) {
+	line := progressLine(&results.Snapshot{Elapsed: 5 * time.Second, MetricsError: "remote write to http://x/: connection refused"})
+	if !strings.Contains(line, "METRICS PUSH FAILED: remote write to http://x/: connection refused") {
+		t.Fatalf("progress line %q", line)
 	}
 }

@@ -262,6 +262,12 @@ func (m *model) throughput(w int) []string {
 		const head = " CHECKPOINT FAILED "
 		items = append(items, m.st.warn.Render(head)+" "+m.st.bad.Render(fit(oneLine(s.CheckpointError), max(w-width(head)-1, 0))))
 	}
+	if s.MetricsError != "" {
+		// The run and its results are fine; the live metrics are not
+		// reaching their receiver.
+		const head = " METRICS PUSH FAILED "
+		items = append(items, m.st.warn.Render(head)+" "+m.st.bad.Render(fit(oneLine(s.MetricsError), max(w-width(head)-1, 0))))
+	}
 	return flow(items, "   ", w)
 }
 
