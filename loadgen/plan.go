@@ -282,6 +282,14 @@ type ClientOptions struct {
 	Insecure bool
 	// FollowRedirects is how many redirects to follow (0: none).
 	FollowRedirects int
+	// AllowHosts are hosts besides the target's that requests and
+	// redirects may reach; a redirect to any other host fails with kind
+	// redirect (docs/security.md).
+	AllowHosts []string
+	// SecretHeaders are header names, besides IsSecretHeader's own list,
+	// whose values are credentials: never sent across a redirect to
+	// another host.
+	SecretHeaders []string
 	// CACert, Cert and Key are PEM file paths: a CA bundle to trust, and a
 	// client certificate and key.
 	CACert, Cert, Key string

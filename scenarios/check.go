@@ -115,10 +115,32 @@ func checkURLTemplate(t *tmpl) error {
 	if scheme != "http" && scheme != "https" {
 		return fmt.Errorf("%q: unsupported scheme %q (use http or https)", t.src, scheme)
 	}
-	if host, _, _ := strings.Cut(rest, "/"); host == "" {
-		return fmt.Errorf("%q: the host must be written out, not templated", t.src)
+	end := strings.IndexAny(rest, "/?#")
+	if end <= 0 {
+		return fmt.Errorf("%q: the host must be written out, not templated, and followed by /", t.src)
+	}
+	if _, err := checkURL(scheme + "://" + rest[:end]); err != nil {
+		return err
 	}
 	return nil
+}
+
+// urlTemplateHost returns the host name of a checked absolute URL
+// template; checkURLTemplate has made sure it is written out.
+func urlTemplateHost(t *tmpl) string {
+	lead := t.text
+	if !t.static {
+		lead = t.parts[0].text
+	}
+	_, rest, _ := strings.Cut(lead, "://")
+	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+		rest = rest[:end]
+	}
+	u, err := url.Parse("http://" + rest)
+	if err != nil {
+		return rest
+	}
+	return strings.ToLower(u.Hostname())
 }
 
 // scopeRef is what a variable name refers to outside captures.
@@ -245,7 +267,7 @@ func (d *decoder) check(s *Scenario, root *yaml.Node) {
 		allHeaders = append(allHeaders, r.headers...)
 	}
 	for _, h := range allHeaders {
-		if !isSecretHeader(h.name) || h.value == nil {
+		if !s.isSecretHeader(h.name) || h.value == nil {
 			continue
 		}
 		if h.value.static {
@@ -260,7 +282,17 @@ func (d *decoder) check(s *Scenario, root *yaml.Node) {
 			secretNames[e.text] = true
 		}
 	}
-	// A variable is secret when it feeds a secret header or reads env.
+	for _, r := range s.requests {
+		for _, q := range r.query {
+			if q.value != nil && contains(s.secretQuery, q.key) {
+				for _, e := range q.value.vars {
+					secretNames[e.text] = true
+				}
+			}
+		}
+	}
+	// A variable is secret when it feeds a secret header or query
+	// parameter, or reads env.
 	for changed := true; changed; {
 		changed = false
 		for _, v := range s.vars {

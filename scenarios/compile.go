@@ -15,6 +15,12 @@ import (
 type CompileOptions struct {
 	// Target replaces the scenario's target (the base of request paths).
 	Target string
+	// AllowHosts are hosts besides the target's that absolute request URLs
+	// and redirects may reach (--allow-host); any other is refused.
+	AllowHosts []string
+	// RedactQuery names query parameters whose values are secret, besides
+	// the scenario's secret_query (--redact-query).
+	RedactQuery []string
 }
 
 // Compile turns a checked scenario into a plan for loadgen.Run. Flows
@@ -39,8 +45,14 @@ func Compile(s *Scenario, opts CompileOptions) (loadgen.Plan, error) {
 			HTTP2:           s.defaults.http2,
 			Insecure:        s.defaults.insecure,
 			FollowRedirects: s.defaults.followRedirects,
+			AllowHosts:      opts.AllowHosts,
+			SecretHeaders:   s.SecretHeaders(),
 		},
 	}
+	if err := checkHosts(s, target, opts.AllowHosts); err != nil {
+		return plan, err
+	}
+	plan.Redact = loadgen.SortSecrets(append(plan.Redact, urlSecrets(s, target, opts.RedactQuery)...))
 	if plan.Target == "" {
 		plan.Target = "(no target)"
 	}
@@ -436,6 +448,7 @@ func (s *Scenario) Warnings(plan *loadgen.Plan, ths []*Threshold) []string {
 			out = append(out, fmt.Sprintf("data feed %q (mode unique) has %d rows and the run is bounded by time: iterations beyond row %d will fail", f.name, len(f.rows), len(f.rows)))
 		}
 	}
+	out = append(out, s.tagWarnings()...)
 	if plan.Pacer == nil {
 		for _, t := range ths {
 			if t.unit == uPlanned {

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ func TestCompilePlan(t *testing.T) {
 	s, err := Parse("plan.yaml", []byte(`
 name: shop
 target: http://127.0.0.1:8080/
+env: [TG_TEST_TOKEN]
 defaults:
   timeout: 2s
   http2: true
@@ -77,7 +79,7 @@ load:
 		t.Errorf("warmup %s, max in flight %d, connections %d, overload %q", plan.Warmup, plan.MaxInFlight, plan.Connections, plan.Overload)
 	}
 	want := loadgen.ClientOptions{Timeout: 2 * time.Second, HTTP2: true, FollowRedirects: 3}
-	if plan.Client != want {
+	if !reflect.DeepEqual(plan.Client, want) {
 		t.Errorf("client %+v, want %+v", plan.Client, want)
 	}
 	for _, secret := range []string{"s3cr3t-t0ken", "session=abc123"} {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -25,8 +23,12 @@ const (
 	modeUnique
 )
 
-// maxFeedRows bounds a data file; feeds are loaded into memory.
-const maxFeedRows = 1_000_000
+// maxFeedRows and maxFeedBytes bound a data file; feeds are loaded into
+// memory.
+const (
+	maxFeedRows  = 1_000_000
+	maxFeedBytes = 256 << 20
+)
 
 type feed struct {
 	name    string
@@ -81,11 +83,7 @@ func (d *decoder) feeds(n *yaml.Node) []*feed {
 			return
 		}
 		f.file = p
-		full := p
-		if !filepath.IsAbs(full) {
-			full = filepath.Join(d.dir, p)
-		}
-		if err := f.read(full); err != nil {
+		if err := f.read(d, p); err != nil {
 			d.errf(fileNode, "data feed %q: %v", name, err)
 			d.unsure = true
 			return
@@ -95,19 +93,16 @@ func (d *decoder) feeds(n *yaml.Node) []*feed {
 	return out
 }
 
-// read loads a CSV file with a header row.
-func (f *feed) read(path string) error {
-	fh, err := os.Open(path)
+// read loads a CSV file with a header row. Its errors name lines and
+// columns but never quote the file: a scenario must not be able to show
+// the contents of a file it was not meant to read.
+func (f *feed) read(d *decoder, p string) error {
+	fh, err := d.openConfined(p, maxFeedBytes)
 	if err != nil {
-		return fmt.Errorf("cannot read %s: %w", f.file, unwrapPathError(err))
+		return fmt.Errorf("cannot read %s: %w", f.file, err)
 	}
 	defer fh.Close()
-	if fi, err := fh.Stat(); err != nil {
-		return fmt.Errorf("cannot read %s: %w", f.file, err)
-	} else if !fi.Mode().IsRegular() {
-		return fmt.Errorf("cannot read %s: not a regular file", f.file)
-	}
-	r := csv.NewReader(io.LimitReader(fh, 256<<20))
+	r := csv.NewReader(&cappedReader{r: fh, left: maxFeedBytes})
 	r.ReuseRecord = false
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
@@ -116,15 +111,15 @@ func (f *feed) read(path string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.file, csvErr(err))
 	}
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	for i, c := range header {
 		if !isIdent(c) {
-			return fmt.Errorf("%s: column %d name %q: use letters, digits and _ (it is written {{ .%s }} in templates)", f.file, i+1, c, "name")
+			return fmt.Errorf("%s: the name of column %d is not letters, digits and _ (the header row names the columns, written {{ .name }} in templates)", f.file, i+1)
 		}
-		if seen[c] {
-			return fmt.Errorf("%s: column %q appears twice", f.file, c)
+		if j, dup := seen[c]; dup {
+			return fmt.Errorf("%s: columns %d and %d have the same name", f.file, j+1, i+1)
 		}
-		seen[c] = true
+		seen[c] = i
 	}
 	f.columns = header
 	for {
@@ -150,6 +145,9 @@ func csvErr(err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		return fmt.Errorf("line %d: %v", pe.Line, pe.Err)
+	}
+	if errors.Is(err, errTooLarge) {
+		return fmt.Errorf("more than %d MiB; a data feed is held in memory", maxFeedBytes>>20)
 	}
 	return err
 }

@@ -11,7 +11,7 @@ import (
 // request's path must not look like shards of one plan.
 func TestStepDescriptionFeedsPlanHash(t *testing.T) {
 	describe := func(path string) string {
-		src := "name: x\ntarget: http://127.0.0.1:8080\nrequests:\n  r:\n    path: " + path + "\n    headers:\n      Authorization: 'Bearer {{ env \"TOK\" }}'\nload:\n  rate: 10/s\n  duration: 1s\n"
+		src := "name: x\ntarget: http://127.0.0.1:8080\nenv: [TOK]\nrequests:\n  r:\n    path: " + path + "\n    headers:\n      Authorization: 'Bearer {{ env \"TOK\" }}'\nload:\n  rate: 10/s\n  duration: 1s\n"
 		s, err := Parse("x.yaml", []byte(src), WithGetenv(func(string) string { return "sekrit-value" }))
 		if err != nil {
 			t.Fatal(err)

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,15 @@ func testGetenv(name string) string {
 		return "s3cr3t-t0ken"
 	}
 	return ""
+}
+
+// testLookupEnv is testGetenv for templates compiled without a scenario:
+// every name is allowed.
+func testLookupEnv(name string) (string, error) {
+	if v := testGetenv(name); v != "" {
+		return v, nil
+	}
+	return "", fmt.Errorf("environment variable %s is not set (or empty)", name)
 }
 
 // TestBadFiles checks the exact messages for a corpus of broken scenarios,

@@ -22,7 +22,7 @@ func TestReadmeExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	getenv := func(name string) string {
-		if name == "API_TOKEN" {
+		if name == "API_TOKEN" || name == "API_KEY" {
 			return "readme-token"
 		}
 		return ""

@@ -7,7 +7,6 @@ package scenarios
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -42,6 +41,10 @@ type Scenario struct {
 	requests  []*request
 	flows     []*flow
 	secrets   []string
+	// secretHeaders and secretQuery name headers and query parameters
+	// whose values are secret (secret_headers, secret_query).
+	secretHeaders []string
+	secretQuery   []string
 }
 
 // LoadSpec is the load section of a scenario.
@@ -137,6 +140,7 @@ type Option func(*config)
 
 type config struct {
 	getenv func(string) string
+	trust  Trust
 }
 
 // WithGetenv sets the lookup of environment variables used by env "NAME"
@@ -152,24 +156,28 @@ func WithGetenv(fn func(string) string) Option {
 // Load reads and checks the scenario file at path. Its error is an Errors
 // listing every problem found, or an I/O error.
 func Load(path string, opts ...Option) (*Scenario, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
+	// Checked before opening: opening a FIFO blocks until it has a writer.
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
 	if fi.IsDir() {
 		return nil, fmt.Errorf("%s: is a directory, not a scenario file", path)
 	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
 	if fi.Size() > MaxFileSize {
 		return nil, fmt.Errorf("%s: %d bytes is too large for a scenario file (at most %d)", path, fi.Size(), MaxFileSize)
 	}
-	src, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	src, err := readCapped(f, MaxFileSize)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (at most %d bytes)", path, err, MaxFileSize)
 	}
 	return Parse(path, src, opts...)
 }
@@ -181,7 +189,11 @@ func Parse(file string, src []byte, opts ...Option) (*Scenario, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	d := &decoder{p: &problems{file: file}, getenv: cfg.getenv, dir: filepath.Dir(file), file: file}
+	d := &decoder{p: &problems{file: file}, getenv: cfg.getenv, dir: filepath.Dir(file), file: file,
+		trust: cfg.trust, envAllowed: map[string]bool{}}
+	for _, name := range cfg.trust.Env {
+		d.envAllowed[name] = true
+	}
 	s := d.decode(src)
 	if err := d.p.err(); err != nil {
 		return nil, err
@@ -261,6 +273,9 @@ type decoder struct {
 	getenv func(string) string
 	dir    string
 	file   string
+	trust  Trust
+	// envAllowed are the environment variables the scenario may read.
+	envAllowed map[string]bool
 	// unsure is set when names may be missing because of an earlier
 	// problem (a data file that failed to load, a broken variable).
 	unsure bool
@@ -450,10 +465,10 @@ func (d *decoder) tmpl(key string, n *yaml.Node) *tmpl {
 	case n.Style == yaml.DoubleQuotedStyle || n.Style == yaml.SingleQuotedStyle:
 		style = 'q'
 	}
-	return compileTemplate(s, d.pos(n), style, d.getenv, d.p)
+	return compileTemplate(s, d.pos(n), style, d.lookupEnv, d.p)
 }
 
-var topKeys = []string{"name", "description", "target", "defaults", "vars", "data", "requests", "flows", "load", "thresholds"}
+var topKeys = []string{"name", "description", "target", "env", "secret_headers", "secret_query", "defaults", "vars", "data", "requests", "flows", "load", "thresholds"}
 
 func (d *decoder) decode(src []byte) *Scenario {
 	s := &Scenario{File: d.file}
@@ -469,6 +484,18 @@ func (d *decoder) decode(src []byte) *Scenario {
 		return s
 	}
 	root := resolve(doc.Content[0])
+	if isResultsFile(root) {
+		d.p.add(1, 1, "this is a tailgate results file, not a scenario: read it with 'tailgate report %s'", d.file)
+		return s
+	}
+	// The env list comes first: templates anywhere in the file read it.
+	if root.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			if k := resolve(root.Content[i]); k != nil && k.Kind == yaml.ScalarNode && k.Value == "env" {
+				d.envNames(root.Content[i+1])
+			}
+		}
+	}
 	var requestsNode, flowsNode, thresholdsNode, varsNode *yaml.Node
 	ok := d.fields(root, "the scenario", topKeys, func(key string, k, v *yaml.Node) {
 		switch key {
@@ -489,6 +516,12 @@ func (d *decoder) decode(src []byte) *Scenario {
 					s.targetPos = d.pos(v)
 				}
 			}
+		case "env":
+			// Decoded before everything else.
+		case "secret_headers":
+			s.secretHeaders = d.nameList(key, v, validHeaderName, "a header name")
+		case "secret_query":
+			s.secretQuery = d.nameList(key, v, func(q string) bool { return q != "" && !strings.ContainsAny(q, "&=#? \t") }, "a query parameter name")
 		case "defaults":
 			d.defaults(v, &s.defaults)
 		case "vars":
@@ -526,45 +559,6 @@ func (d *decoder) decode(src []byte) *Scenario {
 	return s
 }
 
-// syntax turns a YAML syntax error ("yaml: line 3: …") into a positioned
-// problem. The YAML library reports lines only, so the column is 1.
-func (d *decoder) syntax(src []byte, err error) {
-	line, msg := splitYAMLError(err)
-	col := 1
-	// The YAML library reports the line where the enclosing block began,
-	// not the line that broke it. The shortest prefix of the file that
-	// fails with the same message ends at the offending line.
-	lines := strings.SplitAfter(string(src), "\n")
-	if len(lines) <= 2000 && len(src) <= 64<<10 {
-		for k := line; k <= len(lines); k++ {
-			var n yaml.Node
-			perr := yaml.Unmarshal([]byte(strings.Join(lines[:k], "")), &n)
-			if perr == nil {
-				continue
-			}
-			if _, m := splitYAMLError(perr); m == msg {
-				line = k
-				text := lines[k-1]
-				col = len(text) - len(strings.TrimLeft(text, " \t")) + 1
-			}
-			break
-		}
-	}
-	d.p.add(line, col, "YAML syntax: %s", msg)
-}
-
-func splitYAMLError(err error) (int, string) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 1
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if i := strings.Index(rest, ": "); i > 0 {
-			fmt.Sscanf(rest[:i], "%d", &line)
-			msg = rest[i+2:]
-		}
-	}
-	return max(line, 1), msg
-}
-
 func (d *decoder) defaults(n *yaml.Node, out *defaults) {
 	d.fields(n, "defaults", []string{"headers", "timeout", "http2", "insecure", "follow_redirects"}, func(key string, k, v *yaml.Node) {
 		switch key {
@@ -599,6 +593,10 @@ func (d *decoder) headers(n *yaml.Node) []*header {
 			d.errf(v, "header %s: value must be on one line", key)
 			return
 		}
+		if strings.IndexByte(t.src, 0) >= 0 {
+			d.errf(v, "header %s: value must not contain a NUL byte", key)
+			return
+		}
 		out = append(out, &header{name: key, value: t, pos: d.pos(k)})
 	})
 	return out
@@ -615,15 +613,6 @@ func validHeaderName(s string) bool {
 		}
 	}
 	return true
-}
-
-// isSecretHeader reports headers whose values are redacted everywhere.
-func isSecretHeader(name string) bool {
-	switch strings.ToLower(name) {
-	case "authorization", "cookie", "proxy-authorization":
-		return true
-	}
-	return false
 }
 
 func isIdent(s string) bool {
@@ -706,11 +695,7 @@ func (d *decoder) requests(n *yaml.Node, noFlows bool) []*request {
 				r.body = d.tmpl(key, vv)
 			case "body_file":
 				if p, ok := d.str(key, vv); ok {
-					full := p
-					if !filepath.IsAbs(full) {
-						full = filepath.Join(d.dir, p)
-					}
-					b, err := readRegularFile(full, maxBodyFile)
+					b, err := d.readConfined(p, maxBodyFile)
 					if err != nil {
 						d.errf(vv, "body_file: cannot read %s: %v", p, unwrapPathError(err))
 						return
@@ -770,27 +755,6 @@ func (d *decoder) requests(n *yaml.Node, noFlows bool) []*request {
 
 // maxBodyFile bounds a body_file; bodies are held in memory.
 const maxBodyFile = 64 << 20
-
-// readRegularFile reads a regular file of at most limit bytes. Devices and
-// pipes (/dev/zero, /dev/stdin) are refused: they could block or never end.
-func readRegularFile(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file")
-	}
-	if fi.Size() > limit {
-		return nil, fmt.Errorf("%d bytes, more than the limit of %d", fi.Size(), limit)
-	}
-	return io.ReadAll(io.LimitReader(f, limit))
-}
 
 func unwrapPathError(err error) error {
 	if pe, ok := err.(*os.PathError); ok {

@@ -123,7 +123,7 @@ var notDefined = regexp.MustCompile(`function "([^"]*)" not defined`)
 
 // compileTemplate parses src. Problems are reported through p at positions
 // inside the scalar where they can be located.
-func compileTemplate(src string, at Pos, style byte, getenv func(string) string, p *problems) *tmpl {
+func compileTemplate(src string, at Pos, style byte, getenv func(string) (string, error), p *problems) *tmpl {
 	t := &tmpl{src: src, pos: at, style: style}
 	if !strings.Contains(src, "{{") {
 		t.static, t.text = true, src
@@ -240,7 +240,7 @@ func (t *tmpl) fold() {
 type tcompiler struct {
 	t      *tmpl
 	p      *problems
-	getenv func(string) string
+	getenv func(string) (string, error)
 	ok     bool
 }
 
@@ -397,9 +397,9 @@ func (c *tcompiler) checkCall(e *expr) *expr {
 			c.fail(a.off, "template: env takes the name of an environment variable in quotes, e.g. env \"API_TOKEN\"")
 			return nil
 		}
-		v := c.getenv(a.text)
-		if v == "" {
-			c.fail(a.off, "environment variable %s is not set (or empty)", a.text)
+		v, err := c.getenv(a.text)
+		if err != nil {
+			c.fail(a.off, "%v", err)
 			return nil
 		}
 		// Resolved once at load; the value is a secret from now on.

@@ -13,7 +13,7 @@ import (
 func renderOne(t testing.TB, src string, vars map[string]string, seq uint64) (string, error) {
 	t.Helper()
 	p := &problems{file: "t"}
-	tm := compileTemplate(src, Pos{File: "t", Line: 1, Col: 1}, 'p', testGetenv, p)
+	tm := compileTemplate(src, Pos{File: "t", Line: 1, Col: 1}, 'p', testLookupEnv, p)
 	if tm == nil {
 		return "", p.err()
 	}

@@ -218,17 +218,19 @@ func parseMetric(s string) (metric, error) {
 	return m, nil
 }
 
-// parseFraction reads "1%" or "0.01" as 0.01.
+// parseFraction reads "1%" as 0.01. A bare number is refused: "1" reads
+// as 1% to a person and as 100% as a fraction.
 func parseFraction(s string) (float64, error) {
-	pct := strings.HasSuffix(s, "%")
-	num := strings.TrimSpace(strings.TrimSuffix(s, "%"))
+	num, pct := strings.CutSuffix(s, "%")
+	num = strings.TrimSpace(num)
 	v, err := strconv.ParseFloat(num, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("want a percentage such as 1%% or a fraction such as 0.01, got %q", s)
+		return 0, fmt.Errorf("want a percentage such as 1%%, got %q", s)
 	}
-	if pct {
-		v /= 100
+	if !pct {
+		return 0, fmt.Errorf("%q: write a percentage, e.g. %s%%", s, num)
 	}
+	v /= 100
 	if v < 0 || v > 1 {
 		return 0, fmt.Errorf("%q is outside 0%%–100%%", s)
 	}

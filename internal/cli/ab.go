@@ -43,6 +43,7 @@ type abFlags struct {
 	alpha        float64
 	quiet, noTUI bool
 	maxSlowdown  string
+	trust        trustFlags
 }
 
 func cmdAB(ctx context.Context, env *Env, args []string) error {
@@ -51,6 +52,7 @@ func cmdAB(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.target, "target", "", "base `URL` replacing both scenarios' targets")
 	addLoadFlags(fs, &f.load, false, false)
 	addClientFlags(fs, &f.client)
+	addTrustFlags(fs, &f.trust)
 	fs.IntVar(&f.count, "count", 5, "`N` runs of each scenario (≥ 4 for a significance verdict)")
 	fs.StringVarP(&f.out, "output", "o", "", "write results to `PREFIX`-a-1.json, PREFIX-b-1.json, …")
 	fs.StringVar(&f.labels, "label", "", "names of the two sides `A,B` (default: the file names)")
@@ -91,7 +93,7 @@ func cmdAB(ctx context.Context, env *Env, args []string) error {
 	}
 	var scen [2]*scenarios.Scenario
 	for i := range scen {
-		if scen[i], err = loadScenario(env, fs.Arg(i)); err != nil {
+		if scen[i], err = loadScenario(env, fs.Arg(i), f.trust.trust()); err != nil {
 			return err
 		}
 	}
@@ -145,7 +147,7 @@ func abLabels(a, b string) [2]string {
 // abPlan compiles one scenario with the shared overrides, the way
 // 'tailgate run' does.
 func abPlan(fs *pflag.FlagSet, f *abFlags, s *scenarios.Scenario, path string, args []string) (loadgen.Plan, error) {
-	plan, err := scenarios.Compile(s, scenarios.CompileOptions{Target: f.target})
+	plan, err := scenarios.Compile(s, scenarios.CompileOptions{Target: f.target, AllowHosts: f.client.allowHosts, RedactQuery: f.client.redactQuery})
 	if err != nil {
 		return plan, &UsageError{Err: err}
 	}

@@ -60,6 +60,7 @@ type capacityFlags struct {
 	resolution string
 	out        string
 	pngDir     string
+	trust      trustFlags
 	md         string
 	baseline   string
 	format     string
@@ -93,6 +94,7 @@ func cmdCapacity(ctx context.Context, env *Env, args []string) error {
 	f.req.load.overload = "queue"
 	addArrivalFlags(fs, &f.req.load)
 	addClientFlags(fs, &f.req.client)
+	addTrustFlags(fs, &f.trust)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -210,11 +212,11 @@ func capacityPlan(env *Env, fs *pflag.FlagSet, f *capacityFlags, arg string) (lo
 		}
 		plan.Name = "capacity"
 	} else {
-		s, err := loadScenario(env, arg)
+		s, err := loadScenario(env, arg, f.trust.trust())
 		if err != nil {
 			return plan, nil, err
 		}
-		if plan, err = scenarios.Compile(s, scenarios.CompileOptions{Target: f.target}); err != nil {
+		if plan, err = scenarios.Compile(s, scenarios.CompileOptions{Target: f.target, AllowHosts: f.req.client.allowHosts, RedactQuery: f.req.client.redactQuery}); err != nil {
 			return plan, nil, &UsageError{Err: err}
 		}
 		for _, t := range ths {
@@ -231,7 +233,7 @@ func capacityPlan(env *Env, fs *pflag.FlagSet, f *capacityFlags, arg string) (lo
 	}
 	// A probe is a constant open-model rate: no warmup, no closed model.
 	plan.Pacer, plan.VUs, plan.Warmup = loadgen.ConstantPacer{PerSecond: 1, Length: time.Second}, 0, 0
-	if err := f.req.load.applyConnections(&plan); err != nil {
+	if err := f.req.load.applyConnections(fs, &plan); err != nil {
 		return plan, nil, err
 	}
 	if err := f.req.load.applyArrivals(fs, &plan); err != nil {

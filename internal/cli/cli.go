@@ -37,7 +37,7 @@ type Env struct {
 	Getenv         func(string) string
 	// IsTerminal reports whether stdout is an interactive terminal.
 	IsTerminal bool
-	// Signals delivers interrupts (SIGINT, SIGTERM). Nil: none.
+	// Signals delivers interrupts (SIGINT, SIGTERM, SIGHUP). Nil: none.
 	Signals <-chan os.Signal
 	// Exit ends the process at once; used for a second Ctrl-C. Nil: os.Exit.
 	Exit func(code int)
@@ -46,7 +46,9 @@ type Env struct {
 // OSEnv returns the Env of the running process.
 func OSEnv() *Env {
 	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	// SIGHUP (the terminal went away, a supervisor's reload) stops a run
+	// the way SIGTERM does: drain, summary, final results.
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	return &Env{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Getenv:     os.Getenv,
@@ -87,21 +89,24 @@ type command struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, env *Env, args []string) error
+	// offline commands send no load (report, compare, merge, validate):
+	// a signal ends them at once, whatever they are waiting for.
+	offline bool
 }
 
 func commands() []command {
 	return []command{
-		{"hit", "benchmark one URL from the command line", cmdHit},
-		{"run", "run a scenario file", cmdRun},
-		{"validate", "check a scenario file without sending anything", cmdValidate},
-		{"report", "print a results file as text, Markdown, JSON or an HdrHistogram log", cmdReport},
-		{"compare", "compare results: before/after, or two requests of one run", cmdCompare},
-		{"ab", "run two scenarios interleaved A B A B … and compare them", cmdAB},
-		{"merge", "merge results of shards of one plan into one", cmdMerge},
-		{"capacity", "find the highest rate the target sustains under its SLO", cmdCapacity},
-		{"demo", "run the built-in pagination demo end to end", cmdDemo},
-		{"serve-demo", "serve the built-in demo target", cmdServeDemo},
-		{"version", "print the version", cmdVersion},
+		{"hit", "benchmark one URL from the command line", cmdHit, false},
+		{"run", "run a scenario file", cmdRun, false},
+		{"validate", "check a scenario file without sending anything", cmdValidate, true},
+		{"report", "print a results file as text, Markdown, JSON or an HdrHistogram log", cmdReport, true},
+		{"compare", "compare results: before/after, or two requests of one run", cmdCompare, true},
+		{"ab", "run two scenarios interleaved A B A B … and compare them", cmdAB, false},
+		{"merge", "merge results of shards of one plan into one", cmdMerge, true},
+		{"capacity", "find the highest rate the target sustains under its SLO", cmdCapacity, false},
+		{"demo", "run the built-in pagination demo end to end", cmdDemo, false},
+		{"serve-demo", "serve the built-in demo target", cmdServeDemo, false},
+		{"version", "print the version", cmdVersion, true},
 	}
 }
 
@@ -131,8 +136,31 @@ func Main(args []string, env *Env) int {
 		fmt.Fprintf(env.Stderr, "tailgate: unknown command %q%s\nRun 'tailgate --help' for the list of commands.\n", args[0], suggestCommand(args[0]))
 		return ExitUsage
 	}
+	if cmd.offline && env.Signals != nil {
+		return runInterruptible(env, cmd, args[1:])
+	}
 	err := cmd.run(context.Background(), env, args[1:])
 	return exitStatus(env, cmd.name, err)
+}
+
+// runInterruptible runs an offline command and returns as soon as a signal
+// arrives (SIGINT, SIGTERM, SIGHUP), with status 130, even when the command
+// is blocked in a read or a write: it has nothing to drain, and a CI job
+// that cancels it should not need SIGKILL. The command's context is
+// cancelled; the process ends with Main's return.
+func runInterruptible(env *Env, cmd *command, args []string) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() { done <- exitStatus(env, cmd.name, cmd.run(ctx, env, args)) }()
+	select {
+	case code := <-done:
+		return code
+	case sig := <-env.Signals:
+		cancel()
+		fmt.Fprintf(env.Stderr, "tailgate %s: %s: %v\n", cmd.name, errSignal, sig)
+		return ExitInterrupted
+	}
 }
 
 func exitStatus(env *Env, name string, err error) int {
@@ -213,9 +241,21 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 			// pflag has already called fs.Usage.
 			return err
 		}
-		return &UsageError{Err: fmt.Errorf("%w (see --help)", err)}
+		return &UsageError{Err: fmt.Errorf("%w%s (see --help)", err, suggestFlag(fs, err))}
 	}
 	return nil
+}
+
+// suggestFlag returns a "did you mean" hint for an unknown long flag, the
+// way misspelt scenario keys get one.
+func suggestFlag(fs *pflag.FlagSet, err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return ""
+	}
+	var names []string
+	fs.VisitAll(func(f *pflag.Flag) { names = append(names, "--"+f.Name) })
+	return suggest.DidYouMean("--"+name, names)
 }
 
 func cmdVersion(_ context.Context, env *Env, _ []string) error {

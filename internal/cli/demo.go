@@ -184,7 +184,7 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 // or the pagination example embedded in the binary.
 func demoScenario(env *Env, path string) (*scenarios.Scenario, error) {
 	if path != "" {
-		return loadScenario(env, path)
+		return loadScenario(env, path, scenarios.Trust{})
 	}
 	src, err := examples.Pagination()
 	if err != nil {

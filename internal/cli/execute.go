@@ -50,7 +50,7 @@ func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) 
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 
-	announceTarget(ctx, env.Stderr, &plan)
+	announceHosts(ctx, env.Stderr, &plan)
 	if plan.Client.Insecure {
 		fmt.Fprintln(env.Stderr, "warning: --insecure: TLS certificates are not verified")
 	}
@@ -142,20 +142,28 @@ func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) 
 // test aimed at the wrong host by a typo should be visible at once.
 func announceTarget(ctx context.Context, w io.Writer, plan *loadgen.Plan) {
 	u, err := url.Parse(plan.Target)
-	if err != nil || u.Hostname() == "" || isLoopback(u.Hostname()) {
+	if err != nil {
 		return
 	}
-	host := u.Hostname()
+	announceHost(ctx, w, "target "+u.Hostname(), u.Hostname())
+}
+
+// announceHost prints a host that is not this machine with the addresses
+// it resolves to; label says what the host is.
+func announceHost(ctx context.Context, w io.Writer, label, host string) {
+	if host == "" || isLoopback(host) {
+		return
+	}
 	lookup, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	addrs, err := net.DefaultResolver.LookupHost(lookup, host)
 	switch {
 	case err != nil:
-		fmt.Fprintf(w, "target %s: cannot resolve %s (%v)\n", loadgen.Redact(plan.Target, plan.Redact), host, err)
+		fmt.Fprintf(w, "%s: cannot resolve %s (%v)\n", label, host, err)
 	case len(addrs) == 1 && addrs[0] == host:
-		fmt.Fprintf(w, "target %s is not this machine\n", host)
+		fmt.Fprintf(w, "%s is not this machine\n", label)
 	default:
-		fmt.Fprintf(w, "target %s resolves to %s (not this machine)\n", host, strings.Join(addrs, ", "))
+		fmt.Fprintf(w, "%s resolves to %s (not this machine)\n", label, strings.Join(addrs, ", "))
 	}
 }
 

@@ -126,7 +126,7 @@ func (f *loadFlags) apply(fs *pflag.FlagSet, plan *loadgen.Plan) error {
 		}
 		plan.Warmup = d
 	}
-	if err := f.applyConnections(plan); err != nil {
+	if err := f.applyConnections(fs, plan); err != nil {
 		return err
 	}
 	switch loadgen.Overload(f.overload) {
@@ -190,6 +190,9 @@ type clientFlags struct {
 	cacert          string
 	cert            string
 	key             string
+	allowHosts      []string
+	secretHeaders   []string
+	redactQuery     []string
 }
 
 func addClientFlags(fs *pflag.FlagSet, f *clientFlags) {
@@ -200,6 +203,7 @@ func addClientFlags(fs *pflag.FlagSet, f *clientFlags) {
 	fs.StringVar(&f.cacert, "cacert", "", "PEM `file` of CA certificates to trust")
 	fs.StringVar(&f.cert, "cert", "", "PEM `file` of a client certificate")
 	fs.StringVar(&f.key, "key", "", "PEM `file` of the client certificate's key")
+	addHostFlags(fs, f)
 }
 
 func (f *clientFlags) apply(fs *pflag.FlagSet, o *loadgen.ClientOptions) error {
@@ -230,6 +234,19 @@ func (f *clientFlags) apply(fs *pflag.FlagSet, o *loadgen.ClientOptions) error {
 			return usagef("--%s: %v", p.flag, err)
 		}
 	}
+	for _, h := range f.allowHosts {
+		if loadgen.HostName(h) == "" {
+			return usagef("--allow-host %q: want a host name or address", h)
+		}
+	}
+	o.AllowHosts = append(o.AllowHosts[:0:0], f.allowHosts...)
+	for _, h := range f.secretHeaders {
+		if h == "" || strings.ContainsAny(h, " \t\r\n:") {
+			return usagef("--secret-header %q: want a header name", h)
+		}
+	}
+	o.SecretHeaders = append(o.SecretHeaders[:0:0], o.SecretHeaders...)
+	o.SecretHeaders = append(o.SecretHeaders, f.secretHeaders...)
 	if (f.cert == "") != (f.key == "") {
 		return usagef("--cert and --key go together")
 	}
@@ -331,16 +348,18 @@ func (f *loadFlags) applyArrivals(fs *pflag.FlagSet, plan *loadgen.Plan) error {
 	return nil
 }
 
-// applyConnections sets the plan's connection and in-flight caps.
-func (f *loadFlags) applyConnections(plan *loadgen.Plan) error {
-	if f.connections < 0 {
-		return usagef("--connections: must not be negative")
+// applyConnections sets the plan's connection and in-flight caps. A cap
+// of 0 given on the command line is refused rather than read as "the
+// default".
+func (f *loadFlags) applyConnections(fs *pflag.FlagSet, plan *loadgen.Plan) error {
+	if fs.Changed("connections") && f.connections < 1 {
+		return usagef("--connections %d: must be at least 1", f.connections)
 	}
 	if f.connections > 0 {
 		plan.Connections = f.connections
 	}
-	if f.maxInFlight < 0 {
-		return usagef("--max-in-flight: must not be negative")
+	if fs.Changed("max-in-flight") && f.maxInFlight < 1 {
+		return usagef("--max-in-flight %d: must be at least 1", f.maxInFlight)
 	}
 	if f.maxInFlight > 0 {
 		plan.MaxInFlight = f.maxInFlight

@@ -126,10 +126,10 @@ func requestPlan(f *hitFlags, rawURL string) (loadgen.Plan, error) {
 			return loadgen.Plan{}, usagef("--header %q: want 'Name: value'", h)
 		}
 		value = strings.TrimSpace(value)
-		if strings.ContainsAny(value, "\r\n") {
-			return loadgen.Plan{}, usagef("--header %q: value must not contain line breaks", h)
+		if strings.ContainsAny(value, "\r\n\x00") {
+			return loadgen.Plan{}, usagef("--header %q: value must not contain line breaks or NUL", h)
 		}
-		if isSecretHeader(name) {
+		if loadgen.IsSecretHeader(name, f.client.secretHeaders) {
 			secrets = append(secrets, value)
 		}
 		req.Header = append(req.Header, loadgen.Header{Name: name, Value: value})
@@ -157,16 +157,7 @@ func requestPlan(f *hitFlags, rawURL string) (loadgen.Plan, error) {
 		Name:   "hit",
 		Target: u.String(),
 		Flows:  []loadgen.Flow{{Name: req.Name, Weight: 1, Steps: []loadgen.Step{&loadgen.StaticStep{Request: req}}}},
-		Redact: secrets,
+		Redact: loadgen.SortSecrets(append(secrets, loadgen.URLSecrets(u.String(), f.client.redactQuery)...)),
 	}
 	return plan, nil
-}
-
-// isSecretHeader reports headers whose values are redacted everywhere.
-func isSecretHeader(name string) bool {
-	switch strings.ToLower(name) {
-	case "authorization", "cookie", "proxy-authorization", "x-api-key":
-		return true
-	}
-	return false
 }

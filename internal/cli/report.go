@@ -176,7 +176,7 @@ func reportThresholds(env *Env, scenario string, flags []string, res *results.Re
 		}
 		return ths, nil
 	}
-	s, err := loadScenario(env, scenario)
+	s, err := loadScenario(env, scenario, scenarios.Trust{})
 	if err != nil {
 		return nil, err
 	}

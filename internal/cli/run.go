@@ -39,6 +39,7 @@ type runFlags struct {
 	thresholds []string
 	count      int
 	metrics    metricsFlags
+	trust      trustFlags
 }
 
 func addThresholdFlag(fs *pflag.FlagSet, list *[]string) {
@@ -51,6 +52,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.target, "target", "", "base `URL` replacing the scenario's target")
 	addLoadFlags(fs, &f.load, false, true)
 	addClientFlags(fs, &f.client)
+	addTrustFlags(fs, &f.trust)
 	fs.StringVarP(&f.out, "output", "o", "", "write the results to `file` (JSON; read it with 'tailgate report')")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only the final summary")
 	fs.BoolVar(&f.noTUI, "no-tui", false, "print progress lines instead of the live dashboard")
@@ -66,7 +68,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	if fs.NArg() != 1 {
 		return usagef("want exactly one scenario file, got %d arguments (see --help)", fs.NArg())
 	}
-	s, err := loadScenario(env, fs.Arg(0))
+	s, err := loadScenario(env, fs.Arg(0), f.trust.trust())
 	if err != nil {
 		return err
 	}
@@ -74,7 +76,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	plan, err := scenarios.Compile(s, scenarios.CompileOptions{Target: f.target})
+	plan, err := scenarios.Compile(s, scenarios.CompileOptions{Target: f.target, AllowHosts: f.client.allowHosts, RedactQuery: f.client.redactQuery})
 	if err != nil {
 		return &UsageError{Err: err}
 	}
@@ -123,12 +125,12 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 
 // loadScenario reads a scenario file, printing every problem it has on
 // stderr, one per line as file:line:col: message.
-func loadScenario(env *Env, path string) (*scenarios.Scenario, error) {
+func loadScenario(env *Env, path string, trust scenarios.Trust) (*scenarios.Scenario, error) {
 	getenv := env.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	s, err := scenarios.Load(path, scenarios.WithGetenv(getenv))
+	s, err := scenarios.Load(path, scenarios.WithGetenv(getenv), scenarios.WithTrust(trust))
 	if err == nil {
 		return s, nil
 	}

@@ -115,6 +115,7 @@ func TestRunSecretsRedacted(t *testing.T) {
 	defer srv.Close()
 	path := writeScenario(t, fmt.Sprintf(`
 target: %s
+env: [TG_TEST_TOKEN]
 defaults:
   headers:
     Authorization: 'Bearer {{ env "TG_TEST_TOKEN" }}'

@@ -50,6 +50,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	scenario := filepath.Join(dir, "secrets.yaml")
 	writeFile(t, scenario, fmt.Sprintf(`name: secrets
 target: %s
+env: [TG_TEST_SECRET]
 requests:
   api:
     path: /api

@@ -19,9 +19,13 @@ file:line:col: message; the exit status is 2 when there is any.
 func cmdValidate(_ context.Context, env *Env, args []string) error {
 	var target string
 	var thresholds []string
+	var trust trustFlags
+	var allowHosts []string
 	fs := newFlagSet(env, "validate", validateUsage)
 	fs.StringVar(&target, "target", "", "base `URL` replacing the scenario's target")
 	addThresholdFlag(fs, &thresholds)
+	addTrustFlags(fs, &trust)
+	fs.StringArrayVar(&allowHosts, "allow-host", nil, "let requests and redirects reach `HOST` besides the target's host (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -29,7 +33,7 @@ func cmdValidate(_ context.Context, env *Env, args []string) error {
 		return usagef("want exactly one scenario file, got %d arguments (see --help)", fs.NArg())
 	}
 	path := fs.Arg(0)
-	s, err := loadScenario(env, path)
+	s, err := loadScenario(env, path, trust.trust())
 	if err != nil {
 		return err
 	}
@@ -37,7 +41,7 @@ func cmdValidate(_ context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	plan, err := scenarios.Compile(s, scenarios.CompileOptions{Target: target})
+	plan, err := scenarios.Compile(s, scenarios.CompileOptions{Target: target, AllowHosts: allowHosts})
 	if err != nil {
 		return &UsageError{Err: err}
 	}

@@ -13,8 +13,9 @@ import (
 // typos such as 1e12/s that would otherwise plan an absurd schedule.
 const MaxRate = 10_000_000
 
-// ParseRate parses a rate such as "500/s", "30/m", "2/h", "1.5k/s" or "200"
-// (per second) and returns arrivals per second.
+// ParseRate parses a rate such as "500/s", "30/m", "2/h" or "1.5k/s" and
+// returns arrivals per second. A bare number is refused: "100" could mean
+// per second or per minute, and a wrong guess is a load 60 times off.
 func ParseRate(s string) (float64, error) {
 	orig := s
 	s = strings.TrimSpace(s)
@@ -22,7 +23,14 @@ func ParseRate(s string) (float64, error) {
 		return 0, errors.New("empty rate")
 	}
 	per := time.Second
-	if i := strings.IndexByte(s, '/'); i >= 0 {
+	i := strings.IndexByte(s, '/')
+	if i < 0 {
+		if _, err := strconv.ParseFloat(strings.TrimRight(s, "kKM"), 64); err != nil {
+			return 0, fmt.Errorf("rate %q: not a number", orig)
+		}
+		return 0, fmt.Errorf("rate %q: give a unit, e.g. %s/s or %s/m", orig, s, s)
+	}
+	{
 		unit := strings.TrimSpace(s[i+1:])
 		s = strings.TrimSpace(s[:i])
 		switch unit {
@@ -99,23 +107,18 @@ func RateSpec(perSecond float64) string {
 const MaxDuration = 7 * 24 * time.Hour
 
 // ParseDuration parses a positive duration such as "10s", "1m30s" or "500ms".
-// A bare number is taken as seconds.
+// A bare number is refused: "10" could be seconds or minutes.
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, errors.New("empty duration")
 	}
-	var d time.Duration
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if math.IsNaN(f) || math.IsInf(f, 0) || f > MaxDuration.Seconds() {
-			return 0, fmt.Errorf("duration %q: out of range", s)
-		}
-		d = time.Duration(f * float64(time.Second))
-	} else {
-		d, err = time.ParseDuration(s)
-		if err != nil {
-			return 0, fmt.Errorf("duration %q: use a number with a unit, e.g. 10s, 2m, 500ms", s)
-		}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return 0, fmt.Errorf("duration %q: give a unit, e.g. %ss or %sm", s, s, s)
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: use a number with a unit, e.g. 10s, 2m, 500ms", s)
 	}
 	if d <= 0 {
 		return 0, fmt.Errorf("duration %q: must be greater than zero", s)

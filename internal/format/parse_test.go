@@ -17,12 +17,12 @@ func TestParseRate(t *testing.T) {
 		{"30/m", 0.5, ""},
 		{"7200/h", 2, ""},
 		{"1.5k/s", 1500, ""},
-		{"200", 200, ""},
+		{"200", 0, "give a unit, e.g. 200/s"},
 		{" 10 / s ", 10, ""},
 		{"0/s", 0, "greater than zero"},
 		{"-5/s", 0, "greater than zero"},
 		{"NaN/s", 0, "finite"},
-		{"Inf", 0, "finite"},
+		{"Inf/s", 0, "finite"},
 		{"1e300/s", 0, "maximum"},
 		{"abc/s", 0, "not a number"},
 		{"10/d", 0, "unknown unit"},
@@ -49,7 +49,7 @@ func TestParseDuration(t *testing.T) {
 	}{
 		{"10s", 10 * time.Second, true},
 		{"1m30s", 90 * time.Second, true},
-		{"2", 2 * time.Second, true},
+		{"2", 0, false}, // a bare number: seconds or minutes?
 		{"0s", 0, false},
 		{"-1s", 0, false},
 		{"NaN", 0, false},
