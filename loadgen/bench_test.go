@@ -88,7 +88,7 @@ func BenchmarkRecord(b *testing.B) {
 // interval), off the workers' path.
 func BenchmarkCollectSample(b *testing.B) {
 	rec := newRecorder(recorderConfig{plan: &Plan{Name: "bench"}, interval: time.Second, counts: &runCounters{}}, 1)
-	id := rec.registerSeries(seriesKey{name: "get"})
+	id, _ := rec.registerSeries(seriesKey{name: "get"})
 	s := sample{series: id, intended: time.Millisecond, sent: 1100 * time.Microsecond, status: 200, bytesIn: 128}
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -90,7 +90,7 @@ func TestNoDeltasWithoutDeltaObserver(t *testing.T) {
 // are exported (three sparse-histogram records and a status count).
 func BenchmarkCollectSampleDeltas(b *testing.B) {
 	rec := newRecorder(recorderConfig{plan: &Plan{Name: "bench"}, interval: time.Second, counts: &runCounters{}, observers: []Observer{&deltaSink{}}}, 1)
-	id := rec.registerSeries(seriesKey{name: "get"})
+	id, _ := rec.registerSeries(seriesKey{name: "get"})
 	s := sample{series: id, intended: time.Millisecond, sent: 1100 * time.Microsecond, status: 200, bytesIn: 128}
 	b.ReportAllocs()
 	b.ResetTimer()

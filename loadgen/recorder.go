@@ -66,6 +66,8 @@ type recorder struct {
 	seriesMu sync.Mutex
 	keys     []seriesKey
 	ids      map[seriesKey]int32
+	// groupCount is how many groups each request name has registered.
+	groupCount map[string]int
 
 	errMu      sync.Mutex
 	errSamples map[ErrorKind]string
@@ -114,6 +116,7 @@ func newRecorder(cfg recorderConfig, workers int) *recorder {
 		shard:        newShardSchedule(cfg.plan.Shard),
 		kick:         make(chan struct{}, 1),
 		ids:          map[seriesKey]int32{},
+		groupCount:   map[string]int{},
 		errSamples:   map[ErrorKind]string{},
 		names:        map[string]*seriesStats{},
 		groups:       map[seriesKey]*seriesStats{},

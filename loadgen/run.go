@@ -559,8 +559,10 @@ func (w *worker) lookupSeries(name, group string) int32 {
 	if id, ok := w.series[k]; ok {
 		return id
 	}
-	id := w.r.rec.registerSeries(k)
-	w.series[k] = id
+	id, folded := w.r.rec.registerSeries(k)
+	if !folded {
+		w.series[k] = id
+	}
 	return id
 }
 

@@ -88,13 +88,14 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 		return results.GroupLess(keys[i].group, keys[j].group)
 	})
 	for _, k := range keys {
-		st := rec.groups[k].cum
+		gs := rec.groups[k]
+		st := gs.cum
 		if s.Warmup {
-			st = rec.groups[k].warm
+			st = gs.warm
 		}
 		s.Series = append(s.Series, results.SeriesSnapshot{
 			Name: k.name, Group: k.group, Requests: st.Requests, Errors: st.Errors,
-			Cumulative: st.Latency.Summary(), Status: maps.Clone(st.Status),
+			Cumulative: gs.groupSummary(st), Status: maps.Clone(st.Status),
 		})
 		yield()
 	}

@@ -49,6 +49,7 @@ func (rec *recorder) closeInterval(now time.Time, last bool) {
 	rec.ivTotal.Latency.Reset()
 	rec.ivTotal.SendLag.Reset()
 	rec.ivStart = end
+	rec.compactIdleGroups()
 
 	for _, o := range cfg.observers {
 		o.Observe(snap)

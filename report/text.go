@@ -371,6 +371,12 @@ func Warnings(r *results.Result) []string {
 		out = append(out, fmt.Sprintf("%d of %d planned arrivals were never sent (%s): the run stopped before the schedule ended",
 			sc.Unsent, sc.Planned, format.Percent(share(sc.Unsent, sc.Planned))))
 	}
+	for _, g := range r.Groups {
+		if g.Group == results.OtherGroup {
+			out = append(out, fmt.Sprintf("request %s has more tag groups than the %d a run keeps: %d requests of the others are counted in %s{%s}; a tag that takes a new value per request (seq, uuid, now, a captured value) makes a group per request",
+				format.Clean(g.Name), results.MaxGroupsPerRequest, g.Requests, format.Clean(g.Name), results.OtherGroup))
+		}
+	}
 	if t := r.Total; t != nil {
 		if t.Requests == 0 {
 			out = append(out, "no requests were measured")

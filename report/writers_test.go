@@ -131,6 +131,11 @@ func TestWarnings(t *testing.T) {
 		{"stopped", func(r *results.Result) { r.Meta.StopReason = "stopped by the user" }, []string{"the run stopped early: stopped by the user"}},
 		{"errors", func(r *results.Result) { r.Total.Errors = 100 }, []string{"10.0% of requests failed (100 of 1000), mostly http_5xx"}},
 		{"nothing", func(r *results.Result) { r.Total = results.NewStats("", "") }, []string{"no requests were measured"}},
+		{"folded groups", func(r *results.Result) {
+			g := results.NewStats("page", results.OtherGroup)
+			g.Requests = 42
+			r.Groups = append(r.Groups, g)
+		}, []string{"request page has more tag groups than the 1000 a run keeps: 42 requests of the others are counted in page{other}"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // tagWarnings warns about tags whose values can grow without bound: a tag
 // that uses seq, uuid or now makes a new group per iteration, and one that
 // uses a captured value lets the target choose how many groups there are.
-// The engine keeps at most loadgen.MaxGroupsPerRequest groups of one
+// The engine keeps at most results.MaxGroupsPerRequest groups of one
 // request and folds the rest into "other"; the warning says so before the
 // run rather than after.
 func (s *Scenario) tagWarnings() []string {
@@ -23,7 +23,7 @@ func (s *Scenario) tagWarnings() []string {
 		for _, tg := range r.tags {
 			if why := unbounded(tg.value, vars, map[string]bool{}); why != "" {
 				out = append(out, fmt.Sprintf("%s: tag %s of request %q uses %s: each distinct value is a group of its own; beyond %d groups per request the rest are counted as %q",
-					tg.pos, tg.key, r.name, why, loadgen.MaxGroupsPerRequest, loadgen.OtherGroup))
+					tg.pos, tg.key, r.name, why, results.MaxGroupsPerRequest, results.OtherGroup))
 			}
 		}
 	}
