@@ -143,6 +143,13 @@ func NewRunner(plan Plan, opts ...Option) (*Runner, error) {
 	if r.plan.Overload == "" {
 		r.plan.Overload = OverloadQueue
 	}
+	if r.plan.Transport == nil && !r.plan.Client.HTTP2 {
+		// Each HTTP/1.1 worker holds a connection; net/http's HTTP/2
+		// multiplexes them over a few.
+		if err := ensureDescriptors(r.workers()); err != nil {
+			return nil, err
+		}
+	}
 	r.iterations = make([]flowCounter, len(r.plan.Flows))
 	for i, f := range r.plan.Flows {
 		for j := 0; j < f.Weight; j++ {
@@ -150,6 +157,16 @@ func NewRunner(plan Plan, opts ...Option) (*Runner, error) {
 		}
 	}
 	return r, nil
+}
+
+// workers is the number of workers, each with its own client: one per VU
+// in the closed model, one per connection (at most --max-in-flight) in the
+// open one.
+func (r *Runner) workers() int {
+	if r.plan.Model() == results.ClosedModel {
+		return r.plan.VUs
+	}
+	return min(r.plan.Connections, r.plan.MaxInFlight)
 }
 
 // Current returns a copy of everything measured so far, marked partial. It is
@@ -182,12 +199,7 @@ func (r *Runner) Run(ctx context.Context) (*results.Result, error) {
 		}
 	}()
 
-	workers := r.plan.Connections
-	if r.plan.Model() == results.ClosedModel {
-		workers = r.plan.VUs
-	} else if r.plan.MaxInFlight < workers {
-		workers = r.plan.MaxInFlight
-	}
+	workers := r.workers()
 	clients := make([]Client, workers)
 	for i := range clients {
 		c, err := tr.NewClient()
