@@ -58,16 +58,24 @@ func poolServer(t *testing.T, k int, d time.Duration) (url string, capacity func
 // TestSearchFindsPoolCapacity: against servers of known capacity (k workers
 // holding each request for d), the search finds the capacity within 5%,
 // within the default budget. The truth is k over the mean time the server
-// really held a worker (sleeps overshoot on a loaded machine); the 5% covers
-// the 2% resolution and probe noise.
+// really held a worker (sleeps overshoot on a loaded machine; a hold of
+// 50 ms keeps the overshoot small beside it); the 5% covers the 2%
+// resolution and probe noise.
 func TestSearchFindsPoolCapacity(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two searches of about 30 s each")
 	}
+	if raceEnabled {
+		// .ci/run runs this test on its own without -race, as it does the
+		// demo's timing-shape test: a capacity measured beside other test
+		// binaries, or through the race detector's slowdown, is the
+		// client's, not the server's.
+		t.Skip("a capacity measured under the race detector is the client's")
+	}
 	for _, tc := range []struct {
 		k int
 		d time.Duration
-	}{{8, 20 * time.Millisecond}, {3, 25 * time.Millisecond}} {
+	}{{20, 50 * time.Millisecond}, {6, 50 * time.Millisecond}} {
 		t.Run(fmt.Sprintf("%d workers × %v", tc.k, tc.d), func(t *testing.T) {
 			url, capacity := poolServer(t, tc.k, tc.d)
 			nominal := float64(tc.k) / tc.d.Seconds()

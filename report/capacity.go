@@ -13,9 +13,9 @@ import (
 	"github.com/tailgate-dev/tailgate/results"
 )
 
-// capacityHeadline is the one-line answer of a capacity search, e.g.
+// CapacityHeadline is the one-line answer of a capacity search, e.g.
 // "max 394/s at p99 < 60ms (bracket 394–402/s, limited by the target)".
-func capacityHeadline(c *results.Capacity) string {
+func CapacityHeadline(c *results.Capacity) string {
 	var b strings.Builder
 	if c.MaxRate == 0 {
 		b.WriteString("no rate met the SLO")
@@ -59,7 +59,7 @@ func limitText(l string) string {
 // then one line per probe.
 func WriteCapacityText(w io.Writer, c *results.Capacity) error {
 	ew := bufio.NewWriter(w)
-	fmt.Fprintf(ew, "%s\n", capacityHeadline(c))
+	fmt.Fprintf(ew, "%s\n", CapacityHeadline(c))
 	fmt.Fprintf(ew, "target %s, %s arrivals, %d probes in %s\n\n", format.Clean(c.Target), c.Arrivals, len(c.Probes), format.Elapsed(c.Elapsed.D()))
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "offered\tachieved\tp50\tp99\tp99.9\terrors\tverdict\t")
@@ -85,7 +85,7 @@ func WriteCapacityText(w io.Writer, c *results.Capacity) error {
 // moved.
 func WriteCapacityMarkdown(w io.Writer, c, baseline *results.Capacity) error {
 	ew := bufio.NewWriter(w)
-	head := capacityHeadline(c)
+	head := CapacityHeadline(c)
 	if baseline != nil && baseline.MaxRate > 0 && c.MaxRate > 0 {
 		d := c.MaxRate/baseline.MaxRate - 1
 		dir := "above"

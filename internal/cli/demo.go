@@ -24,7 +24,7 @@ import (
 )
 
 const demoUsage = `
-Usage: tailgate demo [flags]
+Usage: tailgate demo [pagination|capacity] [flags]
 
 Run tailgate's main job end to end on this machine, with nothing else
 installed: start the built-in demo target (a blog API over an embedded SQLite
@@ -40,9 +40,14 @@ It takes under a minute: filling the database (a few seconds), the load (a
 5s warmup, then --duration at the scenario's rate), then the charts. The
 deepest page, 10000 at 20 posts a page, needs --rows of at least 200,020.
 
+'tailgate demo capacity' finds the knee instead: the highest rate page 10000
+sustains under an SLO, with offset and with cursor pagination (see
+'tailgate demo capacity --help').
+
 Examples:
   tailgate demo
   tailgate demo --out /tmp/demo --duration 1m
+  tailgate demo capacity
   tailgate serve-demo                       # just the target, to explore with curl or your own scenarios
 `
 
@@ -58,6 +63,12 @@ type demoCmdFlags struct {
 }
 
 func cmdDemo(ctx context.Context, env *Env, args []string) error {
+	if len(args) > 0 && args[0] == "capacity" {
+		return cmdDemoCapacity(ctx, env, args[1:])
+	}
+	if len(args) > 0 && args[0] == "pagination" {
+		args = args[1:]
+	}
 	var f demoCmdFlags
 	fs := newFlagSet(env, "demo", demoUsage)
 	fs.StringVarP(&f.out, "out", "o", "tailgate-demo", "write results.json, summary.md and the charts into `DIR`")
