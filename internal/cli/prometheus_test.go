@@ -151,6 +151,31 @@ func (p *prometheus) query(t *testing.T, q string) (float64, bool) {
 	return v, true
 }
 
+// queryAll evaluates a query, which must be valid, and reports whether it
+// found data.
+func (p *prometheus) queryAll(t *testing.T, q string) (int, bool) {
+	t.Helper()
+	resp, err := http.Get(p.base + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []json.RawMessage `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatalf("query %s: %v", q, err)
+	}
+	if r.Status != "success" {
+		t.Errorf("query %s: %s", q, r.Error)
+	}
+	return len(r.Data.Result), len(r.Data.Result) > 0
+}
+
 // waitFor queries until the result equals want (or the deadline passes)
 // and returns the last value.
 func (p *prometheus) waitFor(t *testing.T, q string, want float64, within time.Duration) float64 {
@@ -207,6 +232,9 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:%d']
 `, metricsPort))
+	// Prometheus hands discovered targets to its scrapers every 5s: wait
+	// for it to scrape (and fail to reach) the target before the load.
+	prom.waitFor(t, `count(up{job="tailgate"})`, 1, 30*time.Second)
 	out := filepath.Join(t.TempDir(), "r.json")
 	tg := startInProcess("hit", srv.URL+"/", "-r", "400/s", "-d", "3s", "-o", out,
 		"--metrics-addr", fmt.Sprintf("127.0.0.1:%d", metricsPort), "--metrics-linger", "1m")
@@ -238,6 +266,39 @@ scrape_configs:
 	p99Within(t, p99, res, 0.05)
 	if v, _ := prom.query(t, `sum(tailgate_iterations_total)`); v != total {
 		t.Errorf("sum(tailgate_iterations_total) = %v, want %d", v, total)
+	}
+	dashboardQueriesRun(t, prom)
+}
+
+// dashboardQueriesRun evaluates every query of the Grafana dashboard, its
+// variables filled in: each must be valid PromQL, and those of the
+// headline panels must find data.
+func dashboardQueriesRun(t *testing.T, prom *prometheus) {
+	t.Helper()
+	raw, err := os.ReadFile("../../deploy/grafana/tailgate.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	fill := strings.NewReplacer("$run_id", ".*", "$shard", ".*", "$__rate_interval", "1m")
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			q := fill.Replace(tg.Expr)
+			_, ok := prom.queryAll(t, q)
+			if !ok && !strings.Contains(q, `outcome="failed"`) && !strings.Contains(q, "tailgate_errors_total") {
+				t.Errorf("panel %q: %s found no data", p.Title, q)
+			}
+		}
 	}
 }
 
