@@ -3,14 +3,9 @@ package results
 import (
 	"errors"
 	"fmt"
-	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
-	"time"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // MergeError says which of the merged results a problem is about.
@@ -55,107 +50,199 @@ func Merge(results ...*Result) (*Result, error) {
 // MergeNamed is Merge with a name for each result (such as its file name)
 // that errors use to say which result is at fault.
 func MergeNamed(names []string, results []*Result) (*Result, error) {
-	if len(results) == 0 {
+	var m Merger
+	for i, r := range results {
+		name := ""
+		if i < len(names) {
+			name = names[i]
+		}
+		if err := m.Add(name, r); err != nil {
+			return nil, err
+		}
+	}
+	return m.Result()
+}
+
+// Merger merges shards one at a time, as Merge does all at once: a caller
+// that reads shards from files decodes one, adds it and lets it go, so
+// the memory of a merge grows with the series and the length of the
+// timeline, never with the number of shards. The zero value is ready to
+// use; it is not safe for concurrent use.
+type Merger struct {
+	n     int // results added
+	first struct {
+		name           string
+		version, count int
+		planHash       string
+		model          Model
+		shardOf        Shard
+	}
+	seen     map[int]string // shard index → the name of the result
+	out      *Result
+	requests map[string]*Stats
+	groups   map[[2]string]*Stats
+	hosts    []string
+	reasons  []string
+	timeline timelineMerger
+}
+
+// Add merges one more result. Errors are *MergeError values naming the
+// result (name, or "result N" when name is empty).
+func (m *Merger) Add(name string, r *Result) error {
+	i := m.n
+	if name == "" {
+		name = "result " + strconv.Itoa(i+1)
+	}
+	if err := m.check(i, name, r); err != nil {
+		return err
+	}
+	m.n++
+	wrap := func(err error) error { return &MergeError{Index: i, Name: name, Shard: r.Meta.Shard, Err: err} }
+	if i == 0 {
+		m.out = &Result{Version: r.Version, Meta: r.Meta}
+		m.out.Meta.Command = nil
+		m.out.Meta.Shard = Shard{}
+		m.out.Meta.Tags = copyTags(r.Meta.Tags)
+		m.out.Total = NewStats("", "")
+		m.requests = map[string]*Stats{}
+		m.groups = map[[2]string]*Stats{}
+	} else {
+		mergeMeta(&m.out.Meta, &r.Meta)
+	}
+	out := m.out
+	if h := r.Meta.Host; h != "" && !slices.Contains(m.hosts, h) {
+		m.hosts = append(m.hosts, h)
+	}
+	if s := r.Meta.StopReason; s != "" && !slices.Contains(m.reasons, s) {
+		m.reasons = append(m.reasons, s)
+	}
+	if err := out.Total.Merge(r.Total); err != nil {
+		return wrap(err)
+	}
+	for _, s := range r.Requests {
+		if s == nil {
+			continue
+		}
+		dst := m.requests[s.Name]
+		if dst == nil {
+			dst = NewStats(s.Name, "")
+			m.requests[s.Name] = dst
+			out.Requests = append(out.Requests, dst)
+		}
+		if err := dst.Merge(s); err != nil {
+			return wrap(err)
+		}
+	}
+	for _, s := range r.Groups {
+		if s == nil {
+			continue
+		}
+		k := [2]string{s.Name, s.Group}
+		dst := m.groups[k]
+		if dst == nil {
+			dst = NewStats(s.Name, s.Group)
+			m.groups[k] = dst
+			out.Groups = append(out.Groups, dst)
+		}
+		if err := dst.Merge(s); err != nil {
+			return wrap(err)
+		}
+	}
+	if r.Warmup != nil {
+		if out.Warmup == nil {
+			out.Warmup = NewStats("", "")
+		}
+		if err := out.Warmup.Merge(r.Warmup); err != nil {
+			return wrap(err)
+		}
+	}
+	sc := &r.Schedule
+	out.Schedule.Planned += sc.Planned
+	out.Schedule.Sent += sc.Sent
+	out.Schedule.Dropped += sc.Dropped
+	out.Schedule.Unsent += sc.Unsent
+	out.Schedule.Late += sc.Late
+	// Shards peak at about the same time; the sum is an upper bound.
+	out.Schedule.MaxInFlight += sc.MaxInFlight
+	return m.timeline.add(r, func(err error) error { return wrap(err) })
+}
+
+// check applies the guards of Merge to the i-th result.
+func (m *Merger) check(i int, name string, r *Result) error {
+	if r == nil {
+		return &MergeError{Index: i, Name: name, Err: errors.New("nil result")}
+	}
+	fail := func(format string, args ...any) error {
+		return &MergeError{Index: i, Name: name, Shard: r.Meta.Shard, Err: fmt.Errorf("%w: "+format, append([]any{ErrMismatch}, args...)...)}
+	}
+	if r.Total == nil {
+		return &MergeError{Index: i, Name: name, Shard: r.Meta.Shard, Err: errors.New("result has no total")}
+	}
+	sh := r.Meta.Shard
+	if i == 0 {
+		f := &m.first
+		f.name, f.version, f.count, f.planHash, f.model = name, r.Version, sh.Count, r.Meta.PlanHash, r.Meta.Model
+		f.shardOf = sh
+	} else {
+		f := &m.first
+		if r.Version != f.version {
+			return fail("results version %d, but %s has version %d", r.Version, f.name, f.version)
+		}
+		if f.count <= 1 {
+			return &MergeError{Index: 0, Name: f.name, Shard: f.shardOf, Err: fmt.Errorf("%w: not a shard (run with --shard I/N); merging whole runs would count the plan twice", ErrMismatch)}
+		}
+	}
+	if sh.Count <= 1 {
+		if i > 0 {
+			return fail("not a shard (run with --shard I/N); merging whole runs would count the plan twice")
+		}
+		return nil
+	}
+	f := &m.first
+	if sh.Count != f.count {
+		return fail("part of a %d-shard plan, but %s is part of a %d-shard plan", sh.Count, f.name, f.count)
+	}
+	if sh.Count > MaxShards {
+		return fail("a %d-shard plan: tailgate merges at most %d shards", sh.Count, MaxShards)
+	}
+	if sh.Index < 0 || sh.Index >= sh.Count {
+		return fail("shard index %d out of range [0, %d)", sh.Index, sh.Count)
+	}
+	if prev, dup := m.seen[sh.Index]; dup {
+		return fail("shard %d/%d already given as %s", sh.Index, sh.Count, prev)
+	}
+	if r.Meta.PlanHash != "" && f.planHash != "" && r.Meta.PlanHash != f.planHash {
+		return fail("plan hash %s differs from %s's %s (different profile, flows, target or warmup)", r.Meta.PlanHash, f.name, f.planHash)
+	}
+	if r.Meta.Model != f.model {
+		return fail("%s model, but %s ran the %s model", r.Meta.Model, f.name, f.model)
+	}
+	if m.seen == nil {
+		m.seen = map[int]string{}
+	}
+	m.seen[sh.Index] = name
+	return nil
+}
+
+// Result returns the merged result. The merger must not be used after.
+func (m *Merger) Result() (*Result, error) {
+	if m.n == 0 {
 		return nil, errors.New("merge: no results")
 	}
-	name := func(i int) string {
-		if i < len(names) && names[i] != "" {
-			return names[i]
-		}
-		return "result " + strconv.Itoa(i+1)
-	}
-	if err := checkMergeable(results, name); err != nil {
-		return nil, err
-	}
-	first := results[0]
-	out := &Result{Version: first.Version, Meta: first.Meta}
-	out.Meta.Command = nil
-	out.Meta.Shard = Shard{}
-	out.Meta.Tags = copyTags(first.Meta.Tags)
-
-	var hosts, reasons []string
-	out.Total = NewStats("", "")
-	requests := map[string]*Stats{}
-	groups := map[[2]string]*Stats{}
-	for i, r := range results {
-		wrap := func(err error) error { return &MergeError{Index: i, Name: name(i), Shard: r.Meta.Shard, Err: err} }
-		m := &r.Meta
-		if i > 0 {
-			mergeMeta(&out.Meta, m)
-		}
-		if m.Host != "" && !slices.Contains(hosts, m.Host) {
-			hosts = append(hosts, m.Host)
-		}
-		if m.StopReason != "" && !slices.Contains(reasons, m.StopReason) {
-			reasons = append(reasons, m.StopReason)
-		}
-		if r.Total != nil {
-			if err := out.Total.Merge(r.Total); err != nil {
-				return nil, wrap(err)
-			}
-		}
-		for _, s := range r.Requests {
-			if s == nil {
-				continue
-			}
-			dst := requests[s.Name]
-			if dst == nil {
-				dst = NewStats(s.Name, "")
-				requests[s.Name] = dst
-				out.Requests = append(out.Requests, dst)
-			}
-			if err := dst.Merge(s); err != nil {
-				return nil, wrap(err)
-			}
-		}
-		for _, s := range r.Groups {
-			if s == nil {
-				continue
-			}
-			k := [2]string{s.Name, s.Group}
-			dst := groups[k]
-			if dst == nil {
-				dst = NewStats(s.Name, s.Group)
-				groups[k] = dst
-				out.Groups = append(out.Groups, dst)
-			}
-			if err := dst.Merge(s); err != nil {
-				return nil, wrap(err)
-			}
-		}
-		if r.Warmup != nil {
-			if out.Warmup == nil {
-				out.Warmup = NewStats("", "")
-			}
-			if err := out.Warmup.Merge(r.Warmup); err != nil {
-				return nil, wrap(err)
-			}
-		}
-		sc := &r.Schedule
-		out.Schedule.Planned += sc.Planned
-		out.Schedule.Sent += sc.Sent
-		out.Schedule.Dropped += sc.Dropped
-		out.Schedule.Unsent += sc.Unsent
-		out.Schedule.Late += sc.Late
-		// Shards peak at about the same time; the sum is an upper bound.
-		out.Schedule.MaxInFlight += sc.MaxInFlight
-	}
+	out := m.out
 	out.Sort()
-	out.Meta.Host = strings.Join(hosts, ",")
-	out.Meta.StopReason = strings.Join(reasons, "; ")
-
-	if n := first.Meta.Shard.Count; n > 1 && len(results) < n {
+	out.Meta.Host = strings.Join(m.hosts, ",")
+	out.Meta.StopReason = strings.Join(m.reasons, "; ")
+	if n := m.first.count; n > 1 && len(m.seen) < n {
 		out.Meta.Partial = true
-		missing := missingShards(results, n)
-		note := fmt.Sprintf("merged %d of %d shards (missing %s)", len(results), n, missing)
+		note := fmt.Sprintf("merged %d of %d shards (missing %s)", len(m.seen), n, missingShards(m.seen, n))
 		if out.Meta.StopReason != "" {
 			note += "; " + out.Meta.StopReason
 		}
 		out.Meta.StopReason = note
 		out.Meta.Shard = Shard{Count: n}
 	}
-
-	tl, err := mergeTimelines(results, name)
+	tl, err := m.timeline.result()
 	if err != nil {
 		return nil, err
 	}
@@ -163,62 +250,45 @@ func MergeNamed(names []string, results []*Result) (*Result, error) {
 	return out, nil
 }
 
-// checkMergeable applies the guards of Merge.
-func checkMergeable(results []*Result, name func(int) string) error {
-	first := results[0]
-	seen := map[int]int{}
-	for i, r := range results {
-		if r == nil {
-			return &MergeError{Index: i, Name: name(i), Err: errors.New("nil result")}
-		}
-		fail := func(format string, args ...any) error {
-			return &MergeError{Index: i, Name: name(i), Shard: r.Meta.Shard, Err: fmt.Errorf("%w: "+format, append([]any{ErrMismatch}, args...)...)}
-		}
-		if r.Version != first.Version {
-			return fail("results version %d, but %s has version %d", r.Version, name(0), first.Version)
-		}
-		if r.Total == nil {
-			return &MergeError{Index: i, Name: name(i), Shard: r.Meta.Shard, Err: errors.New("result has no total")}
-		}
-		sh := r.Meta.Shard
-		if sh.Count <= 1 {
-			if len(results) > 1 {
-				return fail("not a shard (run with --shard I/N); merging whole runs would count the plan twice")
-			}
-			continue
-		}
-		if sh.Count != first.Meta.Shard.Count {
-			return fail("part of a %d-shard plan, but %s is part of a %d-shard plan", sh.Count, name(0), first.Meta.Shard.Count)
-		}
-		if sh.Index < 0 || sh.Index >= sh.Count {
-			return fail("shard index %d out of range [0, %d)", sh.Index, sh.Count)
-		}
-		if j, dup := seen[sh.Index]; dup {
-			return fail("shard %d/%d already given as %s", sh.Index, sh.Count, name(j))
-		}
-		seen[sh.Index] = i
-		if r.Meta.PlanHash != "" && first.Meta.PlanHash != "" && r.Meta.PlanHash != first.Meta.PlanHash {
-			return fail("plan hash %s differs from %s's %s (different profile, flows, target or warmup)", r.Meta.PlanHash, name(0), first.Meta.PlanHash)
-		}
-		if r.Meta.Model != first.Meta.Model {
-			return fail("%s model, but %s ran the %s model", r.Meta.Model, name(0), first.Meta.Model)
-		}
-	}
-	return nil
-}
+// maxMissingRanges bounds the ranges missingShards lists.
+const maxMissingRanges = 8
 
-func missingShards(results []*Result, n int) string {
-	have := map[int]bool{}
-	for _, r := range results {
-		have[r.Meta.Shard.Index] = true
+// missingShards describes the shard indexes in [0, n) not in have as
+// ranges, "1, 3-7, 9", at most maxMissingRanges of them and then how many
+// more: its length does not grow with the shard count.
+func missingShards(have map[int]string, n int) string {
+	present := make([]int, 0, len(have))
+	for i := range have {
+		present = append(present, i)
 	}
-	var missing []string
-	for i := 0; i < n; i++ {
-		if !have[i] {
-			missing = append(missing, strconv.Itoa(i))
+	slices.Sort(present)
+	var ranges []string
+	more := 0
+	add := func(lo, hi int) { // [lo, hi)
+		if lo >= hi {
+			return
+		}
+		if len(ranges) == maxMissingRanges {
+			more++
+			return
+		}
+		if hi-lo == 1 {
+			ranges = append(ranges, strconv.Itoa(lo))
+		} else {
+			ranges = append(ranges, strconv.Itoa(lo)+"-"+strconv.Itoa(hi-1))
 		}
 	}
-	return strings.Join(missing, ", ")
+	next := 0
+	for _, i := range present {
+		add(next, i)
+		next = i + 1
+	}
+	add(next, n)
+	s := strings.Join(ranges, ", ")
+	if more > 0 {
+		s += fmt.Sprintf(" and %d more ranges", more)
+	}
+	return s
 }
 
 // mergeMeta folds the metadata of one more shard into m.
@@ -257,162 +327,4 @@ func copyTags(t map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
-}
-
-// mergeTimelines aligns the shards' intervals by their start offset,
-// rounded to the timeline's interval length (ticks of different processes
-// land microseconds apart), and merges the intervals that coincide.
-//
-// A long timeline holds thousands of histograms per shard, kept encoded.
-// Each source is decoded into a sparse packed histogram and added into one
-// reused dense histogram per series, which is encoded once per interval:
-// memory stays at the encoded size of the timeline plus a few dense
-// histograms, and no dense histogram is allocated per interval.
-func mergeTimelines(results []*Result, name func(int) string) ([]Interval, error) {
-	step := timelineStep(results)
-	type src struct {
-		iv  *Interval
-		res int
-	}
-	slots := map[int64][]src{}
-	for i, r := range results {
-		for j := range r.Timeline {
-			iv := &r.Timeline[j]
-			k := int64(math.Round(float64(iv.Start) / float64(step)))
-			slots[k] = append(slots[k], src{iv, i})
-		}
-	}
-	keys := make([]int64, 0, len(slots))
-	for k := range slots {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-
-	scratch := map[string]*hdrhistogram.Histogram{}
-	acc := func(key string) *hdrhistogram.Histogram {
-		h := scratch[key]
-		if h == nil {
-			h = hdrhistogram.New(histLowest, histHighest, histDigits)
-			scratch[key] = h
-		} else {
-			h.Reset()
-		}
-		return h
-	}
-	out := make([]Interval, 0, len(keys))
-	for _, k := range keys {
-		srcs := slots[k]
-		iv := Interval{Start: Duration(time.Duration(k) * step)}
-		lat, lag := acc("\x00latency"), acc("\x00send_lag")
-		var names []string
-		for _, s := range srcs {
-			in := s.iv
-			fail := func(what string, err error) error {
-				r := results[s.res]
-				return &MergeError{Index: s.res, Name: name(s.res), Shard: r.Meta.Shard, Err: fmt.Errorf("timeline%s at %s: %w", what, in.Start.D(), err)}
-			}
-			iv.Length = max(iv.Length, in.Length)
-			iv.PlannedRate = max(iv.PlannedRate, in.PlannedRate)
-			iv.Warmup = iv.Warmup || in.Warmup
-			iv.Total.Requests += in.Total.Requests
-			iv.Total.Errors += in.Total.Errors
-			if err := addEncoded(lat, in.Total.Latency); err != nil {
-				return nil, fail("", err)
-			}
-			if err := addEncoded(lag, in.Total.SendLag); err != nil {
-				return nil, fail("", err)
-			}
-			for _, ser := range in.Series {
-				if !slices.Contains(names, ser.Name) {
-					names = append(names, ser.Name)
-				}
-			}
-		}
-		var err error
-		if iv.Total.Latency, err = encodedHistogram(lat); err != nil {
-			return nil, err
-		}
-		if iv.Total.SendLag, err = encodedHistogram(lag); err != nil {
-			return nil, err
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			is := IntervalStats{Name: n}
-			h := acc(n)
-			for _, s := range srcs {
-				for j := range s.iv.Series {
-					ser := &s.iv.Series[j]
-					if ser.Name != n {
-						continue
-					}
-					is.Requests += ser.Requests
-					is.Errors += ser.Errors
-					if err := addEncoded(h, ser.Latency); err != nil {
-						r := results[s.res]
-						return nil, &MergeError{Index: s.res, Name: name(s.res), Shard: r.Meta.Shard, Err: fmt.Errorf("timeline %s at %s: %w", n, s.iv.Start.D(), err)}
-					}
-				}
-			}
-			if is.Latency, err = encodedHistogram(h); err != nil {
-				return nil, err
-			}
-			iv.Series = append(iv.Series, is)
-		}
-		out = append(out, iv)
-	}
-	return out, nil
-}
-
-// addEncoded adds the counts of src into dst without decoding src into a
-// dense histogram when it is kept encoded.
-func addEncoded(dst *hdrhistogram.Histogram, src *Histogram) error {
-	if src == nil {
-		return nil
-	}
-	var dropped int64
-	switch {
-	case src.h != nil:
-		dropped = dst.Merge(src.h)
-	case src.enc != nil:
-		p, err := hdrhistogram.DecodePacked(src.enc)
-		if err != nil {
-			return fmt.Errorf("decode histogram: %w", err)
-		}
-		dropped = p.MergeInto(dst)
-	}
-	if dropped > 0 {
-		return fmt.Errorf("histogram merge dropped %d values outside [%d, %d]µs", dropped, histLowest, histHighest)
-	}
-	return nil
-}
-
-// encodedHistogram returns a Histogram holding only the encoding of h.
-func encodedHistogram(h *hdrhistogram.Histogram) (*Histogram, error) {
-	b, err := encodeHistogram(h)
-	if err != nil {
-		return nil, fmt.Errorf("encode histogram: %w", err)
-	}
-	return &Histogram{enc: b}, nil
-}
-
-// timelineStep is the nominal interval length of the shards' timelines:
-// the median interval length, rounded to the millisecond (1s by default).
-func timelineStep(results []*Result) time.Duration {
-	var lengths []time.Duration
-	for _, r := range results {
-		for _, iv := range r.Timeline {
-			if iv.Length > 0 {
-				lengths = append(lengths, iv.Length.D())
-			}
-		}
-	}
-	if len(lengths) == 0 {
-		return time.Second
-	}
-	slices.Sort(lengths)
-	step := lengths[len(lengths)/2].Round(time.Millisecond)
-	if step <= 0 {
-		return time.Second
-	}
-	return step
 }
