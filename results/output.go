@@ -58,15 +58,8 @@ func CheckOutput(path string) (*Output, error) {
 	}
 	switch o.kind {
 	case outputReplace:
-		dir := filepath.Dir(o.target)
-		f, err := os.CreateTemp(dir, ".tailgate-check-*")
-		if err != nil {
-			return nil, fmt.Errorf("%s: cannot create files in %s: %w", path, dir, bareError(err))
-		}
-		name := f.Name()
-		_ = f.Close()
-		if err := os.Remove(name); err != nil {
-			return nil, fmt.Errorf("%s: cannot remove files in %s: %w", path, dir, bareError(err))
+		if err := probeDir(path, filepath.Dir(o.target)); err != nil {
+			return nil, err
 		}
 	case outputStream:
 		if err := writable(o.target); err != nil {
@@ -74,6 +67,61 @@ func CheckOutput(path string) (*Output, error) {
 		}
 	}
 	return o, nil
+}
+
+// CheckDir checks that files can be made in dir, or in dir once made with
+// its missing parents (as --png-dir is): the nearest part of it that
+// exists must be a directory that takes new files. Nothing is left
+// behind. Errors start with dir and fit on one line.
+func CheckDir(dir string) error {
+	if dir == "" {
+		return errors.New("empty directory path")
+	}
+	p := dir
+	for {
+		fi, err := os.Stat(p)
+		if err == nil {
+			if !fi.IsDir() {
+				if p == dir {
+					return fmt.Errorf("%s is %s, not a directory", dir, describeKind(fi.Mode()))
+				}
+				return fmt.Errorf("%s: %s is not a directory", dir, p)
+			}
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s: %w", dir, bareError(err))
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return fmt.Errorf("%s: %w", dir, bareError(err))
+		}
+		p = parent
+	}
+	return probeDir(dir, p)
+}
+
+// probeDir checks that dir takes new files by making one and removing it;
+// path is what errors name.
+func probeDir(path, dir string) error {
+	f, err := os.CreateTemp(dir, ".tailgate-check-*")
+	if err != nil {
+		return fmt.Errorf("%s: cannot create files in %s: %w", path, dir, bareError(err))
+	}
+	name := f.Name()
+	_ = f.Close()
+	if err := os.Remove(name); err != nil {
+		return fmt.Errorf("%s: cannot remove files in %s: %w", path, dir, bareError(err))
+	}
+	return nil
+}
+
+// describeKind names the kind of any file, regular ones included.
+func describeKind(m fs.FileMode) string {
+	if m.IsRegular() {
+		return "a regular file"
+	}
+	return describeMode(m)
 }
 
 // ResolveOutput resolves path by the rule of Output, following symbolic

@@ -106,6 +106,21 @@ func cmdAB(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 
+	// Every file the runs will write is checked before the first sends
+	// anything.
+	if f.out != "" {
+		for run := 1; run <= f.count; run++ {
+			for _, side := range []string{"a", "b"} {
+				if _, err := checkOutput("-o", fmt.Sprintf("%s-%s-%d.json", f.out, side, run)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := checkComparisonOutputs(f.md, f.pngDir); err != nil {
+		return err
+	}
+
 	var results [2][]*results.Result
 	for run := 1; run <= f.count; run++ {
 		for i, side := range []string{"a", "b"} {

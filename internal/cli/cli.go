@@ -43,8 +43,12 @@ type Env struct {
 	Exit func(code int)
 }
 
-// OSEnv returns the Env of the running process.
+// OSEnv returns the Env of the running process, and sets the process up
+// to run tailgate: signals are delivered to the Env, and a crash ends the
+// process by SIGABRT, never with the status of a usage error (see
+// crashBySignal).
 func OSEnv() *Env {
+	crashBySignal()
 	sig := make(chan os.Signal, 2)
 	// SIGHUP (the terminal went away, a supervisor's reload) stops a run
 	// the way SIGTERM does: drain, summary, final results.

@@ -117,6 +117,9 @@ func cmdCompare(_ context.Context, env *Env, args []string) error {
 		}
 		opts.A, opts.B = &a, &b
 	}
+	if err := checkComparisonOutputs(f.md, f.pngDir); err != nil {
+		return err
+	}
 	beforePaths, afterPaths, err := compareSides(leftFiles, rightFiles, dashed, f.before, f.after, within)
 	if err != nil {
 		return err
@@ -136,6 +139,20 @@ func cmdCompare(_ context.Context, env *Env, args []string) error {
 		return err
 	}
 	return emitComparison(env, before, after, opts, compareOutput{md: f.md, pngDir: f.pngDir, width: width, height: height, maxSlowdown: limit})
+}
+
+// checkComparisonOutputs checks --md and --png-dir before any file is read
+// or any run starts.
+func checkComparisonOutputs(md, pngDir string) error {
+	if md != "" && md != "-" {
+		if _, err := checkOutput("--md", md); err != nil {
+			return err
+		}
+	}
+	if pngDir != "" {
+		return checkOutputDir("--png-dir", pngDir)
+	}
+	return nil
 }
 
 // parseSlowdown reads --max-slowdown: "10%" or "10" (percent). Empty: no

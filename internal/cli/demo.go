@@ -108,6 +108,9 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 	if _, err := demoPlan(s, "http://127.0.0.1:1", f); err != nil {
 		return err
 	}
+	if err := checkOutputDir("--out", f.out); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
@@ -303,7 +306,7 @@ func writeDemoOutputs(dir string, res *results.Result, o chart.Options) ([]strin
 	}
 	b.Write(md.Bytes())
 	mdPath := filepath.Join(dir, "summary.md")
-	if err := os.WriteFile(mdPath, b.Bytes(), 0o644); err != nil {
+	if err := results.WriteOutput(mdPath, nil, writeBytes(b.Bytes())); err != nil {
 		return nil, fmt.Errorf("summary.md: %w", err)
 	}
 	out := []string{mdPath}
@@ -326,7 +329,7 @@ func writeDemoCharts(dir string, res *results.Result, o chart.Options) ([]chart.
 			return fmt.Errorf("chart %s: %w", name, err)
 		}
 		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		if err := results.WriteOutput(path, nil, writeBytes(buf.Bytes())); err != nil {
 			return fmt.Errorf("chart %s: %w", name, err)
 		}
 		files = append(files, chart.File{Title: title, Path: path})
@@ -478,4 +481,10 @@ func fmtRatio(r float64) string {
 		return strconv.FormatFloat(r, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(r, 'f', 1, 64)
+}
+
+// writeBytes is a writer function for results.WriteOutput of bytes made
+// beforehand.
+func writeBytes(b []byte) func(io.Writer) error {
+	return func(w io.Writer) error { _, err := w.Write(b); return err }
 }

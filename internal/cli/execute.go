@@ -50,6 +50,26 @@ func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) 
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 
+	// The results file is checked and locked before any load is sent: a
+	// directory given as the file, a missing parent or a second run
+	// writing the same file fails now, not after the run.
+	var out *results.Output
+	if o.out != "" {
+		var err error
+		if out, err = checkOutput("-o", o.out); err != nil {
+			return nil, err
+		}
+		lock, err := results.LockOutput(out, commandName(plan.Command))
+		if err != nil {
+			return nil, &UsageError{Err: fmt.Errorf("-o %w", err)}
+		}
+		defer func() {
+			if err := lock.Unlock(); err != nil {
+				fmt.Fprintf(env.Stderr, "tailgate: -o %s: %v\n", o.out, err)
+			}
+		}()
+	}
+
 	announceHosts(ctx, env.Stderr, &plan)
 	if plan.Client.Insecure {
 		fmt.Fprintln(env.Stderr, "warning: --insecure: TLS certificates are not verified")
@@ -77,7 +97,9 @@ func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) 
 		defer mrun.finish(env)
 		opts = append(opts, loadgen.WithObserver(mrun.observer()))
 	}
-	if o.out != "" {
+	// Checkpoints replace the file every few seconds: only a file that is
+	// replaced atomically takes them, never a pipe or a device.
+	if out != nil && out.Replaceable() {
 		every := o.checkpointEvery
 		if every == 0 {
 			every = 2 * time.Second
@@ -120,8 +142,8 @@ func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) 
 	}
 
 	var writeErr error
-	if o.out != "" {
-		if err := res.WriteFile(o.out); err != nil {
+	if out != nil {
+		if err := out.Write(env.Stdout, res.Encode); err != nil {
 			writeErr = err
 		}
 	}
@@ -135,6 +157,30 @@ func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) 
 		return res, writeErr
 	}
 	return res, runErr
+}
+
+// checkOutput checks an output file given with flag before anything is
+// done: a usage error (exit 2) naming the flag and the file otherwise.
+func checkOutput(flag, path string) (*results.Output, error) {
+	out, err := results.CheckOutput(path)
+	if err != nil {
+		return nil, &UsageError{Err: fmt.Errorf("%s %w", flag, err)}
+	}
+	return out, nil
+}
+
+// checkOutputDir checks a directory that outputs will be written into.
+func checkOutputDir(flag, dir string) error {
+	if err := results.CheckDir(dir); err != nil {
+		return &UsageError{Err: fmt.Errorf("%s %w", flag, err)}
+	}
+	return nil
+}
+
+// commandName is what a lock records of the command holding it: the
+// program and subcommand, never the arguments, which may hold secrets.
+func commandName(command []string) string {
+	return strings.Join(command[:min(2, len(command))], " ")
 }
 
 // announceTarget prints where the load goes when that is not this machine,

@@ -41,25 +41,29 @@ func cmdMerge(_ context.Context, env *Env, args []string) error {
 	if fs.NArg() == 0 {
 		return usagef("no results files to merge (see --help)")
 	}
+	output, err := checkOutput("-o", out)
+	if err != nil {
+		return err
+	}
 	files := fs.Args()
-	runs := make([]*results.Result, 0, len(files))
+	// One shard at a time: each is decoded, merged and let go, so memory
+	// does not grow with the number of shards.
+	var m results.Merger
 	for _, path := range files {
 		res, err := results.ReadResultFile(path)
 		if err != nil {
 			return &UsageError{Err: err}
 		}
-		runs = append(runs, res)
-	}
-	merged, err := results.MergeNamed(files, runs)
-	if err != nil {
-		var me *results.MergeError
-		if errors.As(err, &me) {
-			return &UsageError{Err: err}
+		if err := m.Add(path, res); err != nil {
+			return mergeError(err)
 		}
-		return fmt.Errorf("merge: %w", err)
+	}
+	merged, err := m.Result()
+	if err != nil {
+		return mergeError(err)
 	}
 	merged.Meta.Command = append([]string{"tailgate", "merge"}, args...)
-	if err := merged.WriteFile(out); err != nil {
+	if err := output.Write(env.Stdout, merged.Encode); err != nil {
 		return err
 	}
 	if merged.Meta.Partial {
@@ -72,4 +76,13 @@ func cmdMerge(_ context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stderr, "merged %d results into %s\n", len(files), out)
 	return nil
+}
+
+// mergeError makes a problem with the inputs a usage error (exit 2).
+func mergeError(err error) error {
+	var me *results.MergeError
+	if errors.As(err, &me) {
+		return &UsageError{Err: err}
+	}
+	return fmt.Errorf("merge: %w", err)
 }

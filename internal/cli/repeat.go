@@ -46,6 +46,14 @@ func numberedOutput(out string, i, count int) string {
 // (threshold checks); its error is kept and reported once all runs ended.
 // An interrupted or failed run stops the series.
 func repeatRuns(ctx context.Context, env *Env, count int, o outputOptions, build func() (loadgen.Plan, error), after func(i int, res *results.Result) error) ([]*results.Result, error) {
+	// Every numbered file is checked before the first run sends anything.
+	if o.out != "" {
+		for i := 1; i <= count; i++ {
+			if _, err := checkOutput("-o", numberedOutput(o.out, i, count)); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var runs []*results.Result
 	var afterErr error
 	for i := 1; i <= count; i++ {

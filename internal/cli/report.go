@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -93,6 +91,16 @@ func cmdReport(_ context.Context, env *Env, args []string) error {
 		return err
 	}
 
+	if f.out != "" && f.out != "-" {
+		if _, err := checkOutput("-o", f.out); err != nil {
+			return err
+		}
+	}
+	if f.pngDir != "" {
+		if err := checkOutputDir("--png-dir", f.pngDir); err != nil {
+			return err
+		}
+	}
 	path := fs.Arg(0)
 	res, err := results.ReadResultFile(path)
 	if err != nil {
@@ -213,37 +221,15 @@ func parseSize(s string) (int, int, error) {
 	return w, h, nil
 }
 
-// writeReportOutput runs write into stdout, or into path atomically (a
-// temporary file renamed over it) so a failed write never leaves half a
-// report behind.
+// writeReportOutput runs write into stdout, or into path by the rule of
+// results.Output: a regular file is replaced atomically, so a failed
+// write never leaves half a report behind; a device or a pipe is written
+// straight through.
 func writeReportOutput(stdout io.Writer, path string, write func(io.Writer) error) error {
 	if path == "" || path == "-" {
 		return write(stdout)
 	}
-	var buf bytes.Buffer
-	if err := write(&buf); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, werr := tmp.Write(buf.Bytes())
-	cerr := tmp.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp.Name(), 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), path)
-	}
-	if werr != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, werr)
-	}
-	return nil
+	return results.WriteOutput(path, stdout, write)
 }
 
 func groupSuffix(group string) string {

@@ -83,8 +83,10 @@ func write(files []File, dir, name, title string, draw func(io.Writer) error) ([
 		return files, fmt.Errorf("%s: %w", name, err)
 	}
 	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		return files, fmt.Errorf("write chart: %w", err)
+	// By the rule of every file tailgate writes (results.Output): a
+	// chart replaces a regular file atomically, never a device or a pipe.
+	if err := results.WriteOutput(path, nil, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
+		return files, fmt.Errorf("chart: %w", err)
 	}
 	return append(files, File{Title: title, Path: path}), nil
 }
