@@ -114,10 +114,6 @@ func Percent(f float64) string {
 	}
 }
 
-// Points formats a difference of two fractions in percentage points with
-// an explicit sign: "+0.25 pp", "−1.10 pp", "0.00 pp".
-func Points(diff float64) string { return Signed("%.2f pp", 100*diff) }
-
 // Count formats a count with thousands separators ("12,345"), switching to
 // a compact form ("123.4M") from a hundred million on so that columns keep
 // their width.

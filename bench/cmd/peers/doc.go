@@ -127,7 +127,6 @@ func (doc *document) restore() {
 type goal struct {
 	what, measured string
 	ok             bool
-	skipped        bool
 }
 
 func signalContext() (context.Context, context.CancelFunc) {

@@ -1004,7 +1004,7 @@ func coWrk(r *CORun, stdout string) error {
 	for i := range v {
 		n, err := strconv.ParseInt(f[i+1], 10, 64)
 		if err != nil {
-			return fmt.Errorf("Lua hook: %q: %w", line, err)
+			return fmt.Errorf("the Lua hook's line %q: %w", line, err)
 		}
 		v[i] = n
 	}
