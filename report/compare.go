@@ -499,7 +499,6 @@ func sideStats(runs []*results.Result, pick func(*results.Result) (*results.Stat
 		if err := pooled.Merge(s.Latency); err != nil {
 			return out, fmt.Errorf("pool %s: %w", s.Key(), err)
 		}
-		s.Latency.Compact()
 	}
 	if out.Runs > 0 {
 		out.Rate = rate / float64(out.Runs)

@@ -77,13 +77,9 @@ func writeHlogLine(w io.Writer, tag string, at, length float64, h *results.Histo
 	if err != nil {
 		return err
 	}
-	// The max from the encoding: decoding a dense histogram per line would
-	// cost ~180 KiB each on an hour-long timeline.
-	maxUs, err := h.MaxOfEncoded()
-	if err != nil {
-		return err
-	}
-	maxMs := float64(maxUs) / 1000
+	// Max reads an encoded histogram without its dense form, which would
+	// cost ~180 KiB a line on an hour-long timeline.
+	maxMs := float64(h.Max()) / float64(time.Millisecond)
 	prefix := ""
 	if tag != "" {
 		prefix = "Tag=" + tag + ","
@@ -316,7 +312,7 @@ func parseHlogInterval(line string) (HlogInterval, int, error) {
 	iv.Start = time.Duration(nums[0] * float64(time.Second))
 	iv.Length = time.Duration(nums[1] * float64(time.Second))
 	iv.Max = nums[2]
-	h, err := results.DecodeHistogramCompact([]byte(strings.TrimSpace(fields[3])))
+	h, err := results.DecodeHistogram([]byte(strings.TrimSpace(fields[3])))
 	if err != nil {
 		return iv, col, err
 	}

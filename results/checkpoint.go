@@ -92,7 +92,7 @@ func (f *frozenCopies) freeze(h *Histogram) *Histogram {
 		return h.Clone()
 	}
 	f.n++
-	c.h, c.enc = nil, b
+	c.h, c.enc, c.p = nil, b, nil
 	return c
 }
 

@@ -24,18 +24,26 @@ const (
 // compressed base64 encoding, readable by every HdrHistogram implementation.
 //
 // A histogram read from a file or closed in the timeline is kept in its
-// compressed encoding (a few hundred bytes instead of ~180 KiB) and decoded
-// on first use; Compact drops the decoded form again.
+// compressed encoding (a few hundred bytes instead of ~180 KiB). Queries
+// read it through a packed decoding, which holds only the populated
+// buckets (a few KiB), so reading a long timeline or many results files
+// never builds a dense histogram per interval. Only recording into it or
+// merging into it decodes it into the dense form, which is then the
+// histogram.
 type Histogram struct {
-	h   *hdrhistogram.Histogram
-	enc []byte
+	h   *hdrhistogram.Histogram       // dense; nil while the encoding is the histogram
+	enc []byte                        // the encoding, when there is no dense form
+	p   *hdrhistogram.PackedHistogram // enc decoded for queries, on first use
 }
 
-// hist returns the decoded histogram, decoding the kept encoding if needed.
+// hist returns the dense histogram, to record or merge into: a kept
+// encoding is decoded, and from then on the dense form is the histogram.
 func (h *Histogram) hist() *hdrhistogram.Histogram {
 	if h.h == nil {
 		if h.enc != nil {
-			if d, err := hdrhistogram.Decode(h.enc); err == nil {
+			d, err := hdrhistogram.Decode(h.enc)
+			h.enc, h.p = nil, nil
+			if err == nil {
 				h.h = d
 				return h.h
 			}
@@ -45,24 +53,50 @@ func (h *Histogram) hist() *hdrhistogram.Histogram {
 	return h.h
 }
 
-// Compact releases the decoded form of a histogram that has an encoding,
-// keeping only the encoding. Later use decodes it again. Recording into a
-// compacted histogram first decodes it.
-func (h *Histogram) Compact() {
-	if h.enc != nil {
-		h.h = nil
-	}
+// reader is what the queries ask of a histogram; the dense and the packed
+// forms both answer it, with the same bucket arithmetic.
+type reader interface {
+	TotalCount() int64
+	ValueAtPercentile(p float64) int64
+	ValueAtPercentilesSlice(ps []float64) []int64
+	Max() int64
+	Min() int64
+	Mean() float64
+	StdDev() float64
 }
 
-// Freeze encodes the histogram and releases its decoded form; it is how the
-// timeline keeps one histogram per second in bounded memory.
-func (h *Histogram) Freeze() error {
-	b, err := encodeHistogram(h.hist())
-	if err != nil {
-		return err
+// read returns the form queries read: the dense histogram if there is one,
+// else the packed decoding of the encoding; nil for an empty histogram.
+func (h *Histogram) read() reader {
+	switch {
+	case h == nil:
+		return nil
+	case h.h != nil:
+		return h.h
+	case h.enc == nil:
+		return nil
+	case h.p == nil:
+		p, err := hdrhistogram.DecodePacked(h.enc)
+		if err != nil {
+			// Decoded encodings were checked when they were read or made.
+			return nil
+		}
+		h.p = p
 	}
-	h.enc, h.h = b, nil
-	return nil
+	return h.p
+}
+
+// dense returns a dense copy of the histogram's counts for a caller that
+// only reads it (a merge's source, a comparison) without keeping the dense
+// form in h.
+func (h *Histogram) dense() *hdrhistogram.Histogram {
+	if h.h != nil || h.enc == nil {
+		return h.hist()
+	}
+	if d, err := hdrhistogram.Decode(h.enc); err == nil {
+		return d
+	}
+	return hdrhistogram.New(histLowest, histHighest, histDigits)
 }
 
 // NewHistogram returns an empty histogram.
@@ -76,10 +110,7 @@ func (h *Histogram) HDR() *hdrhistogram.Histogram { return h.hist() }
 // Record adds one duration. Values outside the range are clamped to it, so
 // recording never fails and never allocates.
 func (h *Histogram) Record(d time.Duration) {
-	v := clampMicros(d)
-	hh := h.hist() // decodes a kept encoding before it is dropped
-	h.enc = nil
-	_ = hh.RecordValue(v) // cannot fail: v is in range
+	_ = h.hist().RecordValue(clampMicros(d)) // cannot fail: the value is in range
 }
 
 // clampMicros is d in microseconds, clamped to the histograms' range.
@@ -93,16 +124,15 @@ func (h *Histogram) Merge(o *Histogram) error {
 	if o == nil || (o.h == nil && o.enc == nil) {
 		return nil
 	}
-	dst := h.hist() // decodes a kept encoding before it is dropped
-	h.enc = nil
-	if dropped := dst.Merge(o.hist()); dropped > 0 {
+	dst := h.hist()
+	if dropped := dst.Merge(o.dense()); dropped > 0 {
 		return fmt.Errorf("histogram merge dropped %d values outside [%d, %d]µs", dropped, dst.LowestTrackableValue(), dst.HighestTrackableValue())
 	}
 	return nil
 }
 
 // Reset empties the histogram, keeping its memory.
-func (h *Histogram) Reset() { h.enc = nil; h.hist().Reset() }
+func (h *Histogram) Reset() { h.hist().Reset() }
 
 // Frozen returns an independent copy kept in compressed encoding, without
 // allocating a dense copy: how the timeline and checkpoints copy histograms.
@@ -134,10 +164,11 @@ func (h *Histogram) Clone() *Histogram {
 
 // Count returns the number of recorded values.
 func (h *Histogram) Count() int64 {
-	if h == nil || (h.h == nil && h.enc == nil) {
+	r := h.read()
+	if r == nil {
 		return 0
 	}
-	return h.hist().TotalCount()
+	return r.TotalCount()
 }
 
 // Percentile returns the value at percentile p (0–100), e.g. 99.9.
@@ -145,7 +176,7 @@ func (h *Histogram) Percentile(p float64) time.Duration {
 	if h.Count() == 0 {
 		return 0
 	}
-	return time.Duration(h.hist().ValueAtPercentile(p)) * time.Microsecond
+	return time.Duration(h.read().ValueAtPercentile(p)) * time.Microsecond
 }
 
 // Max returns the largest recorded value (within histogram precision).
@@ -153,7 +184,7 @@ func (h *Histogram) Max() time.Duration {
 	if h.Count() == 0 {
 		return 0
 	}
-	return time.Duration(h.hist().Max()) * time.Microsecond
+	return time.Duration(h.read().Max()) * time.Microsecond
 }
 
 // Min returns the smallest recorded value.
@@ -161,7 +192,7 @@ func (h *Histogram) Min() time.Duration {
 	if h.Count() == 0 {
 		return 0
 	}
-	return time.Duration(h.hist().Min()) * time.Microsecond
+	return time.Duration(h.read().Min()) * time.Microsecond
 }
 
 // Mean returns the mean of the recorded values.
@@ -169,7 +200,7 @@ func (h *Histogram) Mean() time.Duration {
 	if h.Count() == 0 {
 		return 0
 	}
-	return time.Duration(h.hist().Mean() * float64(time.Microsecond))
+	return time.Duration(h.read().Mean() * float64(time.Microsecond))
 }
 
 // StdDev returns the standard deviation of the recorded values.
@@ -177,7 +208,7 @@ func (h *Histogram) StdDev() time.Duration {
 	if h.Count() == 0 {
 		return 0
 	}
-	return time.Duration(h.hist().StdDev() * float64(time.Microsecond))
+	return time.Duration(h.read().StdDev() * float64(time.Microsecond))
 }
 
 // Percentiles are the summary figures of one histogram.
@@ -192,7 +223,7 @@ func (h *Histogram) Summary() Percentiles {
 	}
 	// The 100th percentile is the highest equivalent value of the last
 	// populated bucket, which is what Max returns: one pass instead of two.
-	v := h.hist().ValueAtPercentilesSlice([]float64{50, 90, 95, 99, 99.9, 100})
+	v := h.read().ValueAtPercentilesSlice([]float64{50, 90, 95, 99, 99.9, 100})
 	us := func(x int64) time.Duration { return time.Duration(x) * time.Microsecond }
 	return Percentiles{
 		P50: us(v[0]), P90: us(v[1]), P95: us(v[2]), P99: us(v[3]), P999: us(v[4]),
@@ -205,7 +236,7 @@ func (h *Histogram) Equal(o *Histogram) bool {
 	if h.Count() == 0 || o.Count() == 0 {
 		return h.Count() == o.Count()
 	}
-	return h.hist().Equals(o.hist())
+	return h.dense().Equals(o.dense())
 }
 
 // Encode returns the V2 compressed base64 encoding.
@@ -218,7 +249,8 @@ func (h *Histogram) Encode() ([]byte, error) {
 
 // DecodeHistogram parses the V2 compressed base64 encoding. Only the
 // tool's geometry is accepted, checked from the header before the counts
-// are allocated.
+// are allocated. The histogram keeps the encoding, as one read from a
+// results file does: readers of long interval logs hold thousands of them.
 func DecodeHistogram(b []byte) (*Histogram, error) {
 	if err := checkGeometry(b); err != nil {
 		return nil, fmt.Errorf("decode histogram: %w", err)
@@ -230,7 +262,7 @@ func DecodeHistogram(b []byte) (*Histogram, error) {
 	if hh.TotalCount() < 0 || math.IsNaN(hh.Mean()) {
 		return nil, fmt.Errorf("decode histogram: corrupt counts")
 	}
-	return &Histogram{h: hh}, nil
+	return &Histogram{enc: append([]byte(nil), b...)}, nil
 }
 
 // MarshalText implements encoding.TextMarshaler: in JSON a histogram is

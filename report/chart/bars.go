@@ -48,7 +48,6 @@ func Bars(w io.Writer, sets []BarSet, o Options) error {
 			vals[i] = append(vals[i], v)
 			ymax = math.Max(ymax, v)
 		}
-		s.Hist.Compact()
 	}
 	// Bars share 70% of a group's width; the plot is ~750 pt wide at most
 	// sizes, so compute the bar width from the groups and sets.

@@ -56,7 +56,6 @@ func ByTag(w io.Writer, tag string, series []TagSeries, o Options) error {
 			}
 			a := math.Max(float64(pt.Hist.Percentile(50))/1e6, 0.001)
 			b := math.Max(float64(pt.Hist.Percentile(99))/1e6, 0.001)
-			pt.Hist.Compact()
 			p50 = append(p50, plotter.XY{X: pt.Value, Y: a})
 			p99 = append(p99, plotter.XY{X: pt.Value, Y: b})
 			lo, hi = math.Min(lo, a), math.Max(hi, b)
@@ -203,7 +202,6 @@ func TagSeriesOf(tag string, runs []*results.Result, suffix string) ([]TagSeries
 			if err := h.Merge(s.Latency); err != nil {
 				return nil, fmt.Errorf("chart: pool %s: %w", s.Key(), err)
 			}
-			s.Latency.Compact()
 		}
 	}
 	out := make([]TagSeries, 0, len(order))

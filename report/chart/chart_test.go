@@ -252,9 +252,7 @@ func TestLongTimeline(t *testing.T) {
 		for k := 0; k < 10; k++ {
 			h.Record(lat + time.Duration(k)*time.Microsecond)
 		}
-		if err := h.Freeze(); err != nil {
-			t.Fatal(err)
-		}
+		h = h.Frozen()
 		r.Timeline = append(r.Timeline, results.Interval{
 			Start: results.Duration(time.Duration(i) * time.Second), Length: results.Duration(time.Second), PlannedRate: 10,
 			Total: results.IntervalStats{Requests: 10, Latency: h},

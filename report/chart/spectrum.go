@@ -86,7 +86,6 @@ func Spectrum(w io.Writer, lines []SpectrumLine, o Options) error {
 				break
 			}
 		}
-		l.Hist.Compact()
 		line, err := plotter.NewLine(pts)
 		if err != nil {
 			return err

@@ -106,7 +106,6 @@ func Timeline(w io.Writer, runs []TimelineRun, o Options) error {
 			}
 			a := float64(st.Latency.Percentile(50)) / 1e6
 			b := float64(st.Latency.Percentile(99)) / 1e6
-			st.Latency.Compact()
 			a, b = math.Max(a, 0.001), math.Max(b, 0.001)
 			lo, hi = math.Min(lo, a), math.Max(hi, b)
 			if gap {
