@@ -26,7 +26,7 @@ const (
 	KindTLS                // TLS handshake or certificate failure
 	KindDNS                // name resolution failed
 	KindRedirect           // too many redirects
-	KindProtocol           // malformed HTTP response
+	KindProtocol           // malformed HTTP response, status outside 100–599
 	KindHTTP4xx            // response status 400–499
 	KindHTTP5xx            // response status 500–599
 	KindCapture            // a step's capture or check failed
@@ -96,9 +96,14 @@ func (e *StepError) Error() string {
 // Unwrap returns the underlying error.
 func (e *StepError) Unwrap() error { return e.Err }
 
-// KindOfStatus returns the error kind of an HTTP status (KindNone below 400).
+// KindOfStatus returns the error kind of an HTTP status (KindNone below 400,
+// KindProtocol outside 100–599).
 func KindOfStatus(status int) ErrorKind {
 	switch {
+	case status >= 600:
+		// HTTP defines 100–599; a server that sends 700 is broken, not
+		// failing the way a 5xx says.
+		return KindProtocol
 	case status >= 500:
 		return KindHTTP5xx
 	case status >= 400:
@@ -154,6 +159,23 @@ func Classify(err error) ErrorKind {
 		return KindRedirect
 	case strings.Contains(msg, "malformed HTTP") || strings.Contains(msg, "bad status line"):
 		return KindProtocol
+	}
+	return classifyHTTP2(msg)
+}
+
+// classifyHTTP2 sorts net/http's HTTP/2 errors, whose types are not
+// exported, into the kinds HTTP/1.1 failures get: a broken frame or header
+// block is protocol, a stream reset or a GOAWAY is reset.
+func classifyHTTP2(msg string) ErrorKind {
+	for _, code := range [...]string{"PROTOCOL_ERROR", "COMPRESSION_ERROR", "FRAME_SIZE_ERROR", "FLOW_CONTROL_ERROR", "http2: invalid", "http2: malformed"} {
+		if strings.Contains(msg, code) {
+			return KindProtocol
+		}
+	}
+	for _, sign := range [...]string{"stream error:", "GOAWAY", "http2: client connection lost", "http2: client connection force closed"} {
+		if strings.Contains(msg, sign) {
+			return KindReset
+		}
 	}
 	return KindOther
 }

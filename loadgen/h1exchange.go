@@ -99,6 +99,15 @@ func (c *h1Client) exchange(call *h1Call, s h1Send) (h1Status, error) {
 			}
 		}
 		res.BytesOut += int64(n)
+		if werr != nil && n > 0 && isConnDrop(werr) && !c.interrupted(ctx, werr) {
+			// A server may answer (413, 401) and close without reading
+			// a large body: its response, when it came, is the outcome.
+			if st, rerr := c.readResponse(s.method, call.req, res, false); rerr == nil {
+				_ = c.closeConn()
+				st.close = true
+				return st, nil
+			}
+		}
 		if werr != nil {
 			_ = c.closeConn()
 			if !fresh && attempt == 0 && (n == 0 || idempotent) && !c.interrupted(ctx, werr) {

@@ -13,6 +13,10 @@ func (c *h1Client) followRedirects(call *h1Call, method string) error {
 	limit := c.t.opts.FollowRedirects
 	first, _ := splitURL(req.URL)
 	origin0 := first.origin()
+	firstURL, err := url.Parse(req.URL)
+	if err != nil {
+		return &StepError{Kind: KindRedirect, Name: "redirect", Err: fmt.Errorf("base URL %q: %w", req.URL, err)}
+	}
 	cur := req.URL
 	body := req.Body
 	for hop := 1; ; hop++ {
@@ -30,6 +34,9 @@ func (c *h1Client) followRedirects(call *h1Call, method string) error {
 		}
 		if next.Scheme != "http" && next.Scheme != "https" {
 			return &StepError{Kind: KindRedirect, Name: "redirect", Err: fmt.Errorf("unsupported Location scheme in %q", loc)}
+		}
+		if err := c.t.opts.checkRedirectHost(firstURL, next); err != nil {
+			return err
 		}
 		switch res.Status {
 		case 301, 302, 303:
@@ -49,7 +56,7 @@ func (c *h1Client) followRedirects(call *h1Call, method string) error {
 		c.hdr = c.hdr[:0]
 		for _, h := range req.Header {
 			// A Host header names the first origin.
-			if !sameOrigin && (isCredentialHeader(h.Name) || equalFold(h.Name, "Host")) {
+			if !sameOrigin && (c.t.opts.dropOnRedirect(h.Name) || equalFold(h.Name, "Host")) {
 				continue
 			}
 			if body == nil && equalFold(h.Name, "Content-Type") {

@@ -9,20 +9,25 @@ import (
 // The redirect policy both clients follow: which statuses redirect, what a
 // redirect to another origin leaves behind, and the error after too many.
 
-// credentialHeaders carry credentials meant for the origin the user named.
-// A redirect to another origin drops them (net/http would keep them for a
-// subdomain or another port).
-var credentialHeaders = [...]string{"Authorization", "Cookie", "Proxy-Authorization"}
-
-// isCredentialHeader reports whether name is one of credentialHeaders, in
-// any case.
-func isCredentialHeader(name string) bool {
-	for _, h := range credentialHeaders {
-		if equalFold(name, h) {
-			return true
-		}
+// checkRedirectHost refuses a redirect to a host that is neither the first
+// request's nor one of AllowHosts: a hostile target must not be able to
+// send the load, and what the requests carry, to a host the person
+// running tailgate did not name (docs/security.md).
+func (o *ClientOptions) checkRedirectHost(first, next *url.URL) error {
+	host := next.Hostname()
+	if SameHost(host, first.Hostname()) || HostAllowed(host, o.AllowHosts) {
+		return nil
 	}
-	return false
+	return &StepError{Kind: KindRedirect, Name: "redirect to another host",
+		Err: fmt.Errorf("redirect to %s: %s is not the target's host; allow it with --allow-host %s", redactURL(next), host, host)}
+}
+
+// dropOnRedirect reports whether a header stays behind on a redirect to
+// another origin: credentials (IsSecretHeader, with the user's own secret
+// headers) are meant for the origin the user named (net/http would keep
+// them for a subdomain or another port).
+func (o *ClientOptions) dropOnRedirect(name string) bool {
+	return IsSecretHeader(name, o.SecretHeaders)
 }
 
 func isRedirect(status int) bool {

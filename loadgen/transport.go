@@ -88,9 +88,14 @@ func (t *stdTransport) checkRedirect(req *http.Request, via []*http.Request) err
 	if len(via) > t.opts.FollowRedirects {
 		return tooManyRedirects(t.opts.FollowRedirects, req.URL)
 	}
+	if err := t.opts.checkRedirectHost(via[0].URL, req.URL); err != nil {
+		return err
+	}
 	if urlOrigin(req.URL.Scheme, req.URL.Host) != urlOrigin(via[0].URL.Scheme, via[0].URL.Host) {
-		for _, h := range credentialHeaders {
-			req.Header.Del(h)
+		for name := range req.Header {
+			if t.opts.dropOnRedirect(name) {
+				req.Header.Del(name)
+			}
 		}
 	}
 	return nil

@@ -31,7 +31,7 @@ func h2cServer(t *testing.T, h http.Handler) *httptest.Server {
 func echoRequest(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	var present []string
-	for _, h := range []string{"Authorization", "Cookie", "Proxy-Authorization", "X-Keep"} {
+	for _, h := range []string{"Authorization", "Cookie", "Proxy-Authorization", "X-Api-Key", "X-Custom-Secret", "X-Keep"} {
 		if r.Header.Get(h) != "" {
 			present = append(present, h)
 		}
@@ -74,7 +74,8 @@ func TestRedirects(t *testing.T) {
 			echoRequest(w, r)
 		}
 	}))
-	secret := []Header{{"Authorization", "Bearer s3cret"}, {"Cookie", "session=s3cret"}, {"Proxy-Authorization", "Basic s3cret"}, {"X-Keep", "1"}}
+	secret := []Header{{"Authorization", "Bearer s3cret"}, {"Cookie", "session=s3cret"}, {"Proxy-Authorization", "Basic s3cret"},
+		{"X-Api-Key", "s3cret"}, {"X-Custom-Secret", "s3cret"}, {"X-Keep", "1"}}
 	tests := []struct {
 		name   string
 		follow int
@@ -87,22 +88,25 @@ func TestRedirects(t *testing.T) {
 		kind   ErrorKind
 		msg    string
 		hops   int
+		allow  []string
 	}{
 		{name: "not followed by default", path: "/chain/1", status: 301, hops: 1},
 		{name: "followed within limit", follow: 3, path: "/chain/3", status: 200, want: "body=0", hops: 4},
 		{name: "limit exceeded", follow: 2, path: "/chain/3", kind: KindRedirect, msg: "stopped after 2 redirects", hops: 3},
 		{name: "loop", follow: 5, path: "/loop", kind: KindRedirect, msg: "stopped after 5 redirects", hops: 6},
 		{name: "3xx without Location is the response", follow: 5, path: "/no-location", status: 302, hops: 1},
-		{name: "cross-origin strips credentials", follow: 1, path: "/cross", hdr: secret, status: 200, want: "body=0 headers=X-Keep", hops: 1},
+		{name: "another host is refused", follow: 1, path: "/cross", hdr: secret, kind: KindRedirect, msg: "localhost is not the target's host; allow it with --allow-host localhost", hops: 1},
+		{name: "an allowed host gets no credentials", follow: 1, path: "/cross", hdr: secret, status: 200, want: "body=0 headers=X-Keep", hops: 1, allow: []string{"localhost"}},
 		{name: "other port strips credentials", follow: 1, method: "PUT", path: "/cross-port-same-host", hdr: secret, body: "abc", status: 200, want: "body=3 headers=X-Keep", hops: 1},
 		{name: "same-origin 307 keeps method, body, credentials", follow: 1, method: "POST", path: "/same307", hdr: secret, body: "hello", status: 200,
-			want: "body=5 headers=Authorization,Cookie,Proxy-Authorization,X-Keep", hops: 2},
+			want: "body=5 headers=Authorization,Cookie,Proxy-Authorization,X-Api-Key,X-Custom-Secret,X-Keep", hops: 2},
 		{name: "303 turns POST into GET", follow: 1, method: "POST", path: "/see-other", body: "hello", status: 200, want: "body=0", hops: 2},
 	}
 	for _, h2 := range []bool{false, true} {
 		for _, tt := range tests {
 			t.Run(tt.name+map[bool]string{false: "/h1", true: "/h2c"}[h2], func(t *testing.T) {
-				tr, err := NewTransport(ClientOptions{HTTP2: h2, FollowRedirects: tt.follow, Timeout: 5 * time.Second})
+				tr, err := NewTransport(ClientOptions{HTTP2: h2, FollowRedirects: tt.follow, Timeout: 5 * time.Second,
+					AllowHosts: tt.allow, SecretHeaders: []string{"x-custom-secret"}})
 				if err != nil {
 					t.Fatal(err)
 				}

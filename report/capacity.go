@@ -58,6 +58,7 @@ func limitText(l string) string {
 // WriteCapacityText writes a capacity search for the terminal: the answer,
 // then one line per probe.
 func WriteCapacityText(w io.Writer, c *results.Capacity) error {
+	w = format.SafeWriter(w)
 	ew := bufio.NewWriter(w)
 	fmt.Fprintf(ew, "%s\n", CapacityHeadline(c))
 	fmt.Fprintf(ew, "target %s, %s arrivals, %d probes in %s\n\n", format.Clean(c.Target), c.Arrivals, len(c.Probes), format.Elapsed(c.Elapsed.D()))
@@ -84,6 +85,7 @@ func WriteCapacityText(w io.Writer, c *results.Capacity) error {
 // baseline (the same search on main), the headline says how the maximum
 // moved.
 func WriteCapacityMarkdown(w io.Writer, c, baseline *results.Capacity) error {
+	w = format.SafeWriter(w)
 	ew := bufio.NewWriter(w)
 	head := CapacityHeadline(c)
 	if baseline != nil && baseline.MaxRate > 0 && c.MaxRate > 0 {

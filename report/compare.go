@@ -656,6 +656,7 @@ func cmpSideLine(info RunInfo) string {
 
 // WriteCompareText writes a comparison for the terminal.
 func WriteCompareText(w io.Writer, c *Comparison) error {
+	w = format.SafeWriter(w)
 	ew := &cmpWriter{w: w}
 	lw := max(format.Width(c.Labels[0]), format.Width(c.Labels[1])) + 1
 	if c.Within {
@@ -735,6 +736,7 @@ func (e *cmpWriter) printf(format string, args ...any) {
 // summary table, the verdicts, one collapsible detail table per row, and
 // the charts by relative path.
 func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
+	w = format.SafeWriter(w)
 	ew := &cmpWriter{w: w}
 	l0, l1 := format.Markdown(c.Labels[0]), format.Markdown(c.Labels[1])
 	if c.Within {

@@ -16,6 +16,7 @@ import (
 // table row per request name and tag group with the latency percentiles,
 // rate and errors, and the warnings as a blockquote.
 func WriteMarkdown(w io.Writer, r *results.Result) error {
+	w = format.SafeWriter(w)
 	bw := bufio.NewWriter(w)
 	m := &r.Meta
 	title := m.Name
@@ -179,6 +180,7 @@ type Check struct {
 // WriteChecksMarkdown writes the outcomes of thresholds as a Markdown
 // section, to follow WriteMarkdown's summary; it writes nothing for none.
 func WriteChecksMarkdown(w io.Writer, checks []Check) error {
+	w = format.SafeWriter(w)
 	if len(checks) == 0 {
 		return nil
 	}

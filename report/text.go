@@ -34,6 +34,7 @@ const textWidth = 80
 // client kept to the plan, status codes, errors, and latency percentiles per
 // request name, tag group and in total, followed by the warnings.
 func WriteText(w io.Writer, r *results.Result) error {
+	w = format.SafeWriter(w)
 	bw := bufio.NewWriter(w)
 	writeTextHeader(bw, r)
 	writeTextStatus(bw, r)

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/pflag"
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/internal/suggest"
 )
 
@@ -173,19 +174,19 @@ func exitStatus(env *Env, name string, err error) int {
 	}
 	var te *ThresholdError
 	if errors.As(err, &te) {
-		fmt.Fprintf(env.Stderr, "tailgate %s: %s\n", name, err)
+		fmt.Fprintf(format.SafeWriter(env.Stderr), "tailgate %s: %s\n", name, err)
 		return ExitThreshold
 	}
 	var ue *UsageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(env.Stderr, "tailgate %s: %s\n", name, err)
+		fmt.Fprintf(format.SafeWriter(env.Stderr), "tailgate %s: %s\n", name, err)
 		return ExitUsage
 	}
 	if errors.Is(err, errSignal) {
-		fmt.Fprintf(env.Stderr, "tailgate %s: %s\n", name, err)
+		fmt.Fprintf(format.SafeWriter(env.Stderr), "tailgate %s: %s\n", name, err)
 		return ExitInterrupted
 	}
-	fmt.Fprintf(env.Stderr, "tailgate %s: %s\n", name, err)
+	fmt.Fprintf(format.SafeWriter(env.Stderr), "tailgate %s: %s\n", name, err)
 	return ExitRuntime
 }
 

@@ -259,7 +259,7 @@ type progress struct {
 }
 
 func newProgress(w io.Writer, plan *loadgen.Plan) *progress {
-	return &progress{w: w, plan: plan, every: 5 * time.Second}
+	return &progress{w: format.SafeWriter(w), plan: plan, every: 5 * time.Second}
 }
 
 // Observe implements loadgen.Observer.

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/spf13/pflag"
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/results"
 	"github.com/tailgate-dev/tailgate/scenarios"
@@ -100,7 +101,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		return &UsageError{Err: err}
 	}
 	for _, w := range s.Warnings(&plan, ths) {
-		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+		fmt.Fprintf(format.SafeWriter(env.Stderr), "warning: %s\n", w)
 	}
 	plan.Command = append([]string{"tailgate", "run"}, args...)
 	if f.count > 1 {
@@ -137,7 +138,7 @@ func loadScenario(env *Env, path string, trust scenarios.Trust) (*scenarios.Scen
 	var list scenarios.Errors
 	if errors.As(err, &list) {
 		for _, e := range list {
-			fmt.Fprintln(env.Stderr, e)
+			fmt.Fprintln(format.SafeWriter(env.Stderr), e)
 		}
 		return nil, usagef("%s: %d problem%s", path, len(list), plural(len(list)))
 	}
@@ -181,6 +182,7 @@ func parseThresholdFlags(flags []string) ([]*scenarios.Threshold, error) {
 
 // printThresholds prints one line per threshold outcome under a heading.
 func printThresholds(w io.Writer, results []scenarios.ThresholdResult) {
+	w = format.SafeWriter(w)
 	fmt.Fprintln(w, "thresholds:")
 	for _, r := range results {
 		fmt.Fprintf(w, "  %s\n", r)

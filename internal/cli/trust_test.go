@@ -122,3 +122,54 @@ func TestURLCredentialsAndSecretQueryRedacted(t *testing.T) {
 		t.Error("the results lost the query parameters that are not secret")
 	}
 }
+
+// TestHostileCapturedValueIsEscaped: a target's value with terminal
+// controls, captured into a tag, reaches no output raw: the run's summary
+// and warnings, and the text and Markdown reports of its results.
+func TestHostileCapturedValueIsEscaped(t *testing.T) {
+	const evil = `\u001b]0;pwned\u0007\u001b[2J\rALL THRESHOLDS PASS\u009b`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			w.Write([]byte(`{"v": "` + evil + `"}`))
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	path := writeScenario(t, "target: "+srv.URL+`
+requests:
+  login:
+    path: /login
+    capture:
+      v: {json: v}
+  page:
+    path: /page
+    tags: {v: '{{ .v }}'}
+flows:
+  f:
+    steps: [login, page]
+load:
+  vus: 1
+  iterations: 3
+`)
+	out := filepath.Join(t.TempDir(), "r.json")
+	code, stdout, stderr := runCLI(t, "run", path, "--no-tui", "-o", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	outputs := map[string]string{"run": stdout + stderr}
+	for _, format := range []string{"text", "markdown"} {
+		_, o, e := runCLI(t, "report", out, "--format", format)
+		outputs["report "+format] = o + e
+	}
+	if !strings.Contains(outputs["report text"], "ALL THRESHOLDS PASS") {
+		t.Fatalf("the captured group is not in the report: the test proves nothing\n%s", outputs["report text"])
+	}
+	for where, text := range outputs {
+		for _, bad := range []string{"\x1b", "\r", "\x07", "\u009b"} {
+			if strings.Contains(text, bad) {
+				t.Errorf("%s holds %q:\n%q", where, bad, text)
+			}
+		}
+	}
+}

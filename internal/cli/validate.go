@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/scenarios"
 )
 
@@ -51,7 +52,7 @@ func cmdValidate(_ context.Context, env *Env, args []string) error {
 		}
 	}
 	for _, w := range s.Warnings(&plan, ths) {
-		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+		fmt.Fprintf(format.SafeWriter(env.Stderr), "warning: %s\n", w)
 	}
 	reqs := len(s.RequestNames())
 	flows := len(s.FlowNames())

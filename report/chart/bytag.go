@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -185,6 +186,7 @@ func TagSeriesOf(tag string, runs []*results.Result, suffix string) ([]TagSeries
 			if len(rest) > 0 {
 				label += " {" + strings.Join(rest, ",") + "}"
 			}
+			label = format.Clean(label)
 			if suffix != "" {
 				label += " " + suffix
 			}

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/text"
@@ -207,7 +208,12 @@ func render(w io.Writer, o Options, title string, legend []legendEntry, body fun
 	margin := vg.Points(12)
 	dc = draw.Crop(dc, margin, -margin, margin/2, -margin/2)
 
-	// Header.
+	// Header. Titles, subtitles and legends name runs, requests and tag
+	// groups from files and servers: Clean keeps control characters out.
+	title = format.Clean(title)
+	for i := range legend {
+		legend[i].label = format.Clean(legend[i].label)
+	}
 	ts := textStyle(sansBold(titleSize), Black)
 	y := dc.Max.Y
 	ts.YAlign = draw.YTop
@@ -217,6 +223,7 @@ func render(w io.Writer, o Options, title string, legend []legendEntry, body fun
 		ss := textStyle(sans(subtitleSize), grey)
 		ss.YAlign = draw.YTop
 		for _, line := range strings.Split(o.Subtitle, "\n") {
+			line = format.Clean(line)
 			dc.FillText(ss, vg.Point{X: dc.Min.X, Y: y}, line)
 			y -= ss.Height(line)
 		}

@@ -157,6 +157,9 @@ func (m *model) header(w int) []string {
 	if s != nil {
 		name, target, profile, mdl = s.Name, s.Target, s.Profile, s.Model
 	}
+	// Names, targets and messages come from files and servers: Clean
+	// keeps their control characters off the terminal.
+	name, target, profile = format.Clean(name), format.Clean(target), format.Clean(profile)
 	left := m.st.title.Render("tailgate "+name) + "  " + target
 	rightTxt := string(mdl) + " model · " + profile
 	var lines []string
@@ -169,7 +172,7 @@ func (m *model) header(w int) []string {
 	el, planned := m.elapsed(), m.planned()
 	var pre []string
 	if s != nil && s.Stage != "" && s.Stage != s.Profile {
-		pre = append(pre, m.st.label.Render("stage ")+s.Stage)
+		pre = append(pre, m.st.label.Render("stage ")+format.Clean(s.Stage))
 	}
 	switch {
 	case s != nil && s.Done:
@@ -326,9 +329,9 @@ func (m *model) table(w, h int, wide bool) []string {
 		selKey = s.Key()
 	}
 	for _, r := range rows[first:last] {
-		marker, name := "  ", r.Key()
+		marker, name := "  ", format.Clean(r.Key())
 		if r.Group != "" {
-			name = "  ↳ " + r.Group // listed under its request
+			name = "  ↳ " + format.Clean(r.Group) // listed under its request
 		}
 		if r.Key() == selKey {
 			marker = m.st.sel.Render("▸ ")
@@ -428,9 +431,10 @@ func (m *model) latencyChart(w, h int) []string {
 	if rateH > 0 {
 		legend += " " + m.st.bars.Render("▆ rate")
 	}
-	title := "latency over time · " + sel.Key() + " · " + what + "  " + legend
+	key := format.Clean(sel.Key())
+	title := "latency over time · " + key + " · " + what + "  " + legend
 	if width(title)+4 > w {
-		title = "latency · " + sel.Key() + "  " + legend
+		title = "latency · " + key + "  " + legend
 	}
 	lines := []string{m.rule(title, w)}
 	// Few points are stretched over the width; once there are more than
@@ -522,9 +526,9 @@ func (m *model) percentileBars(w, h int) []string {
 	if sel == nil {
 		return nil
 	}
-	title := sel.Key() + " · whole run, log scale"
+	title := format.Clean(sel.Key()) + " · whole run, log scale"
 	if width(title)+4 > w {
-		title = sel.Key() + " · log scale"
+		title = format.Clean(sel.Key()) + " · log scale"
 	}
 	lines := []string{m.rule(title, w)}
 	p := sel.Cumulative
@@ -592,9 +596,7 @@ func (m *model) errors(w, h int) []string {
 }
 
 // oneLine keeps an error message on one line.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
+func oneLine(s string) string { return format.Clean(s) }
 
 func (m *model) footer(w int) []string {
 	lb := m.st.label.Render
