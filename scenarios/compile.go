@@ -95,6 +95,17 @@ func Compile(s *Scenario, opts CompileOptions) (loadgen.Plan, error) {
 	case l.VUs > 0:
 		plan.VUs, plan.Iterations, plan.Duration, plan.Think = l.VUs, l.Iterations, l.Duration, l.Think
 	}
+	if l.Arrivals == "poisson" && plan.Pacer != nil {
+		seed := l.Seed
+		if seed == 0 {
+			seed = 1
+		}
+		p, err := loadgen.NewPoissonPacer(plan.Pacer, seed)
+		if err != nil {
+			return plan, fmt.Errorf("load: %w", err)
+		}
+		plan.Pacer = p
+	}
 	plan.Warmup = l.Warmup
 	plan.MaxInFlight = l.MaxInFlight
 	plan.Connections = l.Connections

@@ -64,6 +64,11 @@ type LoadSpec struct {
 	Connections int
 	// Overload is "queue" or "drop" ("" for the default).
 	Overload string
+	// Arrivals is "uniform" (the default, "") or "poisson": arrivals at
+	// random with the stages' rate, reproducible with Seed.
+	Arrivals string
+	// Seed seeds Poisson arrivals (1 when not given).
+	Seed uint64
 }
 
 // Stage is one open-model stage: a constant rate (From == To) or a linear
@@ -875,12 +880,12 @@ func (d *decoder) step(n *yaml.Node) *flowStep {
 	return st
 }
 
-var loadKeys = []string{"stages", "rate", "duration", "vus", "iterations", "think", "warmup", "max_in_flight", "connections", "overload"}
+var loadKeys = []string{"stages", "rate", "duration", "vus", "iterations", "think", "warmup", "max_in_flight", "connections", "overload", "arrivals", "seed"}
 var stageKeys = []string{"name", "duration", "rate", "from", "to", "warmup"}
 
 func (d *decoder) load(n *yaml.Node) LoadSpec {
 	var l LoadSpec
-	var rateNode, durNode, stagesNode, vusNode, itersNode, thinkNode, warmupNode *yaml.Node
+	var rateNode, durNode, stagesNode, vusNode, itersNode, thinkNode, warmupNode, arrivalsNode, seedNode *yaml.Node
 	var rate float64
 	d.fields(n, "load", loadKeys, func(key string, k, v *yaml.Node) {
 		switch key {
@@ -928,12 +933,32 @@ func (d *decoder) load(n *yaml.Node) LoadSpec {
 					l.Overload = s
 				}
 			}
+		case "arrivals":
+			arrivalsNode = v
+			if s, ok := d.str(key, v); ok {
+				if s != "uniform" && s != "poisson" {
+					d.errf(v, "arrivals: %q: use uniform or poisson", s)
+				} else {
+					l.Arrivals = s
+				}
+			}
+		case "seed":
+			seedNode = v
+			if x, ok := d.integer(key, v, 0); ok {
+				l.Seed = uint64(x)
+			}
 		}
 	})
 	if n.Kind != yaml.MappingNode {
 		return l
 	}
 	open := stagesNode != nil || rateNode != nil
+	if arrivalsNode != nil && l.Arrivals == "poisson" && !open {
+		d.errf(arrivalsNode, "arrivals: poisson needs the open model (stages or rate), not vus")
+	}
+	if seedNode != nil && l.Arrivals != "poisson" {
+		d.errf(seedNode, "seed: only for arrivals: poisson")
+	}
 	if open && vusNode != nil {
 		d.errf(vusNode, "load: vus (closed model) and stages/rate (open model) exclude each other")
 		return l

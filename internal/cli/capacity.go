@@ -153,11 +153,8 @@ func cmdCapacity(ctx context.Context, env *Env, args []string) error {
 
 	announceTarget(ctx, env.Stderr, &plan)
 	prober := &capacity.PlanProber{Plan: plan, Judge: judge}
-	if pp, ok := plan.Pacer.(*loadgen.PoissonPacer); ok || f.req.load.arrivals == "poisson" {
-		seed := f.req.load.seed
-		if ok {
-			seed = pp.Seed()
-		}
+	if pp, ok := plan.Pacer.(*loadgen.PoissonPacer); ok {
+		seed := pp.Seed()
 		prober.Arrivals = func(rate float64, d time.Duration) loadgen.Pacer {
 			p, _ := loadgen.NewPoissonPacer(loadgen.ConstantPacer{PerSecond: rate, Length: d}, seed)
 			return p
@@ -231,12 +228,14 @@ func capacityPlan(env *Env, fs *pflag.FlagSet, f *capacityFlags, arg string) (lo
 	if len(ths) == 0 {
 		return plan, nil, usagef("give at least one --slo, e.g. --slo 'p99 < 40ms'")
 	}
-	// A probe is a constant open-model rate: no warmup, no closed model.
+	// A probe is a constant open-model rate: no warmup, no closed model;
+	// a scenario's Poisson arrivals carry over to the probes.
+	scenarioArrivals, _ := plan.Pacer.(*loadgen.PoissonPacer)
 	plan.Pacer, plan.VUs, plan.Warmup = loadgen.ConstantPacer{PerSecond: 1, Length: time.Second}, 0, 0
 	if err := f.req.load.applyConnections(fs, &plan); err != nil {
 		return plan, nil, err
 	}
-	if err := f.req.load.applyArrivals(fs, &plan); err != nil {
+	if err := f.req.load.applyArrivals(fs, &plan, scenarioArrivals); err != nil {
 		return plan, nil, err
 	}
 	if err := f.req.client.apply(fs, &plan.Client); err != nil {

@@ -59,6 +59,8 @@ func addLoadFlags(fs *pflag.FlagSet, f *loadFlags, defaults, sharding bool) {
 // takes the flag defaults.
 func (f *loadFlags) apply(fs *pflag.FlagSet, plan *loadgen.Plan) error {
 	changed := fs.Changed
+	// A scenario's Poisson arrivals survive a --rate or --duration override.
+	scenarioArrivals, _ := plan.Pacer.(*loadgen.PoissonPacer)
 	var dur time.Duration
 	if f.duration != "" {
 		d, err := format.ParseDuration(f.duration)
@@ -135,7 +137,7 @@ func (f *loadFlags) apply(fs *pflag.FlagSet, plan *loadgen.Plan) error {
 	default:
 		return usagef("--overload %q: use queue or drop", f.overload)
 	}
-	if err := f.applyArrivals(fs, plan); err != nil {
+	if err := f.applyArrivals(fs, plan, scenarioArrivals); err != nil {
 		return err
 	}
 	if f.shard != "" {
@@ -309,9 +311,9 @@ func addArrivalFlags(fs *pflag.FlagSet, f *loadFlags) {
 }
 
 // applyArrivals makes the plan's arrivals Poisson when asked to. A
-// scenario that already asks for Poisson arrivals keeps them unless the
-// flags say otherwise; --seed alone reseeds them.
-func (f *loadFlags) applyArrivals(fs *pflag.FlagSet, plan *loadgen.Plan) error {
+// scenario that asked for Poisson arrivals (scenario, nil otherwise) keeps
+// them unless the flags say otherwise; --seed alone reseeds them.
+func (f *loadFlags) applyArrivals(fs *pflag.FlagSet, plan *loadgen.Plan, scenario *loadgen.PoissonPacer) error {
 	switch f.arrivals {
 	case "uniform", "poisson":
 	default:
@@ -325,9 +327,12 @@ func (f *loadFlags) applyArrivals(fs *pflag.FlagSet, plan *loadgen.Plan) error {
 	}
 	base, seed, poisson := plan.Pacer, f.seed, false
 	if pp, ok := plan.Pacer.(*loadgen.PoissonPacer); ok {
-		base, poisson = pp.Base(), true
+		base = pp.Base()
+	}
+	if scenario != nil {
+		poisson = true
 		if !fs.Changed("seed") {
-			seed = pp.Seed()
+			seed = scenario.Seed()
 		}
 	}
 	if fs.Changed("arrivals") {

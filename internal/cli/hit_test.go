@@ -9,7 +9,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/results"
 )
 
@@ -149,5 +151,44 @@ func TestHitBadInput(t *testing.T) {
 				t.Fatalf("want one clear line, got:\n%s", stderr)
 			}
 		})
+	}
+}
+
+// TestHitPoissonArrivals: --arrivals poisson sends exactly the schedule's
+// arrivals (a random count near the plan's, the same for one seed), and
+// rejects what it cannot mean.
+func TestHitPoissonArrivals(t *testing.T) {
+	srv, n := countingServer(t)
+	out := filepath.Join(t.TempDir(), "r.json")
+	code, stdout, stderr := runCLI(t, "hit", srv.URL+"/", "-r", "500/s", "-d", "2s", "--arrivals", "poisson", "--seed", "9", "-o", out, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	res, err := results.ReadResultFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := loadgen.NewPoissonPacer(loadgen.ConstantPacer{PerSecond: 500, Length: 2 * time.Second}, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := uint64(n.Load()); got != p.Count() || res.Schedule.Planned != got {
+		t.Fatalf("server saw %d, planned %d, the seed's schedule holds %d", got, res.Schedule.Planned, p.Count())
+	}
+	if !strings.Contains(res.Meta.Profile, "poisson arrivals (seed 9)") {
+		t.Fatalf("profile %q does not say the arrivals were Poisson", res.Meta.Profile)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--seed", "3"}, "--seed needs --arrivals poisson"},
+		{[]string{"--arrivals", "bursty"}, `--arrivals "bursty": use uniform or poisson`},
+		{[]string{"--vus", "2", "--arrivals", "poisson"}, "--arrivals poisson needs the open model"},
+	} {
+		code, _, stderr := runCLI(t, append([]string{"hit", srv.URL + "/", "-d", "1s"}, tt.args...)...)
+		if code != ExitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", tt.args, code, stderr, tt.want)
+		}
 	}
 }
