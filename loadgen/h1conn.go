@@ -18,6 +18,7 @@ import (
 type h1Conn struct {
 	conn     net.Conn
 	br       *bufio.Reader
+	rd       io.Reader // what br reads from
 	raw      syscall.RawConn // the TCP socket, for the stale check
 	rio      *rawIO          // raw reads and writes of a plain TCP conn; nil for TLS
 	tls      bool
@@ -132,9 +133,10 @@ func (c *h1Client) dial(ctx context.Context, t *h1Target, deadline time.Time) er
 		rd = rio
 	}
 	if c.br == nil {
-		c.br = bufio.NewReaderSize(rd, h1ReadBuffer)
+		c.br = bufio.NewReaderSize(rd, h1FirstReadBuffer)
 	}
 	c.br.Reset(rd)
+	c.rd = rd
 	c.tls, c.auth, c.served = t.tls, t.authority, 0
 	return nil
 }

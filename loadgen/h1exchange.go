@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -117,6 +118,11 @@ func (c *h1Client) exchange(call *h1Call, s h1Send) (h1Status, error) {
 		}
 		before := res.BytesIn
 		st, rerr := c.readResponse(s.method, call.req, res, call.follow)
+		if res.BytesIn-before > int64(c.br.Size()) && c.br.Size() < h1ReadBuffer && c.br.Buffered() == 0 && rerr == nil {
+			// Between responses nothing is buffered: the larger buffer
+			// takes over the connection at no cost to what was read.
+			c.br = bufio.NewReaderSize(c.rd, h1ReadBuffer)
+		}
 		if rerr != nil {
 			_ = c.closeConn()
 			if !fresh && attempt == 0 && idempotent && res.BytesIn == before && isConnDrop(rerr) && !c.interrupted(ctx, rerr) {
