@@ -18,7 +18,7 @@ import (
 type h1Conn struct {
 	conn     net.Conn
 	br       *bufio.Reader
-	rd       io.Reader // what br reads from
+	rd       io.Reader       // what br reads from
 	raw      syscall.RawConn // the TCP socket, for the stale check
 	rio      *rawIO          // raw reads and writes of a plain TCP conn; nil for TLS
 	tls      bool
