@@ -95,7 +95,9 @@ func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) 
 	}
 	if mrun != nil {
 		defer mrun.finish(env)
-		opts = append(opts, loadgen.WithObserver(mrun.observer()))
+		for _, o := range mrun.observers() {
+			opts = append(opts, loadgen.WithObserver(o))
+		}
 	}
 	// Checkpoints replace the file every few seconds: only a file that is
 	// replaced atomically takes them, never a pipe or a device.

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -16,11 +17,13 @@ type metricsFlags struct {
 	addr   string
 	linger time.Duration
 	push   string
+	otlp   string
 }
 
 func addMetricsFlags(fs *pflag.FlagSet, f *metricsFlags) {
 	fs.StringVar(&f.addr, "metrics-addr", "", "serve Prometheus metrics on `HOST:PORT`/metrics while the run goes (:PORT binds 127.0.0.1; another host must be written out)")
 	fs.DurationVar(&f.linger, "metrics-linger", 0, "keep serving /metrics for `D` after the run ends, so the last scrape sees the final values")
+	fs.StringVar(&f.otlp, "otlp-endpoint", "", "send the metrics over OTLP/HTTP to `URL` (e.g. http://HOST:4318) every second and once at the end, latency as exponential histograms; a failure warns and the run goes on")
 	fs.StringVar(&f.push, "metrics-push", "", "push the metrics to the Prometheus remote-write `URL` (e.g. http://HOST:9090/api/v1/write) every second and once at the end; a failure warns and the run goes on")
 }
 
@@ -32,6 +35,7 @@ type metricsRun struct {
 	srv    *metrics.Server
 	linger time.Duration
 	pusher *metrics.Pusher
+	otlp   *metrics.OTLP
 }
 
 // metricsLabels are the labels of a plan's metrics. The run id is the
@@ -48,7 +52,7 @@ func metricsLabels(plan *loadgen.Plan) metrics.Labels {
 // malformed or taken address is a usage error (exit 2). It returns nil
 // when no metrics flag was given.
 func startMetrics(env *Env, plan *loadgen.Plan, f *metricsFlags, quiet bool) (*metricsRun, error) {
-	if f == nil || (f.addr == "" && f.push == "") {
+	if f == nil || (f.addr == "" && f.push == "" && f.otlp == "") {
 		return nil, nil
 	}
 	if f.linger < 0 {
@@ -79,31 +83,65 @@ func startMetrics(env *Env, plan *loadgen.Plan, f *metricsFlags, quiet bool) (*m
 		}
 		m.pusher = p
 	}
+	if f.otlp != "" {
+		o, err := metrics.NewOTLP(f.otlp, metricsLabels(plan))
+		if err != nil {
+			m.linger = 0
+			m.finish(env)
+			return nil, usagef("--otlp-endpoint %v", err)
+		}
+		m.otlp = o
+	}
 	return m, nil
 }
 
-// observer is what the engine feeds.
-func (m *metricsRun) observer() loadgen.Observer { return m.exp }
+// observers are what the engine feeds.
+func (m *metricsRun) observers() []loadgen.Observer {
+	var out []loadgen.Observer
+	if m.srv != nil || m.pusher != nil {
+		out = append(out, m.exp)
+	}
+	if m.otlp != nil {
+		out = append(out, m.otlp)
+	}
+	return out
+}
 
 // show wraps a display so that it shows why metrics pushes fail.
 func (m *metricsRun) show(d display) display {
-	if m == nil || m.pusher == nil || d == nil {
+	if m == nil || (m.pusher == nil && m.otlp == nil) || d == nil {
 		return d
 	}
-	return &pushStatus{display: d, p: m.pusher}
+	return &pushStatus{display: d, m: m}
 }
 
-// pushStatus passes snapshots on to a display with the pusher's last error.
+// pushErr is why the last push or export failed, "" when none did.
+func (m *metricsRun) pushErr() string {
+	var errs []string
+	if m.pusher != nil {
+		if e := m.pusher.Err(); e != "" {
+			errs = append(errs, e)
+		}
+	}
+	if m.otlp != nil {
+		if e := m.otlp.Err(); e != "" {
+			errs = append(errs, e)
+		}
+	}
+	return strings.Join(errs, "; ")
+}
+
+// pushStatus passes snapshots on to a display with the last push error.
 type pushStatus struct {
 	display
-	p *metrics.Pusher
+	m *metricsRun
 }
 
 // Observe implements loadgen.Observer on a copy: the snapshot is shared
 // with the other observers.
 func (s *pushStatus) Observe(snap *results.Snapshot) {
 	c := *snap
-	c.MetricsError = s.p.Err()
+	c.MetricsError = s.m.pushErr()
 	s.display.Observe(&c)
 }
 
@@ -113,6 +151,11 @@ func (s *pushStatus) Observe(snap *results.Snapshot) {
 func (m *metricsRun) finish(env *Env) {
 	if m.pusher != nil {
 		if err := m.pusher.Close(); err != nil {
+			fmt.Fprintf(env.Stderr, "warning: %v\n", err)
+		}
+	}
+	if m.otlp != nil {
+		if err := m.otlp.Close(); err != nil {
 			fmt.Fprintf(env.Stderr, "warning: %v\n", err)
 		}
 	}

@@ -210,9 +210,9 @@ func p99Within(t *testing.T, got float64, res *results.Result, tolerance float64
 	t.Helper()
 	want := res.Total.Latency.Percentile(99).Seconds()
 	if math.Abs(got-want) > tolerance*want {
-		t.Errorf("Prometheus p99 %.6fs, tailgate's p99 %.6fs: %.1f%% apart, want ≤ %.0f%%", got, want, 100*math.Abs(got-want)/want, 100*tolerance)
+		t.Errorf("exported p99 %.6fs, tailgate's p99 %.6fs: %.1f%% apart, want ≤ %.0f%%", got, want, 100*math.Abs(got-want)/want, 100*tolerance)
 	} else {
-		t.Logf("Prometheus p99 %.6fs, tailgate's p99 %.6fs (%.2f%% apart)", got, want, 100*math.Abs(got-want)/want)
+		t.Logf("exported p99 %.6fs, tailgate's p99 %.6fs (%.2f%% apart)", got, want, 100*math.Abs(got-want)/want)
 	}
 }
 
