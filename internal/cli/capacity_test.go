@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,5 +127,54 @@ func TestCapacityBadInput(t *testing.T) {
 		if code != ExitUsage || !strings.Contains(stderr, tt.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit 2 and one line containing %q", tt.args, code, stderr, stdout, tt.want)
 		}
+	}
+}
+
+// signalOn is a writer that sends a signal the first time what is written
+// contains trigger: a Ctrl-C timed by the command's own progress.
+type signalOn struct {
+	mu      sync.Mutex
+	buf     strings.Builder
+	trigger string
+	sig     chan os.Signal
+	sent    bool
+}
+
+func (w *signalOn) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if !w.sent && strings.Contains(w.buf.String(), w.trigger) {
+		w.sent = true
+		w.sig <- os.Interrupt
+	}
+	return len(p), nil
+}
+
+// TestCapacityInterruptKeepsBracket: Ctrl-C during the third probe ends the
+// search; what the first two measured is still printed and written, with
+// limited_by "interrupted", and the exit status says it was interrupted.
+func TestCapacityInterruptKeepsBracket(t *testing.T) {
+	srv, _ := countingServer(t)
+	out := filepath.Join(t.TempDir(), "c.json")
+	sig := make(chan os.Signal, 2)
+	stderr := &signalOn{trigger: "probe 3:", sig: sig}
+	var stdout bytes.Buffer
+	env := &Env{Stdout: &stdout, Stderr: stderr, Getenv: func(string) string { return "" }, Signals: sig}
+	code := Main([]string{"capacity", srv.URL + "/", "--slo", "p99 < 1s", "--min-rate", "20/s", "--step-duration", "1s", "--settle", "100ms", "--format", "json", "-o", out}, env)
+	if code != ExitInterrupted {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitInterrupted, stdout.String(), stderr.buf.String())
+	}
+	c, err := results.ReadCapacityFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The third probe was stopped as it started: whatever it measured is
+	// reported, but it does not move the bracket.
+	if c.LimitedBy != "interrupted" || c.MaxRate != 40 || len(c.Probes) < 2 || len(c.Probes) > 3 {
+		t.Fatalf("limited by %q, max %g, %d probes; want interrupted, 40 (the probes before Ctrl-C), 2 or 3", c.LimitedBy, c.MaxRate, len(c.Probes))
+	}
+	if !strings.Contains(stdout.String(), `"limited_by": "interrupted"`) {
+		t.Fatalf("stdout lacks the summary:\n%s", stdout.String())
 	}
 }
