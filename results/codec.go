@@ -123,17 +123,24 @@ func DecodeResult(rd io.Reader) (*Result, error) {
 }
 
 func decodeResult(data []byte) (*Result, error) {
+	if err := sniffResults(data); err != nil {
+		return nil, err
+	}
 	var probe struct {
-		Version *int `json:"version"`
+		Version json.RawMessage `json:"version"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
 		return nil, describeJSONError(data, err)
 	}
 	if probe.Version == nil {
-		return nil, errors.New("not a tailgate results file (no \"version\" field)")
+		return nil, errors.New("not a tailgate results file: no \"version\" field")
 	}
-	if *probe.Version != ResultVersion {
-		return nil, fmt.Errorf("%w %d (this tailgate reads version %d)", ErrVersion, *probe.Version, ResultVersion)
+	var version int
+	if err := json.Unmarshal(probe.Version, &version); err != nil {
+		return nil, fmt.Errorf("not a tailgate results file: its \"version\" is %.20s, not a results format version", probe.Version)
+	}
+	if version != ResultVersion {
+		return nil, fmt.Errorf("%w %d (this tailgate reads version %d)", ErrVersion, version, ResultVersion)
 	}
 	var r Result
 	if err := json.Unmarshal(data, &r); err != nil {

@@ -165,7 +165,7 @@ func TestReportErrors(t *testing.T) {
 		{"missing file", []string{filepath.Join(dir, "nope.json")}, []string{"nope.json", "no such file"}},
 		{"truncated", []string{truncated}, []string{"truncated.json:", "unexpected end of JSON input"}},
 		{"wrong version", []string{write("v9.json", `{"version": 9}`)}, []string{"v9.json: unsupported results version 9"}},
-		{"not JSON", []string{write("csv.json", "a,b\n1,2\n")}, []string{"csv.json:1:", "invalid character"}},
+		{"not JSON", []string{write("csv.json", "a,b\n1,2\n")}, []string{"csv.json: not a tailgate results file: it is not a JSON object"}},
 		{"null total", []string{write("null.json", `{"version": 1, "total": null}`)}, []string{`null.json: results file has no "total"`}},
 		{"unknown format", []string{good, "--format", "yaml"}, []string{`--format "yaml": use text, markdown, json or hlog`}},
 		{"no file", nil, []string{"want exactly one results file, got 0"}},
