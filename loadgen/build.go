@@ -51,8 +51,10 @@ func (rec *recorder) build(partial bool, reason string, freeze func(*results.His
 	rec.errMu.Unlock()
 	res.Sort()
 	// Share the timeline instead of copying it: closed intervals never
-	// change and the collector only appends, which the capacity limit keeps
-	// out of this slice. A checkpoint of a long run copies nothing.
+	// change, the collector only appends, which the capacity limit keeps
+	// out of this slice, and merging old intervals makes a new slice
+	// (results.TimelineCoarsener). A checkpoint of a long run copies
+	// nothing.
 	res.Timeline = rec.timeline[:len(rec.timeline):len(rec.timeline)]
 
 	planned := rec.shard.plannedTotal(p.Pacer)

@@ -81,8 +81,11 @@ type recorder struct {
 	ivTotal          results.IntervalStats
 	ivStart          time.Duration
 	timeline         []results.Interval
-	lastSent         uint64 // arrivals sent at the previous snapshot
-	lastCheckpoint   time.Time
+	// coarse appends to the timeline, merging old intervals into coarser
+	// ones so that a run of a day keeps ~2400 intervals, not 86400.
+	coarse         *results.TimelineCoarsener
+	lastSent       uint64 // arrivals sent at the previous snapshot
+	lastCheckpoint time.Time
 	// checkpointer holds the one checkpointer while no checkpoint is being
 	// written; a checkpoint goroutine takes it and puts it back.
 	checkpointer chan *checkpointer
@@ -129,6 +132,7 @@ func newRecorder(cfg recorderConfig, workers int) *recorder {
 	rec.total = results.NewStats("", "")
 	rec.warmTotal = rec.newWarmStats("", "")
 	rec.enc = results.NewEncoder()
+	rec.coarse = results.NewTimelineCoarsener(cfg.interval, rec.enc)
 	rec.checkpointer <- rec.newCheckpointer()
 	rec.addFn = rec.add
 	if wantsDeltas(cfg.observers) {

@@ -43,7 +43,7 @@ func (rec *recorder) closeInterval(now time.Time, last bool) {
 		yield()
 	}
 	if length > 0 || iv.Total.Requests > 0 {
-		rec.timeline = append(rec.timeline, iv)
+		rec.timeline = rec.coarse.Add(rec.timeline, iv)
 	}
 	rec.ivTotal.Requests, rec.ivTotal.Errors = 0, 0
 	rec.ivTotal.Latency.Reset()

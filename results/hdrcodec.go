@@ -125,9 +125,23 @@ func (e *histEncoder) sparsePayload(h *hdrhistogram.Histogram) error {
 	if dropped := e.packed.MergeFrom(h); dropped != 0 {
 		return fmt.Errorf("encode histogram: %d values outside the range", dropped)
 	}
+	e.packedPayload(e.packed)
+	return nil
+}
+
+// appendEncodedPacked appends the base64 V2 compressed encoding of p, a
+// sparse histogram of the tool's geometry, to dst.
+func (e *histEncoder) appendEncodedPacked(dst []byte, p *hdrhistogram.PackedHistogram) ([]byte, error) {
+	e.payload.Reset()
+	e.packedPayload(p)
+	return e.finish(dst, histLowest, histHighest, histDigits, nil)
+}
+
+// packedPayload writes the zigzag counts of p's populated buckets.
+func (e *histEncoder) packedPayload(p *hdrhistogram.PackedHistogram) {
 	var tmp [9]byte
 	next := int64(0) // the next counts index to encode
-	e.packed.ForEachBucket(func(value, count int64) bool {
+	p.ForEachBucket(func(value, count int64) bool {
 		idx := ourCountsIndex(value)
 		switch zeros := idx - next; {
 		case zeros == 1:
@@ -139,7 +153,6 @@ func (e *histEncoder) sparsePayload(h *hdrhistogram.Histogram) error {
 		next = idx + 1
 		return true
 	})
-	return nil
 }
 
 // finish wraps the payload in the V2 header, compresses it and appends it

@@ -116,3 +116,36 @@ func TestMissingShardsAsRanges(t *testing.T) {
 		t.Fatalf("merge of a 10⁸-shard plan: %v", err)
 	}
 }
+
+// TestMergeCoarsenedTimelines: shards of a long run, whose old intervals
+// were merged into coarser ones at the same offsets, merge interval by
+// interval.
+func TestMergeCoarsenedTimelines(t *testing.T) {
+	enc := NewEncoder()
+	h := NewHistogram()
+	h.Record(time.Millisecond)
+	frozen := enc.Freeze(h)
+	shard := func(i int) *Result {
+		c := NewTimelineCoarsener(time.Second, enc)
+		r := &Result{Version: ResultVersion, Total: NewStats("", ""), Meta: Meta{Model: OpenModel, Shard: Shard{Index: i, Count: 2}}}
+		for s := range 7200 {
+			jitter := time.Duration(i*40+s%5) * time.Microsecond
+			r.Timeline = c.Add(r.Timeline, Interval{Start: Duration(time.Duration(s)*time.Second + jitter), Length: Duration(time.Second),
+				Total: IntervalStats{Requests: 1, Latency: frozen, SendLag: frozen}})
+		}
+		return r
+	}
+	a, b := shard(0), shard(1)
+	m, err := Merge(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Timeline) != len(a.Timeline) || len(a.Timeline) > 1500 {
+		t.Fatalf("%d and %d intervals merged into %d", len(a.Timeline), len(b.Timeline), len(m.Timeline))
+	}
+	for i := range m.Timeline {
+		if got, want := m.Timeline[i].Total.Requests, a.Timeline[i].Total.Requests*2; got != want || m.Timeline[i].Total.Latency.Count() != int64(want) {
+			t.Fatalf("interval %d at %s: %d requests, want %d", i, m.Timeline[i].Start.D(), got, want)
+		}
+	}
+}

@@ -165,20 +165,20 @@ func encodedHistogram(h *hdrhistogram.Histogram) (*Histogram, error) {
 	return &Histogram{enc: b}, nil
 }
 
-// timelineStep is the nominal interval length of a timeline: the median
-// interval length, rounded to the millisecond (1s by default).
+// timelineStep is the nominal interval length of a timeline: its shortest
+// interval but the last (which a run's end cuts short), rounded to the
+// millisecond; 1s without one. Not the median: a long run's old intervals
+// are merged into coarser ones (TimelineCoarsener), which can outnumber
+// the intervals at the run's step, and every one of them starts at a
+// multiple of the step.
 func timelineStep(r *Result) time.Duration {
-	var lengths []time.Duration
-	for _, iv := range r.Timeline {
-		if iv.Length > 0 {
-			lengths = append(lengths, iv.Length.D())
+	step := time.Duration(0)
+	for i := 0; i < len(r.Timeline)-1; i++ {
+		if l := r.Timeline[i].Length.D(); l > 0 && (step == 0 || l < step) {
+			step = l
 		}
 	}
-	if len(lengths) == 0 {
-		return time.Second
-	}
-	slices.Sort(lengths)
-	step := lengths[len(lengths)/2].Round(time.Millisecond)
+	step = step.Round(time.Millisecond)
 	if step <= 0 {
 		return time.Second
 	}
