@@ -29,9 +29,6 @@ func (h *SparseHistogram) Record(d time.Duration) {
 	_ = h.p.RecordValue(clampMicros(d))
 }
 
-// Count returns the number of recorded values.
-func (h *SparseHistogram) Count() int64 { return h.p.TotalCount() }
-
 // Reset empties the histogram, keeping its storage.
 func (h *SparseHistogram) Reset() { h.p.Reset() }
 
