@@ -28,6 +28,9 @@ const (
 type Plan struct {
 	// Name names the run (scenario name, or "hit").
 	Name string
+	// RunID names one run shared by its shards; empty derives it from the
+	// plan hash and the start instant.
+	RunID string
 	// Target is the base URL shown in reports.
 	Target string
 	// Pacer plans the arrivals of an open-model run. Nil means closed model.

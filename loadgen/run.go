@@ -99,6 +99,9 @@ type Runner struct {
 	checkpointSink  func(*results.Result) error
 	checkpointEvery time.Duration
 	clock           Clock
+	startAt         time.Time
+	startGrace      time.Duration
+	actualStart     time.Time // when the scheduler began after waiting for startAt
 
 	ownTransport bool
 	rec          *recorder
@@ -217,7 +220,9 @@ func (r *Runner) Run(ctx context.Context) (*results.Result, error) {
 		}
 	}()
 
-	r.start = time.Now()
+	if err := r.waitForStart(ctx); err != nil {
+		return nil, err
+	}
 	r.rec = newRecorder(recorderConfig{
 		plan: &r.plan, start: r.start, interval: r.interval, observers: r.observers, counts: &r.runCounters,
 		checkpointPath: r.checkpointPath, checkpointSink: r.checkpointSink, checkpointEvery: r.checkpointEvery,

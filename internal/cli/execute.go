@@ -29,6 +29,24 @@ type outputOptions struct {
 	checkpointEvery time.Duration
 	// metrics are the live-metrics flags (nil: none).
 	metrics *metricsFlags
+	// startAt is the start instant of the schedule (zero: at once), and
+	// startGrace how late the run may be ready for it.
+	startAt    time.Time
+	startGrace time.Duration
+}
+
+// setStart sets the start instant from the flags. Repeated runs cannot
+// share one instant.
+func (o *outputOptions) setStart(f *startFlags, count int) error {
+	at, grace, err := f.resolve(time.Now())
+	if err != nil {
+		return err
+	}
+	if !at.IsZero() && count > 1 {
+		return usagef("--count runs one after another; it excludes --start-at and --start-in")
+	}
+	o.startAt, o.startGrace = at, grace
+	return nil
 }
 
 // display shows a run while it goes. Observe is fed interval snapshots; Run
@@ -108,9 +126,16 @@ func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) 
 		}
 		opts = append(opts, loadgen.WithCheckpoint(o.out, every))
 	}
+	if !o.startAt.IsZero() {
+		opts = append(opts, loadgen.WithStartAt(o.startAt, o.startGrace))
+	}
 	runner, err := loadgen.NewRunner(plan, opts...)
 	if err != nil {
 		return nil, &UsageError{Err: err}
+	}
+	if !o.startAt.IsZero() && !o.quiet {
+		fmt.Fprintf(env.Stderr, "waiting for the start instant %s (in %s)%s\n",
+			o.startAt.UTC().Format(time.RFC3339Nano), time.Until(o.startAt).Round(time.Millisecond), shardNote(plan.Shard))
 	}
 
 	done := make(chan struct{})
@@ -129,6 +154,10 @@ func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) 
 
 	res, runErr := runner.Run(runCtx)
 	close(done)
+	var late *loadgen.LateStartError
+	if errors.As(runErr, &late) {
+		runErr = &UsageError{Err: fmt.Errorf("--start-at: %w", runErr)}
+	}
 	if disp != nil {
 		if err := <-dispErr; err != nil {
 			fmt.Fprintf(env.Stderr, "tailgate: display: %v\n", err)
@@ -183,6 +212,13 @@ func checkOutputDir(flag, dir string) error {
 // program and subcommand, never the arguments, which may hold secrets.
 func commandName(command []string) string {
 	return strings.Join(command[:min(2, len(command))], " ")
+}
+
+func shardNote(sh results.Shard) string {
+	if sh.Count < 2 {
+		return ""
+	}
+	return fmt.Sprintf(", shard %d/%d", sh.Index, sh.Count)
 }
 
 // announceTarget prints where the load goes when that is not this machine,

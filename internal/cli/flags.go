@@ -29,6 +29,8 @@ type loadFlags struct {
 	shard       string
 	arrivals    string
 	seed        uint64
+	// getenv reads the variables of --shard auto.
+	getenv func(string) string
 }
 
 // addLoadFlags registers the load flags; defaults gives --rate and
@@ -50,7 +52,7 @@ func addLoadFlags(fs *pflag.FlagSet, f *loadFlags, defaults, sharding bool) {
 	fs.StringVar(&f.overload, "overload", "queue", "open model, when --max-in-flight is reached: queue (wait; shows as send lag) or drop (count as dropped)")
 	addArrivalFlags(fs, f)
 	if sharding {
-		fs.StringVar(&f.shard, "shard", "", "run shard `I/N` of the plan: arrivals k with k mod N = I (merge the results with 'tailgate merge')")
+		fs.StringVar(&f.shard, "shard", "", "run shard `I/N` of the plan: arrivals k with k mod N = I (merge the results with 'tailgate merge'); auto: I from $"+envShardIndex+" (a Kubernetes Indexed Job), N from $"+envShardCount)
 	}
 }
 
@@ -140,7 +142,18 @@ func (f *loadFlags) apply(fs *pflag.FlagSet, plan *loadgen.Plan) error {
 	if err := f.applyArrivals(fs, plan, scenarioArrivals); err != nil {
 		return err
 	}
-	if f.shard != "" {
+	switch {
+	case f.shard == "auto":
+		getenv := f.getenv
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		sh, err := shardFromEnv(getenv)
+		if err != nil {
+			return usagef("--shard auto: %v", err)
+		}
+		plan.Shard = sh
+	case f.shard != "":
 		sh, err := parseShard(f.shard)
 		if err != nil {
 			return usagef("--shard: %v", err)

@@ -30,6 +30,7 @@ Examples:
 
 type hitFlags struct {
 	load    loadFlags
+	start   startFlags
 	client  clientFlags
 	method  string
 	headers []string
@@ -48,6 +49,8 @@ func cmdHit(ctx context.Context, env *Env, args []string) error {
 	var f hitFlags
 	fs := newFlagSet(env, "hit", hitUsage)
 	addLoadFlags(fs, &f.load, true, true)
+	addStartFlags(fs, &f.start)
+	f.load.getenv = env.Getenv
 	fs.StringVarP(&f.method, "method", "m", "GET", "HTTP method")
 	fs.StringArrayVarP(&f.headers, "header", "H", nil, "request header `'Name: value'` (repeatable)")
 	fs.StringVarP(&f.body, "body", "b", "", "request body: a literal, or @file to read it from a file")
@@ -72,6 +75,10 @@ func cmdHit(ctx context.Context, env *Env, args []string) error {
 	if err := checkCount(f.count); err != nil {
 		return err
 	}
+	out := outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI, metrics: &f.metrics}
+	if err := out.setStart(&f.start, f.count); err != nil {
+		return err
+	}
 	plan, err := hitPlan(fs, &f, fs.Arg(0))
 	if err != nil {
 		return err
@@ -85,7 +92,7 @@ func cmdHit(ctx context.Context, env *Env, args []string) error {
 		}, func(_ int, res *results.Result) error { return checkThresholds(env.Stdout, res, ths) })
 		return err
 	}
-	res, err := execute(ctx, env, plan, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI, metrics: &f.metrics})
+	res, err := execute(ctx, env, plan, out)
 	if res == nil || err != nil {
 		return err
 	}
@@ -155,6 +162,7 @@ func requestPlan(f *hitFlags, rawURL string) (loadgen.Plan, error) {
 	}
 	plan := loadgen.Plan{
 		Name:   "hit",
+		RunID:  f.start.runID,
 		Target: u.String(),
 		Flows:  []loadgen.Flow{{Name: req.Name, Weight: 1, Steps: []loadgen.Step{&loadgen.StaticStep{Request: req}}}},
 		Redact: loadgen.SortSecrets(append(secrets, loadgen.URLSecrets(u.String(), f.client.redactQuery)...)),

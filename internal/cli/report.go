@@ -123,13 +123,10 @@ func cmdReport(_ context.Context, env *Env, args []string) error {
 		checks, failed = scenarios.EvaluateAll(ths, res)
 	}
 	if err := writeReportOutput(env.Stdout, f.out, func(w io.Writer) error {
-		if err := write(w, res); err != nil {
-			return err
-		}
 		if format == "markdown" || format == "md" {
-			return report.WriteChecksMarkdown(w, reportChecks(checks))
+			return writeMarkdownReport(w, res, checks)
 		}
-		return nil
+		return write(w, res)
 	}); err != nil {
 		return err
 	}
@@ -196,6 +193,15 @@ func reportThresholds(env *Env, scenario string, flags []string, res *results.Re
 		return nil, usagef("--scenario %s: the scenario has no thresholds", scenario)
 	}
 	return ths, nil
+}
+
+// writeMarkdownReport writes the Markdown report of a result with the
+// outcome of its thresholds.
+func writeMarkdownReport(w io.Writer, res *results.Result, checks []scenarios.ThresholdResult) error {
+	if err := report.WriteMarkdown(w, res); err != nil {
+		return err
+	}
+	return report.WriteChecksMarkdown(w, reportChecks(checks))
 }
 
 // reportChecks turns threshold outcomes into the report package's form.

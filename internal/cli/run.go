@@ -32,6 +32,7 @@ Examples:
 
 type runFlags struct {
 	load       loadFlags
+	start      startFlags
 	client     clientFlags
 	target     string
 	out        string
@@ -52,6 +53,8 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "run", runUsage)
 	fs.StringVar(&f.target, "target", "", "base `URL` replacing the scenario's target")
 	addLoadFlags(fs, &f.load, false, true)
+	addStartFlags(fs, &f.start)
+	f.load.getenv = env.Getenv
 	addClientFlags(fs, &f.client)
 	addTrustFlags(fs, &f.trust)
 	fs.StringVarP(&f.out, "output", "o", "", "write the results to `file` (JSON; read it with 'tailgate report')")
@@ -64,6 +67,10 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if err := checkCount(f.count); err != nil {
+		return err
+	}
+	out := outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI, metrics: &f.metrics}
+	if err := out.setStart(&f.start, f.count); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -104,6 +111,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(format.SafeWriter(env.Stderr), "warning: %s\n", w)
 	}
 	plan.Command = append([]string{"tailgate", "run"}, args...)
+	plan.RunID = f.start.runID
 	if f.count > 1 {
 		// Runs share the compiled plan. Iteration numbers restart with
 		// each run, so sequential and unique data feeds hand out the same
@@ -113,7 +121,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 			func(_ int, res *results.Result) error { return checkThresholds(env.Stdout, res, ths) })
 		return err
 	}
-	res, runErr := execute(ctx, env, plan, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI, metrics: &f.metrics})
+	res, runErr := execute(ctx, env, plan, out)
 	if res == nil {
 		return runErr
 	}
