@@ -78,6 +78,10 @@ func (rec *recorder) build(partial bool, reason string, freeze func(*results.His
 
 	res.Meta = p.Meta()
 	res.Meta.Start, res.Meta.End = rec.cfg.start, time.Now()
+	if !rec.cfg.startAt.IsZero() {
+		res.Meta.PlannedStart, res.Meta.ActualStart = rec.cfg.startAt, rec.cfg.actualStart
+	}
+	res.Meta.RunID = runID(p, res.Meta.PlanHash, rec.cfg.startAt, rec.cfg.start)
 	res.Meta.Host = hostname()
 	res.Meta.Partial, res.Meta.StopReason = partial, reason
 	if p.Pacer != nil {

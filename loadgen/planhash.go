@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 )
 
 // planHash identifies the schedule and the requests of a plan so that
@@ -60,4 +61,24 @@ func describeStep(w io.Writer, s Step) {
 	default:
 		fmt.Fprintf(w, "step=%T\n", s)
 	}
+}
+
+// runID names a run in its results: the plan's RunID when it has one, else
+// an id derived from the plan hash and the start instant, so that the
+// shards of one run, which share both, share the id without being told.
+// Shards started without an instant share the plan hash only; a whole run
+// without one is named by its own start.
+func runID(p *Plan, hash string, startAt, start time.Time) string {
+	if p.RunID != "" {
+		return p.RunID
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "plan=%s\n", hash)
+	switch {
+	case !startAt.IsZero():
+		fmt.Fprintf(h, "start=%d\n", startAt.UnixNano())
+	case p.Shard.Count <= 1:
+		fmt.Fprintf(h, "start=%d\n", start.UnixNano())
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }

@@ -52,6 +52,10 @@ type recorderConfig struct {
 	checkpointPath  string
 	checkpointSink  func(*results.Result) error
 	checkpointEvery time.Duration
+
+	// startAt and actualStart are the instant the run waited for and when
+	// it began after the wait (zero without a start instant).
+	startAt, actualStart time.Time
 }
 
 // recorder owns every histogram of a run. Only its loop goroutine touches

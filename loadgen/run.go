@@ -224,7 +224,8 @@ func (r *Runner) Run(ctx context.Context) (*results.Result, error) {
 		return nil, err
 	}
 	r.rec = newRecorder(recorderConfig{
-		plan: &r.plan, start: r.start, interval: r.interval, observers: r.observers, counts: &r.runCounters,
+		plan: &r.plan, start: r.start, startAt: r.startAt, actualStart: r.actualStart,
+		interval: r.interval, observers: r.observers, counts: &r.runCounters,
 		checkpointPath: r.checkpointPath, checkpointSink: r.checkpointSink, checkpointEvery: r.checkpointEvery,
 	}, workers)
 	recDone := make(chan struct{})

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // MergeError says which of the merged results a problem is about.
@@ -74,9 +75,13 @@ type Merger struct {
 		name           string
 		version, count int
 		planHash       string
+		runID          string
 		model          Model
 		shardOf        Shard
 	}
+	// firstStart and lastStart bound the shards' actual starts.
+	firstStart, lastStart time.Time
+
 	seen     map[int]string // shard index → the name of the result
 	out      *Result
 	requests map[string]*Stats
@@ -156,6 +161,7 @@ func (m *Merger) Add(name string, r *Result) error {
 			return wrap(err)
 		}
 	}
+	m.noteStart(&r.Meta)
 	sc := &r.Schedule
 	out.Schedule.Planned += sc.Planned
 	out.Schedule.Sent += sc.Sent
@@ -182,6 +188,7 @@ func (m *Merger) check(i int, name string, r *Result) error {
 	if i == 0 {
 		f := &m.first
 		f.name, f.version, f.count, f.planHash, f.model = name, r.Version, sh.Count, r.Meta.PlanHash, r.Meta.Model
+		f.runID = r.Meta.RunID
 		f.shardOf = sh
 	} else {
 		f := &m.first
@@ -214,6 +221,9 @@ func (m *Merger) check(i int, name string, r *Result) error {
 	if r.Meta.PlanHash != "" && f.planHash != "" && r.Meta.PlanHash != f.planHash {
 		return fail("plan hash %s differs from %s's %s (different profile, flows, target or warmup)", r.Meta.PlanHash, f.name, f.planHash)
 	}
+	if r.Meta.RunID != "" && f.runID != "" && r.Meta.RunID != f.runID {
+		return fail("run id %s differs from %s's %s (a shard of another run, or another start instant)", r.Meta.RunID, f.name, f.runID)
+	}
 	if r.Meta.Model != f.model {
 		return fail("%s model, but %s ran the %s model", r.Meta.Model, f.name, f.model)
 	}
@@ -242,12 +252,35 @@ func (m *Merger) Result() (*Result, error) {
 		out.Meta.StopReason = note
 		out.Meta.Shard = Shard{Count: n}
 	}
+	out.Meta.StartSpread = Duration(m.lastStart.Sub(m.firstStart))
 	tl, err := m.timeline.result()
 	if err != nil {
 		return nil, err
 	}
 	out.Timeline = tl
 	return out, nil
+}
+
+// noteStart widens the range of actual starts by one shard's. Shards that
+// waited for one instant start apart by their wake-up delays and by how
+// late a process got ready; a wide range means some shards' arrivals went
+// out late. Clock skew between machines does not show in it (each start
+// is read from its own machine's clock); the target's per-second counts
+// would show it.
+func (m *Merger) noteStart(meta *Meta) {
+	t := meta.ActualStart
+	if t.IsZero() {
+		t = meta.Start
+	}
+	if t.IsZero() {
+		return
+	}
+	if m.firstStart.IsZero() || t.Before(m.firstStart) {
+		m.firstStart = t
+	}
+	if t.After(m.lastStart) {
+		m.lastStart = t
+	}
 }
 
 // maxMissingRanges bounds the ranges missingShards lists.
@@ -295,6 +328,9 @@ func missingShards(have map[int]string, n int) string {
 func mergeMeta(m, o *Meta) {
 	if !o.Start.IsZero() && (m.Start.IsZero() || o.Start.Before(m.Start)) {
 		m.Start = o.Start
+	}
+	if !o.ActualStart.IsZero() && (m.ActualStart.IsZero() || o.ActualStart.Before(m.ActualStart)) {
+		m.ActualStart = o.ActualStart
 	}
 	if o.End.After(m.End) {
 		m.End = o.End

@@ -61,6 +61,19 @@ type Meta struct {
 	Partial         bool              `json:"partial,omitempty"`
 	StopReason      string            `json:"stop_reason,omitempty"`
 	Tags            map[string]string `json:"tags,omitempty"`
+	// RunID names the run; the shards of one distributed run share it.
+	RunID string `json:"run_id,omitempty"`
+	// PlannedStart is the instant the run waited for (--start-at), zero
+	// when it started at once; Start is then this instant as well, the zero
+	// of the schedule.
+	PlannedStart time.Time `json:"planned_start,omitzero"`
+	// ActualStart is when the scheduler began after the wait: later than
+	// PlannedStart by the process's wake-up delay, or by how late it got
+	// ready (within its grace).
+	ActualStart time.Time `json:"actual_start,omitzero"`
+	// StartSpread is, in merged results, how far apart the shards'
+	// actual starts were.
+	StartSpread Duration `json:"start_spread,omitempty"`
 }
 
 // Measured returns the measured time after the warmup: the elapsed time,

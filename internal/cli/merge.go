@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/report"
 	"github.com/tailgate-dev/tailgate/results"
 	"github.com/tailgate-dev/tailgate/scenarios"
@@ -125,6 +127,7 @@ func cmdMerge(_ context.Context, env *Env, args []string) error {
 		}
 	}
 	fmt.Fprintf(env.Stderr, "merged %d results into %s\n", len(files), f.out)
+	reportStartSpread(env.Stderr, merged, len(files))
 	var checks []scenarios.ThresholdResult
 	var failed []string
 	if len(ths) > 0 {
@@ -166,6 +169,22 @@ func mergeError(err error) error {
 		return &UsageError{Err: err}
 	}
 	return fmt.Errorf("merge: %w", err)
+}
+
+// reportStartSpread says how far apart the shards started, and warns when
+// it is more than an arrival may lag before it counts as late: the shards'
+// arrivals then did not go out at their global times.
+func reportStartSpread(w io.Writer, merged *results.Result, n int) {
+	if n < 2 || merged.Meta.PlannedStart.IsZero() {
+		return
+	}
+	spread := merged.Meta.StartSpread.D()
+	fmt.Fprintf(w, "start spread across %d shards: %s (planned start %s)\n", n, format.Duration(spread),
+		merged.Meta.PlannedStart.UTC().Format(time.RFC3339Nano))
+	if spread > results.LateThreshold {
+		fmt.Fprintf(w, "warning: the shards started %s apart (more than %s): a late pod or process; its arrivals went out late (see send lag)\n",
+			format.Duration(spread), format.Duration(results.LateThreshold))
+	}
 }
 
 // expandPatterns replaces each argument that names no file but has glob
