@@ -60,7 +60,9 @@ func (f *startFlags) resolve(now time.Time) (time.Time, time.Duration, error) {
 		if err != nil || d < 0 {
 			return time.Time{}, 0, usagef("--start-in %q: want a duration like 30s", f.in)
 		}
-		return now.Add(d), grace, nil
+		// A wall-clock instant, as --start-at gives: Round(0) drops the
+		// monotonic reading, which only this process could use.
+		return now.Add(d).Round(0), grace, nil
 	}
 	return time.Time{}, 0, nil
 }
