@@ -107,6 +107,14 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	if err := plan.Validate(); err != nil {
 		return &UsageError{Err: err}
 	}
+	if n := len(s.Thresholds); plan.Shard.Count > 1 && n > 0 {
+		// The scenario's thresholds are about the whole load, which no
+		// shard sees: they gate the merged result (merge --scenario). A
+		// shard that failed them would also fail its pod in a Kubernetes
+		// Job and stop the other shards.
+		ths = ths[n:]
+		fmt.Fprintf(env.Stderr, "shard %d/%d: the scenario's thresholds are checked on the merged result ('tailgate merge --scenario')\n", plan.Shard.Index, plan.Shard.Count)
+	}
 	for _, w := range s.Warnings(&plan, ths) {
 		fmt.Fprintf(format.SafeWriter(env.Stderr), "warning: %s\n", w)
 	}
