@@ -28,6 +28,10 @@ Examples:
   tailgate run scenarios/examples/pagination.yaml --target http://127.0.0.1:8080
   tailgate run checkout.yaml -r 200/s -d 1m -o results.json
   tailgate run checkout.yaml --threshold 'p99 < 250ms' --threshold 'login: error_rate < 1%'
+  tailgate run checkout.yaml --shard auto --start-at 2026-12-01T10:00:00Z -o shard-$JOB_COMPLETION_INDEX.json
+
+A shard (--shard) leaves the scenario's thresholds to 'tailgate merge
+--scenario', which sees the whole load (docs/distributed.md).
 `
 
 type runFlags struct {
