@@ -44,7 +44,7 @@ func runLogged(t *testing.T, p Pacer, sh results.Shard) *arrivalLog {
 	plan := fakePlan(target, p)
 	plan.Flows[0].Steps = []Step{log}
 	plan.Shard = sh
-	res, err := Run(context.Background(), plan, WithStartAt(start, 0))
+	res, err := Run(context.Background(), plan, WithClock(FakeClock), WithStartAt(start, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestStartAtWaitsForTheInstant(t *testing.T) {
 		target := &fakeTarget{start: time.Now(), service: time.Millisecond}
 		plan := fakePlan(target, ConstantPacer{PerSecond: 10, Length: time.Second})
 		plan.Flows[0].Steps = []Step{log}
-		res, err := Run(context.Background(), plan, WithStartAt(start, time.Second))
+		res, err := Run(context.Background(), plan, WithClock(FakeClock), WithStartAt(start, time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +138,7 @@ func TestStartAtLateWithinGraceCatchesUp(t *testing.T) {
 		start := time.Now().Add(-300 * time.Millisecond)
 		target := &fakeTarget{start: time.Now(), service: time.Millisecond}
 		plan := fakePlan(target, ConstantPacer{PerSecond: 10, Length: time.Second})
-		res, err := Run(context.Background(), plan, WithStartAt(start, time.Second))
+		res, err := Run(context.Background(), plan, WithClock(FakeClock), WithStartAt(start, time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +153,7 @@ func TestStartAtPastGraceRefuses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		target := &fakeTarget{start: time.Now(), service: time.Millisecond}
 		plan := fakePlan(target, ConstantPacer{PerSecond: 10, Length: time.Second})
-		res, err := Run(context.Background(), plan, WithStartAt(time.Now().Add(-1500*time.Millisecond), time.Second))
+		res, err := Run(context.Background(), plan, WithClock(FakeClock), WithStartAt(time.Now().Add(-1500*time.Millisecond), time.Second))
 		var late *LateStartError
 		if !errors.As(err, &late) || late.Late != 1500*time.Millisecond || res != nil || target.count.Load() != 0 {
 			t.Fatalf("err %v, result %v, %d sent; want a LateStartError and nothing sent", err, res, target.count.Load())
@@ -168,7 +168,7 @@ func TestStopWhileWaitingSendsNothing(t *testing.T) {
 		cause := errors.New("stopped by a test")
 		ctx, cancel := context.WithCancelCause(context.Background())
 		time.AfterFunc(time.Second, func() { cancel(cause) })
-		res, err := Run(ctx, plan, WithStartAt(time.Now().Add(time.Hour), time.Second))
+		res, err := Run(ctx, plan, WithClock(FakeClock), WithStartAt(time.Now().Add(time.Hour), time.Second))
 		if !errors.Is(err, cause) || res != nil || target.count.Load() != 0 {
 			t.Fatalf("err %v, result %v, %d sent", err, res, target.count.Load())
 		}
@@ -183,7 +183,7 @@ func TestRunIDIsSharedByTheShards(t *testing.T) {
 			target := &fakeTarget{start: time.Now(), service: time.Millisecond}
 			plan := fakePlan(target, ConstantPacer{PerSecond: 10, Length: 100 * time.Millisecond})
 			plan.Shard = results.Shard{Index: i, Count: 3}
-			res, err := Run(context.Background(), plan, WithStartAt(at, time.Second))
+			res, err := Run(context.Background(), plan, WithClock(FakeClock), WithStartAt(at, time.Second))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -194,7 +194,7 @@ func TestRunIDIsSharedByTheShards(t *testing.T) {
 		}
 		other := fakePlan(&fakeTarget{start: time.Now()}, ConstantPacer{PerSecond: 10, Length: 100 * time.Millisecond})
 		other.Shard = results.Shard{Index: 0, Count: 3}
-		res, err := Run(context.Background(), other, WithStartAt(time.Now().Add(time.Second), time.Second))
+		res, err := Run(context.Background(), other, WithClock(FakeClock), WithStartAt(time.Now().Add(time.Second), time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -203,7 +203,7 @@ func TestRunIDIsSharedByTheShards(t *testing.T) {
 		}
 		named := fakePlan(&fakeTarget{start: time.Now()}, ConstantPacer{PerSecond: 10, Length: 100 * time.Millisecond})
 		named.RunID = "nightly"
-		if res, err = Run(context.Background(), named); err != nil || res.Meta.RunID != "nightly" {
+		if res, err = Run(context.Background(), named, WithClock(FakeClock)); err != nil || res.Meta.RunID != "nightly" {
 			t.Fatalf("given run id: %v, %v", res.Meta.RunID, err)
 		}
 	})

@@ -90,7 +90,7 @@ load:
 		}
 		log := &urlLog{urls: map[string]string{}}
 		plan.Transport, plan.Shard = log, sh
-		res, err := loadgen.Run(context.Background(), plan)
+		res, err := loadgen.Run(context.Background(), plan, loadgen.WithClock(loadgen.FakeClock))
 		if err != nil {
 			t.Fatal(err)
 		}
