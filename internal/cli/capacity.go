@@ -94,6 +94,7 @@ func cmdCapacity(ctx context.Context, env *Env, args []string) error {
 	f.req.load.overload = "queue"
 	addArrivalFlags(fs, &f.req.load)
 	addClientFlags(fs, &f.req.client)
+	addMetricsFlags(fs, &f.req.metrics)
 	addTrustFlags(fs, &f.trust)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -151,8 +152,20 @@ func cmdCapacity(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 
+	// One exporter for the whole search: each probe's requests add to the
+	// same counters, and the planned rate shows the probe running.
+	mrun, err := startMetrics(env, &plan, &f.req.metrics, f.quiet)
+	if err != nil {
+		return err
+	}
 	announceTarget(ctx, env.Stderr, &plan)
 	prober := &capacity.PlanProber{Plan: plan, Judge: judge}
+	if mrun != nil {
+		defer mrun.finish(env)
+		for _, o := range mrun.observers() {
+			prober.Options = append(prober.Options, loadgen.WithObserver(o))
+		}
+	}
 	if pp, ok := plan.Pacer.(*loadgen.PoissonPacer); ok {
 		seed := pp.Seed()
 		prober.Arrivals = func(rate float64, d time.Duration) loadgen.Pacer {

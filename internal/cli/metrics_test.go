@@ -169,3 +169,11 @@ func TestProgressLineShowsPushFailure(t *testing.T) {
 		t.Fatalf("progress line %q", line)
 	}
 }
+
+func TestCapacityTakesTheMetricsFlags(t *testing.T) {
+	srv, n := countingServer(t)
+	code, _, stderr := runCLI(t, "capacity", srv.URL+"/", "--slo", "p99 < 50ms", "--metrics-addr", "nonsense", "--quiet")
+	if code != 2 || !strings.Contains(stderr, "--metrics-addr") || n.Load() != 0 {
+		t.Fatalf("exit %d, stderr %q, %d requests; want 2 and no load", code, stderr, n.Load())
+	}
+}

@@ -62,9 +62,14 @@ type Exporter struct {
 	late        uint64
 	dropped     uint64
 	sent        uint64
-	done        bool
-	observed    chan struct{} // closed by the first Observe
-	notify      []chan<- struct{}
+	// base holds the arrival counts of earlier runs (capacity probes are a
+	// run each; their snapshots' counts start again at zero), elapsed the
+	// latest snapshot's time into its run.
+	base     struct{ late, dropped, sent uint64 }
+	elapsed  time.Duration
+	done     bool
+	observed chan struct{} // closed by the first Observe
+	notify   []chan<- struct{}
 }
 
 // New returns an exporter whose metrics carry labels.
@@ -118,7 +123,12 @@ func (e *Exporter) Observe(s *results.Snapshot) {
 	// The snapshot's planned rate is the whole plan's; a shard sends its
 	// share, so that sum() over the shards is the plan.
 	e.plannedRate = s.TargetRate / float64(max(e.labels.Shards, 1))
-	e.late, e.dropped, e.sent = s.Late, s.Dropped, s.Sent
+	if s.Elapsed < e.elapsed {
+		// A new run: its counts add to the earlier runs'.
+		e.base.late, e.base.dropped, e.base.sent = e.late, e.dropped, e.sent
+	}
+	e.elapsed = s.Elapsed
+	e.late, e.dropped, e.sent = e.base.late+s.Late, e.base.dropped+s.Dropped, e.base.sent+s.Sent
 	e.done = s.Done
 	for _, c := range e.notify {
 		select {

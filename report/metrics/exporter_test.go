@@ -236,3 +236,24 @@ func TestNativeIndexBoundaries(t *testing.T) {
 		}
 	}
 }
+
+// TestRunsAddUp: capacity probes are runs of their own, whose snapshots
+// count arrivals from zero again; the exported counters keep growing.
+func TestRunsAddUp(t *testing.T) {
+	e := New(Labels{RunID: "cap"})
+	for _, s := range []results.Snapshot{
+		{Elapsed: time.Second, Sent: 100, Late: 1},
+		{Elapsed: 2 * time.Second, Sent: 200, Late: 2},
+		{Elapsed: time.Second, Sent: 300, Late: 0},
+		{Elapsed: 2 * time.Second, Sent: 600, Late: 5},
+	} {
+		e.Observe(&s)
+	}
+	mfs := gather(t, e)
+	if v := mfs[NameArrivalsSent].GetMetric()[0].GetCounter().GetValue(); v != 800 {
+		t.Errorf("arrivals sent %v, want 800", v)
+	}
+	if v := mfs[NameArrivalsLate].GetMetric()[0].GetCounter().GetValue(); v != 7 {
+		t.Errorf("arrivals late %v, want 7", v)
+	}
+}

@@ -209,6 +209,11 @@ func (o *OTLP) record(s *results.Snapshot) {
 		o.iters.Add(ctx, int64(n), with(attribute.String("flow", flow)))
 	}
 	all := with()
+	if s.Elapsed < o.prev.Elapsed {
+		// A new run (a capacity probe): its counts start again at zero.
+		o.prev = results.Snapshot{}
+	}
+	o.prev.Elapsed = s.Elapsed
 	o.sent.Add(ctx, int64(s.Sent-o.prev.Sent), all)
 	o.late.Add(ctx, int64(s.Late-o.prev.Late), all)
 	o.dropped.Add(ctx, int64(s.Dropped-o.prev.Dropped), all)
