@@ -100,12 +100,14 @@ fi
 go build -o "$bin/target" ./bench/target
 go build -o "$bin/peers" ./bench/cmd/peers
 base_args=()
+invoked="bench/peers.sh $*"
 if [ -n "${TAILGATE_BASE:-}" ]; then
 	(cd "$TAILGATE_BASE" && go build -o "$bin/tailgate-base" ./cmd/tailgate)
 	base_args=(--tailgate-base "$bin/tailgate-base")
+	invoked="TAILGATE_BASE=$TAILGATE_BASE bench/peers.sh $*"
 fi
 
 exec "$bin/peers" --tailgate "$bin/tailgate" --target "$bin/target" \
 	--wrk "$(command -v wrk)" --nginx "$(command -v nginx)" \
 	--vegeta "$gobin/vegeta" --hey "$gobin/hey" --wrk2 "$wrk2_dir/wrk2" "${base_args[@]}" \
-	--src "$src" --tailgate-rev "$rev" --command "bench/peers.sh $*" "$@"
+	--src "$src" --tailgate-rev "$rev" --command "$invoked" "$@"

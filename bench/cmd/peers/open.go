@@ -128,6 +128,35 @@ func openRatios(runs []OpenRun, rate int, a, b string, f func(OpenRun) float64) 
 
 func openCPU(r OpenRun) float64 { return r.CPU }
 
+// keptUpLag is the send-lag p99 above which a tailgate run fell behind its
+// schedule, and keptUpCount the share of the plan below which wrk2 did.
+const (
+	keptUpLag   = 10 * time.Millisecond
+	keptUpCount = 0.97
+)
+
+// keptUp returns the runs that kept their schedule. A tool that falls
+// behind (on this shared machine: when other work takes its CPU) sends in
+// bursts, which lowers its CPU per request: such a run says nothing about
+// the cost of the rate it was asked for, so the goals leave it out.
+func keptUp(runs []OpenRun) []OpenRun {
+	var out []OpenRun
+	for _, r := range runs {
+		switch r.Tool {
+		case "wrk2":
+			if float64(r.Server) < keptUpCount*float64(r.Planned) {
+				continue
+			}
+		default:
+			if r.LagP99 > keptUpLag {
+				continue
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 // openGoals adds issue 18's open-model targets.
 func (doc *document) openGoals(add func(what, measured string, ok bool)) {
 	bound := map[int]float64{1000: 1.5, 10000: 1.3, 25000: 1.3}
@@ -136,12 +165,18 @@ func (doc *document) openGoals(add func(what, measured string, ok bool)) {
 		if !ok {
 			continue
 		}
-		rs := openRatios(doc.Open, rate, "tailgate", "wrk2", openCPU)
+		what := fmt.Sprintf("open model %d/s: CPU per request ≤ %.1f× wrk2's", rate, lim)
+		all := openRatios(doc.Open, rate, "tailgate", "wrk2", openCPU)
+		if len(all) == 0 {
+			continue
+		}
+		rs := openRatios(keptUp(doc.Open), rate, "tailgate", "wrk2", openCPU)
 		if len(rs) == 0 {
+			add(what, fmt.Sprintf("no repetition where both kept up (%.2f× over all %d)", median(all), len(all)), false)
 			continue
 		}
 		r := median(rs)
-		add(fmt.Sprintf("open model %d/s: CPU per request ≤ %.1f× wrk2's", rate, lim), fmt.Sprintf("%.2f×", r), r <= lim)
+		add(what, fmt.Sprintf("%.2f× (%d of %d repetitions kept up)", r, len(rs), len(all)), r <= lim)
 	}
 	for _, rate := range openRates {
 		var devs []float64
@@ -175,7 +210,9 @@ func (doc *document) writeOpen(w io.Writer) {
 	p("wrk2 (`-R`, one thread) is the open-model anchor: built from `../shared/peers/` by `bench/peers.sh`. " +
 		"CPU is the tool's user+system time over nginx's count, in µs per request; the ratio is taken pair by pair " +
 		"within a repetition. Send lag (actual − intended send) is tailgate's, from its results file; wrk2 does not " +
-		"report it (its latency is corrected for coordinated omission instead).\n\n")
+		"report it (its latency is corrected for coordinated omission instead). The goals count only the repetitions " +
+		"in which both tools kept their schedule (tailgate's send lag p99 ≤ 10 ms, wrk2's count ≥ 97%% of the plan): " +
+		"a tool that falls behind sends in bursts and spends less CPU per request than the rate costs.\n\n")
 	tools := []string{"tailgate", "wrk2", baseTool}
 	p("| tool | rate | server (median) | deviation (median; worst) | CPU µs/req (median) | per rep | user µs/req | ÷ wrk2 CPU | send lag p50 | p99 | max | peak RSS |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, rate := range openRates {
