@@ -21,6 +21,10 @@ type CompileOptions struct {
 	// RedactQuery names query parameters whose values are secret, besides
 	// the scenario's secret_query (--redact-query).
 	RedactQuery []string
+	// SecretHeaders names credential headers besides the scenario's
+	// secret_headers (--secret-header): their values written in the file
+	// are redacted, and they stay behind on a redirect to another host.
+	SecretHeaders []string
 }
 
 // Compile turns a checked scenario into a plan for loadgen.Run. Flows
@@ -46,13 +50,14 @@ func Compile(s *Scenario, opts CompileOptions) (loadgen.Plan, error) {
 			Insecure:        s.defaults.insecure,
 			FollowRedirects: s.defaults.followRedirects,
 			AllowHosts:      opts.AllowHosts,
-			SecretHeaders:   s.SecretHeaders(),
+			SecretHeaders:   append(s.SecretHeaders(), opts.SecretHeaders...),
 		},
 	}
 	if err := checkHosts(s, target, opts.AllowHosts); err != nil {
 		return plan, err
 	}
-	plan.Redact = loadgen.SortSecrets(append(plan.Redact, urlSecrets(s, target, opts.RedactQuery)...))
+	plan.Redact = append(plan.Redact, urlSecrets(s, target, opts.RedactQuery)...)
+	plan.Redact = loadgen.SortSecrets(append(plan.Redact, headerSecrets(s, opts.SecretHeaders)...))
 	if plan.Target == "" {
 		plan.Target = "(no target)"
 	}

@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"strings"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tailgate-dev/tailgate/loadgen"
@@ -77,6 +79,28 @@ func urlSecrets(s *Scenario, target string, extraQuery []string) []string {
 		for _, q := range r.query {
 			if q.value != nil && q.value.static && contains(names, q.key) {
 				out = append(out, q.value.text)
+			}
+		}
+	}
+	return out
+}
+
+// headerSecrets returns the values written in the file of headers that
+// only the command line declares secret (--secret-header); the scenario's
+// own credential headers are in Secrets already.
+func headerSecrets(s *Scenario, names []string) []string {
+	if len(names) == 0 {
+		return nil
+	}
+	var out []string
+	all := append([]*header(nil), s.defaults.headers...)
+	for _, r := range s.requests {
+		all = append(all, r.headers...)
+	}
+	for _, h := range all {
+		if h.value != nil && h.value.static && loadgen.IsSecretHeader(h.name, names) {
+			if v := strings.TrimSpace(h.value.text); v != "" {
+				out = append(out, v)
 			}
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/tailgate-dev/tailgate/loadgen"
 )
 
 // writeFiles creates files under dir, making parent directories.
@@ -251,5 +253,26 @@ load:
 		if strings.Contains(got, not) {
 			t.Errorf("warnings name a bounded tag (%s):\n%s", not, got)
 		}
+	}
+}
+
+// TestCommandLineSecretHeaders: a header named secret only on the command
+// line (--secret-header) has its value written in the file redacted and is
+// dropped on a redirect to another host, like the scenario's own.
+func TestCommandLineSecretHeaders(t *testing.T) {
+	src := "target: http://127.0.0.1:8080\nrequests:\n  r:\n    path: /\n    headers: {X-Internal: int-s3cret-value}\n"
+	s, err := Parse("s.yaml", []byte(src), WithGetenv(testGetenv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Compile(s, CompileOptions{SecretHeaders: []string{"x-internal"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plan.Redact; len(got) == 0 || got[0] != "int-s3cret-value" {
+		t.Fatalf("Redact %q lacks the header's value", got)
+	}
+	if !loadgen.IsSecretHeader("X-Internal", plan.Client.SecretHeaders) {
+		t.Fatalf("client secret headers %q lack X-Internal", plan.Client.SecretHeaders)
 	}
 }

@@ -162,7 +162,7 @@ func abLabels(a, b string) [2]string {
 // abPlan compiles one scenario with the shared overrides, the way
 // 'tailgate run' does.
 func abPlan(fs *pflag.FlagSet, f *abFlags, s *scenarios.Scenario, path string, args []string) (loadgen.Plan, error) {
-	plan, err := scenarios.Compile(s, scenarios.CompileOptions{Target: f.target, AllowHosts: f.client.allowHosts, RedactQuery: f.client.redactQuery})
+	plan, err := scenarios.Compile(s, scenarios.CompileOptions{Target: f.target, AllowHosts: f.client.allowHosts, RedactQuery: f.client.redactQuery, SecretHeaders: f.client.secretHeaders})
 	if err != nil {
 		return plan, &UsageError{Err: err}
 	}

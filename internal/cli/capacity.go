@@ -226,7 +226,7 @@ func capacityPlan(env *Env, fs *pflag.FlagSet, f *capacityFlags, arg string) (lo
 		if err != nil {
 			return plan, nil, err
 		}
-		if plan, err = scenarios.Compile(s, scenarios.CompileOptions{Target: f.target, AllowHosts: f.req.client.allowHosts, RedactQuery: f.req.client.redactQuery}); err != nil {
+		if plan, err = scenarios.Compile(s, scenarios.CompileOptions{Target: f.target, AllowHosts: f.req.client.allowHosts, RedactQuery: f.req.client.redactQuery, SecretHeaders: f.req.client.secretHeaders}); err != nil {
 			return plan, nil, &UsageError{Err: err}
 		}
 		for _, t := range ths {

@@ -88,7 +88,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	plan, err := scenarios.Compile(s, scenarios.CompileOptions{Target: f.target, AllowHosts: f.client.allowHosts, RedactQuery: f.client.redactQuery})
+	plan, err := scenarios.Compile(s, scenarios.CompileOptions{Target: f.target, AllowHosts: f.client.allowHosts, RedactQuery: f.client.redactQuery, SecretHeaders: f.client.secretHeaders})
 	if err != nil {
 		return &UsageError{Err: err}
 	}
