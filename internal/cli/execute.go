@@ -178,16 +178,26 @@ func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) 
 			writeErr = err
 		}
 	}
-	if err := report.WriteText(env.Stdout, res); err != nil {
+	// With "-o -" the results are stdout; the summary goes beside them.
+	if err := report.WriteText(summaryWriter(env, o.out), res); err != nil {
 		return res, fmt.Errorf("summary: %w", err)
 	}
-	if o.out != "" && writeErr == nil && !o.quiet {
+	if o.out != "" && o.out != "-" && writeErr == nil && !o.quiet {
 		fmt.Fprintf(env.Stderr, "results written to %s\n", o.out)
 	}
 	if writeErr != nil {
 		return res, writeErr
 	}
 	return res, runErr
+}
+
+// summaryWriter is where the text summary goes: stdout, unless the
+// results file is stdout ("-"), which must hold nothing but the results.
+func summaryWriter(env *Env, out string) io.Writer {
+	if out == "-" {
+		return env.Stderr
+	}
+	return env.Stdout
 }
 
 // checkOutput checks an output file given with flag before anything is

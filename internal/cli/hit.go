@@ -56,7 +56,7 @@ func cmdHit(ctx context.Context, env *Env, args []string) error {
 	fs.StringVarP(&f.body, "body", "b", "", "request body: a literal, or @file to read it from a file")
 	fs.StringVar(&f.name, "name", "", "request name in the results (default: METHOD /path)")
 	addClientFlags(fs, &f.client)
-	fs.StringVarP(&f.out, "output", "o", "", "write the results to `file` (JSON; read it with 'tailgate report')")
+	fs.StringVarP(&f.out, "output", "o", "", "write the results to `file` (JSON; read it with 'tailgate report'; '-' for stdout, the summary then on stderr)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only the final summary")
 	fs.BoolVar(&f.noTUI, "no-tui", false, "print progress lines instead of the live dashboard")
 	fs.IntVar(&f.count, "count", 1, "repeat the run `N` times, writing FILE-1.json … FILE-N.json for 'tailgate compare' (≥ 4 for a significance verdict)")

@@ -122,7 +122,7 @@ func cmdMerge(_ context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stderr, "tailgate merge: partial result: %s\n", merged.Meta.StopReason)
 	}
 	if !f.quiet {
-		if err := report.WriteText(env.Stdout, merged); err != nil {
+		if err := report.WriteText(summaryWriter(env, f.out), merged); err != nil {
 			return err
 		}
 	}
@@ -154,8 +154,8 @@ func cmdMerge(_ context.Context, env *Env, args []string) error {
 	if len(checks) == 0 {
 		return nil
 	}
-	fmt.Fprintln(env.Stdout)
-	printThresholds(env.Stdout, checks)
+	fmt.Fprintln(summaryWriter(env, f.out))
+	printThresholds(summaryWriter(env, f.out), checks)
 	if len(failed) > 0 {
 		return &ThresholdError{Failed: failed}
 	}

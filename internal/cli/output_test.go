@@ -224,3 +224,29 @@ func TestTwoRunsOneOutput(t *testing.T) {
 		t.Fatalf("after the first run ended: exit %d: %s", code, stderr)
 	}
 }
+
+// TestResultsToStdout: "-o -" writes the results, and nothing else, to
+// stdout; the summary goes to stderr.
+func TestResultsToStdout(t *testing.T) {
+	srv, _ := countingServer(t)
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"hit", srv.URL + "/", "--rate", "20/s", "--duration", "200ms", "-o", "-", "--no-tui"},
+		{"merge", "-o", "-", writeGood(t, srv.URL, dir)},
+	} {
+		code, stdout, stderr := runCLI(t, args...)
+		if code != ExitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		res, err := results.DecodeResult(strings.NewReader(stdout))
+		if err != nil || res.Total.Requests != 4 {
+			t.Fatalf("%v: stdout is not the results alone: %v\n%.300s", args, err, stdout)
+		}
+		if !strings.Contains(stderr, "Latency") {
+			t.Fatalf("%v: no summary on stderr: %s", args, stderr)
+		}
+		if _, err := os.Stat("-"); err == nil {
+			t.Fatalf("%v: a file named - was made", args)
+		}
+	}
+}

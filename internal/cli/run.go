@@ -61,7 +61,7 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	f.load.getenv = env.Getenv
 	addClientFlags(fs, &f.client)
 	addTrustFlags(fs, &f.trust)
-	fs.StringVarP(&f.out, "output", "o", "", "write the results to `file` (JSON; read it with 'tailgate report')")
+	fs.StringVarP(&f.out, "output", "o", "", "write the results to `file` (JSON; read it with 'tailgate report'; '-' for stdout, the summary then on stderr)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only the final summary")
 	fs.BoolVar(&f.noTUI, "no-tui", false, "print progress lines instead of the live dashboard")
 	addThresholdFlag(fs, &f.thresholds)
