@@ -284,7 +284,7 @@ func describeRuns(rs []*results.Result) RunInfo {
 	var dur time.Duration
 	for _, r := range rs {
 		rate += r.Rate()
-		dur += r.Meta.Measured()
+		dur += r.Measured()
 	}
 	info.Rate = rate / float64(len(rs))
 	info.Duration = (dur / time.Duration(len(rs))).Round(time.Millisecond)
@@ -486,9 +486,7 @@ func sideStats(runs []*results.Result, pick func(*results.Result) (*results.Stat
 		out.Runs++
 		out.Requests += s.Requests
 		out.Errors += s.Errors
-		if d := r.Meta.Measured().Seconds(); d > 0 {
-			rate += float64(s.Requests) / d
-		}
+		rate += r.RequestRate(s)
 		if s.Latency == nil || s.Latency.Count() == 0 {
 			continue
 		}

@@ -98,14 +98,21 @@ func fixture(t testing.TB, variant string) *results.Result {
 		st.BytesIn += 512
 		st.BytesOut += 80
 		st.Status[s.status]++
+		st.SendLag.Record(s.lagged)
 		if s.kind != "" {
+			// As the recorder does: a failed request's latency is not
+			// in the headline figures.
 			st.Errors++
 			st.ErrorKinds[s.kind]++
 			st.ErrorSamples[s.kind] = "503 Service Unavailable"
+			if st.FailedLatency == nil {
+				st.FailedLatency = results.NewHistogram()
+			}
+			st.FailedLatency.Record(s.latency)
+			return
 		}
 		st.Latency.Record(s.latency)
 		st.Service.Record(s.latency - s.lagged)
-		st.SendLag.Record(s.lagged)
 	}
 	for _, s := range fixtureSamples(behind) {
 		ns := names[s.name]
@@ -127,15 +134,19 @@ func fixture(t testing.TB, variant string) *results.Result {
 		}
 		iv := &r.Timeline[int(s.at/time.Second)]
 		iv.Total.Requests++
-		iv.Total.Latency.Record(s.latency)
+		iv.Arrivals++
 		iv.Total.SendLag.Record(s.lagged)
+		if s.kind == "" {
+			iv.Total.Latency.Record(s.latency)
+		}
 		for j := range iv.Series {
 			if iv.Series[j].Name == s.name {
 				iv.Series[j].Requests++
-				iv.Series[j].Latency.Record(s.latency)
 				if s.kind != "" {
 					iv.Series[j].Errors++
 					iv.Total.Errors++
+				} else {
+					iv.Series[j].Latency.Record(s.latency)
 				}
 			}
 		}
@@ -146,17 +157,33 @@ func fixture(t testing.TB, variant string) *results.Result {
 		s := sample{name: "GET /cursor", latency: time.Duration(100+i) * time.Millisecond, lagged: time.Millisecond, status: 200}
 		record(r.Warmup, s)
 		iv := &r.Timeline[0]
+		iv.Arrivals++
 		iv.Total.Requests++
 		iv.Total.Latency.Record(s.latency)
 		iv.Total.SendLag.Record(s.lagged)
 		iv.Series[0].Requests++
 		iv.Series[0].Latency.Record(s.latency)
 	}
+	// Every request is an arrival of a one-step flow: iterations and
+	// requests agree, and the iterations failed are the errors.
+	r.Schedule.WarmupPlanned, r.Schedule.WarmupSent = r.Warmup.Requests, r.Warmup.Requests
+	r.Iterations = results.Iterations{Completed: r.Total.Requests - r.Total.Errors, Failed: r.Total.Errors}
+	r.Meta.CPU = results.CPU{User: results.Duration(1500 * time.Millisecond), System: results.Duration(700 * time.Millisecond)}
 	if behind {
 		r.Schedule.Sent = r.Total.Requests + r.Warmup.Requests
+		// An 11.5s plan stopped at 11s, with 30 arrivals left unsent.
+		r.Meta.PlannedDuration = results.Duration(11500 * time.Millisecond)
+		r.Meta.StoppedAt = results.Duration(11 * time.Second)
+		r.Schedule.LastSent = results.Duration(10990 * time.Millisecond)
 	} else {
 		r.Schedule.Planned = r.Total.Requests + r.Warmup.Requests
 		r.Schedule.Sent = r.Schedule.Planned
+		r.Schedule.LastSent = results.Duration(10990 * time.Millisecond)
+		// The last responses came 250ms after the schedule's end.
+		r.Meta.End = r.Meta.End.Add(250 * time.Millisecond)
+	}
+	if variant == "closed" {
+		r.Schedule.WarmupPlanned = 0
 	}
 	r.Sort()
 	return r

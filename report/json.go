@@ -26,6 +26,13 @@ type JSONSummary struct {
 	Meta JSONMeta `json:"meta"`
 	// Schedule says how well an open-model client kept to its plan.
 	Schedule results.Schedule `json:"schedule"`
+	// Iterations counts the measured iterations by outcome.
+	Iterations results.Iterations `json:"iterations"`
+	// ArrivalRatio is the share of the plan kept (the figure of the
+	// threshold "rate >= N%"), absent for the closed model.
+	ArrivalRatio *float64 `json:"arrival_ratio,omitempty"`
+	// CPUS is the tool's own user+system CPU time in seconds.
+	CPUS float64 `json:"cpu_s"`
 	// Warnings are the same sentences the text summary prints.
 	Warnings []string `json:"warnings"`
 }
@@ -34,14 +41,26 @@ type JSONSummary struct {
 type JSONStats struct {
 	Requests uint64 `json:"requests"`
 	Errors   uint64 `json:"errors"`
-	// Rate is the achieved request rate per second.
-	Rate      float64 `json:"rate"`
-	ErrorRate float64 `json:"error_rate"`
-	// LatencyMs is completion − intended send time.
+	// NotSent counts requests never sent (they could not be built).
+	NotSent uint64 `json:"not_sent,omitempty"`
+	// Rate is the achieved request rate: requests per second of the
+	// measured duration.
+	Rate float64 `json:"rate"`
+	// IterationRate is the achieved arrival (flow iteration) rate, the
+	// figure to hold against PlannedRate; only the total has it.
+	IterationRate float64 `json:"iteration_rate,omitempty"`
+	// PlannedRate is the planned arrival rate of the measured part (open
+	// model; only the total has it).
+	PlannedRate float64 `json:"planned_rate,omitempty"`
+	ErrorRate   float64 `json:"error_rate"`
+	// LatencyMs is completion − intended send time of successful responses.
 	LatencyMs JSONPercentiles `json:"latency_ms"`
-	// ServiceMs is completion − actual send time.
+	// FailedLatencyMs is completion − intended send time of failed
+	// requests (absent when none failed).
+	FailedLatencyMs *JSONPercentiles `json:"failed_latency_ms,omitempty"`
+	// ServiceMs is completion − actual send time of successful responses.
 	ServiceMs JSONPercentiles `json:"service_ms"`
-	// SendLagMs is actual − intended send time.
+	// SendLagMs is actual − intended send time of every request sent.
 	SendLagMs  JSONPercentiles   `json:"send_lag_ms"`
 	Status     map[string]uint64 `json:"status,omitempty"`
 	ErrorKinds map[string]uint64 `json:"error_kinds,omitempty"`
@@ -63,14 +82,19 @@ type JSONPercentiles struct {
 
 // JSONMeta is the run description in a JSONSummary.
 type JSONMeta struct {
-	Name            string        `json:"name"`
-	Target          string        `json:"target"`
-	Model           results.Model `json:"model"`
-	Profile         string        `json:"profile"`
-	Start           time.Time     `json:"start"`
-	End             time.Time     `json:"end"`
-	DurationS       float64       `json:"duration_s"`
-	WarmupS         float64       `json:"warmup_s,omitempty"`
+	Name    string        `json:"name"`
+	Target  string        `json:"target"`
+	Model   results.Model `json:"model"`
+	Profile string        `json:"profile"`
+	Start   time.Time     `json:"start"`
+	End     time.Time     `json:"end"`
+	// DurationS is the measured duration; DrainS the wait for requests in
+	// flight after the load ended, not part of it.
+	DurationS float64 `json:"duration_s"`
+	DrainS    float64 `json:"drain_s,omitempty"`
+	WarmupS   float64 `json:"warmup_s,omitempty"`
+	// PlannedRate is the plan's arrival rate after the warmup, for all
+	// shards of a sharded plan.
 	PlannedRate     float64       `json:"planned_rate,omitempty"`
 	PlannedRequests uint64        `json:"planned_requests,omitempty"`
 	VUs             int           `json:"vus,omitempty"`
@@ -83,29 +107,36 @@ type JSONMeta struct {
 
 // SummarizeJSON builds the JSON summary of a result.
 func SummarizeJSON(r *results.Result) *JSONSummary {
-	secs := r.Meta.Measured().Seconds()
 	m := &r.Meta
 	s := &JSONSummary{
 		Requests: map[string]JSONStats{},
 		Meta: JSONMeta{
 			Name: m.Name, Target: m.Target, Model: m.Model, Profile: m.Profile,
-			Start: m.Start, End: m.End, DurationS: round3(secs), WarmupS: round3(m.Warmup.D().Seconds()),
+			Start: m.Start, End: m.End, DurationS: round3(r.Measured().Seconds()), DrainS: round3(r.Drain().Seconds()), WarmupS: round3(m.Warmup.D().Seconds()),
 			PlannedRate: m.PlannedRate, PlannedRequests: m.PlannedRequests, VUs: m.VUs,
 			Shard: m.Shard, PlanHash: m.PlanHash, Partial: m.Partial, StopReason: m.StopReason,
 			ToolVersion: m.ToolVersion,
 		},
-		Schedule: r.Schedule,
-		Warnings: Warnings(r),
+		Schedule:   r.Schedule,
+		Iterations: r.Iterations,
+		CPUS:       round3(m.CPU.Total().Seconds()),
+		Warnings:   Warnings(r),
+	}
+	if ratio, ok := r.ArrivalRatio(); ok {
+		v := math.Round(ratio*1e6) / 1e6
+		s.ArrivalRatio = &v
 	}
 	if s.Warnings == nil {
 		s.Warnings = []string{}
 	}
 	if r.Total != nil {
-		s.Total = jsonStats(r.Total, secs)
+		s.Total = jsonStats(r, r.Total)
+		s.Total.IterationRate = round3(r.IterationRate())
+		s.Total.PlannedRate = round3(r.PlannedRate())
 	}
 	for _, st := range r.Requests {
 		if st != nil {
-			s.Requests[st.Key()] = jsonStats(st, secs)
+			s.Requests[st.Key()] = jsonStats(r, st)
 		}
 	}
 	for _, st := range r.Groups {
@@ -115,21 +146,23 @@ func SummarizeJSON(r *results.Result) *JSONSummary {
 		if s.Groups == nil {
 			s.Groups = map[string]JSONStats{}
 		}
-		s.Groups[st.Key()] = jsonStats(st, secs)
+		s.Groups[st.Key()] = jsonStats(r, st)
 	}
 	return s
 }
 
-func jsonStats(st *results.Stats, secs float64) JSONStats {
+func jsonStats(r *results.Result, st *results.Stats) JSONStats {
 	out := JSONStats{
-		Requests: st.Requests, Errors: st.Errors, ErrorRate: st.ErrorRate(),
+		Requests: st.Requests, Errors: st.Errors, NotSent: st.NotSent, ErrorRate: st.ErrorRate(),
+		Rate:      round3(r.RequestRate(st)),
 		LatencyMs: jsonPercentiles(st.Latency),
 		ServiceMs: jsonPercentiles(st.Service),
 		SendLagMs: jsonPercentiles(st.SendLag),
 		BytesIn:   st.BytesIn, BytesOut: st.BytesOut,
 	}
-	if secs > 0 {
-		out.Rate = round3(float64(st.Requests) / secs)
+	if st.FailedLatency.Count() > 0 {
+		p := jsonPercentiles(st.FailedLatency)
+		out.FailedLatencyMs = &p
 	}
 	if len(st.Status) > 0 {
 		out.Status = make(map[string]uint64, len(st.Status))

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/results"
@@ -29,7 +30,7 @@ func WriteMarkdown(w io.Writer, r *results.Result) error {
 		head = append(head, "`"+format.MarkdownCode(m.Target)+"`")
 	}
 	head = append(head, "**"+format.Markdown(modelLine(r))+"**")
-	head = append(head, format.Elapsed(m.Measured())+" measured")
+	head = append(head, format.Elapsed(r.Measured())+" measured")
 	if m.Warmup > 0 {
 		head = append(head, format.Elapsed(m.Warmup.D())+" warmup excluded")
 	}
@@ -37,11 +38,13 @@ func WriteMarkdown(w io.Writer, r *results.Result) error {
 	if r.Total != nil {
 		total = r.Total.Requests
 	}
-	rate := fmt.Sprintf("%d requests at %s", total, format.Rate(r.Rate()))
-	if m.Model != results.ClosedModel && m.PlannedRate > 0 {
-		rate += " (planned " + formatArrivalRate(m.PlannedRate) + ")"
+	head = append(head, fmt.Sprintf("%d requests at %s", total, formatRequestRate(r.Rate())))
+	if line := iterationsLine(r); line != "" {
+		head = append(head, format.Markdown("iterations "+line))
 	}
-	head = append(head, rate)
+	if d := r.Drain(); d >= 10*time.Millisecond {
+		head = append(head, format.Elapsed(d)+" drain")
+	}
 	if m.Partial {
 		head = append(head, "**partial result**")
 	}
@@ -52,6 +55,7 @@ func WriteMarkdown(w io.Writer, r *results.Result) error {
 	} else {
 		fmt.Fprintln(bw, "Latency = completion − intended send time: queueing in the client is included (no coordinated omission).")
 	}
+	fmt.Fprintln(bw, "Percentiles are of successful responses; failed requests are counted under errors with their own latency.")
 	fmt.Fprintln(bw)
 	writeMDTable(bw, r, func(s *results.Stats) *results.Histogram { return s.Latency }, true)
 
@@ -88,6 +92,10 @@ func WriteMarkdown(w io.Writer, r *results.Result) error {
 				kinds = append(kinds, fmt.Sprintf("%s ×%d", k, r.Total.ErrorKinds[k]))
 			}
 			fmt.Fprintf(bw, " · Errors: %s", strings.Join(kinds, ", "))
+			if h := r.Total.FailedLatency; h.Count() > 0 {
+				p := h.Summary()
+				fmt.Fprintf(bw, " · failed latency p50 %s, p99 %s, max %s", format.Duration(p.P50), format.Duration(p.P99), format.Duration(p.Max))
+			}
 		}
 		fmt.Fprintln(bw)
 	}
@@ -117,7 +125,6 @@ func WriteMarkdown(w io.Writer, r *results.Result) error {
 // writeMDTable writes one row per request name and group plus the total.
 // With rates set it adds rate and error columns.
 func writeMDTable(w io.Writer, r *results.Result, pick func(*results.Stats) *results.Histogram, rates bool) {
-	secs := r.Meta.Measured().Seconds()
 	if rates {
 		fmt.Fprintln(w, "| request | requests | rate | errors | p50 | p90 | p95 | p99 | p99.9 | max |")
 		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
@@ -129,8 +136,8 @@ func writeMDTable(w io.Writer, r *results.Result, pick func(*results.Stats) *res
 		cells := []string{label}
 		if rates {
 			rate := "-"
-			if secs > 0 {
-				rate = format.Rate(float64(s.Requests) / secs)
+			if r.Measured() > 0 {
+				rate = format.Rate(r.RequestRate(s))
 			}
 			errs := "0"
 			if s.Errors > 0 {

@@ -70,8 +70,8 @@ func writeTextHeader(w io.Writer, r *results.Result) {
 		title += "  [PARTIAL]"
 	}
 	fmt.Fprintln(w, title)
-	field := func(name, format string, args ...any) {
-		fmt.Fprintf(w, "  %-9s %s\n", name, fmt.Sprintf(format, args...))
+	field := func(name, layout string, args ...any) {
+		writeWrapped(w, fmt.Sprintf("  %-10s ", name), strings.Repeat(" ", 13), fmt.Sprintf(layout, args...))
 	}
 	field("model", "%s", modelLine(r))
 	field("duration", "%s", durationLine(r))
@@ -79,8 +79,14 @@ func writeTextHeader(w io.Writer, r *results.Result) {
 		field("started", "%s", startedLine(r))
 	}
 	field("requests", "%s", requestsLine(r))
+	if line := iterationsLine(r); line != "" {
+		field("iterations", "%s", line)
+	}
 	if m.Model != results.ClosedModel && r.Schedule.Planned > 0 {
 		field("schedule", "%s", scheduleLine(r))
+	}
+	if t := r.Total; t != nil && t.NotSent > 0 {
+		field("not sent", "%d requests could not be built: %s", t.NotSent, format.Truncate(format.Clean(orDash(t.NotSentReason)), 100))
 	}
 	if t := r.Total; t != nil && (t.BytesIn > 0 || t.BytesOut > 0) {
 		field("traffic", "%s received, %s sent", format.Bytes(t.BytesIn), format.Bytes(t.BytesOut))
@@ -109,12 +115,15 @@ func modelLine(r *results.Result) string {
 
 func durationLine(r *results.Result) string {
 	m := &r.Meta
-	s := format.Elapsed(m.Measured()) + " measured"
+	s := format.Elapsed(r.Measured()) + " measured"
 	if m.Warmup > 0 {
 		s += " after a " + format.Elapsed(m.Warmup.D()) + " warmup"
 	}
-	if m.PlannedDuration > 0 {
-		s += " (" + format.Elapsed(m.PlannedDuration.D()) + " planned)"
+	if span := r.PlannedSpan(); span > 0 {
+		s += " (" + format.Elapsed(span) + " planned)"
+	}
+	if d := r.Drain(); d >= 10*time.Millisecond {
+		s += ", then " + format.Elapsed(d) + " draining requests in flight"
 	}
 	return s
 }
@@ -133,22 +142,41 @@ func requestsLine(r *results.Result) string {
 	if r.Total != nil {
 		n = r.Total.Requests
 	}
-	s := fmt.Sprintf("%d at %s", n, format.Rate(r.Rate()))
-	if r.Meta.Model != results.ClosedModel && r.Meta.PlannedRate > 0 {
-		// Planned figures count arrivals; a flow of several steps sends
-		// more requests than arrivals, so say which is which.
-		s += " (planned " + formatArrivalRate(r.Meta.PlannedRate)
-		if r.Meta.Shard.Count > 1 {
-			s += " for all shards"
+	return fmt.Sprintf("%d at %s", n, formatRequestRate(r.Rate()))
+}
+
+// iterationsLine gives the iterations (arrivals) per second against the
+// planned rate: the plan counts arrivals, and a flow of several steps
+// sends more requests than arrivals, so the two rates are never compared.
+func iterationsLine(r *results.Result) string {
+	it := &r.Iterations
+	outcomes := fmt.Sprintf("%d completed, %d failed, %d aborted", it.Completed, it.Failed, it.Aborted)
+	if r.Meta.Model == results.ClosedModel {
+		n := r.MeasuredSent()
+		if n == 0 && it.Completed+it.Failed+it.Aborted == 0 {
+			return ""
 		}
-		s += ")"
+		return fmt.Sprintf("%d at %s: %s", n, format.Rate(r.IterationRate()), outcomes)
 	}
-	return s
+	if r.Schedule.Planned == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("%d at %s of %s planned", r.MeasuredSent(), format.Rate(r.IterationRate()), format.Rate(r.PlannedRate()))
+	if r.Meta.Shard.Count > 1 && r.Meta.PlannedRate > 0 {
+		s += " (" + format.Rate(r.Meta.PlannedRate) + " for all shards)"
+	}
+	return s + ": " + outcomes
 }
 
 func scheduleLine(r *results.Result) string {
 	sc := &r.Schedule
 	parts := []string{fmt.Sprintf("%d of %d arrivals sent", sc.Sent, sc.Planned)}
+	if sc.WarmupPlanned > 0 {
+		parts[0] += fmt.Sprintf(" (%d of %d in the warmup)", sc.WarmupSent, sc.WarmupPlanned)
+	}
+	if ratio, ok := r.ArrivalRatio(); ok {
+		parts = append(parts, format.Percent(ratio)+" of the plan kept")
+	}
 	if sc.Late > 0 {
 		parts = append(parts, fmt.Sprintf("%d late (>%s)", sc.Late, format.Duration(results.LateThreshold)))
 	}
@@ -169,7 +197,7 @@ func writeTextStatus(w io.Writer, r *results.Result) {
 	for _, code := range sortedStatus(r.Total.Status) {
 		items = append(items, fmt.Sprintf("%d ×%d", code, r.Total.Status[code]))
 	}
-	writeItems(w, "  status    ", "            ", items)
+	writeItems(w, "  status     ", "             ", items)
 }
 
 func writeTextErrors(w io.Writer, r *results.Result) {
@@ -178,17 +206,22 @@ func writeTextErrors(w io.Writer, r *results.Result) {
 		return
 	}
 	if t.Errors == 0 {
-		fmt.Fprintf(w, "  %-9s none\n", "errors")
+		fmt.Fprintf(w, "  %-10s none\n", "errors")
 		return
 	}
-	fmt.Fprintf(w, "  %-9s %d (%s of requests)\n", "errors", t.Errors, format.Percent(t.ErrorRate()))
+	line := fmt.Sprintf("  %-10s %d (%s of requests", "errors", t.Errors, format.Percent(t.ErrorRate()))
+	if h := t.FailedLatency; h.Count() > 0 {
+		p := h.Summary()
+		line += fmt.Sprintf("; failed latency p50 %s, max %s", format.Duration(p.P50), format.Duration(p.Max))
+	}
+	fmt.Fprintln(w, line+")")
 	kinds := sortedErrorKinds(t.ErrorKinds)
 	width := 0
 	for _, k := range kinds {
 		width = max(width, len(k))
 	}
 	for _, k := range kinds {
-		line := fmt.Sprintf("            %-*s %8d", width, k, t.ErrorKinds[k])
+		line := fmt.Sprintf("             %-*s %8d", width, k, t.ErrorKinds[k])
 		if msg := t.ErrorSamples[k]; msg != "" {
 			room := textWidth - utf8.RuneCountInString(line) - 3
 			line += "  " + format.Truncate(format.Clean(msg), max(room, 20))
@@ -198,7 +231,7 @@ func writeTextErrors(w io.Writer, r *results.Result) {
 	if len(r.Requests) > 1 {
 		for _, s := range r.Requests {
 			if s.Errors > 0 {
-				fmt.Fprintf(w, "            %s: %d (%s)\n", s.Key(), s.Errors, format.Percent(s.ErrorRate()))
+				fmt.Fprintf(w, "             %s: %d (%s)\n", s.Key(), s.Errors, format.Percent(s.ErrorRate()))
 			}
 		}
 	}
@@ -229,9 +262,9 @@ type tableRow struct {
 func writeTextLatency(w io.Writer, r *results.Result) {
 	fmt.Fprintln(w)
 	if r.Meta.Model == results.ClosedModel {
-		fmt.Fprintln(w, "Latency (closed model: completion − request start)")
+		fmt.Fprintln(w, "Latency of successful responses (closed model: completion − request start)")
 	} else {
-		fmt.Fprintln(w, "Latency (completion − intended send time, queueing included)")
+		fmt.Fprintln(w, "Latency of successful responses (completion − intended send, queueing included)")
 	}
 	rows := latencyRows(r, func(s *results.Stats) *results.Histogram { return s.Latency })
 	writeTable(w, "request", rows)
@@ -244,6 +277,9 @@ func writeTextLatency(w io.Writer, r *results.Result) {
 	}
 	if r.Meta.Model != results.ClosedModel {
 		extra = append(extra, tableRow{label: "send lag", count: countOf(r.Total.SendLag), cells: percentileCells(r.Total.SendLag)})
+	}
+	if h := r.Total.FailedLatency; h.Count() > 0 {
+		extra = append(extra, tableRow{label: "failed latency", count: countOf(h), cells: percentileCells(h)})
 	}
 	writeTable(w, "total", extra)
 }
@@ -262,10 +298,10 @@ func latencyRows(r *results.Result, pick func(*results.Stats) *results.Histogram
 		if s.Group != "" {
 			label = "  " + s.Group
 		}
-		rows = append(rows, tableRow{label: label, count: strconv.FormatUint(s.Requests, 10), cells: percentileCells(pick(s))})
+		rows = append(rows, tableRow{label: label, count: countOf(pick(s)), cells: percentileCells(pick(s))})
 	}
 	if r.Total != nil {
-		rows = append(rows, tableRow{label: "total", count: strconv.FormatUint(r.Total.Requests, 10), cells: percentileCells(pick(r.Total))})
+		rows = append(rows, tableRow{label: "total", count: countOf(pick(r.Total)), cells: percentileCells(pick(r.Total))})
 	}
 	return rows
 }
@@ -400,9 +436,57 @@ func behindSchedule(r *results.Result) string {
 	if lag.P99 <= behindLagP99 && lateShare <= behindLateShare {
 		return ""
 	}
-	return fmt.Sprintf("client behind schedule: send lag p99 %s, max %s; %d of %d arrivals (%s) started more than %s late. "+
-		"The latency figures include this wait; the client (connections, --max-in-flight, CPU) may be the bottleneck rather than the target",
-		format.Duration(lag.P99), format.Duration(lag.Max), sc.Late, sc.Sent, format.Percent(lateShare), format.Duration(results.LateThreshold))
+	return fmt.Sprintf("client behind schedule: send lag p99 %s, max %s; %d of %d arrivals (%s) started more than %s late, and the latency figures include this wait. %s",
+		format.Duration(lag.P99), format.Duration(lag.Max), sc.Late, sc.Sent, format.Percent(lateShare), format.Duration(results.LateThreshold), LagCause(r))
+}
+
+// cpuSaturated is the share of the machine's CPUs above which the client's
+// own processor time is blamed for its lag.
+const cpuSaturated = 0.9
+
+// LagCause says why an open-model client fell behind schedule, telling
+// apart the causes tailgate can measure, each with its figures: the
+// client's own CPU was saturated; --max-in-flight was reached; the target
+// held every connection (the connections were busy for the whole measured
+// time, so service time is about the latency and arrivals waited for a
+// free one).
+func LagCause(r *results.Result) string {
+	m, sc := &r.Meta, &r.Schedule
+	var causes []string
+	if share := r.CPUShare(); share >= cpuSaturated {
+		causes = append(causes, fmt.Sprintf("the client's CPU was saturated (%s CPU-s in %s on %d CPUs, %s busy)",
+			format.Number(m.CPU.Total().Seconds()), format.Elapsed(m.End.Sub(m.Start)), m.NumCPU, format.Percent(min(share, 1))))
+	}
+	if m.MaxInFlight > 0 && sc.MaxInFlight >= int64(m.MaxInFlight) {
+		causes = append(causes, fmt.Sprintf("--max-in-flight was reached (%d arrivals running or queued)", m.MaxInFlight))
+	}
+	busy := busyConnections(r)
+	if m.Connections > 0 && busy >= 0.9*float64(m.Connections) {
+		causes = append(causes, fmt.Sprintf("the target held every connection (%s of %d busy on average: service time ≈ latency), so arrivals waited for a free one; "+
+			"more connections (-c) would send on time, a faster target would too", format.Number(busy), m.Connections))
+	}
+	if len(causes) == 0 {
+		return fmt.Sprintf("Not the CPU (%s busy), --max-in-flight (peak %d of %d) or the connections (%s of %d busy): look for other load on this machine",
+			format.Percent(r.CPUShare()), sc.MaxInFlight, m.MaxInFlight, format.Number(busy), m.Connections)
+	}
+	return "The cause: " + strings.Join(causes, "; ") + "."
+}
+
+// busyConnections is the mean number of connections busy with a request
+// during the measured time (Little's law: the summed service time of every
+// request over the measured duration). A failed request counts its whole
+// latency.
+func busyConnections(r *results.Result) float64 {
+	t := r.Total
+	secs := r.Measured().Seconds()
+	if t == nil || secs <= 0 {
+		return 0
+	}
+	sum := t.Service.Mean().Seconds() * float64(t.Service.Count())
+	if t.FailedLatency != nil {
+		sum += t.FailedLatency.Mean().Seconds() * float64(t.FailedLatency.Count())
+	}
+	return sum / secs
 }
 
 func topError(s *results.Stats) string {
@@ -418,9 +502,9 @@ func topError(s *results.Stats) string {
 	return out
 }
 
-// formatArrivalRate formats a planned rate: "100 arrivals/s".
-func formatArrivalRate(v float64) string {
-	return format.Number(v) + " arrivals/s"
+// formatRequestRate formats a request rate: "200 requests/s".
+func formatRequestRate(v float64) string {
+	return format.Number(v) + " requests/s"
 }
 
 // writeWrapped writes s word-wrapped to textWidth, the first line after

@@ -21,7 +21,9 @@ func (r *Result) Check() error {
 	for _, d := range []struct {
 		name string
 		v    Duration
-	}{{"meta.timeout", m.Timeout}, {"meta.planned_duration", m.PlannedDuration}, {"meta.warmup", m.Warmup}} {
+	}{{"meta.timeout", m.Timeout}, {"meta.planned_duration", m.PlannedDuration}, {"meta.warmup", m.Warmup},
+		{"meta.stopped_at", m.StoppedAt}, {"meta.cpu.user", m.CPU.User}, {"meta.cpu.system", m.CPU.System},
+		{"schedule.last_sent", r.Schedule.LastSent}} {
 		if d.v < 0 {
 			return fmt.Errorf("%s is negative (%s)", d.name, d.v.D())
 		}
@@ -42,6 +44,9 @@ func (r *Result) Check() error {
 	}
 	if sh := m.Shard; sh.Count < 0 || sh.Count > MaxShards || sh.Index < 0 || (sh.Count > 1 && sh.Index >= sh.Count) {
 		return fmt.Errorf("meta.shard %d/%d: want an index in [0, count) and a count of at most %d", sh.Index, sh.Count, MaxShards)
+	}
+	if sc := &r.Schedule; sc.WarmupSent > sc.Sent || sc.WarmupPlanned > sc.Planned {
+		return fmt.Errorf("schedule: more warmup arrivals (%d sent, %d planned) than arrivals (%d, %d)", sc.WarmupSent, sc.WarmupPlanned, sc.Sent, sc.Planned)
 	}
 	if r.Schedule.MaxInFlight < 0 {
 		return fmt.Errorf("schedule.max_in_flight is negative (%d)", r.Schedule.MaxInFlight)

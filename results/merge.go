@@ -168,6 +168,13 @@ func (m *Merger) Add(name string, r *Result) error {
 	out.Schedule.Dropped += sc.Dropped
 	out.Schedule.Unsent += sc.Unsent
 	out.Schedule.Late += sc.Late
+	out.Schedule.WarmupPlanned += sc.WarmupPlanned
+	out.Schedule.WarmupSent += sc.WarmupSent
+	// Offsets count from each shard's own start, as the schedule does.
+	out.Schedule.LastSent = max(out.Schedule.LastSent, sc.LastSent)
+	out.Iterations.Completed += r.Iterations.Completed
+	out.Iterations.Failed += r.Iterations.Failed
+	out.Iterations.Aborted += r.Iterations.Aborted
 	// Shards peak at about the same time; the sum is an upper bound.
 	out.Schedule.MaxInFlight += sc.MaxInFlight
 	return m.timeline.add(r, func(err error) error { return wrap(err) })
@@ -341,6 +348,9 @@ func mergeMeta(m, o *Meta) {
 	m.MaxInFlight += o.MaxInFlight
 	m.NumCPU += o.NumCPU
 	m.Partial = m.Partial || o.Partial
+	m.StoppedAt = max(m.StoppedAt, o.StoppedAt)
+	m.CPU.User += o.CPU.User
+	m.CPU.System += o.CPU.System
 	if m.PlanHash == "" {
 		m.PlanHash = o.PlanHash
 	}

@@ -62,6 +62,7 @@ func (t *timelineMerger) add(r *Result, wrap func(error) error) error {
 		s.iv.Length = max(s.iv.Length, in.Length)
 		s.iv.PlannedRate = max(s.iv.PlannedRate, in.PlannedRate)
 		s.iv.Warmup = s.iv.Warmup || in.Warmup
+		s.iv.Arrivals += in.Arrivals
 		s.iv.Total.Requests += in.Total.Requests
 		s.iv.Total.Errors += in.Total.Errors
 		if err := addPacked(s.lat, in.Total.Latency); err != nil {

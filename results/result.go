@@ -28,6 +28,9 @@ type Result struct {
 	Warmup *Stats `json:"warmup,omitempty"`
 	// Schedule says how well the client kept to the plan.
 	Schedule Schedule `json:"schedule"`
+	// Iterations counts the outcomes of the measured part's flow
+	// iterations (arrivals).
+	Iterations Iterations `json:"iterations"`
 	// Timeline has one entry per second of the run (warmup included).
 	Timeline []Interval `json:"timeline"`
 }
@@ -61,6 +64,11 @@ type Meta struct {
 	Partial         bool              `json:"partial,omitempty"`
 	StopReason      string            `json:"stop_reason,omitempty"`
 	Tags            map[string]string `json:"tags,omitempty"`
+	// StoppedAt is the offset from Start at which a stop cut the load
+	// short (zero when the plan ran to its end).
+	StoppedAt Duration `json:"stopped_at,omitempty"`
+	// CPU is the user and system CPU time the process used during the run.
+	CPU CPU `json:"cpu"`
 	// RunID names the run; the shards of one distributed run share it.
 	RunID string `json:"run_id,omitempty"`
 	// PlannedStart is the instant the run waited for (--start-at), zero
@@ -76,21 +84,14 @@ type Meta struct {
 	StartSpread Duration `json:"start_spread,omitempty"`
 }
 
-// Measured returns the measured time after the warmup: the elapsed time,
-// but at least the planned duration of a run that was not cut short (the
-// last arrival of a 10s plan is due just before 10s and may finish sooner;
-// the rate is still per planned second).
-func (m *Meta) Measured() time.Duration {
-	d := m.End.Sub(m.Start)
-	if !m.Partial && d < m.PlannedDuration.D() {
-		d = m.PlannedDuration.D()
-	}
-	d -= m.Warmup.D()
-	if d < 0 {
-		return 0
-	}
-	return d
+// CPU is processor time used by the tool's own process.
+type CPU struct {
+	User   Duration `json:"user"`
+	System Duration `json:"system"`
 }
+
+// Total returns user plus system time.
+func (c CPU) Total() time.Duration { return c.User.D() + c.System.D() }
 
 // Stats are the totals of one request name, tag group, or the whole run.
 type Stats struct {
@@ -108,12 +109,21 @@ type Stats struct {
 	ErrorKinds map[string]uint64 `json:"error_kinds,omitempty"`
 	// ErrorSamples keeps the first message seen for each error kind.
 	ErrorSamples map[string]string `json:"error_samples,omitempty"`
-	// Latency is completion − intended send time (the headline figure).
+	// Latency is completion − intended send time of the successful
+	// responses (the headline figure).
 	Latency *Histogram `json:"latency"`
-	// Service is completion − actual send time.
+	// Service is completion − actual send time of the successful responses.
 	Service *Histogram `json:"service"`
-	// SendLag is actual send − intended send time.
+	// SendLag is actual send − intended send time of every request sent.
 	SendLag *Histogram `json:"send_lag"`
+	// FailedLatency is completion − intended send time of the failed
+	// requests (nil when none failed).
+	FailedLatency *Histogram `json:"failed_latency,omitempty"`
+	// NotSent counts requests that were never sent because they could not
+	// be built (a template failed, a unique data feed ran out); they are
+	// not in Requests. NotSentReason is the first such error.
+	NotSent       uint64 `json:"not_sent,omitempty"`
+	NotSentReason string `json:"not_sent_reason,omitempty"`
 }
 
 // NewStats returns empty stats with the given name and group.
@@ -141,6 +151,9 @@ func SeriesKey(name, group string) string {
 	}
 }
 
+// Successes returns the requests that succeeded.
+func (s *Stats) Successes() uint64 { return s.Requests - min(s.Errors, s.Requests) }
+
 // ErrorRate returns errors/requests (0 without requests).
 func (s *Stats) ErrorRate() float64 {
 	if s.Requests == 0 {
@@ -155,6 +168,13 @@ func (s *Stats) Merge(o *Stats) error {
 	s.Errors += o.Errors
 	s.BytesIn += o.BytesIn
 	s.BytesOut += o.BytesOut
+	s.NotSent += o.NotSent
+	if s.NotSentReason == "" {
+		s.NotSentReason = o.NotSentReason
+	}
+	if o.FailedLatency.Count() > 0 && s.FailedLatency == nil {
+		s.FailedLatency = NewHistogram()
+	}
 	if s.Status == nil {
 		s.Status = map[int]uint64{}
 	}
@@ -175,7 +195,7 @@ func (s *Stats) Merge(o *Stats) error {
 			s.ErrorSamples[k] = v
 		}
 	}
-	for _, p := range []struct{ dst, src **Histogram }{{&s.Latency, &o.Latency}, {&s.Service, &o.Service}, {&s.SendLag, &o.SendLag}} {
+	for _, p := range []struct{ dst, src **Histogram }{{&s.Latency, &o.Latency}, {&s.Service, &o.Service}, {&s.SendLag, &o.SendLag}, {&s.FailedLatency, &o.FailedLatency}} {
 		if *p.src == nil {
 			continue
 		}
@@ -191,7 +211,8 @@ func (s *Stats) Merge(o *Stats) error {
 
 // Schedule says how well an open-model client kept to its plan.
 type Schedule struct {
-	// Planned is the number of arrivals the plan (this shard's part) asked for.
+	// Planned is the number of arrivals the plan (this shard's part) asked
+	// for, warmup included.
 	Planned uint64 `json:"planned"`
 	// Sent is the number of requests started (first steps of flows and later
 	// steps alike are counted in Stats; this counts arrivals).
@@ -205,6 +226,24 @@ type Schedule struct {
 	Late uint64 `json:"late"`
 	// MaxInFlight is the most arrivals running or waiting at once.
 	MaxInFlight int64 `json:"max_in_flight"`
+	// WarmupPlanned and WarmupSent are the parts of Planned and Sent that
+	// fall in the warmup (due before it ended).
+	WarmupPlanned uint64 `json:"warmup_planned,omitempty"`
+	WarmupSent    uint64 `json:"warmup_sent,omitempty"`
+	// LastSent is the offset from the run start at which the last arrival
+	// was sent: the end of the schedule as the client kept it.
+	LastSent Duration `json:"last_sent,omitempty"`
+}
+
+// Iterations counts flow iterations (open-model arrivals, closed-model VU
+// iterations) of the measured part by outcome.
+type Iterations struct {
+	// Completed iterations ran every step without an error.
+	Completed uint64 `json:"completed"`
+	// Failed iterations stopped at a failed step (the rest were skipped).
+	Failed uint64 `json:"failed"`
+	// Aborted iterations were cut short by the run's stop.
+	Aborted uint64 `json:"aborted"`
 }
 
 // Interval is one second of the timeline.
@@ -216,8 +255,11 @@ type Interval struct {
 	// PlannedRate is the planned arrival rate at the interval start.
 	PlannedRate float64 `json:"planned_rate,omitempty"`
 	// Warmup marks intervals that belong to the warmup.
-	Warmup bool          `json:"warmup,omitempty"`
-	Total  IntervalStats `json:"total"`
+	Warmup bool `json:"warmup,omitempty"`
+	// Arrivals counts the arrivals (flow iterations) sent in the interval:
+	// the figure to hold against PlannedRate.
+	Arrivals uint64        `json:"arrivals,omitempty"`
+	Total    IntervalStats `json:"total"`
 	// Series has one entry per request name (groups are not kept per second).
 	Series []IntervalStats `json:"series,omitempty"`
 }
@@ -227,19 +269,10 @@ type IntervalStats struct {
 	Name     string `json:"name,omitempty"`
 	Requests uint64 `json:"requests"`
 	Errors   uint64 `json:"errors"`
-	// Latency of the requests completed in the interval.
+	// Latency of the successful responses completed in the interval.
 	Latency *Histogram `json:"latency"`
 	// SendLag of the requests started in the interval (total only).
 	SendLag *Histogram `json:"send_lag,omitempty"`
-}
-
-// Rate returns the achieved request rate per second after the warmup.
-func (r *Result) Rate() float64 {
-	d := r.Meta.Measured().Seconds()
-	if d <= 0 || r.Total == nil {
-		return 0
-	}
-	return float64(r.Total.Requests) / d
 }
 
 // Lookup returns the stats of a request name, or of name+group.

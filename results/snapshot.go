@@ -31,6 +31,15 @@ type Snapshot struct {
 	ArrivalRate float64
 	// InFlight is the number of arrivals running or waiting for a worker.
 	InFlight int64
+	// Queued is the number of arrivals due but waiting for a worker (open
+	// model), and OldestQueued how long the oldest of them has waited (at
+	// most): both grow while a stalled target holds every connection,
+	// before any late request has completed.
+	Queued       int64
+	OldestQueued time.Duration
+	// CPU is the process's CPU time over the last interval as a share of
+	// all the machine's CPUs (1: every CPU busy).
+	CPU float64
 	// PlannedArrivals, Sent, Dropped and Late count arrivals so far.
 	PlannedArrivals, Sent, Dropped, Late uint64
 	// SendLag summarises the send lag of the last interval.

@@ -48,6 +48,7 @@ const (
 	hLatency histKind = iota
 	hService
 	hSendLag
+	hFailed
 )
 
 type metric struct {
@@ -180,7 +181,7 @@ func (t *Threshold) parseExpr(s string) error {
 func parseMetric(s string) (metric, error) {
 	m := metric{name: s}
 	name := s
-	for prefix, h := range map[string]histKind{"latency.": hLatency, "service.": hService, "send_lag.": hSendLag} {
+	for prefix, h := range map[string]histKind{"latency.": hLatency, "service.": hService, "send_lag.": hSendLag, "failed_latency.": hFailed} {
 		if rest, ok := strings.CutPrefix(name, prefix); ok {
 			m.hist, name = h, rest
 			break
@@ -205,7 +206,7 @@ func parseMetric(s string) (metric, error) {
 		if !ok {
 			hint := suggest(s, metricNames)
 			if hint == "" {
-				hint = " (use p50, p90, p99, p99.9 or any pN, max, min, mean, error_rate, rate or requests; prefix service. for service time)"
+				hint = " (use p50, p90, p99, p99.9 or any pN, max, min, mean, error_rate, rate or requests; prefix service. for service time, failed_latency. for the latency of failed requests)"
 			}
 			return m, fmt.Errorf("unknown metric %q%s", s, hint)
 		}
@@ -280,7 +281,7 @@ func (t *Threshold) Evaluate(r *results.Result) ThresholdResult {
 			return out
 		}
 	}
-	if st == nil || st.Requests == 0 {
+	if st == nil || (st.Requests == 0 && t.metric.kind != mRate) {
 		out.Reason = "no requests were measured"
 		return out
 	}
@@ -293,6 +294,13 @@ func (t *Threshold) Evaluate(r *results.Result) ThresholdResult {
 			h = st.Service
 		case hSendLag:
 			h = st.SendLag
+		case hFailed:
+			h = st.FailedLatency
+		}
+		if h.Count() == 0 && t.metric.hist == hFailed {
+			// No request failed: nothing breaks a bound on failures.
+			out.Pass, out.Actual = true, "none (no request failed)"
+			return out
 		}
 		if h.Count() == 0 {
 			out.Reason = "no latencies were recorded"
@@ -315,33 +323,24 @@ func (t *Threshold) Evaluate(r *results.Result) ThresholdResult {
 		out.Actual = format.Percent(actual)
 	case mRate:
 		if t.unit == uPlanned {
-			if r.Schedule.Planned == 0 {
+			// The share of the plan kept (results.ArrivalRatio): a client
+			// that sends every arrival but late stretches the schedule and
+			// fails this as surely as one that drops or was stopped; the
+			// drain of requests in flight plays no part.
+			ratio, ok := r.ArrivalRatio()
+			if !ok {
 				out.Reason = "the run planned no arrivals (closed model): use a rate such as 100/s"
 				return out
 			}
-			// Achieved arrival rate over planned arrival rate: a client that
-			// sends every arrival but late (queued behind busy connections)
-			// stretches the run and fails this as surely as one that drops.
-			planned := r.Meta.PlannedDuration.D()
-			elapsed := r.Meta.End.Sub(r.Meta.Start)
-			if !r.Meta.Partial && elapsed < planned {
-				elapsed = planned
-			}
-			if planned <= 0 || elapsed <= 0 {
-				out.Reason = "the run has no planned duration"
-				return out
-			}
-			achieved := float64(r.Schedule.Sent) / elapsed.Seconds()
-			want := float64(r.Schedule.Planned) / planned.Seconds()
-			actual = achieved / want
-			out.Actual = fmt.Sprintf("%s (%s achieved of %s planned; %d of %d arrivals sent)", format.Percent(actual), format.Rate(achieved), format.Rate(want), r.Schedule.Sent, r.Schedule.Planned)
+			actual = ratio
+			out.Actual = fmt.Sprintf("%s (%s achieved of %s planned; %d of %d arrivals sent)",
+				format.Percent(actual), format.Rate(r.IterationRate()), format.Rate(r.PlannedRate()), r.MeasuredSent(), r.MeasuredPlanned())
 		} else {
-			secs := r.Meta.Measured().Seconds()
-			if secs <= 0 {
+			if r.Measured() <= 0 {
 				out.Reason = "the run measured no time"
 				return out
 			}
-			actual = float64(st.Requests) / secs
+			actual = r.RequestRate(st)
 			out.Actual = format.Rate(actual)
 		}
 	case mRequests:

@@ -50,19 +50,23 @@ func Describe(label string, rs []*results.Result) string {
 		}
 		parts = append(parts, model)
 	}
-	var rate float64
+	var rate, iter, planned float64
 	var dur time.Duration
 	for _, r := range rs {
 		rate += r.Rate()
-		dur += r.Meta.Measured()
+		iter += r.IterationRate()
+		planned += r.PlannedRate()
+		dur += r.Measured()
 	}
-	rate /= float64(len(rs))
+	n := float64(len(rs))
+	rate, iter, planned = rate/n, iter/n, planned/n
 	dur /= time.Duration(len(rs))
-	// Planned counts arrivals, achieved counts requests (a flow of several
-	// steps makes more requests than arrivals).
-	rates := format.Number(rate) + " req/s achieved"
-	if m.PlannedRate > 0 {
-		rates = format.Rate(m.PlannedRate) + " planned, " + rates
+	// The plan counts iterations (arrivals), a flow of several steps sends
+	// more requests than that: iterations are held against the plan, and
+	// requests get their own figure.
+	rates := format.Number(rate) + " req/s"
+	if planned > 0 {
+		rates = format.Number(iter) + " iterations/s of " + format.Rate(planned) + " planned, " + rates
 	}
 	parts = append(parts, rates)
 	d := dur.Round(time.Second).String()
