@@ -27,6 +27,9 @@ func (rec *recorder) build(partial bool, reason string, freeze func(*results.His
 		yield()
 		c.SendLag = freeze(s.SendLag)
 		yield()
+		if s.FailedLatency != nil {
+			c.FailedLatency = freeze(s.FailedLatency)
+		}
 		return &c
 	}
 	res := &results.Result{Version: results.ResultVersion, Total: cp(rec.total)}
@@ -41,6 +44,9 @@ func (rec *recorder) build(partial bool, reason string, freeze func(*results.His
 	}
 	rec.errMu.Lock()
 	for _, st := range append([]*results.Stats{res.Total}, res.Requests...) {
+		if st.NotSent > 0 {
+			st.NotSentReason = rec.errSamples[KindClient]
+		}
 		for k := range st.ErrorKinds {
 			kind, _ := ParseErrorKind(k)
 			if msg, ok := rec.errSamples[kind]; ok {
@@ -65,6 +71,14 @@ func (rec *recorder) build(partial bool, reason string, freeze func(*results.His
 		Dropped:     cnt.dropped.Load(),
 		Late:        cnt.late.Load(),
 		MaxInFlight: cnt.maxInFlight.Load(),
+		WarmupSent:  cnt.sentWarm.Load(),
+		LastSent:    results.Duration(cnt.lastSent.Load()),
+	}
+	if p.Pacer != nil && p.Warmup > 0 {
+		res.Schedule.WarmupPlanned = rec.shard.plannedBy(p.Pacer, p.Warmup)
+	}
+	res.Iterations = results.Iterations{
+		Completed: cnt.itCompleted.Load(), Failed: cnt.itFailed.Load(), Aborted: cnt.itAborted.Load(),
 	}
 	if p.Pacer == nil {
 		res.Schedule.Planned = issued
@@ -87,5 +101,24 @@ func (rec *recorder) build(partial bool, reason string, freeze func(*results.His
 	if p.Pacer != nil {
 		res.Meta.PlannedRequests = planned
 	}
+	if stop := time.Duration(cnt.stopAt.Load()); stop > 0 && rec.cutShort(stop, issued, planned) {
+		res.Meta.StoppedAt = results.Duration(stop)
+	}
+	cpu := processCPU()
+	res.Meta.CPU = results.CPU{User: results.Duration(cpu.user - cnt.cpuStart.user), System: results.Duration(cpu.system - cnt.cpuStart.system)}
 	return res
+}
+
+// cutShort reports whether a stop at offset stop ended the load before
+// the plan did: a stop while only requests in flight were left (the
+// drain) leaves the measured part whole.
+func (rec *recorder) cutShort(stop time.Duration, issued, planned uint64) bool {
+	p := rec.cfg.plan
+	if p.Pacer != nil {
+		return issued < planned
+	}
+	if p.Iterations > 0 && issued >= p.Iterations {
+		return false
+	}
+	return p.Duration == 0 || stop < p.PlannedDuration()
 }

@@ -39,12 +39,15 @@ type Plan struct {
 	VUs int
 	// Iterations bounds a closed-model run (0: bounded by Duration only).
 	Iterations uint64
-	// Duration bounds a closed-model run. Open-model runs take the pacer's.
+	// Duration bounds the measured part of a closed-model run, which runs
+	// Warmup + Duration in all. Open-model runs take the pacer's.
 	Duration time.Duration
 	// Think is the pause of a closed-model VU between iterations.
 	Think time.Duration
 	// Warmup is the leading part of the run recorded separately and left out
-	// of the summary.
+	// of the summary: the first Warmup of an open-model pacer (SetWarmup
+	// puts a warmup stage in front of the load), and time run before
+	// Duration by a closed-model run. See warmup.go for the rule.
 	Warmup time.Duration
 	// Flows are the units of work; each arrival (or VU iteration) runs one,
 	// chosen by weight.
@@ -80,12 +83,29 @@ func (p *Plan) Model() results.Model {
 	return results.OpenModel
 }
 
-// PlannedDuration is how long the run is planned to take.
+// PlannedDuration is how long the run is planned to take, warmup included.
 func (p *Plan) PlannedDuration() time.Duration {
 	if p.Pacer != nil {
 		return p.Pacer.Duration()
 	}
-	return p.Duration
+	if p.Duration == 0 {
+		return 0
+	}
+	return p.Warmup + p.Duration
+}
+
+// arrivalsDueBefore counts the pacer's arrivals due before d.
+func arrivalsDueBefore(p Pacer, d time.Duration) uint64 {
+	lo, hi := uint64(0), p.Count()
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if at, ok := p.Arrival(mid); ok && at < d {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }
 
 // Validate reports the first problem that would make the plan fail to run.
@@ -334,8 +354,11 @@ func (p *Plan) Meta() results.Meta {
 	if p.Pacer != nil {
 		m.Profile = p.Pacer.String()
 		m.PlannedRequests = p.Pacer.Count()
-		if d := p.Pacer.Duration().Seconds(); d > 0 {
-			m.PlannedRate = float64(p.Pacer.Count()) / d
+		// The planned rate is the measured part's: a slower warmup must
+		// not pull it down (docs/metrics.md).
+		measured := p.Pacer.Count() - arrivalsDueBefore(p.Pacer, p.Warmup)
+		if d := (p.Pacer.Duration() - p.Warmup).Seconds(); d > 0 {
+			m.PlannedRate = float64(measured) / d
 		}
 	} else {
 		m.Profile = closedProfile(p)

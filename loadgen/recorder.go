@@ -26,6 +26,26 @@ type runCounters struct {
 	issued      atomic.Uint64 // arrivals handed to workers or dropped
 	// iterations counts finished iterations per flow (Snapshot.Iterations).
 	iterations []flowCounter
+	// sentWarm counts the arrivals sent in the warmup (part of sent).
+	sentWarm atomic.Uint64
+	// lastSent is the offset from the start of the latest send of an
+	// arrival's first request: where the schedule ended as kept.
+	lastSent atomic.Int64
+	// taken is the due offset of the arrival a worker took last: the
+	// oldest arrival still queued is due no earlier.
+	taken atomic.Int64
+	// stopAt is the offset at which the run was told to stop (0: never).
+	stopAt atomic.Int64
+	// blocked is set while the scheduler waits for room under the queue
+	// policy (--max-in-flight reached); its ticket is queued too.
+	blocked atomic.Bool
+	// tickets is the open model's queue of arrivals (nil for the closed
+	// model); snapshots read its length.
+	tickets chan ticket
+	// Iteration outcomes after the warmup.
+	itCompleted, itFailed, itAborted atomic.Uint64
+	// cpuStart is the process's CPU time when the run started.
+	cpuStart cpuUse
 }
 
 // noteInFlight raises maxInFlight to n unless it is already higher. Many
@@ -89,6 +109,8 @@ type recorder struct {
 	// ones so that a run of a day keeps ~2400 intervals, not 86400.
 	coarse         *results.TimelineCoarsener
 	lastSent       uint64 // arrivals sent at the previous snapshot
+	ivSent         uint64 // arrivals sent when the interval started
+	lastCPU        cpuUse // the process's CPU time then
 	lastCheckpoint time.Time
 	// checkpointer holds the one checkpointer while no checkpoint is being
 	// written; a checkpoint goroutine takes it and puts it back.

@@ -223,6 +223,12 @@ func (r *Runner) Run(ctx context.Context) (*results.Result, error) {
 	if err := r.waitForStart(ctx); err != nil {
 		return nil, err
 	}
+	if r.plan.Model() == results.OpenModel {
+		// Made before the collector starts: its snapshots read the
+		// queue's length.
+		r.tickets = make(chan ticket, max(r.plan.MaxInFlight-workers, 1))
+	}
+	r.cpuStart = processCPU()
 	r.rec = newRecorder(recorderConfig{
 		plan: &r.plan, start: r.start, startAt: r.startAt, actualStart: r.actualStart,
 		interval: r.interval, observers: r.observers, counts: &r.runCounters,
@@ -242,6 +248,7 @@ func (r *Runner) Run(ctx context.Context) (*results.Result, error) {
 	go func() {
 		select {
 		case <-ctx.Done():
+			r.stopAt.Store(int64(max(time.Since(r.start), 1)))
 			r.stopping.Store(true)
 			t := time.NewTimer(r.plan.Client.TimeoutOrDefault())
 			defer t.Stop()
@@ -285,11 +292,7 @@ type ticket struct {
 }
 
 func (r *Runner) runOpen(ctx, abortCtx context.Context, clients []Client, wg *sync.WaitGroup) {
-	queue := r.plan.MaxInFlight - len(clients)
-	if queue < 1 {
-		queue = 1
-	}
-	tickets := make(chan ticket, queue)
+	tickets := r.tickets
 	for i, c := range clients {
 		wg.Add(1)
 		w := r.newWorker(i, c)
@@ -300,6 +303,7 @@ func (r *Runner) runOpen(ctx, abortCtx context.Context, clients []Client, wg *sy
 					r.inFlight.Add(-1)
 					continue
 				}
+				r.taken.Store(int64(t.due.Sub(r.start)))
 				w.iterate(abortCtx, t.seq, t.due)
 				r.inFlight.Add(-1)
 			}
@@ -341,9 +345,12 @@ func (r *Runner) schedule(ctx context.Context, tickets chan<- ticket) {
 				r.issued.Add(1)
 				continue
 			}
+			r.blocked.Store(true)
 			select {
 			case tickets <- t:
+				r.blocked.Store(false)
 			case <-done:
+				r.blocked.Store(false)
 				r.inFlight.Add(-1)
 				return
 			}
@@ -360,7 +367,8 @@ func (r *Runner) runClosed(ctx, abortCtx context.Context, clients []Client, wg *
 	var iter atomic.Uint64
 	var deadline time.Time
 	if r.plan.Duration > 0 {
-		deadline = r.start.Add(r.plan.Duration)
+		// The warmup comes before the measured Duration.
+		deadline = r.start.Add(r.plan.PlannedDuration())
 	}
 	for i, c := range clients {
 		wg.Add(1)
@@ -455,17 +463,40 @@ func splitmix64(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
+// statusNotSent is the status of a sample whose request was never sent
+// because it could not be built: it is counted as not sent, never as a
+// request with a latency.
+const statusNotSent int16 = -1
+
 // iterate runs one flow iteration and returns when its last request
 // finished (zero if it ended in a canceled think time).
-func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) (end time.Time) {
+func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) time.Time {
 	r := w.r
 	fi := r.flowPick[splitmix64(seq)%uint64(len(r.flowPick))]
-	flow := &r.plan.Flows[fi]
 	defer r.iterations[fi].n.Add(1)
+	warm := r.plan.Warmup > 0 && intended.Sub(r.start) < r.plan.Warmup
+	end, kind := w.runFlow(ctx, &r.plan.Flows[fi], seq, intended, warm)
+	if !warm {
+		switch {
+		case end.IsZero() || kind == KindCanceled || (kind != KindNone && ctx.Err() != nil):
+			r.itAborted.Add(1)
+		case kind != KindNone:
+			r.itFailed.Add(1)
+		default:
+			r.itCompleted.Add(1)
+		}
+	}
+	return end
+}
+
+// runFlow runs the steps of the arrival's flow and returns when the last
+// request finished (zero if a think time was cut short) and the kind of
+// the error that ended the iteration (KindNone when every step passed).
+func (w *worker) runFlow(ctx context.Context, flow *Flow, seq uint64, intended time.Time, warm bool) (time.Time, ErrorKind) {
+	r := w.r
 	w.it.Seq = seq
 	w.it.Intended = intended
 	clear(w.it.Vars)
-	warm := r.plan.Warmup > 0 && intended.Sub(r.start) < r.plan.Warmup
 	for i, step := range flow.Steps {
 		w.req = Request{Header: w.hdrBuf[:0], Body: w.bodyBuf[:0]}
 		w.res.Reset()
@@ -481,11 +512,16 @@ func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) (e
 		sent := r.now()
 		if i == 0 {
 			r.sent.Add(1)
+			if warm {
+				r.sentWarm.Add(1)
+			}
+			r.noteSend(sent.Sub(r.start))
 			if sent.Sub(intended) > results.LateThreshold {
 				r.late.Add(1)
 			}
 		}
 		kind := KindNone
+		status := int16(0)
 		var msgErr error
 		if err != nil {
 			kind = Classify(err)
@@ -493,6 +529,7 @@ func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) (e
 				kind = KindClient
 			}
 			msgErr = err
+			status = statusNotSent
 		} else {
 			err = w.client.Do(ctx, &w.req, &w.res)
 			if err != nil {
@@ -512,9 +549,12 @@ func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) (e
 		if msgErr == nil && kind != KindNone && w.seenKinds&(1<<kind) == 0 {
 			msgErr = fmt.Errorf("HTTP status %d", w.res.Status)
 		}
+		if status == 0 {
+			status = int16(w.res.Status)
+		}
 		w.record(sample{
 			series:   w.seriesID(w.req.Name, w.req.Group),
-			status:   int16(w.res.Status),
+			status:   status,
 			kind:     kind,
 			warmup:   warm,
 			intended: intended.Sub(r.start),
@@ -524,7 +564,7 @@ func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) (e
 			bytesOut: w.res.BytesOut,
 		}, msgErr)
 		if kind != KindNone || i == len(flow.Steps)-1 {
-			return done
+			return done, kind
 		}
 		// The next step is intended right after this one, or after the
 		// think time.
@@ -532,13 +572,23 @@ func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) (e
 		if th, ok := step.(Thinker); ok {
 			if d := th.ThinkTime(&w.it); d > 0 {
 				if !w.sleep(ctx, d) {
-					return time.Time{}
+					return time.Time{}, KindCanceled
 				}
 				intended = r.now()
 			}
 		}
 	}
-	return r.now()
+	return r.now(), KindNone
+}
+
+// noteSend moves lastSent forward to at.
+func (r *Runner) noteSend(at time.Duration) {
+	for {
+		old := r.lastSent.Load()
+		if int64(at) <= old || r.lastSent.CompareAndSwap(old, int64(at)) {
+			return
+		}
+	}
 }
 
 // now reads the clock for the engine's timestamps with one read of the

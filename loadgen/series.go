@@ -136,7 +136,15 @@ func (rec *recorder) seriesFor(id int32) (*seriesStats, *seriesStats) {
 	return rec.bySeries[id], rec.byGroup[id]
 }
 
+// addSample counts a sample into st: the latency and service time of a
+// successful response go to the headline histograms, a failed request's
+// latency to FailedLatency (docs/metrics.md), and a request that was never
+// sent only to NotSent.
 func addSample(st *results.Stats, s *sample) {
+	if s.status == statusNotSent {
+		st.NotSent++
+		return
+	}
 	st.Requests++
 	st.BytesIn += uint64(s.bytesIn)
 	st.BytesOut += uint64(s.bytesOut)
@@ -146,9 +154,16 @@ func addSample(st *results.Stats, s *sample) {
 	if s.kind != KindNone {
 		st.Errors++
 		st.ErrorKinds[s.kind.String()]++
+		if st.FailedLatency == nil {
+			// Made on the first failure: most series never fail, and a
+			// dense histogram is ~180 KiB.
+			st.FailedLatency = results.NewHistogram()
+		}
+		st.FailedLatency.Record(s.done - s.intended)
+	} else {
+		st.Latency.Record(s.done - s.intended)
+		st.Service.Record(s.done - s.sent)
 	}
-	st.Latency.Record(s.done - s.intended)
-	st.Service.Record(s.done - s.sent)
 	st.SendLag.Record(s.sent - s.intended)
 }
 
@@ -180,19 +195,24 @@ func (rec *recorder) add(s *sample) {
 	if gs != nil {
 		gs.touched, gs.compact = true, false
 	}
+	if s.status == statusNotSent {
+		return
+	}
 	if rec.deltas != nil {
 		rec.deltas.add(s)
 	}
-	lat := s.done - s.intended
 	ns.interval.Requests++
-	ns.interval.Latency.Record(lat)
 	rec.ivTotal.Requests++
-	rec.ivTotal.Latency.Record(lat)
 	rec.ivTotal.SendLag.Record(s.sent - s.intended)
 	if s.kind != KindNone {
 		ns.interval.Errors++
 		rec.ivTotal.Errors++
+		return
 	}
+	// The timeline's latency is the headline one: successful responses.
+	lat := s.done - s.intended
+	ns.interval.Latency.Record(lat)
+	rec.ivTotal.Latency.Record(lat)
 }
 
 // sortedNames returns the request names seen so far, in order.

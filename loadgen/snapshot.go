@@ -53,6 +53,15 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 	s.Rate = rate(rec.ivTotal.Requests)
 	s.ArrivalRate = rate(s.Sent - rec.lastSent)
 	rec.lastSent = s.Sent
+	if cnt.tickets != nil {
+		s.Queued = int64(len(cnt.tickets))
+		if cnt.blocked.Load() {
+			s.Queued++
+		}
+		if taken := time.Duration(cnt.taken.Load()); s.Queued > 0 && taken > 0 && elapsed > taken {
+			s.OldestQueued = elapsed - taken
+		}
+	}
 	tot := rec.total
 	if s.Warmup {
 		tot = rec.warmTotal

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"runtime"
 	"time"
 
 	"github.com/tailgate-dev/tailgate/results"
@@ -21,6 +22,12 @@ func (rec *recorder) closeInterval(now time.Time, last bool) {
 	if len(cfg.observers) > 0 {
 		snap = rec.snapshot(now, end, length, last)
 	}
+	cpu := processCPU()
+	if snap != nil && length > 0 {
+		used := (cpu.user + cpu.system) - (rec.lastCPU.user + rec.lastCPU.system)
+		snap.CPU = used.Seconds() / length.Seconds() / float64(runtime.NumCPU())
+	}
+	rec.lastCPU = cpu
 
 	iv := results.Interval{
 		Start:  results.Duration(rec.ivStart),
@@ -34,6 +41,9 @@ func (rec *recorder) closeInterval(now time.Time, last bool) {
 	if cfg.plan.Pacer != nil {
 		iv.PlannedRate = cfg.plan.Pacer.Rate(rec.ivStart)
 	}
+	sent := cfg.counts.sent.Load()
+	iv.Arrivals = sent - rec.ivSent
+	rec.ivSent = sent
 	for _, n := range rec.sortedNames() {
 		ns := rec.names[n].interval
 		is := results.IntervalStats{Name: n, Requests: ns.Requests, Errors: ns.Errors, Latency: rec.freeze(ns.Latency)}

@@ -22,7 +22,7 @@ func TestLagCause(t *testing.T) {
 		{"client CPU", func(r *results.Result) {
 			r.Schedule.MaxInFlight = 10
 			r.Meta.CPU = results.CPU{User: results.Duration(18 * time.Second), System: results.Duration(3 * time.Second)}
-		}, "the client's CPU was saturated (21 CPU-s in 11s on 2 CPUs, 95.5% busy)"},
+		}, "the client's CPU was saturated (21.0 CPU-s in 11s on 2 CPUs, 95.5% busy)"},
 		{"slow target", func(r *results.Result) {
 			// 1000 responses of 10ms over the 10s measured: one
 			// connection busy all the time.
@@ -32,10 +32,10 @@ func TestLagCause(t *testing.T) {
 			for i := 0; i < 1000; i++ {
 				r.Total.Service.Record(10 * time.Millisecond)
 			}
-		}, "the target held every connection (1 of 1 busy on average: service time ≈ latency)"},
+		}, "the target held every connection (1.00 of 1 busy on average: service time ≈ latency)"},
 		{"none of these", func(r *results.Result) {
 			r.Schedule.MaxInFlight = 10
-		}, "Not the CPU (10% busy), --max-in-flight (peak 10 of 640) or the connections (0.7 of 64 busy)"},
+		}, "Not the CPU (10.0% busy), --max-in-flight (peak 10 of 640) or the connections (0.732 of 64 busy)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

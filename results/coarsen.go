@@ -158,6 +158,7 @@ func (c *TimelineCoarsener) merge(ivs []Interval) (Interval, error) {
 	for i := range ivs {
 		iv := &ivs[i]
 		planned += iv.PlannedRate * iv.Length.D().Seconds()
+		out.Arrivals += iv.Arrivals
 		out.Total.Requests += iv.Total.Requests
 		out.Total.Errors += iv.Total.Errors
 		if err := addPacked(a.lat, iv.Total.Latency); err != nil {

@@ -100,6 +100,18 @@ func Compile(s *Scenario, opts CompileOptions) (loadgen.Plan, error) {
 	case l.VUs > 0:
 		plan.VUs, plan.Iterations, plan.Duration, plan.Think = l.VUs, l.Iterations, l.Duration, l.Think
 	}
+	// One warmup rule (loadgen/warmup.go): the warmup runs before the
+	// measured load. Warmup stages are already the pacer's first stages;
+	// load.warmup puts a stage at the measured load's first rate in front.
+	// Poisson arrivals then cover the warmup as well.
+	switch {
+	case len(l.Stages) > 0 && l.Stages[0].Warmup:
+		plan.Warmup = l.Warmup
+	case l.Warmup > 0:
+		if err := plan.SetWarmup(l.Warmup); err != nil {
+			return plan, err
+		}
+	}
 	if l.Arrivals == "poisson" && plan.Pacer != nil {
 		seed := l.Seed
 		if seed == 0 {
@@ -111,7 +123,6 @@ func Compile(s *Scenario, opts CompileOptions) (loadgen.Plan, error) {
 		}
 		plan.Pacer = p
 	}
-	plan.Warmup = l.Warmup
 	plan.MaxInFlight = l.MaxInFlight
 	plan.Connections = l.Connections
 	plan.Overload = loadgen.Overload(l.Overload)

@@ -16,7 +16,9 @@ type LoadSpec struct {
 	Iterations uint64
 	Duration   time.Duration
 	Think      time.Duration
-	// Warmup is the leading part of the run left out of the summary.
+	// Warmup is run before the measured load and left out of the summary:
+	// load.warmup adds it in front of Duration or the stages, at the rate
+	// the measured load starts with; warmup stages are it themselves.
 	Warmup time.Duration
 	// MaxInFlight caps arrivals running or waiting (open model).
 	MaxInFlight int
@@ -175,20 +177,15 @@ func (d *decoder) load(n *yaml.Node) LoadSpec {
 	default:
 		d.errf(n, "load: give stages or rate+duration (open model), or vus (closed model)")
 	}
-	if l.Warmup > 0 {
-		var total time.Duration
+	if len(l.Stages) > 0 && l.Stages[0].Warmup {
+		// load.warmup comes on top of the load; warmup stages are part of
+		// the stages, and at least one stage must be left to measure.
+		measured := false
 		for _, st := range l.Stages {
-			total += st.Duration
+			measured = measured || !st.Warmup
 		}
-		if len(l.Stages) == 0 {
-			total = l.Duration
-		}
-		if total > 0 && l.Warmup >= total {
-			at := n
-			if warmupNode != nil {
-				at = warmupNode
-			}
-			d.errf(at, "warmup: %s leaves nothing to measure (the run is %s)", l.Warmup, total)
+		if !measured {
+			d.errf(stagesNode, "stages: every stage is a warmup stage, which leaves nothing to measure")
 		}
 	}
 	return l

@@ -169,9 +169,6 @@ func abPlan(fs *pflag.FlagSet, f *abFlags, s *scenarios.Scenario, path string, a
 	if plan.Pacer == nil && plan.VUs == 0 && !fs.Changed("rate") && !fs.Changed("vus") {
 		return plan, usagef("%s has no load section: give --rate (and --duration) or --vus", path)
 	}
-	if (fs.Changed("rate") || fs.Changed("vus")) && !fs.Changed("warmup") {
-		plan.Warmup = 0
-	}
 	load := f.load
 	if !fs.Changed("overload") && plan.Overload != "" {
 		load.overload = string(plan.Overload)

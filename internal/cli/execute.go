@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/url"
 	"os"
@@ -336,12 +335,13 @@ func (p *progress) Run(done <-chan struct{}) error {
 func progressLine(s *results.Snapshot) string {
 	line := fmt.Sprintf("[%s/%s] %d req", roundDur(s.Elapsed), roundDur(s.Planned), s.Total.Requests)
 	if s.Model == results.OpenModel {
-		line += ", " + format.Rate(s.ArrivalRate) + " of " + format.Rate(s.TargetRate)
-		if s.ArrivalRate > 0 && math.Abs(s.Rate-s.ArrivalRate) > 0.05*s.ArrivalRate {
-			line += " (" + format.Number(s.Rate) + " req/s)"
+		// Iterations against the plan, requests on their own.
+		line += ", " + format.Number(s.ArrivalRate) + " it/s of " + format.Rate(s.TargetRate) + ", " + format.Number(s.Rate) + " req/s"
+		if s.Queued > 0 {
+			line += fmt.Sprintf(", %d queued (oldest %s)", s.Queued, format.Duration(s.OldestQueued))
 		}
 	} else {
-		line += ", " + format.Rate(s.Rate)
+		line += ", " + format.Number(s.Rate) + " req/s"
 	}
 	line += fmt.Sprintf(", p50 %s p99 %s", format.Duration(s.Total.Interval.P50), format.Duration(s.Total.Interval.P99))
 	if s.Total.Errors > 0 {
@@ -349,6 +349,9 @@ func progressLine(s *results.Snapshot) string {
 	}
 	if s.Model == results.OpenModel && s.SendLag.P99 > results.LateThreshold {
 		line += fmt.Sprintf(", BEHIND SCHEDULE (send lag p99 %s)", format.Duration(s.SendLag.P99))
+	} else if s.Model == results.OpenModel && s.OldestQueued > results.LateThreshold {
+		// A stalled target: nothing late has been sent yet, but arrivals wait.
+		line += ", BEHIND SCHEDULE (arrivals queued)"
 	}
 	if s.Warmup {
 		line += " (warmup)"

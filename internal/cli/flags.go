@@ -42,11 +42,11 @@ func addLoadFlags(fs *pflag.FlagSet, f *loadFlags, defaults, sharding bool) {
 		rateDef, durDef = "50/s", "10s"
 	}
 	fs.StringVarP(&f.rate, "rate", "r", rateDef, "open-model arrival rate: `RATE` like 200/s or 30/m; a ramp 100/s:2000/s; stages 100/s@10s,100/s:1k/s@20s")
-	fs.StringVarP(&f.duration, "duration", "d", durDef, "how long to send load, e.g. 10s, 2m")
+	fs.StringVarP(&f.duration, "duration", "d", durDef, "how long to measure, after the warmup, e.g. 10s, 2m")
 	fs.IntVar(&f.vus, "vus", 0, "closed model: `N` virtual users, each sending its next request after the previous response")
 	fs.Uint64Var(&f.iterations, "iterations", 0, "closed model: stop after `N` iterations in total (0: run for --duration)")
 	fs.StringVar(&f.think, "think", "", "closed model: pause of each VU between iterations, e.g. 100ms")
-	fs.StringVar(&f.warmup, "warmup", "", "leading part of the run recorded separately and left out of the summary, e.g. 5s")
+	fs.StringVar(&f.warmup, "warmup", "", "run this long before the measured --duration, recorded separately and left out of the summary, e.g. 5s")
 	fs.IntVarP(&f.connections, "connections", "c", 0, fmt.Sprintf("concurrent connections (default %d)", loadgen.DefaultConnections))
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "open model: cap on arrivals running or waiting for a connection (default 10×connections)")
 	fs.StringVar(&f.overload, "overload", "queue", "open model, when --max-in-flight is reached: queue (wait; shows as send lag) or drop (count as dropped)")
@@ -79,6 +79,10 @@ func (f *loadFlags) apply(fs *pflag.FlagSet, plan *loadgen.Plan) error {
 		if f.vus <= 0 {
 			return usagef("--vus: must be at least 1")
 		}
+		if plan.Pacer != nil {
+			// The scenario's warmup belonged to its open-model load.
+			plan.Warmup = 0
+		}
 		plan.Pacer, plan.VUs = nil, f.vus
 		if dur > 0 {
 			plan.Duration = dur
@@ -86,7 +90,7 @@ func (f *loadFlags) apply(fs *pflag.FlagSet, plan *loadgen.Plan) error {
 	case changed("rate") || (plan.Pacer == nil && plan.VUs == 0):
 		total := dur
 		if total == 0 {
-			total = plan.PlannedDuration()
+			total = plan.MeasuredDuration()
 		}
 		if total == 0 {
 			total = 10 * time.Second
@@ -95,17 +99,23 @@ func (f *loadFlags) apply(fs *pflag.FlagSet, plan *loadgen.Plan) error {
 		if err != nil {
 			return usagef("--rate: %v", err)
 		}
-		plan.Pacer, plan.VUs = p, 0
+		// A new load replaces the scenario's, its warmup stages included;
+		// --warmup below gives the new load one.
+		plan.Pacer, plan.VUs, plan.Warmup = p, 0, 0
 	case changed("duration"):
+		// The warmup rule (loadgen/warmup.go): --duration is the measured
+		// part; the warmup still runs before it.
 		if plan.Pacer == nil {
 			plan.Duration = dur
 			break
 		}
-		p, err := rescalePacer(plan.Pacer, dur)
+		p, err := rescalePacer(plan.MeasuredPacer(), dur)
 		if err != nil {
 			return usagef("--duration: %v", err)
 		}
-		plan.Pacer = p
+		if err := plan.SetMeasuredPacer(p); err != nil {
+			return usagef("--duration: %v", err)
+		}
 	}
 	if changed("iterations") {
 		if plan.Pacer != nil {
@@ -125,10 +135,9 @@ func (f *loadFlags) apply(fs *pflag.FlagSet, plan *loadgen.Plan) error {
 		if err != nil {
 			return usagef("--warmup: %v", err)
 		}
-		if d >= plan.PlannedDuration() && plan.PlannedDuration() > 0 {
-			return usagef("--warmup %s: must be shorter than the run (%s)", d, plan.PlannedDuration())
+		if err := plan.SetWarmup(d); err != nil {
+			return usagef("--warmup: %v", err)
 		}
-		plan.Warmup = d
 	}
 	if err := f.applyConnections(fs, plan); err != nil {
 		return err

@@ -134,7 +134,7 @@ func TestHitBadInput(t *testing.T) {
 		{[]string{"hit", "http://127.0.0.1:1/", "-b", "@/does/not/exist"}, "--body: open /does/not/exist"},
 		{[]string{"hit", "http://127.0.0.1:1/", "--overload", "panic"}, "use queue or drop"},
 		{[]string{"hit", "http://127.0.0.1:1/", "--shard", "3/2"}, "want 0 ≤ I < N"},
-		{[]string{"hit", "http://127.0.0.1:1/", "--warmup", "20s", "-d", "10s"}, "must be shorter than the run"},
+		{[]string{"hit", "http://127.0.0.1:1/", "--warmup", "soon"}, "--warmup"},
 		{[]string{"hit", "http://127.0.0.1:1/", "--cert", "/nope.pem", "--key", "/nope.key"}, "--cert"},
 		{[]string{"hit", "http://127.0.0.1:1/", "--timeout", "0"}, "--timeout"},
 		{[]string{"hti"}, "unknown command \"hti\" (did you mean \"hit\"?)"},

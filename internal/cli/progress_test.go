@@ -23,19 +23,21 @@ func TestProgressLine(t *testing.T) {
 		edit func(s *results.Snapshot)
 		want string
 	}{
-		{"steady", func(*results.Snapshot) {}, "[10s/1m0s] 9980 req, 998/s of 1000/s, p50 2.00ms p99 9.00ms"},
+		{"steady", func(*results.Snapshot) {}, "[10s/1m0s] 9980 req, 998 it/s of 1000/s, 998 req/s, p50 2.00ms p99 9.00ms"},
 		{"flows send more requests than arrivals", func(s *results.Snapshot) { s.Rate = 2994 },
-			"[10s/1m0s] 9980 req, 998/s of 1000/s (2994 req/s), p50 2.00ms p99 9.00ms"},
+			"[10s/1m0s] 9980 req, 998 it/s of 1000/s, 2994 req/s, p50 2.00ms p99 9.00ms"},
+		{"a stalled target queues arrivals", func(s *results.Snapshot) { s.Queued, s.OldestQueued = 150, 3*time.Second },
+			"[10s/1m0s] 9980 req, 998 it/s of 1000/s, 998 req/s, 150 queued (oldest 3.00s), p50 2.00ms p99 9.00ms, BEHIND SCHEDULE (arrivals queued)"},
 		{"errors", func(s *results.Snapshot) { s.Total.Errors = 12 },
-			"[10s/1m0s] 9980 req, 998/s of 1000/s, p50 2.00ms p99 9.00ms, 12 errors"},
+			"[10s/1m0s] 9980 req, 998 it/s of 1000/s, 998 req/s, p50 2.00ms p99 9.00ms, 12 errors"},
 		{"behind", func(s *results.Snapshot) { s.SendLag.P99 = 40 * time.Millisecond },
-			"[10s/1m0s] 9980 req, 998/s of 1000/s, p50 2.00ms p99 9.00ms, BEHIND SCHEDULE (send lag p99 40.0ms)"},
+			"[10s/1m0s] 9980 req, 998 it/s of 1000/s, 998 req/s, p50 2.00ms p99 9.00ms, BEHIND SCHEDULE (send lag p99 40.0ms)"},
 		{"warmup", func(s *results.Snapshot) { s.Warmup = true },
-			"[10s/1m0s] 9980 req, 998/s of 1000/s, p50 2.00ms p99 9.00ms (warmup)"},
+			"[10s/1m0s] 9980 req, 998 it/s of 1000/s, 998 req/s, p50 2.00ms p99 9.00ms (warmup)"},
 		{"checkpoint failed", func(s *results.Snapshot) { s.CheckpointError = "checkpoint: write results r.json: disk full" },
-			"[10s/1m0s] 9980 req, 998/s of 1000/s, p50 2.00ms p99 9.00ms, CHECKPOINT FAILED: checkpoint: write results r.json: disk full"},
+			"[10s/1m0s] 9980 req, 998 it/s of 1000/s, 998 req/s, p50 2.00ms p99 9.00ms, CHECKPOINT FAILED: checkpoint: write results r.json: disk full"},
 		{"closed model", func(s *results.Snapshot) { s.Model = results.ClosedModel; s.Rate = 450 },
-			"[10s/1m0s] 9980 req, 450/s, p50 2.00ms p99 9.00ms"},
+			"[10s/1m0s] 9980 req, 450 req/s, p50 2.00ms p99 9.00ms"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -168,6 +168,7 @@ func TestViewGolden(t *testing.T) {
 		{"scenario", fixture{snaps: scenarioSnaps(45, false), info: pinfo}},
 		{"scenario-selected", fixture{snaps: scenarioSnaps(45, false), info: pinfo, keys: []string{"tab", "tab"}}},
 		{"behind", fixture{snaps: scenarioSnaps(40, true), info: pinfo}},
+		{"stalled", fixture{snaps: stalled(scenarioSnaps(40, false)), info: pinfo}},
 		{"hit", fixture{snaps: hitSnaps(12, false), info: hinfo}},
 		{"hit-done", fixture{snaps: hitSnaps(20, false), info: hinfo}},
 		{"closed", fixture{snaps: hitSnaps(12, true), info: cinfo}},
@@ -466,4 +467,18 @@ func BenchmarkObserve(b *testing.B) {
 	for b.Loop() {
 		d.Observe(s)
 	}
+}
+
+// stalled makes the last snapshots those of a target that stopped
+// answering: nothing completes, nothing late has been sent yet, arrivals
+// queue and the oldest grows older, and the dashboard must say so while it
+// happens (issue 12 item 8).
+func stalled(snaps []*results.Snapshot) []*results.Snapshot {
+	for i, s := range snaps[len(snaps)-3:] {
+		s.Rate, s.ArrivalRate = 0, 0
+		s.Queued = int64(400 * (i + 1))
+		s.OldestQueued = time.Duration(i+1) * time.Second
+		s.CPU = 0.04
+	}
+	return snaps
 }

@@ -210,7 +210,7 @@ func (m *model) header(w int) []string {
 // late or arrivals are dropped.
 func (m *model) behind() bool {
 	s := m.snap
-	return s != nil && s.Model == results.OpenModel && (s.SendLag.P99 > results.LateThreshold || s.Dropped > 0)
+	return s != nil && s.Model == results.OpenModel && (s.SendLag.P99 > results.LateThreshold || s.Dropped > 0 || s.OldestQueued > results.LateThreshold)
 }
 
 func (m *model) throughput(w int) []string {
@@ -224,20 +224,30 @@ func (m *model) throughput(w int) []string {
 		items = append(items, m.st.warn.Render(" BEHIND SCHEDULE "))
 	}
 	if s.Model == results.OpenModel {
-		// Arrivals are what the plan schedules; a flow of several steps
-		// sends more requests than arrivals, so requests get their own item.
-		r := lb("rate ") + format.Number(s.ArrivalRate) + "/s" + lb(" of ") + format.Number(s.TargetRate) + "/s"
+		// Iterations (arrivals) are what the plan schedules; a flow of
+		// several steps sends more requests than arrivals, so requests
+		// get their own item (docs/metrics.md).
+		r := lb("iterations ") + format.Rate(s.ArrivalRate) + lb(" of ") + format.Rate(s.TargetRate)
 		if s.TargetRate > 0 && !s.Done {
-			r += lb(fmt.Sprintf(" (%.0f%%)", 100*s.ArrivalRate/s.TargetRate))
+			r += lb(" (" + format.Percent(s.ArrivalRate/s.TargetRate) + ")")
 		}
-		items = append(items, r)
-		if s.ArrivalRate > 0 && math.Abs(s.Rate-s.ArrivalRate) > 0.05*s.ArrivalRate {
-			items = append(items, lb("requests ")+format.Number(s.Rate)+"/s")
-		}
+		items = append(items, r, lb("requests ")+format.Rate(s.Rate))
 	} else {
 		items = append(items, lb("rate ")+format.Number(s.Rate)+"/s", lb("VUs ")+strconv.Itoa(m.info.vus))
 	}
+	if s.Model == results.OpenModel && s.Queued > 0 {
+		// Arrivals waiting for a connection, and for how long: a stalled
+		// target shows here at once, its send lag only once it answers.
+		q := format.Count(uint64(s.Queued)) + lb(" oldest ") + fmtLatency(s.OldestQueued)
+		if s.OldestQueued > results.LateThreshold {
+			q = m.st.bad.Render(q)
+		}
+		items = append(items, lb("queued ")+q)
+	}
 	items = append(items, lb("in flight ")+strconv.FormatInt(s.InFlight, 10), lb("sent ")+format.Count(s.Sent))
+	if s.CPU > 0 {
+		items = append(items, lb("CPU ")+format.Percent(s.CPU))
+	}
 	if s.Model == results.OpenModel {
 		late := format.Count(s.Late)
 		if s.Late > 0 {

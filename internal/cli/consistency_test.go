@@ -1,0 +1,177 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/internal/format"
+	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/report"
+	"github.com/tailgate-dev/tailgate/report/live"
+	"github.com/tailgate-dev/tailgate/results"
+)
+
+// consistencyTarget answers after a service time that varies with the
+// request number, and fails every 7th request with a 500 after 200µs, so
+// successful and failed latencies differ.
+type consistencyTarget struct{ n atomic.Int64 }
+
+func (t *consistencyTarget) NewClient() (loadgen.Client, error) { return consistencyClient{t}, nil }
+func (t *consistencyTarget) Close() error                       { return nil }
+
+type consistencyClient struct{ t *consistencyTarget }
+
+func (consistencyClient) Close() error { return nil }
+
+func (c consistencyClient) Do(_ context.Context, _ *loadgen.Request, res *loadgen.Response) error {
+	n := c.t.n.Add(1)
+	if n%7 == 0 {
+		time.Sleep(200 * time.Microsecond)
+		res.Status = 500
+		return nil
+	}
+	time.Sleep(time.Duration(1+n%23) * time.Millisecond)
+	res.Status = 200
+	return nil
+}
+
+// TestOutputsAgree renders one run as text, Markdown, JSON summary, hlog
+// and the dashboard's last frame, and checks that every figure they share
+// is the same (issue 12: one definition per figure, used alike by every
+// output).
+func TestOutputsAgree(t *testing.T) {
+	var res *results.Result
+	var snaps []*results.Snapshot
+	synctest.Test(t, func(t *testing.T) {
+		st := &loadgen.StaticStep{Request: loadgen.Request{Name: "GET /a", Method: "GET", URL: "http://fake/a"}}
+		plan := loadgen.Plan{
+			Name: "agree", Target: "http://fake", Transport: &consistencyTarget{},
+			Pacer: loadgen.ConstantPacer{PerSecond: 50, Length: 4 * time.Second},
+			Flows: []loadgen.Flow{{Name: "two", Weight: 1, Steps: []loadgen.Step{st, st}}},
+		}
+		obs := loadgen.ObserverFunc(func(s *results.Snapshot) { snaps = append(snaps, s) })
+		var err error
+		res, err = loadgen.Run(context.Background(), plan, loadgen.WithClock(loadgen.FakeClock), loadgen.WithObserver(obs))
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	tot := res.Total
+	if tot.Errors == 0 || tot.Latency.Count() == 0 {
+		t.Fatalf("fixture has %d errors and %d successes; want both", tot.Errors, tot.Latency.Count())
+	}
+	p := tot.Latency.Summary()
+	want := map[string]string{
+		"requests":       strconv.FormatUint(tot.Requests, 10),
+		"request rate":   format.Number(res.Rate()),
+		"iteration rate": format.Rate(res.IterationRate()),
+		"planned rate":   format.Rate(res.PlannedRate()),
+		"measured":       format.Elapsed(res.Measured()),
+		"p50":            format.Duration(p.P50),
+		"p99":            format.Duration(p.P99),
+		"max":            format.Duration(p.Max),
+		"failed p50":     format.Duration(tot.FailedLatency.Summary().P50),
+	}
+	check := func(output string, got map[string]string) {
+		t.Helper()
+		for k, v := range got {
+			if want[k] != v {
+				t.Errorf("%s: %s = %q, the definition gives %q", output, k, v, want[k])
+			}
+		}
+	}
+	find := func(output, text, expr string) string {
+		t.Helper()
+		m := regexp.MustCompile(expr).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatalf("%s: no match for %s in:\n%s", output, expr, text)
+		}
+		return m[1]
+	}
+
+	var txt bytes.Buffer
+	if err := report.WriteText(&txt, res); err != nil {
+		t.Fatal(err)
+	}
+	text := txt.String()
+	totalRow := strings.Fields(find("text", text, `(?m)^  total +(\d.*)$`))
+	check("text", map[string]string{
+		"requests":       find("text", text, `requests +(\d+) at`),
+		"request rate":   find("text", text, `at (\S+) requests/s`),
+		"iteration rate": find("text", text, `iterations +\d+ at (\S+) of`),
+		"planned rate":   find("text", text, `of (\S+) planned`),
+		"measured":       find("text", text, `duration +(\S+) measured`),
+		"p50":            totalRow[1], "p99": totalRow[4], "max": totalRow[6],
+		"failed p50": find("text", text, `failed latency p50 (\S+),`),
+	})
+
+	var md bytes.Buffer
+	if err := report.WriteMarkdown(&md, res); err != nil {
+		t.Fatal(err)
+	}
+	mdText := md.String()
+	mdTotal := strings.Split(find("markdown", mdText, `(?m)^\| \*\*total\*\* \| (.*) \|$`), " | ")
+	check("markdown", map[string]string{
+		"requests":       find("markdown", mdText, `(\d+) requests at`),
+		"request rate":   find("markdown", mdText, `requests at (\S+) requests/s`),
+		"iteration rate": find("markdown", mdText, `iterations \d+ at (\S+) of`),
+		"planned rate":   find("markdown", mdText, `of (\S+) planned`),
+		"measured":       find("markdown", mdText, `· (\S+) measured`),
+		"p50":            mdTotal[3], "p99": mdTotal[6], "max": mdTotal[8],
+		"failed p50": find("markdown", mdText, `failed latency p50 (\S+),`),
+	})
+
+	var js bytes.Buffer
+	if err := report.WriteJSON(&js, res); err != nil {
+		t.Fatal(err)
+	}
+	var sum report.JSONSummary
+	if err := json.Unmarshal(js.Bytes(), &sum); err != nil {
+		t.Fatal(err)
+	}
+	ms := func(v float64) string { return format.Duration(time.Duration(v * float64(time.Millisecond))) }
+	check("JSON", map[string]string{
+		"requests":       strconv.FormatUint(sum.Total.Requests, 10),
+		"request rate":   format.Number(sum.Total.Rate),
+		"iteration rate": format.Rate(sum.Total.IterationRate),
+		"planned rate":   format.Rate(sum.Total.PlannedRate),
+		"measured":       format.Elapsed(time.Duration(sum.Meta.DurationS * float64(time.Second))),
+		"p50":            ms(sum.Total.LatencyMs.P50), "p99": ms(sum.Total.LatencyMs.P99), "max": ms(sum.Total.LatencyMs.Max),
+		"failed p50": ms(sum.Total.FailedLatencyMs.P50),
+	})
+
+	var hl bytes.Buffer
+	if err := report.WriteHlog(&hl, res); err != nil {
+		t.Fatal(err)
+	}
+	log, err := report.ReadHlog(&hl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := log.Merged("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merged.Count() != tot.Latency.Count() {
+		t.Errorf("hlog: %d latencies, the summary %d", merged.Count(), tot.Latency.Count())
+	}
+	hp := merged.Summary()
+	check("hlog", map[string]string{"p50": format.Duration(hp.P50), "p99": format.Duration(hp.P99), "max": format.Duration(hp.Max)})
+
+	frame := live.Frame(res.Meta, snaps, 160, 48)
+	row := strings.Fields(find("dashboard", frame, `(?m)^▸ GET /a +(.*)$`))
+	check("dashboard", map[string]string{
+		"requests": strings.ReplaceAll(row[0], ",", ""),
+		// The whole run's p50, p95, p99, p99.9 follow the last second's.
+		"p50": row[7], "p99": row[9],
+		"max": find("dashboard", frame, `max +█* +(\S+)`),
+	})
+}
