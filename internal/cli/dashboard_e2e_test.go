@@ -95,7 +95,7 @@ func TestDashboardTmux(t *testing.T) {
 }
 
 var (
-	liveRate = regexp.MustCompile(`rate ([0-9][0-9.,]*)/s of`)
+	liveRate = regexp.MustCompile(`iterations ([0-9][0-9.,]*)/s of`)
 	liveRow  = regexp.MustCompile(`▸ GET /\s+[0-9,]+\s+[0-9.,]+\s+\S+\s+[0-9.]+(µs|ms|s)\s+[0-9.]+(µs|ms|s)\s+[0-9.]+(µs|ms|s)`)
 )
 

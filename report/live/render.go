@@ -235,19 +235,7 @@ func (m *model) throughput(w int) []string {
 	} else {
 		items = append(items, lb("rate ")+format.Number(s.Rate)+"/s", lb("VUs ")+strconv.Itoa(m.info.vus))
 	}
-	if s.Model == results.OpenModel && s.Queued > 0 {
-		// Arrivals waiting for a connection, and for how long: a stalled
-		// target shows here at once, its send lag only once it answers.
-		q := format.Count(uint64(s.Queued)) + lb(" oldest ") + fmtLatency(s.OldestQueued)
-		if s.OldestQueued > results.LateThreshold {
-			q = m.st.bad.Render(q)
-		}
-		items = append(items, lb("queued ")+q)
-	}
-	items = append(items, lb("in flight ")+strconv.FormatInt(s.InFlight, 10), lb("sent ")+format.Count(s.Sent))
-	if s.CPU > 0 {
-		items = append(items, lb("CPU ")+format.Percent(s.CPU))
-	}
+	items = append(items, m.clientItems(s)...)
 	if s.Model == results.OpenModel {
 		late := format.Count(s.Late)
 		if s.Late > 0 {

@@ -1,0 +1,219 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/results"
+)
+
+// worker runs flow iterations with its own client, request and recorder
+// buffer, so the hot path shares nothing but atomics.
+type worker struct {
+	r      *Runner
+	client Client
+	buf    *sampleBuffer
+	it     Iteration
+	req    Request
+	res    Response
+	// hdrBuf and bodyBuf are the worker's own request buffers, reused by
+	// steps that build requests per iteration.
+	hdrBuf  []Header
+	bodyBuf []byte
+	series  map[seriesKey]int32
+	lastKey seriesKey // the series of the previous request, and its id
+	lastID  int32     // (-1: none yet)
+	timer   *time.Timer
+	// seenKinds has bit k set once this worker reported a message for
+	// error kind k.
+	seenKinds uint32
+}
+
+func (r *Runner) newWorker(id int, c Client) *worker {
+	w := &worker{
+		r: r, client: c,
+		buf:    r.rec.buffers[id],
+		lastID: -1,
+		series: make(map[seriesKey]int32),
+	}
+	w.it.Worker = id
+	w.it.Rand = rand.New(rand.NewPCG(uint64(id)+1, uint64(r.start.UnixNano())))
+	w.it.Vars = make(map[string]string)
+	return w
+}
+
+// splitmix64 scatters arrival numbers so the weighted flow choice is
+// deterministic per arrival (identical across shards) yet well mixed.
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// statusNotSent is the status of a sample whose request was never sent
+// because it could not be built: it is counted as not sent, never as a
+// request with a latency.
+const statusNotSent int16 = -1
+
+// iterate runs one flow iteration and returns when its last request
+// finished (zero if it ended in a canceled think time).
+func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) time.Time {
+	r := w.r
+	fi := r.flowPick[splitmix64(seq)%uint64(len(r.flowPick))]
+	defer r.iterations[fi].n.Add(1)
+	warm := r.plan.Warmup > 0 && intended.Sub(r.start) < r.plan.Warmup
+	end, kind := w.runFlow(ctx, &r.plan.Flows[fi], seq, intended, warm)
+	if !warm {
+		switch {
+		case end.IsZero() || kind == KindCanceled || (kind != KindNone && ctx.Err() != nil):
+			r.itAborted.Add(1)
+		case kind != KindNone:
+			r.itFailed.Add(1)
+		default:
+			r.itCompleted.Add(1)
+		}
+	}
+	return end
+}
+
+// runFlow runs the steps of the arrival's flow and returns when the last
+// request finished (zero if a think time was cut short) and the kind of
+// the error that ended the iteration (KindNone when every step passed).
+func (w *worker) runFlow(ctx context.Context, flow *Flow, seq uint64, intended time.Time, warm bool) (time.Time, ErrorKind) {
+	r := w.r
+	w.it.Seq = seq
+	w.it.Intended = intended
+	clear(w.it.Vars)
+	for i, step := range flow.Steps {
+		w.req = Request{Header: w.hdrBuf[:0], Body: w.bodyBuf[:0]}
+		w.res.Reset()
+		err := step.Prepare(&w.it, &w.req)
+		if _, static := step.(*StaticStep); !static {
+			// Keep what the step grew for the next iteration; a static
+			// step's slices are shared and must never be appended to.
+			w.hdrBuf, w.bodyBuf = w.req.Header[:0], w.req.Body[:0]
+		}
+		if w.req.Name == "" {
+			w.req.Name = flow.Name
+		}
+		sent := r.now()
+		if i == 0 {
+			r.sent.Add(1)
+			if warm {
+				r.sentWarm.Add(1)
+			}
+			r.noteSend(sent.Sub(r.start))
+			if sent.Sub(intended) > results.LateThreshold {
+				r.late.Add(1)
+			}
+		}
+		kind := KindNone
+		status := int16(0)
+		var msgErr error
+		if err != nil {
+			kind = Classify(err)
+			if kind == KindOther {
+				kind = KindClient
+			}
+			msgErr = err
+			status = statusNotSent
+		} else {
+			err = w.client.Do(ctx, &w.req, &w.res)
+			if err != nil {
+				kind = Classify(err)
+				msgErr = err
+			} else if kind = KindOfStatus(w.res.Status); kind == KindNone {
+				if ierr := step.Inspect(&w.it, &w.res); ierr != nil {
+					kind = Classify(ierr)
+					if kind == KindOther {
+						kind = KindCapture
+					}
+					msgErr = ierr
+				}
+			}
+		}
+		done := r.now()
+		if msgErr == nil && kind != KindNone && w.seenKinds&(1<<kind) == 0 {
+			msgErr = fmt.Errorf("HTTP status %d", w.res.Status)
+		}
+		if status == 0 {
+			status = int16(w.res.Status)
+		}
+		w.record(sample{
+			series:   w.seriesID(w.req.Name, w.req.Group),
+			status:   status,
+			kind:     kind,
+			warmup:   warm,
+			intended: intended.Sub(r.start),
+			sent:     sent.Sub(r.start),
+			done:     done.Sub(r.start),
+			bytesIn:  w.res.BytesIn,
+			bytesOut: w.res.BytesOut,
+		}, msgErr)
+		if kind != KindNone || i == len(flow.Steps)-1 {
+			return done, kind
+		}
+		// The next step is intended right after this one, or after the
+		// think time.
+		intended = done
+		if th, ok := step.(Thinker); ok {
+			if d := th.ThinkTime(&w.it); d > 0 {
+				if !w.sleep(ctx, d) {
+					return time.Time{}, KindCanceled
+				}
+				intended = r.now()
+			}
+		}
+	}
+	return r.now(), KindNone
+}
+
+func (w *worker) sleep(ctx context.Context, d time.Duration) bool {
+	if w.timer == nil {
+		w.timer = time.NewTimer(d)
+	} else {
+		w.timer.Reset(d)
+	}
+	select {
+	case <-w.timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (w *worker) seriesID(name, group string) int32 {
+	// Most flows send one request name over and over: skip hashing it.
+	if w.lastID >= 0 && name == w.lastKey.name && group == w.lastKey.group {
+		return w.lastID
+	}
+	id := w.lookupSeries(name, group)
+	w.lastKey, w.lastID = seriesKey{name, group}, id
+	return id
+}
+
+func (w *worker) lookupSeries(name, group string) int32 {
+	k := seriesKey{name, group}
+	if id, ok := w.series[k]; ok {
+		return id
+	}
+	id, folded := w.r.rec.registerSeries(k)
+	if !folded {
+		w.series[k] = id
+	}
+	return id
+}
+
+func (w *worker) record(s sample, err error) {
+	// Only the first message of each kind is kept, so a worker reports
+	// each kind once: a failing target costs no lock and no formatting
+	// per request.
+	if err != nil && w.seenKinds&(1<<s.kind) == 0 {
+		w.seenKinds |= 1 << s.kind
+		w.r.rec.noteError(s.kind, Redact(err.Error(), w.r.plan.Redact))
+	}
+	w.buf.add(s)
+}
