@@ -170,3 +170,22 @@ func (c *h1Client) armDeadline(deadline time.Time) error {
 	c.deadline = hi
 	return nil
 }
+
+// connect implements connector: it opens a connection to rawURL's origin
+// unless one is open. The connection then waits idle for the first request,
+// which checks it as any idle connection (a server's idle close becomes a
+// new dial).
+func (c *h1Client) connect(ctx context.Context, rawURL string) error {
+	if c.conn != nil {
+		return nil
+	}
+	t, err := splitURL(rawURL)
+	if err != nil {
+		return err
+	}
+	if err := c.dial(ctx, &t, time.Now().Add(c.t.timeout)); err != nil {
+		return err
+	}
+	c.lastUsed = time.Now()
+	return nil
+}

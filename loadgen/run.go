@@ -219,7 +219,7 @@ func (r *Runner) Run(ctx context.Context) (*results.Result, error) {
 		}
 	}()
 
-	if err := r.waitForStart(ctx); err != nil {
+	if err := r.waitForStart(ctx, clients); err != nil {
 		return nil, err
 	}
 	if r.plan.Model() == results.OpenModel {

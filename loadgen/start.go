@@ -32,8 +32,8 @@ func (e *LateStartError) Error() string {
 }
 
 // waitForStart sets the start of the schedule: now, or the start instant
-// after waiting for it.
-func (r *Runner) waitForStart(ctx context.Context) error {
+// after opening the clients' connections and waiting for it.
+func (r *Runner) waitForStart(ctx context.Context, clients []Client) error {
 	now := time.Now()
 	r.start, r.actualStart = now, now
 	if r.startAt.IsZero() {
@@ -46,7 +46,8 @@ func (r *Runner) waitForStart(ctx context.Context) error {
 	// now.Add keeps now's monotonic reading: the schedule counts from the
 	// instant on the monotonic clock, whatever the wall clock does later.
 	r.start = now.Add(wait)
-	if wait > 0 {
+	r.connect(ctx, clients)
+	if wait = time.Until(r.start); wait > 0 {
 		t := time.NewTimer(wait)
 		defer t.Stop()
 		select {
@@ -57,4 +58,26 @@ func (r *Runner) waitForStart(ctx context.Context) error {
 	}
 	r.actualStart = time.Now()
 	return nil
+}
+
+// connector is a client that can open its connection before the first
+// request: the raw HTTP/1.1 client. net/http (--http2) dials on demand.
+type connector interface {
+	connect(ctx context.Context, rawURL string) error
+}
+
+// connect opens the clients' connections to the target while the run waits
+// for its start instant, so that the first arrivals after it do not pay for
+// name resolution, TCP and TLS set-up that a process waiting for an instant
+// can do ahead. It gives up at the instant and at the first failure: the
+// requests then dial themselves and report what goes wrong.
+func (r *Runner) connect(ctx context.Context, clients []Client) {
+	ctx, cancel := context.WithDeadline(ctx, r.start)
+	defer cancel()
+	for _, c := range clients {
+		cc, ok := c.(connector)
+		if !ok || cc.connect(ctx, r.plan.Target) != nil {
+			return
+		}
+	}
 }
