@@ -390,7 +390,7 @@ func writeCapacityOutputs(env *Env, f *capacityFlags, c, baseline *results.Capac
 	}
 	if f.out != "" {
 		if err := results.WriteOutput(f.out, env.Stdout, c.Encode); err != nil {
-			return fmt.Errorf("write %s: %w", f.out, err)
+			return err
 		}
 	}
 	if f.md != "" {
