@@ -127,6 +127,8 @@ type recorder struct {
 	// lastIters the per-flow iteration counts of the previous snapshot.
 	deltas    *deltas
 	lastIters []uint64
+	// runID is the run's id for snapshots, computed at the first one.
+	runID string
 
 	currentReq chan chan *results.Result
 	finishReq  chan finishRequest

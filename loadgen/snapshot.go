@@ -23,6 +23,10 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 		SendLag: rec.ivTotal.SendLag.Summary(),
 		Done:    last,
 	}
+	if rec.runID == "" {
+		rec.runID = runID(p, planHash(p), rec.cfg.startAt, rec.cfg.start)
+	}
+	s.RunID = rec.runID
 	if err := rec.checkpointErr.Load(); err != nil {
 		s.CheckpointError = (*err).Error()
 	}

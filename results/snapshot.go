@@ -14,6 +14,8 @@ type Snapshot struct {
 	Planned time.Duration
 	Name    string
 	Target  string
+	// RunID names the run, as its results will (Meta.RunID).
+	RunID   string
 	Model   Model
 	Profile string
 	// Stage is the name (or description) of the stage running now.

@@ -39,13 +39,10 @@ type metricsRun struct {
 }
 
 // metricsLabels are the labels of a plan's metrics. The run id is the
-// plan hash's prefix: shards of one plan share it.
+// plan's (--run-id) or, when it has none, the one the engine derives and
+// puts in the snapshots and the results file.
 func metricsLabels(plan *loadgen.Plan) metrics.Labels {
-	id := plan.Meta().PlanHash
-	if len(id) > 16 {
-		id = id[:16]
-	}
-	return metrics.Labels{RunID: id, Shard: plan.Shard.Index, Shards: plan.Shard.Count}
+	return metrics.Labels{RunID: plan.RunID, Shard: plan.Shard.Index, Shards: plan.Shard.Count}
 }
 
 // startMetrics binds the metrics endpoint before any load is sent: a

@@ -264,6 +264,9 @@ scrape_configs:
 		t.Fatal("no native histogram in Prometheus")
 	}
 	p99Within(t, p99, res, 0.05)
+	if v, _ := prom.query(t, fmt.Sprintf(`sum(tailgate_requests_total{run_id=%q})`, res.Meta.RunID)); res.Meta.RunID == "" || v != total {
+		t.Errorf("run_id %q of the results file: %v requests under it, want %d", res.Meta.RunID, v, total)
+	}
 	if v, _ := prom.query(t, `sum(tailgate_iterations_total)`); v != total {
 		t.Errorf("sum(tailgate_iterations_total) = %v, want %d", v, total)
 	}
@@ -357,4 +360,7 @@ func TestRemoteWriteTwoShards(t *testing.T) {
 		t.Fatal("no native histogram in Prometheus")
 	}
 	p99Within(t, p99, merged, 0.05)
+	if v, _ := prom.query(t, fmt.Sprintf(`sum(tailgate_requests_total{run_id=%q})`, merged.Meta.RunID)); merged.Meta.RunID == "" || v != total {
+		t.Errorf("run_id %q of the merged results: %v requests under it, want %d", merged.Meta.RunID, v, total)
+	}
 }

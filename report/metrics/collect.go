@@ -61,30 +61,34 @@ func newDescs(l Labels) *descs {
 	}
 }
 
-// Collector returns the exporter as a prometheus.Collector.
-func (e *Exporter) Collector() prometheus.Collector {
-	return &collector{e: e, d: newDescs(e.labels)}
-}
+// Collector returns the exporter as a prometheus.Collector. It is an
+// unchecked collector (it describes nothing in advance): the run_id label
+// is known only from the first snapshot.
+func (e *Exporter) Collector() prometheus.Collector { return &collector{e: e} }
 
 type collector struct {
-	e *Exporter
-	d *descs
+	e      *Exporter
+	d      *descs
+	labels Labels // of d
 }
 
 // Describe implements prometheus.Collector.
-func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	d := c.d
-	for _, x := range []*prometheus.Desc{d.requests, d.errors, d.iterations, d.latency, d.service, d.sendLag, d.inFlight, d.plannedRate, d.sent, d.late, d.dropped} {
-		ch <- x
-	}
-}
+func (c *collector) Describe(chan<- *prometheus.Desc) {}
 
 // Collect implements prometheus.Collector: const metrics built from the
-// cumulative state under the exporter's lock.
+// cumulative state under the exporter's lock. Before the first snapshot
+// there is nothing to say, and no run id to say it with.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	e, d := c.e, c.d
+	e := c.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.start.IsZero() {
+		return
+	}
+	if c.d == nil || c.labels != e.labels {
+		c.d, c.labels = newDescs(e.labels), e.labels
+	}
+	d := c.d
 	counter := func(desc *prometheus.Desc, v uint64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, float64(v), labels...)
 	}

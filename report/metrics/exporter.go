@@ -20,7 +20,8 @@ import (
 
 // Labels identify the process a run's metrics come from.
 type Labels struct {
-	// RunID is shared by every shard of one run.
+	// RunID is shared by every shard of one run; empty takes the run id
+	// of the snapshots (the one the results file will carry).
 	RunID string
 	// Shard is this process's shard index (0 for an unsharded run), Shards
 	// the number of shards (0 or 1 for an unsharded run).
@@ -65,18 +66,15 @@ type Exporter struct {
 	// base holds the arrival counts of earlier runs (capacity probes are a
 	// run each; their snapshots' counts start again at zero), elapsed the
 	// latest snapshot's time into its run.
-	base     struct{ late, dropped, sent uint64 }
-	elapsed  time.Duration
-	done     bool
-	observed chan struct{} // closed by the first Observe
-	notify   []chan<- struct{}
+	base    struct{ late, dropped, sent uint64 }
+	elapsed time.Duration
+	notify  []chan<- struct{}
 }
 
 // New returns an exporter whose metrics carry labels.
 func New(labels Labels) *Exporter {
 	return &Exporter{
 		labels: labels, series: map[seriesKey]*series{}, iterations: map[string]uint64{},
-		observed: make(chan struct{}),
 	}
 }
 
@@ -90,7 +88,9 @@ func (e *Exporter) Observe(s *results.Snapshot) {
 	defer e.mu.Unlock()
 	if e.start.IsZero() {
 		e.start = s.Time.Add(-s.Elapsed)
-		close(e.observed)
+	}
+	if e.labels.RunID == "" {
+		e.labels.RunID = s.RunID
 	}
 	e.last = s.Time
 	for i := range s.Deltas {
@@ -129,7 +129,6 @@ func (e *Exporter) Observe(s *results.Snapshot) {
 	}
 	e.elapsed = s.Elapsed
 	e.late, e.dropped, e.sent = e.base.late+s.Late, e.base.dropped+s.Dropped, e.base.sent+s.Sent
-	e.done = s.Done
 	for _, c := range e.notify {
 		select {
 		case c <- struct{}{}:

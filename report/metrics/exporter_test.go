@@ -257,3 +257,19 @@ func TestRunsAddUp(t *testing.T) {
 		t.Errorf("arrivals late %v, want 7", v)
 	}
 }
+
+// TestRunIDFromSnapshots: without a run id of its own the exporter labels
+// everything with the snapshots' (the results file's) and says nothing
+// before the first snapshot.
+func TestRunIDFromSnapshots(t *testing.T) {
+	e := New(Labels{})
+	if mfs := gather(t, e); len(mfs) != 0 {
+		t.Fatalf("%d families before the first snapshot", len(mfs))
+	}
+	e.Observe(&results.Snapshot{Elapsed: time.Second, RunID: "0123abcd", Sent: 1})
+	for _, m := range gather(t, e)[NameArrivalsSent].GetMetric() {
+		if l := labelsOf(m); l["run_id"] != "0123abcd" {
+			t.Errorf("labels %v, want run_id 0123abcd", l)
+		}
+	}
+}

@@ -79,8 +79,7 @@ func NewOTLP(endpoint string, labels Labels) (*OTLP, error) {
 		snaps: make(chan *results.Snapshot, 64), done: make(chan struct{}),
 		base: []attribute.KeyValue{attribute.String("run_id", labels.RunID), attribute.String("shard", strconv.Itoa(labels.Shard))},
 	}
-	res := resource.NewSchemaless(attribute.String("service.name", "tailgate"),
-		attribute.String("tailgate.run_id", labels.RunID), attribute.Int("tailgate.shard", labels.Shard))
+	res := resource.NewSchemaless(attribute.String("service.name", "tailgate"))
 	exponential := sdkmetric.NewView(
 		sdkmetric.Instrument{Kind: sdkmetric.InstrumentKindHistogram},
 		sdkmetric.Stream{Aggregation: sdkmetric.AggregationBase2ExponentialHistogram{MaxSize: otlpMaxSize, MaxScale: otlpScale}},
@@ -183,6 +182,10 @@ func (o *OTLP) note(err error) {
 // record adds one snapshot to the SDK's instruments.
 func (o *OTLP) record(s *results.Snapshot) {
 	ctx := context.Background()
+	if o.labels.RunID == "" && s.RunID != "" {
+		o.labels.RunID = s.RunID
+		o.base[0] = attribute.String("run_id", s.RunID)
+	}
 	with := func(kv ...attribute.KeyValue) metric.MeasurementOption {
 		return metric.WithAttributeSet(attribute.NewSet(append(append([]attribute.KeyValue(nil), o.base...), kv...)...))
 	}
