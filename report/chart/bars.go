@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/tailgate-dev/tailgate/internal/format"
@@ -30,7 +31,9 @@ var barPercentiles = []struct {
 
 // Bars draws p50, p95, p99 and p99.9 as grouped bars, one bar per set in
 // each group, each labelled with its value; every set after the first also
-// shows its change relative to the first.
+// shows its change relative to the first, the baseline, which the title
+// names. A percentile that a set has too few samples for (p99.9 of fewer
+// than 1000) is its max and says so: "≈max, n=250".
 func Bars(w io.Writer, sets []BarSet, o Options) error {
 	if len(sets) == 0 {
 		return errNoData
@@ -52,7 +55,11 @@ func Bars(w io.Writer, sets []BarSet, o Options) error {
 	// Bars share 70% of a group's width; the plot is ~750 pt wide at most
 	// sizes, so compute the bar width from the groups and sets.
 	n := float64(len(sets))
-	return render(w, o, o.title("Latency percentiles"), barLegend(sets), func(c draw.Canvas) error {
+	title := o.title("Latency percentiles")
+	if len(sets) > 1 {
+		title += " · changes vs " + sets[0].Label
+	}
+	return render(w, o, title, barLegend(sets), func(c draw.Canvas) error {
 		// Groups sit at x = 0…k−1 on an axis from −0.5 to k−0.5; the y
 		// axis takes roughly a tenth of the width.
 		dataW := (c.Max.X - c.Min.X) * 0.9
@@ -76,10 +83,11 @@ func Bars(w io.Writer, sets []BarSet, o Options) error {
 			labels := make([]string, len(vals[i]))
 			xys := make(plotter.XYs, len(vals[i]))
 			for j, v := range vals[i] {
-				labels[j] = format.Duration(time.Duration(math.Round(v * 1e6)))
-				if i > 0 && vals[0][j] > 0 {
-					labels[j] += "\n" + format.Signed("%.1f%%", 100*(v/vals[0][j]-1))
+				base := 0.0
+				if i > 0 {
+					base = vals[0][j]
 				}
+				labels[j] = barLabel(v, base, s.Hist.Count(), barPercentiles[j].p)
 				xys[j] = plotter.XY{X: float64(j), Y: v}
 			}
 			lb, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
@@ -113,7 +121,25 @@ func barLegend(sets []BarSet) []legendEntry {
 		if col == nil {
 			col = colour(i)
 		}
-		legend = append(legend, legendEntry{label: s.Label, thumb: boxThumb{fill: col}})
+		label := s.Label
+		if i == 0 && len(sets) > 1 {
+			label += " (baseline)"
+		}
+		legend = append(legend, legendEntry{label: label, thumb: boxThumb{fill: col}})
 	}
 	return legend
+}
+
+// barLabel is the label over one bar: its value in ms, "≈max, n=N" when the
+// set has fewer samples than the percentile needs (1/(1−p)), and its change
+// against base, the baseline's value (0: this is the baseline).
+func barLabel(v, base float64, n int64, p float64) string {
+	label := format.Duration(time.Duration(math.Round(v * 1e6)))
+	if float64(n) < 1/(1-p/100)-1e-9 {
+		label += "\n≈max, n=" + strconv.FormatInt(n, 10)
+	}
+	if base > 0 {
+		label += "\n" + format.Signed("%.1f%%", 100*(v/base-1))
+	}
+	return label
 }

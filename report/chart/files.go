@@ -150,6 +150,15 @@ func WriteRunCharts(dir string, res *results.Result, o Options) ([]File, error) 
 		if err != nil {
 			return files, err
 		}
+		// A request keeps the colour the spectrum and the bars give it.
+		for j := range series {
+			name, _, _ := strings.Cut(series[j].Label, " {")
+			for k, st := range res.Requests {
+				if st.Name == name {
+					series[j].Color = colour(k)
+				}
+			}
+		}
 		if files, err = write(files, dir, "by-tag.png", "Latency by "+tag, func(w io.Writer) error {
 			return ByTag(w, tag, series, o)
 		}); err != nil {
@@ -261,6 +270,22 @@ func WriteCompareCharts(dir string, sides [2]CompareSide, o Options) ([]File, er
 		if same {
 			if series, err = TagSeriesOf(tag, sides[0].Results, ""); err != nil {
 				return files, err
+			}
+			// One colour per series in every chart: a request a side
+			// selects keeps that side's colour here too, the others take
+			// the palette after the sides' two.
+			k := 2
+			for j := range series {
+				name, _, _ := strings.Cut(series[j].Label, " {")
+				switch name {
+				case sides[0].Series:
+					series[j].Color = colours[0]
+				case sides[1].Series:
+					series[j].Color = colours[1]
+				default:
+					series[j].Color = colour(k)
+					k++
+				}
 			}
 		} else {
 			// One colour per request name; the first side is drawn

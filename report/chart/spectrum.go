@@ -9,6 +9,7 @@ import (
 	"github.com/tailgate-dev/tailgate/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
 
@@ -36,7 +37,9 @@ func nines(p float64) float64 { return -math.Log10(1 - p/100) }
 
 // Spectrum draws latency against percentile on the HdrHistogram axis (90%,
 // 99%, 99.9%… evenly spaced) with a log latency axis, one line per entry.
-// Each line ends at the highest percentile its request count resolves.
+// Each line is solid up to the highest percentile its sample count
+// supports (1 − 1/n) and dashed from there to its max, drawn at the
+// right-hand edge labelled "max", so no series stops short of its max.
 func Spectrum(w io.Writer, lines []SpectrumLine, o Options) error {
 	p := newPlot("percentile", "latency (ms, log scale)")
 	p.Y.Scale = plot.LogScale{}
@@ -65,6 +68,15 @@ func Spectrum(w io.Writer, lines []SpectrumLine, o Options) error {
 			ci++
 		}
 	}
+	for _, l := range lines {
+		if n := l.Hist.Count(); n > 0 {
+			xmax = math.Max(xmax, math.Min(math.Log10(float64(n)), maxNines))
+		}
+	}
+	// The max of every series sits at this edge, past the highest
+	// supported percentile of any of them.
+	edge := xmax + 0.4
+	anyThin := false
 	for _, i := range order {
 		l := lines[i]
 		n := l.Hist.Count()
@@ -72,7 +84,6 @@ func Spectrum(w io.Writer, lines []SpectrumLine, o Options) error {
 			continue
 		}
 		top := math.Min(math.Log10(float64(n)), maxNines)
-		xmax = math.Max(xmax, top)
 		var pts plotter.XYs
 		for x := 0.0; ; x += 0.01 {
 			if x > top {
@@ -98,6 +109,17 @@ func Spectrum(w io.Writer, lines []SpectrumLine, o Options) error {
 		line.LineStyle = lineStyle(c, width, l.Dashed)
 		p.Add(line)
 		drawn++
+		// Beyond 1 − 1/n too few samples support a percentile: a thin
+		// dotted line goes on to the max.
+		mx := math.Max(float64(l.Hist.Max())/1e6, 0.001)
+		hi = math.Max(hi, mx)
+		tail, err := plotter.NewLine(plotter.XYs{pts[len(pts)-1], {X: edge, Y: mx}})
+		if err != nil {
+			return err
+		}
+		tail.LineStyle = draw.LineStyle{Color: c, Width: vg.Points(1.1), Dashes: []vg.Length{vg.Points(2), vg.Points(2.5)}}
+		p.Add(tail)
+		anyThin = true
 		if !l.Faint {
 			legend = append(legend, legendEntry{label: l.Label, thumb: lineThumb{line: line.LineStyle}})
 		}
@@ -105,21 +127,29 @@ func Spectrum(w io.Writer, lines []SpectrumLine, o Options) error {
 	if drawn == 0 {
 		return errNoData
 	}
-	p.X.Min, p.X.Max = 0, xmax
+	if anyThin {
+		legend = append(legend, legendEntry{label: "dotted: too few samples, to the max", thumb: lineThumb{line: draw.LineStyle{Color: grey, Width: vg.Points(1.1), Dashes: []vg.Length{vg.Points(2), vg.Points(2.5)}}}})
+	}
+	p.X.Min, p.X.Max = 0, edge
 	p.Y.Min, p.Y.Max = logRange(lo, hi)
-	p.X.Tick.Marker = spectrumTicks{}
+	p.X.Tick.Marker = spectrumTicks{edge: edge}
 	return render(w, o, o.title("Latency by percentile"), legend, func(c draw.Canvas) error {
 		p.Draw(c)
 		return nil
 	})
 }
 
-// spectrumTicks label the spectrum axis in percent: 0%, 50%, 90%, 99%, …
-type spectrumTicks struct{}
+// spectrumTicks label the spectrum axis in percent: 0%, 50%, 90%, 99%, …,
+// and "max" at the edge where every series ends.
+type spectrumTicks struct{ edge float64 }
 
 // Ticks implements plot.Ticker.
-func (spectrumTicks) Ticks(lo, hi float64) []plot.Tick {
+func (t spectrumTicks) Ticks(lo, hi float64) []plot.Tick {
 	ts := []plot.Tick{{Value: 0, Label: "0%"}, {Value: nines(50), Label: "50%"}}
+	if t.edge > 0 {
+		ts = append(ts, plot.Tick{Value: t.edge, Label: "max"})
+		hi = t.edge - 0.3
+	}
 	for k := 1; k <= maxNines; k++ {
 		v := float64(k)
 		if v > hi+1e-9 {

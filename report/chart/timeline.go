@@ -36,7 +36,7 @@ func Timeline(w io.Writer, runs []TimelineRun, o Options) error {
 	top.Y.Scale = plot.LogScale{}
 	top.Y.Tick.Marker = logTicks{}
 	top.X.Tick.Marker = linTicks{}
-	bot := newPlot("time since start (s)", "requests per second")
+	bot := newPlot("time since start (s)", "per second")
 	bot.X.Tick.Marker = linTicks{}
 	bot.Y.Tick.Marker = linTicks{}
 
@@ -75,8 +75,8 @@ func Timeline(w io.Writer, runs []TimelineRun, o Options) error {
 			ci++
 		}
 		var p50, p99 [][]plotter.XY
-		var rate, errs, planned plotter.XYs
-		gap, anyErrors, anyPlanned := true, false, false
+		var rate, errs, planned, iters plotter.XYs
+		gap, anyErrors, anyPlanned, anyIters := true, false, false, false
 		for _, iv := range run.Result.Timeline {
 			st, ok := intervalSeries(iv, run.Series)
 			secs := iv.Length.D().Seconds()
@@ -86,9 +86,21 @@ func Timeline(w io.Writer, runs []TimelineRun, o Options) error {
 				continue
 			}
 			if iv.PlannedRate > 0 && run.Series == "" {
-				planned = append(planned, plotter.XY{X: iv.Start.D().Seconds(), Y: iv.PlannedRate}, plotter.XY{X: iv.Start.D().Seconds() + secs, Y: iv.PlannedRate})
+				// The interval's planned rate is the whole plan's; a
+				// shard's arrivals are its share of it.
+				pr := iv.PlannedRate
+				if n := run.Result.Meta.Shard.Count; n > 1 {
+					pr /= float64(n)
+				}
+				planned = append(planned, plotter.XY{X: iv.Start.D().Seconds(), Y: pr}, plotter.XY{X: iv.Start.D().Seconds() + secs, Y: pr})
 				anyPlanned = true
-				rmax = math.Max(rmax, iv.PlannedRate)
+				rmax = math.Max(rmax, pr)
+			}
+			if run.Series == "" {
+				// Iterations (arrivals) are what the plan counts: they,
+				// not requests, are held against the planned line.
+				iters = append(iters, plotter.XY{X: t, Y: float64(iv.Arrivals) / secs})
+				anyIters = anyIters || iv.Arrivals > 0
 			}
 			var reqs, nerr uint64
 			if ok {
@@ -155,7 +167,19 @@ func Timeline(w io.Writer, runs []TimelineRun, o Options) error {
 			rl.LineStyle.Dashes = []vg.Length{vg.Points(7), vg.Points(2.5), vg.Points(1.5), vg.Points(2.5)}
 		}
 		bot.Add(rl)
-		legend = append(legend, legendEntry{label: label + "achieved req/s", thumb: lineThumb{line: rl.LineStyle}})
+		legend = append(legend, legendEntry{label: label + "requests/s", thumb: lineThumb{line: rl.LineStyle}})
+		if anyIters {
+			il, err := plotter.NewLine(LTTB(iters, MaxTimelinePoints))
+			if err != nil {
+				return err
+			}
+			il.LineStyle = lineStyle(Orange, 1.4, false)
+			if len(runs) > 1 {
+				il.LineStyle = lineStyle(c, 1.0, true)
+			}
+			bot.Add(il)
+			legend = append(legend, legendEntry{label: label + "iterations/s", thumb: lineThumb{line: il.LineStyle}})
+		}
 		if anyPlanned {
 			pl, err := plotter.NewLine(planned)
 			if err != nil {
@@ -163,7 +187,7 @@ func Timeline(w io.Writer, runs []TimelineRun, o Options) error {
 			}
 			pl.LineStyle = lineStyle(grey, 1.2, true)
 			bot.Add(pl)
-			legend = append(legend, legendEntry{label: "planned req/s", thumb: lineThumb{line: pl.LineStyle}})
+			legend = append(legend, legendEntry{label: "planned iterations/s", thumb: lineThumb{line: pl.LineStyle}})
 		}
 		if anyErrors {
 			el, err := plotter.NewLine(LTTB(errs, MaxTimelinePoints))
