@@ -12,74 +12,6 @@ import (
 	"github.com/tailgate-dev/tailgate/results"
 )
 
-// Selector picks statistics inside one result: a request name, a tag group
-// ("depth=100"), or both. A selector with only a group pools that group
-// across every request name.
-type Selector struct {
-	Name  string
-	Group string
-}
-
-// ParseSelector reads "name=offset", "group=depth=100",
-// "name=offset,group=depth=100", or a bare request name ("offset"). The
-// group part takes the rest of the text, so it comes last and may itself
-// hold commas ("group=depth=100,sort=id"). Spaces around the name or the
-// group are not part of them.
-func ParseSelector(s string) (Selector, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return Selector{}, errors.New("empty selector: use name=NAME, group=K=V or name=NAME,group=K=V")
-	}
-	var sel Selector
-	rest := s
-	first := true
-	for rest != "" {
-		switch {
-		case strings.HasPrefix(rest, "group="):
-			sel.Group = strings.TrimSpace(strings.TrimPrefix(rest, "group="))
-			if sel.Group == "" {
-				return Selector{}, fmt.Errorf("selector %q: empty group", s)
-			}
-			rest = ""
-		case strings.HasPrefix(rest, "name=") && first:
-			v, after, _ := strings.Cut(strings.TrimPrefix(rest, "name="), ",")
-			v = strings.TrimSpace(v)
-			if v == "" {
-				return Selector{}, fmt.Errorf("selector %q: empty name", s)
-			}
-			sel.Name, rest = v, after
-		case first:
-			key, _, ok := strings.Cut(rest, "=")
-			if ok && !strings.ContainsAny(key, " /,") {
-				return Selector{}, fmt.Errorf("selector %q: unknown key %q (use name= or group=)", s, key)
-			}
-			// A bare request name; names may hold spaces and slashes
-			// ("GET /users"), and a group may follow.
-			if i := strings.Index(rest, ",group="); i >= 0 {
-				sel.Name, rest = strings.TrimSpace(rest[:i]), rest[i+1:]
-			} else {
-				sel.Name, rest = rest, ""
-			}
-		default:
-			return Selector{}, fmt.Errorf("selector %q: unexpected %q after the name (only group=… may follow)", s, rest)
-		}
-		first = false
-	}
-	return sel, nil
-}
-
-// String returns the selector in the form ParseSelector reads.
-func (s Selector) String() string {
-	switch {
-	case s.Group == "":
-		return s.Name
-	case s.Name == "":
-		return "group=" + s.Group
-	default:
-		return s.Name + "{" + s.Group + "}"
-	}
-}
-
 // CompareOptions shape a comparison.
 type CompareOptions struct {
 	// Labels name the two sides; default "before" and "after" (or the
@@ -87,7 +19,7 @@ type CompareOptions struct {
 	Labels [2]string
 	// A and B, when both set, compare two selections within the same
 	// results (offset vs cursor in one run) instead of before vs after.
-	A, B *Selector
+	A, B *results.Selector
 	// Alpha is the significance level (0: DefaultAlpha).
 	Alpha float64
 	// Charts are images the Markdown output shows, paths relative to it.
@@ -379,7 +311,7 @@ func sideRows(before, after []*results.Result, alpha float64) ([]*CompareRow, er
 // withinRows compares selection a (from before) with b (from after): the
 // selections themselves, then each tag group both request names share
 // (offset{depth=100} vs cursor{depth=100}).
-func withinRows(before, after []*results.Result, a, b Selector, alpha float64) ([]*CompareRow, error) {
+func withinRows(before, after []*results.Result, a, b results.Selector, alpha float64) ([]*CompareRow, error) {
 	type pair struct {
 		key    string
 		ga, gb string
@@ -406,17 +338,17 @@ func withinRows(before, after []*results.Result, a, b Selector, alpha float64) (
 	for _, p := range pairs {
 		row := &CompareRow{Key: p.key, Group: p.ga}
 		var err error
-		if row.Side[0], err = sideStats(before, selectStats(Selector{a.Name, p.ga})); err != nil {
+		if row.Side[0], err = sideStats(before, selectStats(results.Selector{Name: a.Name, Group: p.ga})); err != nil {
 			return nil, err
 		}
-		if row.Side[1], err = sideStats(after, selectStats(Selector{b.Name, p.gb})); err != nil {
+		if row.Side[1], err = sideStats(after, selectStats(results.Selector{Name: b.Name, Group: p.gb})); err != nil {
 			return nil, err
 		}
 		if !row.Side[0].Present() && p.key == pairs[0].key {
-			return nil, fmt.Errorf("no request matches --a %s (names in the results: %s)", a, cmpRequestNames(before))
+			return nil, fmt.Errorf("no request matches --a %s (names in the results: %s)%s", a, cmpRequestNames(before), oldSpelling(a))
 		}
 		if !row.Side[1].Present() && p.key == pairs[0].key {
-			return nil, fmt.Errorf("no request matches --b %s (names in the results: %s)", b, cmpRequestNames(after))
+			return nil, fmt.Errorf("no request matches --b %s (names in the results: %s)%s", b, cmpRequestNames(after), oldSpelling(b))
 		}
 		row.Tests = testRow(row, alpha)
 		rows = append(rows, row)
@@ -424,33 +356,26 @@ func withinRows(before, after []*results.Result, a, b Selector, alpha float64) (
 	return rows, nil
 }
 
-// Select returns the stats sel picks from r, nil when nothing matches. A
-// group-only selector pools that group over every request name.
-func Select(r *results.Result, sel Selector) (*results.Stats, error) {
-	return selectStats(sel)(r)
+// selectStats returns the stats a selector picks from a result.
+func selectStats(sel results.Selector) func(*results.Result) (*results.Stats, error) {
+	return func(r *results.Result) (*results.Stats, error) { return r.Select(sel) }
 }
 
-// selectStats returns the stats a selector picks from a result, pooling
-// request names when the selector has a group only.
-func selectStats(sel Selector) func(*results.Result) (*results.Stats, error) {
-	return func(r *results.Result) (*results.Stats, error) {
-		if sel.Name != "" {
-			return r.Lookup(sel.Name, sel.Group), nil
-		}
-		var out *results.Stats
-		for _, s := range r.Groups {
-			if s.Group != sel.Group {
-				continue
-			}
-			if out == nil {
-				out = results.NewStats("", sel.Group)
-			}
-			if err := out.Merge(s); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
+// oldSpelling points a selector written as compare used to take it
+// ("name=offset,group=depth=100") to the one spelling.
+func oldSpelling(sel results.Selector) string {
+	name, ok := strings.CutPrefix(sel.Name, "name=")
+	group := ""
+	if n, g, found := strings.Cut(name, ",group="); found {
+		name, group = n, g
 	}
+	if g, found := strings.CutPrefix(sel.Name, "group="); found {
+		name, group, ok = "", g, true
+	}
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("; selections are written like thresholds: %s", results.Selector{Name: name, Group: group})
 }
 
 func cmpRequestNames(rs []*results.Result) string {

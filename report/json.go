@@ -35,6 +35,8 @@ type JSONSummary struct {
 	CPUS float64 `json:"cpu_s"`
 	// Warnings are the same sentences the text summary prints.
 	Warnings []string `json:"warnings"`
+	// Thresholds are the verdicts the result carries, in order.
+	Thresholds []results.Verdict `json:"thresholds,omitempty"`
 }
 
 // JSONStats are the figures of one request name, group or the total.
@@ -121,6 +123,7 @@ func SummarizeJSON(r *results.Result) *JSONSummary {
 		Iterations: r.Iterations,
 		CPUS:       round3(m.CPU.Total().Seconds()),
 		Warnings:   Warnings(r),
+		Thresholds: r.Thresholds,
 	}
 	if ratio, ok := r.ArrivalRatio(); ok {
 		v := math.Round(ratio*1e6) / 1e6

@@ -116,6 +116,7 @@ func WriteMarkdown(w io.Writer, r *results.Result) error {
 			fmt.Fprintf(bw, "> %s\n", format.Markdown(s))
 		}
 	}
+	writeMDThresholds(bw, r)
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write Markdown summary: %w", err)
 	}
@@ -172,48 +173,4 @@ func hasRequest(r *results.Result, name string) bool {
 		}
 	}
 	return false
-}
-
-// Check is the outcome of one threshold, for WriteChecksMarkdown.
-type Check struct {
-	Pass bool
-	// Threshold is the expression, e.g. "login: p99 < 250ms".
-	Threshold string
-	// Detail is what was measured ("p99 = 212ms"), or why the threshold
-	// could not be evaluated.
-	Detail string
-}
-
-// WriteChecksMarkdown writes the outcomes of thresholds as a Markdown
-// section, to follow WriteMarkdown's summary; it writes nothing for none.
-func WriteChecksMarkdown(w io.Writer, checks []Check) error {
-	w = format.SafeWriter(w)
-	if len(checks) == 0 {
-		return nil
-	}
-	bw := bufio.NewWriter(w)
-	failed := 0
-	for _, c := range checks {
-		if !c.Pass {
-			failed++
-		}
-	}
-	if failed == 0 {
-		fmt.Fprintf(bw, "\n#### Thresholds: all %d passed\n\n", len(checks))
-	} else {
-		fmt.Fprintf(bw, "\n#### Thresholds: %d of %d failed\n\n", failed, len(checks))
-	}
-	fmt.Fprintln(bw, "| | threshold | measured |")
-	fmt.Fprintln(bw, "|---|---|---|")
-	for _, c := range checks {
-		verdict := "✅ pass"
-		if !c.Pass {
-			verdict = "❌ **FAIL**"
-		}
-		fmt.Fprintf(bw, "| %s | `%s` | %s |\n", verdict, format.MarkdownCode(c.Threshold), format.Markdown(c.Detail))
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write Markdown thresholds: %w", err)
-	}
-	return nil
 }

@@ -51,6 +51,7 @@ func WriteText(w io.Writer, r *results.Result) error {
 	for _, s := range notes {
 		writeWrapped(bw, "note: ", "      ", s)
 	}
+	writeTextThresholds(bw, r)
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}

@@ -41,24 +41,62 @@ func TestWritersGolden(t *testing.T) {
 // TestChecksMarkdownGolden: the Thresholds section, with user text that
 // must neither break the table nor turn into markup.
 func TestChecksMarkdownGolden(t *testing.T) {
-	checks := []report.Check{
+	r := fixture(t, "ok")
+	r.Thresholds = []results.Verdict{
 		{Pass: true, Threshold: "p99 < 250ms", Detail: "p99 = 212ms"},
 		{Pass: false, Threshold: "login|auth: error_rate < 1%", Detail: "error_rate = 3.2%"},
 		{Pass: false, Threshold: "`search`: p99.9 < 1s", Detail: `no results for request "search_*"`},
 	}
-	var buf bytes.Buffer
-	if err := report.WriteChecksMarkdown(&buf, checks); err != nil {
-		t.Fatal(err)
+	section := func(r *results.Result) string {
+		var buf bytes.Buffer
+		if err := report.WriteMarkdown(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		_, after, _ := strings.Cut(buf.String(), "\n#### Thresholds")
+		if after == "" {
+			return ""
+		}
+		return "\n#### Thresholds" + after
 	}
-	golden.Check(t, filepath.Join("testdata", "checks.md"), buf.Bytes())
+	golden.Check(t, filepath.Join("testdata", "checks.md"), []byte(section(r)))
 
-	buf.Reset()
-	if err := report.WriteChecksMarkdown(&buf, checks[:1]); err != nil || !strings.Contains(buf.String(), "#### Thresholds: all 1 passed") {
-		t.Errorf("all passed: %v\n%s", err, buf.String())
+	r.Thresholds = r.Thresholds[:1]
+	if got := section(r); !strings.Contains(got, "#### Thresholds: all 1 passed") {
+		t.Errorf("all passed:\n%s", got)
 	}
-	buf.Reset()
-	if err := report.WriteChecksMarkdown(&buf, nil); err != nil || buf.Len() != 0 {
-		t.Errorf("no checks wrote %q (%v), want nothing", buf.String(), err)
+	r.Thresholds = nil
+	if got := section(r); got != "" {
+		t.Errorf("no thresholds wrote %q, want nothing", got)
+	}
+}
+
+// TestThresholdsInEveryFormat: the outcomes a result carries are shown by
+// the text, Markdown and JSON writers alike (issue 12, item 11).
+func TestThresholdsInEveryFormat(t *testing.T) {
+	r := fixture(t, "ok")
+	var ths []*results.Threshold
+	for _, s := range []string{"p99 < 250ms", "GET /offset{depth=100}: p99.9 < 10ms", "error_rate < 1%", "rate >= 95%"} {
+		th, err := results.ParseThreshold(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ths = append(ths, th)
+	}
+	if failed := r.Judge(ths); len(failed) != 1 {
+		t.Fatalf("failed = %q, want the depth=100 one", failed)
+	}
+	for _, w := range []struct {
+		ext   string
+		write func(io.Writer, *results.Result) error
+	}{{"txt", report.WriteText}, {"md", report.WriteMarkdown}, {"json", report.WriteJSON}} {
+		var buf bytes.Buffer
+		if err := w.write(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		golden.Check(t, filepath.Join("testdata", "thresholds."+w.ext), buf.Bytes())
+		if !strings.Contains(buf.String(), "p99.9 = 34.9ms") {
+			t.Errorf("%s does not show the failed threshold's measured value:\n%s", w.ext, buf.String())
+		}
 	}
 }
 

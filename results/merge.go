@@ -42,8 +42,9 @@ var ErrMismatch = errors.New("results are not shards of one plan")
 //
 // Merge refuses results of different format versions or plan hashes,
 // duplicate shard indexes and disagreeing shard counts. Results lacking
-// some shards merge into a result marked partial. The inputs are not
-// modified.
+// some shards merge into a result marked partial. The thresholds the
+// shards were judged by are judged again on the merged result. The inputs
+// are not modified.
 func Merge(results ...*Result) (*Result, error) {
 	return MergeNamed(nil, results)
 }
@@ -89,6 +90,9 @@ type Merger struct {
 	hosts    []string
 	reasons  []string
 	timeline timelineMerger
+	// thresholds are the shards' thresholds, each once, judged again on
+	// the merged result.
+	thresholds []string
 }
 
 // Add merges one more result. Errors are *MergeError values naming the
@@ -120,6 +124,11 @@ func (m *Merger) Add(name string, r *Result) error {
 	}
 	if s := r.Meta.StopReason; s != "" && !slices.Contains(m.reasons, s) {
 		m.reasons = append(m.reasons, s)
+	}
+	for _, v := range r.Thresholds {
+		if !slices.Contains(m.thresholds, v.Threshold) {
+			m.thresholds = append(m.thresholds, v.Threshold)
+		}
 	}
 	if err := out.Total.Merge(r.Total); err != nil {
 		return wrap(err)
@@ -265,6 +274,7 @@ func (m *Merger) Result() (*Result, error) {
 		return nil, err
 	}
 	out.Timeline = tl
+	rejudge(out, m.thresholds)
 	return out, nil
 }
 

@@ -31,7 +31,11 @@ type Result struct {
 	// Iterations counts the outcomes of the measured part's flow
 	// iterations (arrivals).
 	Iterations Iterations `json:"iterations"`
-	// Timeline has one entry per second of the run (warmup included).
+	// Thresholds are the verdicts of the run's thresholds, in the order
+	// they were given; merge re-evaluates them on the merged result.
+	Thresholds []Verdict `json:"thresholds,omitempty"`
+	// Timeline has one entry per second of the run (warmup included). It
+	// stays the last field: Encode streams it after the rest.
 	Timeline []Interval `json:"timeline"`
 }
 
@@ -139,17 +143,9 @@ func NewStats(name, group string) *Stats {
 func (s *Stats) Key() string { return SeriesKey(s.Name, s.Group) }
 
 // SeriesKey labels a series: "total" for the whole run, "name" for a
-// request name, "name{group}" for a tag group of it.
-func SeriesKey(name, group string) string {
-	switch {
-	case name == "" && group == "":
-		return "total"
-	case group == "":
-		return name
-	default:
-		return name + "{" + group + "}"
-	}
-}
+// request name, "name{group}" for a tag group of it — the spelling of
+// Selector, so a label printed in a report selects its series.
+func SeriesKey(name, group string) string { return Selector{Name: name, Group: group}.String() }
 
 // Successes returns the requests that succeeded.
 func (s *Stats) Successes() uint64 { return s.Requests - min(s.Errors, s.Requests) }

@@ -331,11 +331,6 @@ func (d *decoder) check(s *Scenario, root *yaml.Node) {
 	sort.Slice(s.secrets, func(i, j int) bool { return len(s.secrets[i]) > len(s.secrets[j]) })
 	s.secrets = dedupe(s.secrets)
 
-	for _, t := range s.Thresholds {
-		if err := s.CheckThreshold(t); err != nil {
-			d.p.add(t.Pos.Line, t.Pos.Col, "%v", err)
-		}
-	}
 }
 
 func dedupe(list []string) []string {

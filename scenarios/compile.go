@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // CompileOptions adjusts how a scenario becomes a plan.
@@ -455,7 +456,7 @@ func (s *step) ThinkTime(*loadgen.Iteration) time.Duration { return s.think }
 // any command-line overrides applied) fail for reasons visible before it
 // starts: a unique data feed with fewer rows than planned iterations, a
 // threshold on the planned rate in a closed-model run.
-func (s *Scenario) Warnings(plan *loadgen.Plan, ths []*Threshold) []string {
+func (s *Scenario) Warnings(plan *loadgen.Plan, ths []*results.Threshold) []string {
 	var out []string
 	var iterations uint64
 	switch {
@@ -478,7 +479,7 @@ func (s *Scenario) Warnings(plan *loadgen.Plan, ths []*Threshold) []string {
 	out = append(out, s.tagWarnings()...)
 	if plan.Pacer == nil {
 		for _, t := range ths {
-			if t.unit == uPlanned {
+			if t.OfPlan {
 				out = append(out, fmt.Sprintf("threshold %q needs a planned rate, and this run uses the closed model: it will fail; use a rate such as 100/s", t.String()))
 			}
 		}

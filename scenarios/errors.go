@@ -2,9 +2,10 @@ package scenarios
 
 import (
 	"fmt"
-	suggestpkg "github.com/tailgate-dev/tailgate/internal/suggest"
 	"sort"
 	"strings"
+
+	suggestpkg "github.com/tailgate-dev/tailgate/internal/suggest"
 )
 
 // Pos is a position in a scenario file. Line and Col are 1-based.

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 var (
@@ -52,7 +54,7 @@ func TestReadmeExamples(t *testing.T) {
 		t.Errorf("found %d yaml blocks, want at least 8", n)
 	}
 	for _, m := range thresholdRe.FindAllStringSubmatch(string(src), -1) {
-		if _, err := ParseThreshold(m[1]); err != nil {
+		if _, err := results.ParseThreshold(m[1]); err != nil {
 			t.Errorf("--threshold %q: %v", m[1], err)
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // MaxFileSize bounds a scenario file; anything larger is not a scenario.
@@ -32,7 +34,7 @@ type Scenario struct {
 	// Load is the load section; zero when the file has none.
 	Load LoadSpec
 	// Thresholds are the pass/fail checks evaluated after the run.
-	Thresholds []*Threshold
+	Thresholds []*results.Threshold
 
 	targetPos Pos
 	defaults  defaults
@@ -322,9 +324,7 @@ func (d *decoder) decode(src []byte) *Scenario {
 	if flowsNode != nil {
 		s.flows = d.flows(flowsNode)
 	}
-	if thresholdsNode != nil {
-		s.Thresholds = d.thresholds(thresholdsNode)
-	}
+	s.Thresholds = d.thresholds(s, thresholdsNode)
 	d.check(s, root)
 	return s
 }

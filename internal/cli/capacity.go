@@ -207,7 +207,7 @@ func cmdCapacity(ctx context.Context, env *Env, args []string) error {
 // capacityPlan builds the probed plan from a URL (hit's request flags) or
 // a scenario (its flows; its load section is replaced by the probes), and
 // the objectives: --slo, or the scenario's thresholds.
-func capacityPlan(env *Env, fs *pflag.FlagSet, f *capacityFlags, arg string) (loadgen.Plan, []*scenarios.Threshold, error) {
+func capacityPlan(env *Env, fs *pflag.FlagSet, f *capacityFlags, arg string) (loadgen.Plan, []*results.Threshold, error) {
 	ths, err := parseSLOFlags(f.slos)
 	if err != nil {
 		return loadgen.Plan{}, nil, err
@@ -260,10 +260,10 @@ func capacityPlan(env *Env, fs *pflag.FlagSet, f *capacityFlags, arg string) (lo
 	return plan, ths, nil
 }
 
-func parseSLOFlags(flags []string) ([]*scenarios.Threshold, error) {
-	var out []*scenarios.Threshold
+func parseSLOFlags(flags []string) ([]*results.Threshold, error) {
+	var out []*results.Threshold
 	for _, raw := range flags {
-		t, err := scenarios.ParseThreshold(raw)
+		t, err := results.ParseThreshold(raw)
 		if err != nil {
 			return nil, usagef("--slo %q: %v", raw, err)
 		}
@@ -273,16 +273,16 @@ func parseSLOFlags(flags []string) ([]*scenarios.Threshold, error) {
 }
 
 // thresholdObjective makes a threshold a capacity objective.
-type thresholdObjective struct{ t *scenarios.Threshold }
+type thresholdObjective struct{ t *results.Threshold }
 
 func (o thresholdObjective) String() string { return o.t.String() }
 
 func (o thresholdObjective) Check(r *results.Result) (bool, string) {
-	res := o.t.Evaluate(r)
-	return res.Pass, res.Detail()
+	v := o.t.Evaluate(r)
+	return v.Pass, v.Detail
 }
 
-func capacityJudge(ths []*scenarios.Threshold) (capacity.Judge, error) {
+func capacityJudge(ths []*results.Threshold) (capacity.Judge, error) {
 	var j capacity.Judge
 	for _, t := range ths {
 		j.Objectives = append(j.Objectives, thresholdObjective{t})
@@ -293,7 +293,7 @@ func capacityJudge(ths []*scenarios.Threshold) (capacity.Judge, error) {
 	return j, nil
 }
 
-func sloStrings(ths []*scenarios.Threshold) []string {
+func sloStrings(ths []*results.Threshold) []string {
 	out := make([]string, len(ths))
 	for i, t := range ths {
 		out[i] = t.String()

@@ -36,14 +36,16 @@ A verdict needs at least 4 runs per side (5 recommended).
 when p50 or p99 of the total or of a request name got more than 10% slower
 (with repeated runs, only when the change is significant).
 
-Selections (--a, --b): name=NAME, group=K=V, or name=NAME,group=K=V
-(group last). A name alone also compares each tag group both names share.
+Selections (--a, --b) are written as in thresholds: a request name (offset),
+NAME{GROUP} (offset{depth=100}), {GROUP} (a tag group pooled over every
+request name) or total. A name alone also compares each tag group both names
+share.
 
 Examples:
   tailgate compare before.json after.json --md compare.md --png-dir charts/
   tailgate hit URL --count 5 -o main.json     # main-1.json … main-5.json
   tailgate compare main-*.json -- branch-*.json --label main,branch
-  tailgate compare run.json --a name=offset --b name=cursor --png-dir charts/
+  tailgate compare run.json --a offset --b cursor --png-dir charts/
   tailgate compare main-*.json -- pr-*.json --max-slowdown 10% --md cmp.md
 
 The method is described in docs/compare.md.
@@ -65,8 +67,8 @@ func cmdCompare(_ context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "compare", compareUsage)
 	fs.StringSliceVar(&f.before, "before", nil, "results `files` of the first side (comma-separated or repeated)")
 	fs.StringSliceVar(&f.after, "after", nil, "results `files` of the second side")
-	fs.StringVar(&f.a, "a", "", "compare within the results: first `selection`, e.g. name=offset")
-	fs.StringVar(&f.b, "b", "", "second `selection`, e.g. name=cursor")
+	fs.StringVar(&f.a, "a", "", "compare within the results: first `selection`, e.g. offset or offset{depth=100}")
+	fs.StringVar(&f.b, "b", "", "second `selection`, e.g. cursor")
 	fs.StringVar(&f.labels, "label", "", "names of the two sides `A,B` (default before,after or the selections)")
 	fs.StringVar(&f.md, "md", "", "also write the comparison as Markdown to `file` ('-' for stdout instead of text)")
 	fs.StringVar(&f.pngDir, "png-dir", "", "write PNG charts into `dir` (created if missing); the Markdown links them")
@@ -107,11 +109,11 @@ func cmdCompare(_ context.Context, env *Env, args []string) error {
 		if f.a == "" || f.b == "" {
 			return usagef("--a and --b go together")
 		}
-		a, err := report.ParseSelector(f.a)
+		a, err := results.ParseSelector(f.a)
 		if err != nil {
 			return usagef("--a: %v", err)
 		}
-		b, err := report.ParseSelector(f.b)
+		b, err := results.ParseSelector(f.b)
 		if err != nil {
 			return usagef("--b: %v", err)
 		}
@@ -285,9 +287,9 @@ func readResults(paths []string) ([]*results.Result, error) {
 // chartSides gathers what the comparison charts draw for each side: the
 // selection's histogram per run and the timeline series.
 func chartSides(c *report.Comparison, before, after []*results.Result, opts report.CompareOptions) ([2]chart.CompareSide, error) {
-	sels := [2]report.Selector{}
+	sels := [2]results.Selector{}
 	if opts.A != nil {
-		sels = [2]report.Selector{*opts.A, *opts.B}
+		sels = [2]results.Selector{*opts.A, *opts.B}
 	}
 	var sides [2]chart.CompareSide
 	for i, rs := range [][]*results.Result{before, after} {
@@ -299,7 +301,7 @@ func chartSides(c *report.Comparison, before, after []*results.Result, opts repo
 		for _, r := range rs {
 			h := r.Total.Latency
 			if opts.A != nil {
-				st, err := report.Select(r, sels[i])
+				st, err := r.Select(sels[i])
 				if err != nil {
 					return sides, err
 				}

@@ -86,7 +86,7 @@ func TestCompareRepeatedSides(t *testing.T) {
 }
 
 func TestCompareWithin(t *testing.T) {
-	code, stdout, stderr := runCLI(t, "compare", cmpFixture("after", 1), "--a", "name=offset", "--b", "cursor")
+	code, stdout, stderr := runCLI(t, "compare", cmpFixture("after", 1), "--a", "offset", "--b", "cursor")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -94,6 +94,16 @@ func TestCompareWithin(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
+	}
+	// Selections are spelt like thresholds; the spelling compare used to
+	// take is pointed to it.
+	code, stdout, stderr = runCLI(t, "compare", cmpFixture("after", 1), "--a", "offset{depth=10000}", "--b", "cursor{depth=10000}")
+	if code != 0 || !strings.Contains(stdout, "offset{depth=10000} vs cursor{depth=10000}") {
+		t.Errorf("groups: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, _, stderr = runCLI(t, "compare", cmpFixture("after", 1), "--a", "name=offset", "--b", "cursor")
+	if code != 2 || !strings.Contains(stderr, "written like thresholds: offset") {
+		t.Errorf("old spelling: exit %d, stderr %s", code, stderr)
 	}
 }
 
@@ -115,7 +125,7 @@ func TestCompareBadInput(t *testing.T) {
 		{"broken file", []string{b, garbage}, "garbage.json:"},
 		{"a without b", []string{b, "--a", "offset"}, "--a and --b go together"},
 		{"unknown name", []string{b, "--a", "offset", "--b", "nope"}, "no request matches --b nope"},
-		{"bad selector", []string{b, "--a", "tag=x", "--b", "cursor"}, "unknown key"},
+		{"bad selector", []string{b, "--a", "offset{depth=1", "--b", "cursor"}, "no closing }"},
 		{"bad label", []string{b, a, "--label", "one"}, "--label"},
 		{"bad size", []string{b, a, "--size", "big"}, "--size"},
 		{"bad alpha", []string{b, a, "--alpha", "2"}, "--alpha"},

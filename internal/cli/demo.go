@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"image/color"
 	"io"
@@ -158,7 +157,7 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 	}
 
 	resultsPath := filepath.Join(f.out, "results.json")
-	res, runErr := execute(ctx, env, plan, outputOptions{out: resultsPath, quiet: f.quiet, noTUI: f.noTUI})
+	res, runErr := execute(ctx, env, plan, outputOptions{out: resultsPath, quiet: f.quiet, noTUI: f.noTUI, thresholds: ths})
 	if res == nil {
 		return runErr
 	}
@@ -182,14 +181,12 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 	if !f.quiet {
 		fmt.Fprintf(env.Stderr, "demo finished in %s\n", time.Since(started).Round(100*time.Millisecond))
 	}
-	// The scenario's thresholds are shown, not enforced: the demo shows a
-	// shape, and a busy laptop failing "p99 < 250ms" would read as a broken
-	// demo. 'tailgate run' of the same file gates on them.
-	var te *ThresholdError
-	if err := checkThresholds(env.Stdout, res, ths); err != nil && !errors.As(err, &te) {
-		return err
-	} else if te != nil {
-		fmt.Fprintln(env.Stdout, "  (the demo reports the scenario's thresholds without failing on them; 'tailgate run' fails on them)")
+	// The scenario's thresholds are shown (in the summary and summary.md),
+	// not enforced: the demo shows a shape, and a busy laptop failing
+	// "p99 < 250ms" would read as a broken demo. 'tailgate run' of the same
+	// file gates on them.
+	if len(res.Failed()) > 0 {
+		fmt.Fprintln(env.Stdout, "(the demo reports the scenario's thresholds without failing on them; 'tailgate run' fails on them)")
 	}
 	return runErr
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/tailgate-dev/tailgate/report"
 	"github.com/tailgate-dev/tailgate/report/chart"
 	"github.com/tailgate-dev/tailgate/results"
-	"github.com/tailgate-dev/tailgate/scenarios"
 )
 
 const demoCapacityUsage = `
@@ -70,11 +69,11 @@ func cmdDemoCapacity(ctx context.Context, env *Env, args []string) error {
 	if db.rows < demoCapacityPage*20+20 {
 		return usagef("--rows %d: page %d at 20 posts a page needs at least %d", db.rows, demoCapacityPage, demoCapacityPage*20+20)
 	}
-	th, err := scenarios.ParseThreshold(slo)
+	th, err := results.ParseThreshold(slo)
 	if err != nil {
 		return usagef("--slo %q: %v", slo, err)
 	}
-	judge, _ := capacityJudge([]*scenarios.Threshold{th})
+	judge, _ := capacityJudge([]*results.Threshold{th})
 	b, err := format.ParseDuration(budget)
 	if err != nil {
 		return usagef("--budget: %v", err)

@@ -32,6 +32,9 @@ type outputOptions struct {
 	// startGrace how late the run may be ready for it.
 	startAt    time.Time
 	startGrace time.Duration
+	// thresholds judge the result before it is written and summarised,
+	// so that the outcomes are in the results file and the summary.
+	thresholds []*results.Threshold
 }
 
 // setStart sets the start instant from the flags. Repeated runs cannot
@@ -171,6 +174,9 @@ func execute(ctx context.Context, env *Env, plan loadgen.Plan, o outputOptions) 
 		runErr = nil
 	}
 
+	if len(o.thresholds) > 0 {
+		res.Judge(o.thresholds)
+	}
 	var writeErr error
 	if out != nil {
 		if err := out.Write(env.Stdout, res.Encode); err != nil {

@@ -75,7 +75,7 @@ func cmdHit(ctx context.Context, env *Env, args []string) error {
 	if err := checkCount(f.count); err != nil {
 		return err
 	}
-	out := outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI, metrics: &f.metrics}
+	out := outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI, metrics: &f.metrics, thresholds: ths}
 	if err := out.setStart(&f.start, f.count); err != nil {
 		return err
 	}
@@ -85,18 +85,18 @@ func cmdHit(ctx context.Context, env *Env, args []string) error {
 	}
 	plan.Command = append([]string{"tailgate", "hit"}, args...)
 	if f.count > 1 {
-		_, err = repeatRuns(ctx, env, f.count, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI, metrics: &f.metrics}, func() (loadgen.Plan, error) {
+		_, err = repeatRuns(ctx, env, f.count, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI, metrics: &f.metrics, thresholds: ths}, func() (loadgen.Plan, error) {
 			p, err := hitPlan(fs, &f, fs.Arg(0))
 			p.Command = plan.Command
 			return p, err
-		}, func(_ int, res *results.Result) error { return checkThresholds(env.Stdout, res, ths) })
+		}, func(_ int, res *results.Result) error { return thresholdError(res) })
 		return err
 	}
 	res, err := execute(ctx, env, plan, out)
 	if res == nil || err != nil {
 		return err
 	}
-	return checkThresholds(env.Stdout, res, ths)
+	return thresholdError(res)
 }
 
 func hitPlan(fs *pflag.FlagSet, f *hitFlags, rawURL string) (loadgen.Plan, error) {

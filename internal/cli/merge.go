@@ -14,7 +14,6 @@ import (
 	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/report"
 	"github.com/tailgate-dev/tailgate/results"
-	"github.com/tailgate-dev/tailgate/scenarios"
 )
 
 const mergeUsage = `
@@ -33,7 +32,9 @@ An argument with * ? or [ that names no file is expanded by merge itself,
 so 'shard-*.json' works where no shell expands it (a Kubernetes container).
 
 Thresholds (--scenario, --threshold) are checked on the merged result, as
-'tailgate report' checks them: the exit status is 1 when one fails. --md
+'tailgate report' checks them; without them, the thresholds the shards were
+judged by (if any) are judged again on the merged result. The outcomes go
+into the merged file, and the exit status is 1 when one fails. --md
 and --png-dir write the Markdown report (with the thresholds) and the
 charts of the merged result.
 
@@ -115,6 +116,12 @@ func cmdMerge(_ context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Thresholds given here judge the merged result; without them, the
+	// shards' own thresholds were judged again by the merge. Either way the
+	// outcomes go into the merged file, the summary and the Markdown.
+	if len(ths) > 0 {
+		merged.Judge(ths)
+	}
 	if err := output.Write(env.Stdout, merged.Encode); err != nil {
 		return err
 	}
@@ -128,13 +135,8 @@ func cmdMerge(_ context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stderr, "merged %d results into %s\n", len(files), f.out)
 	reportStartSpread(env.Stderr, merged, len(files))
-	var checks []scenarios.ThresholdResult
-	var failed []string
-	if len(ths) > 0 {
-		checks, failed = scenarios.EvaluateAll(ths, merged)
-	}
 	if md != nil {
-		if err := md.Write(env.Stdout, func(w io.Writer) error { return writeMarkdownReport(w, merged, checks) }); err != nil {
+		if err := md.Write(env.Stdout, func(w io.Writer) error { return report.WriteMarkdown(w, merged) }); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stderr, "Markdown written to %s\n", f.md)
@@ -151,15 +153,10 @@ func cmdMerge(_ context.Context, env *Env, args []string) error {
 			fmt.Fprintf(env.Stderr, "chart written to %s\n", name)
 		}
 	}
-	if len(checks) == 0 {
-		return nil
+	if f.quiet && len(merged.Thresholds) > 0 {
+		printVerdicts(summaryWriter(env, f.out), merged.Thresholds)
 	}
-	fmt.Fprintln(summaryWriter(env, f.out))
-	printThresholds(summaryWriter(env, f.out), checks)
-	if len(failed) > 0 {
-		return &ThresholdError{Failed: failed}
-	}
-	return nil
+	return thresholdError(merged)
 }
 
 // mergeError makes a problem with the inputs a usage error (exit 2).

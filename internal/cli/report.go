@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tailgate-dev/tailgate/internal/format"
 	"github.com/tailgate-dev/tailgate/report"
 	"github.com/tailgate-dev/tailgate/results"
 	"github.com/tailgate-dev/tailgate/scenarios"
@@ -26,18 +27,19 @@ Formats (--format):
   json      a stable summary for scripts:
               {"total": {"requests", "errors", "rate", "latency_ms": {"p50",
               "p90", "p95", "p99", "p99.9", "max"}, "service_ms": {…}},
-               "requests": {"<name>": {…same…}}, "groups", "meta", "schedule"}
+               "requests": {"<name>": {…same…}}, "groups", "meta", "schedule",
+               "thresholds": [{"threshold", "pass", "measured", "detail"}]}
   hlog      the one-second timeline as an HdrHistogram interval log: one
             untagged line per interval (all requests) and one Tag=<name>
             line per request name; values in µs, readable by
             HdrHistogram's HistogramLogReader and log processors
 
-Thresholds (--threshold, --scenario) are checked against the results, as
-'tailgate run' checks them after a run: the outcome follows a text report
-on stdout (on stderr for the other formats and for -o), a Markdown report
-gets a Thresholds section, and the exit status is 1 when one fails. This
-is how the merged results of a sharded run, or a run repeated elsewhere,
-are gated.
+Every format shows the threshold outcomes the results file carries (those
+of the run, or judged again by merge). Thresholds given here (--threshold,
+--scenario) are judged instead, as 'tailgate run' judges them after a run;
+the outcome is in the report (and on stderr for a format other than text or
+for -o), and the exit status is 1 when one fails. This is how results are
+gated against thresholds the run did not have.
 
 Examples:
   tailgate report results.json
@@ -117,17 +119,13 @@ func cmdReport(_ context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var checks []scenarios.ThresholdResult
+	// Thresholds given here replace the outcomes the file carries; without
+	// them, the file's own outcomes are shown as they are.
 	var failed []string
 	if len(ths) > 0 {
-		checks, failed = scenarios.EvaluateAll(ths, res)
+		failed = res.Judge(ths)
 	}
-	if err := writeReportOutput(env.Stdout, f.out, func(w io.Writer) error {
-		if format == "markdown" || format == "md" {
-			return writeMarkdownReport(w, res, checks)
-		}
-		return write(w, res)
-	}); err != nil {
+	if err := writeReportOutput(env.Stdout, f.out, func(w io.Writer) error { return write(w, res) }); err != nil {
 		return err
 	}
 	if f.pngDir != "" {
@@ -142,17 +140,14 @@ func cmdReport(_ context.Context, env *Env, args []string) error {
 			fmt.Fprintf(env.Stderr, "chart written to %s\n", name)
 		}
 	}
-	if len(checks) == 0 {
+	if len(ths) == 0 {
 		return nil
 	}
-	// The outcome follows a text report; it must not get into a
-	// machine-readable one on stdout.
-	verdicts := env.Stderr
-	if format == "text" && (f.out == "" || f.out == "-") {
-		verdicts = env.Stdout
-		fmt.Fprintln(verdicts)
+	// A text report on stdout shows the outcomes; otherwise they go to
+	// stderr as well, for the log of the job that asked for them.
+	if format != "text" || (f.out != "" && f.out != "-") {
+		printVerdicts(env.Stderr, res.Thresholds)
 	}
-	printThresholds(verdicts, checks)
 	if len(failed) > 0 {
 		return &ThresholdError{Failed: failed}
 	}
@@ -163,20 +158,23 @@ func cmdReport(_ context.Context, env *Env, args []string) error {
 // scenario file, if one is given, and the --threshold flags. Without a
 // scenario to check request names against, a threshold must name a request
 // the results have: a typo is an input error, not a failed threshold.
-func reportThresholds(env *Env, scenario string, flags []string, res *results.Result) ([]*scenarios.Threshold, error) {
+func reportThresholds(env *Env, scenario string, flags []string, res *results.Result) ([]*results.Threshold, error) {
 	if scenario == "" {
 		ths, err := parseThresholdFlags(flags)
 		if err != nil {
 			return nil, err
 		}
 		for _, t := range ths {
-			if t.Request != "" && res.Lookup(t.Request, t.Group) == nil {
+			if st, err := res.Select(t.Selector); err == nil && st == nil && !t.Selector.IsTotal() {
 				var names []string
 				for _, st := range res.Requests {
 					names = append(names, strconv.Quote(st.Name))
 				}
-				return nil, usagef("--threshold %q: the results have no request %q%s (they have %s)",
-					t.String(), t.Request, groupSuffix(t.Group), strings.Join(names, ", "))
+				what := fmt.Sprintf("request %q%s", t.Selector.Name, groupSuffix(t.Selector.Group))
+				if t.Selector.Name == "" {
+					what = fmt.Sprintf("tag group %q", t.Selector.Group)
+				}
+				return nil, usagef("--threshold %q: the results have no %s (they have %s)", t.String(), what, strings.Join(names, ", "))
 			}
 		}
 		return ths, nil
@@ -195,22 +193,13 @@ func reportThresholds(env *Env, scenario string, flags []string, res *results.Re
 	return ths, nil
 }
 
-// writeMarkdownReport writes the Markdown report of a result with the
-// outcome of its thresholds.
-func writeMarkdownReport(w io.Writer, res *results.Result, checks []scenarios.ThresholdResult) error {
-	if err := report.WriteMarkdown(w, res); err != nil {
-		return err
+// printVerdicts lists threshold outcomes under a heading.
+func printVerdicts(w io.Writer, vs []results.Verdict) {
+	w = format.SafeWriter(w)
+	fmt.Fprintln(w, "thresholds:")
+	for _, v := range vs {
+		fmt.Fprintf(w, "  %s\n", v)
 	}
-	return report.WriteChecksMarkdown(w, reportChecks(checks))
-}
-
-// reportChecks turns threshold outcomes into the report package's form.
-func reportChecks(results []scenarios.ThresholdResult) []report.Check {
-	out := make([]report.Check, 0, len(results))
-	for _, r := range results {
-		out = append(out, report.Check{Pass: r.Pass, Threshold: r.Threshold.String(), Detail: r.Detail()})
-	}
-	return out
 }
 
 // parseSize parses "WxH" with sane pixel bounds.

@@ -236,7 +236,7 @@ thresholds:
 			[]string{"| **total** |", "#### Thresholds: 1 of 2 failed", "| ❌ **FAIL** | `p50 < 1ms` | p50 = "},
 			[]string{"thresholds:"}, []string{"thresholds:\n  " + pass}},
 		{"json stays JSON", []string{"--scenario", scenario, "--format", "json"}, ExitThreshold,
-			[]string{`"latency_ms"`}, []string{"thresholds"}, []string{fail}},
+			[]string{`"latency_ms"`, `"thresholds": [`, `"detail": "p50 = `}, []string{"thresholds:"}, []string{fail}},
 		{"text to a file", []string{"--scenario", scenario, "-o", filepath.Join(t.TempDir(), "r.txt")}, ExitThreshold,
 			nil, []string{"thresholds"}, []string{fail}},
 	}
@@ -363,6 +363,25 @@ func TestMergeCommand(t *testing.T) {
 		t.Errorf("missing file: exit %d, %q", code, errOut)
 	}
 
+	// The thresholds the shards were judged by are judged again on the
+	// merge: 200 requests pass what each shard's 66 failed, and a failed
+	// threshold makes the exit status 1 (issue 12, item 11).
+	var judged []string
+	for i := 0; i < 3; i++ {
+		r := smallResult(i, 3)
+		r.Judge([]*results.Threshold{mustParseThreshold(t, "requests >= 150"), mustParseThreshold(t, "p99 < 1us")})
+		judged = append(judged, writeResult(t, r, "judged-"+string(rune('0'+i))+".json"))
+	}
+	code, stdout, _ = mainCLI(t, append([]string{"merge", "-o", out}, judged...)...)
+	merged, err = results.ReadResultFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != ExitThreshold || len(merged.Thresholds) != 2 || !merged.Thresholds[0].Pass || merged.Thresholds[1].Pass ||
+		!strings.Contains(stdout, "pass  requests >= 150  (requests = 200)") {
+		t.Errorf("merge of judged shards: exit %d, outcomes %+v\n%s", code, merged.Thresholds, stdout)
+	}
+
 	// Two of three shards merge into a partial result.
 	code, _, errOut = mainCLI(t, "merge", "-q", "-o", out, files[0], files[2])
 	if code != ExitOK || !strings.Contains(errOut, "partial result: merged 2 of 3 shards (missing 1)") {
@@ -464,4 +483,13 @@ func TestShardedHitsMerge(t *testing.T) {
 	if code != ExitUsage || !strings.Contains(errOut, "other.json (shard 1/2): results are not shards of one plan: plan hash") {
 		t.Errorf("merge of different plans: exit %d, %q", code, errOut)
 	}
+}
+
+func mustParseThreshold(t *testing.T, s string) *results.Threshold {
+	t.Helper()
+	th, err := results.ParseThreshold(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return th
 }

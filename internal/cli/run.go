@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/spf13/pflag"
@@ -49,7 +48,7 @@ type runFlags struct {
 }
 
 func addThresholdFlag(fs *pflag.FlagSet, list *[]string) {
-	fs.StringArrayVar(list, "threshold", nil, "fail (exit 1) unless `EXPR` holds: '[REQUEST[{GROUP}]:] METRIC OP VALUE', e.g. 'p99 < 250ms' or 'login: error_rate < 1%' (repeatable)")
+	fs.StringArrayVar(list, "threshold", nil, "fail (exit 1) unless `EXPR` holds: '[SERIES:] METRIC OP VALUE', SERIES being a request name, NAME{GROUP} or {GROUP}, e.g. 'p99 < 250ms' or 'login: error_rate < 1%' (repeatable)")
 }
 
 func cmdRun(ctx context.Context, env *Env, args []string) error {
@@ -120,20 +119,21 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	}
 	plan.Command = append([]string{"tailgate", "run"}, args...)
 	plan.RunID = f.start.runID
+	out.thresholds = ths
 	if f.count > 1 {
 		// Runs share the compiled plan. Iteration numbers restart with
 		// each run, so sequential and unique data feeds hand out the same
 		// rows in every run, which keeps repeated runs comparable.
-		_, err := repeatRuns(ctx, env, f.count, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI, metrics: &f.metrics},
+		_, err := repeatRuns(ctx, env, f.count, outputOptions{out: f.out, quiet: f.quiet, noTUI: f.noTUI, metrics: &f.metrics, thresholds: ths},
 			func() (loadgen.Plan, error) { return plan, nil },
-			func(_ int, res *results.Result) error { return checkThresholds(env.Stdout, res, ths) })
+			func(_ int, res *results.Result) error { return thresholdError(res) })
 		return err
 	}
 	res, runErr := execute(ctx, env, plan, out)
 	if res == nil {
 		return runErr
 	}
-	thErr := checkThresholds(env.Stdout, res, ths)
+	thErr := thresholdError(res)
 	if runErr != nil {
 		return runErr
 	}
@@ -170,8 +170,8 @@ func plural(n int) string {
 
 // scenarioThresholds returns the scenario's thresholds followed by those of
 // --threshold flags, checked against the scenario's request names.
-func scenarioThresholds(s *scenarios.Scenario, flags []string) ([]*scenarios.Threshold, error) {
-	ths := append([]*scenarios.Threshold(nil), s.Thresholds...)
+func scenarioThresholds(s *scenarios.Scenario, flags []string) ([]*results.Threshold, error) {
+	ths := append([]*results.Threshold(nil), s.Thresholds...)
 	extra, err := parseThresholdFlags(flags)
 	if err != nil {
 		return nil, err
@@ -184,10 +184,10 @@ func scenarioThresholds(s *scenarios.Scenario, flags []string) ([]*scenarios.Thr
 	return append(ths, extra...), nil
 }
 
-func parseThresholdFlags(flags []string) ([]*scenarios.Threshold, error) {
-	var out []*scenarios.Threshold
+func parseThresholdFlags(flags []string) ([]*results.Threshold, error) {
+	var out []*results.Threshold
 	for _, raw := range flags {
-		t, err := scenarios.ParseThreshold(raw)
+		t, err := results.ParseThreshold(raw)
 		if err != nil {
 			return nil, usagef("--threshold %q: %v", raw, err)
 		}
@@ -196,24 +196,11 @@ func parseThresholdFlags(flags []string) ([]*scenarios.Threshold, error) {
 	return out, nil
 }
 
-// printThresholds prints one line per threshold outcome under a heading.
-func printThresholds(w io.Writer, results []scenarios.ThresholdResult) {
-	w = format.SafeWriter(w)
-	fmt.Fprintln(w, "thresholds:")
-	for _, r := range results {
-		fmt.Fprintf(w, "  %s\n", r)
-	}
-}
-
-// checkThresholds prints every threshold's outcome and returns a
-// ThresholdError (exit status 1) naming those that failed.
-func checkThresholds(w io.Writer, res *results.Result, ths []*scenarios.Threshold) error {
-	if len(ths) == 0 {
-		return nil
-	}
-	results, failed := scenarios.EvaluateAll(ths, res)
-	printThresholds(w, results)
-	if len(failed) > 0 {
+// thresholdError returns a ThresholdError (exit status 1) naming the
+// thresholds that failed on res, nil when none did. The outcomes are part
+// of the result (execute judged it), so the summary has already shown them.
+func thresholdError(res *results.Result) error {
+	if failed := res.Failed(); len(failed) > 0 {
 		return &ThresholdError{Failed: failed}
 	}
 	return nil
