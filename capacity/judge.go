@@ -79,13 +79,28 @@ func (j *Judge) Verdict(r *results.Result, rate float64) Probe {
 		case j.LatencyBound > 0 && st.Latency.Percentile(99) > catastrophicLatency*j.LatencyBound:
 			p.Catastrophic = true
 		}
-		if j.clientLimited(st) {
+		switch {
+		case cpuSaturated(r, st):
+			p.Verdict = ClientLimited
+			p.Reason = fmt.Sprintf("client could not hold %s/s: its CPU was %.0f%% busy and send lag p99 %s; %s",
+				trimFloat(rate), 100*r.CPUShare(), round3(st.SendLag.Percentile(99)), p.Reason)
+		case j.clientLimited(st):
 			p.Verdict = ClientLimited
 			p.Reason = fmt.Sprintf("client could not hold %s/s: send lag p99 %s while the target's service time p50 stayed at %s (baseline %s); %s",
 				trimFloat(rate), round3(st.SendLag.Percentile(99)), round3(st.Service.Percentile(50)), round3(j.Baseline), p.Reason)
 		}
 	}
 	return p
+}
+
+// cpuBusy is the share of its processors the client may use before a late
+// probe is blamed on its CPU (the text report's warning uses the same).
+const cpuBusy = 0.9
+
+// cpuSaturated: the client's own CPU was busy on every processor it had
+// while arrivals went out late.
+func cpuSaturated(r *results.Result, st *results.Stats) bool {
+	return r.CPUShare() >= cpuBusy && st.SendLag.Percentile(99) > results.LateThreshold
 }
 
 // clientLimited: requests waited before they were sent (send lag above

@@ -31,6 +31,13 @@ func probeResult(n int, lat, svc, lag time.Duration, trend ...time.Duration) *re
 	return r
 }
 
+// cpuBound marks a probe's client as busy on 95% of its one CPU.
+func cpuBound(r *results.Result) *results.Result {
+	r.Meta.NumCPU = 1
+	r.Meta.CPU.User = results.Duration(1900 * time.Millisecond)
+	return r
+}
+
 type p99Max time.Duration
 
 func (b p99Max) String() string { return "p99 < " + time.Duration(b).String() }
@@ -55,6 +62,7 @@ func TestJudge(t *testing.T) {
 		{"over the SLO: the target slowed", probeResult(200, 80*ms, 78*ms, 2*ms), Fail, false, "p99 < 40ms (p99 = 80"},
 		{"ten times the SLO: catastrophic", probeResult(200, 500*ms, 490*ms, 10*ms), Fail, true, "p99 < 40ms"},
 		{"over the SLO, lost before sending: client-limited", probeResult(200, 80*ms, 5*ms, 75*ms), ClientLimited, false, "client could not hold 100/s"},
+		{"over the SLO with the client's CPU saturated: client-limited", cpuBound(probeResult(200, 80*ms, 60*ms, 20*ms)), ClientLimited, false, "its CPU was 95% busy"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
