@@ -139,22 +139,7 @@ func Capacity(w io.Writer, c *results.Capacity, o Options) error {
 	top.X.Min, top.X.Max = 0, xmax*1.05
 	bot.X.Min, bot.X.Max = 0, xmax*1.05
 	bot.Y.Min, bot.Y.Max = 0, ymax*1.1
-	return render(w, o, o.title("Capacity: latency and throughput against offered rate"), legend, func(cv draw.Canvas) error {
-		gap := vg.Points(6)
-		split := cv.Min.Y + (cv.Max.Y-cv.Min.Y)*0.38
-		tc, bc := cv, cv
-		tc.Min.Y = split + gap
-		bc.Max.Y = split
-		dt, db := top.DataCanvas(tc), bot.DataCanvas(bc)
-		if d := dt.Min.X - db.Min.X; d > 0 {
-			bc.Min.X += d
-		} else {
-			tc.Min.X -= d
-		}
-		top.Draw(tc)
-		bot.Draw(bc)
-		return nil
-	})
+	return render(w, o, o.title("Capacity: latency and throughput against offered rate"), legend, stacked(top, bot, 0.38))
 }
 
 // addVerdictGlyphs marks each probe's value of one percentile: a dot for a

@@ -216,14 +216,19 @@ func Timeline(w io.Writer, runs []TimelineRun, o Options) error {
 	top.X.Min, top.X.Max = 0, tmax
 	bot.X.Min, bot.X.Max = 0, tmax
 	bot.Y.Min, bot.Y.Max = 0, math.Max(rmax*1.1, 1)
-	return render(w, o, o.title("Latency and throughput over time"), legend, func(c draw.Canvas) error {
+	return render(w, o, o.title("Latency and throughput over time"), legend, stacked(top, bot, 0.36))
+}
+
+// stacked draws two panels sharing their x axis, bot taking share of the
+// height under top, their data areas lined up: the panel with the narrower
+// y axis is cropped so both start at the same x.
+func stacked(top, bot *plot.Plot, share float64) func(c draw.Canvas) error {
+	return func(c draw.Canvas) error {
 		gap := vg.Points(6)
-		split := c.Min.Y + (c.Max.Y-c.Min.Y)*0.36
+		split := c.Min.Y + (c.Max.Y-c.Min.Y)*vg.Length(share)
 		tc, bc := c, c
 		tc.Min.Y = split + gap
 		bc.Max.Y = split
-		// Line the two data areas up: crop the panel with the narrower y
-		// axis so both start at the same x.
 		dt, db := top.DataCanvas(tc), bot.DataCanvas(bc)
 		if d := dt.Min.X - db.Min.X; d > 0 {
 			bc.Min.X += d
@@ -233,7 +238,7 @@ func Timeline(w io.Writer, runs []TimelineRun, o Options) error {
 		top.Draw(tc)
 		bot.Draw(bc)
 		return nil
-	})
+	}
 }
 
 // intervalSeries returns the figures of one series (or the total) in an
