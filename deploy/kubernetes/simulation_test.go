@@ -341,10 +341,19 @@ func TestSimulatedClusterRun(t *testing.T) {
 	}
 
 	// The target saw the same load from one process and from four shards,
-	// second by second from the first.
+	// second by second from the first. The per-second counts are a timing
+	// check: beside other test binaries, or under the race detector, one
+	// stall of the machine moves requests from one second into the next
+	// (CI saw 578 and 570 of 600 in one second, for the single run and the
+	// shards alike). .ci/run checks them with this test run alone, without
+	// -race, with TAILGATE_TIMING_TESTS=1.
+	timingChecks := !raceEnabled && os.Getenv("TAILGATE_TIMING_TESTS") != ""
 	for _, c := range []*cluster{single, sharded} {
 		if got := c.target.total.Load(); got != simPlanned {
 			t.Errorf("%d shard(s): the target counted %d requests, want %d", *c.r.shards.Spec.Completions, got, simPlanned)
+		}
+		if !timingChecks {
+			continue
 		}
 		for s := 0; s < int(simDuration/time.Second); s++ {
 			got := c.target.seconds[s].Load()
