@@ -14,8 +14,6 @@ import (
 	"github.com/tailgate-dev/tailgate/results"
 )
 
-// ---------------------------------------------------------------- 6 open model vs wrk2
-
 // OpenRun is one open-model run of tailgate or wrk2 at a fixed rate.
 type OpenRun struct {
 	Tool     string        `json:"tool"`
