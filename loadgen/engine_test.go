@@ -306,8 +306,8 @@ func TestObserverGetsSnapshots(t *testing.T) {
 			t.Fatalf("%d snapshots, last done=%v", len(snaps), len(snaps) > 0 && snaps[len(snaps)-1].Done)
 		}
 		s := snaps[1]
-		if s.TargetRate != 100 || s.Rate < 95 || s.Rate > 105 || s.Total.Interval.P50 == 0 {
-			t.Fatalf("snapshot 2: target %v rate %v p50 %v", s.TargetRate, s.Rate, s.Total.Interval.P50)
+		if s.TargetRate != 100 || s.Rate < 95 || s.Rate > 105 || s.Total.Interval.Of(50) == 0 {
+			t.Fatalf("snapshot 2: target %v rate %v p50 %v", s.TargetRate, s.Rate, s.Total.Interval.Of(50))
 		}
 		var sum uint64
 		for _, iv := range res.Timeline {

@@ -61,55 +61,64 @@ type RunInfo struct {
 	Duration time.Duration
 }
 
-// Metric names one figure of a latency distribution.
+// Metric names one figure of a latency summary that a comparison shows:
+// one of the reported percentiles (results.Reported, in its order), then
+// the max and the mean.
 type Metric int
 
-// The figures compared for every row.
+// The figures after the percentiles.
 const (
-	P50 Metric = iota
-	P90
-	P95
-	P99
-	P999
-	Max
+	Max Metric = Metric(results.NumReported) + iota
 	Mean
 	numMetrics
 )
 
-var metricNames = [numMetrics]string{"p50", "p90", "p95", "p99", "p99.9", "max", "mean"}
-
-// String returns the metric's short name ("p99.9").
-func (m Metric) String() string {
-	if m < 0 || m >= numMetrics {
-		return fmt.Sprintf("Metric(%d)", int(m))
+// PercentileMetric returns the metric of q, which must be one of
+// results.Reported; for any other it returns -1, a metric that names nothing.
+func PercentileMetric(q results.Percentile) Metric {
+	for i, r := range results.Reported() {
+		if r == q {
+			return Metric(i)
+		}
 	}
-	return metricNames[m]
+	return -1
+}
+
+// String returns the metric's short name ("p99.9", "max").
+func (m Metric) String() string {
+	switch {
+	case m >= 0 && m < Max:
+		return results.Reported()[m].String()
+	case m == Max:
+		return "max"
+	case m == Mean:
+		return "mean"
+	}
+	return fmt.Sprintf("Metric(%d)", int(m))
 }
 
 // of returns the metric from a summary.
 func (m Metric) of(p results.Percentiles) time.Duration {
-	switch m {
-	case P50:
-		return p.P50
-	case P90:
-		return p.P90
-	case P95:
-		return p.P95
-	case P99:
-		return p.P99
-	case P999:
-		return p.P999
-	case Max:
+	switch {
+	case m >= 0 && m < Max:
+		return p.At[m]
+	case m == Max:
 		return p.Max
-	default:
+	case m == Mean:
 		return p.Mean
 	}
+	return 0
 }
+
+// p50 and p99 are the centre and the tail: the figures the significance
+// tests and the regression gate single out; the Markdown summary table
+// shows them and p99.9.
+var p50, p99, p999 = PercentileMetric(50), PercentileMetric(99), PercentileMetric(99.9)
 
 // testedMetrics are the figures that get a significance verdict: the centre,
 // the tail, and the mean (the tail moves most from run to run, so it is the
 // one that most needs a verdict).
-var testedMetrics = []Metric{P50, P99, Mean}
+var testedMetrics = []Metric{p50, p99, Mean}
 
 // CompareRow compares one request name or tag group.
 type CompareRow struct {
@@ -432,7 +441,7 @@ func sideStats(runs []*results.Result, pick func(*results.Result) (*results.Stat
 // testRow runs the significance tests of a row when both sides repeat.
 func testRow(row *CompareRow, alpha float64) []MetricTest {
 	a, b := row.Side[0].PerRun, row.Side[1].PerRun
-	if len(a[P50]) < 2 || len(b[P50]) < 2 {
+	if len(a[p50]) < 2 || len(b[p50]) < 2 {
 		return nil
 	}
 	out := make([]MetricTest, 0, len(testedMetrics))
@@ -481,7 +490,7 @@ func (c *Comparison) Regressions(limit float64) []string {
 		if !a.Present() || !b.Present() {
 			continue
 		}
-		for _, m := range []Metric{P50, P99} {
+		for _, m := range []Metric{p50, p99} {
 			if len(row.Tests) > 0 {
 				for _, t := range row.Tests {
 					if t.Metric != m || !t.Significant() || t.Center1 <= 0 {

@@ -51,7 +51,7 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 	if c.Within {
 		first = "selection / group"
 	}
-	ew.printf("| %s | p50 | p99 | p99.9 | rate | errors |", first)
+	ew.printf("| %s | %s | %s | %s | rate | errors |", first, p50, p99, p999)
 	if c.Repeated() {
 		ew.printf(" p99 across runs |")
 	}
@@ -78,12 +78,12 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 			x, y := m.of(a.Latency), m.of(b.Latency)
 			return fmt.Sprintf("%s → %s (%s)", format.Duration(x), format.Duration(y), cmpRel(cmpRelChange(float64(x), float64(y))))
 		}
-		ew.printf("| %s | %s | %s | %s | %s → %s | %s → %s |", format.Markdown(row.Key), cell(P50), cell(P99), cell(P999),
+		ew.printf("| %s | %s | %s | %s | %s → %s | %s → %s |", format.Markdown(row.Key), cell(p50), cell(p99), cell(p999),
 			format.Rate(a.Rate), format.Rate(b.Rate), format.Percent(a.ErrorRate()), format.Percent(b.ErrorRate()))
 		if c.Repeated() {
 			v := ""
 			for _, t := range row.Tests {
-				if t.Metric == P99 {
+				if t.Metric == p99 {
 					v = cmpMDVerdict(t)
 				}
 			}
@@ -118,7 +118,7 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 		}
 		ew.printf("<details><summary>%s: all percentiles</summary>\n\n", format.Markdown(row.Key))
 		ew.printf("| | %s | %s | change | |\n|---|--:|--:|--:|--:|\n", l0, l1)
-		for m := P50; m < numMetrics; m++ {
+		for m := Metric(0); m < numMetrics; m++ {
 			x, y := m.of(a.Latency), m.of(b.Latency)
 			ew.printf("| %s | %s | %s | %s | %s |\n", m, format.Duration(x), format.Duration(y), cmpDelta(y-x), cmpRel(cmpRelChange(float64(x), float64(y))))
 		}

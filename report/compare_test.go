@@ -254,14 +254,14 @@ func TestCompareFindsTheFixtureStory(t *testing.T) {
 	}
 	// Deep offset pages got ~40% faster: detected with 5+5 runs.
 	deep := row("offset{depth=10000}")
-	if mt := test(deep, P50); !mt.Significant() || mt.Center2 >= mt.Center1 {
+	if mt := test(deep, p50); !mt.Significant() || mt.Center2 >= mt.Center1 {
 		t.Errorf("deep offset p50 change not detected: %s", mt.Verdict())
 	}
-	if rel := (deep.Side[1].Latency.P50.Seconds() - deep.Side[0].Latency.P50.Seconds()) / deep.Side[0].Latency.P50.Seconds(); rel > -0.3 || rel < -0.5 {
+	if rel := (deep.Side[1].Latency.Of(50).Seconds() - deep.Side[0].Latency.Of(50).Seconds()) / deep.Side[0].Latency.Of(50).Seconds(); rel > -0.3 || rel < -0.5 {
 		t.Errorf("deep offset p50 change %.1f%%, want about −40%%", 100*rel)
 	}
 	// Cursor did not change: no verdict of a change.
-	if mt := test(row("cursor"), P50); mt.Significant() {
+	if mt := test(row("cursor"), p50); mt.Significant() {
 		t.Errorf("cursor p50 reported as changed: %s", mt.Verdict())
 	}
 	if got := row("total").Side[0].Requests; got != fixtureRunsPerSide*fixRate*fixSeconds {

@@ -81,7 +81,7 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 			ew.printf("  only in %s (%d requests)\n", only, a.Requests+b.Requests)
 			continue
 		}
-		for m := P50; m < numMetrics; m++ {
+		for m := Metric(0); m < numMetrics; m++ {
 			x, y := m.of(a.Latency), m.of(b.Latency)
 			line(m.String(), format.Duration(x), format.Duration(y), cmpDelta(y-x), cmpRel(cmpRelChange(float64(x), float64(y))))
 		}

@@ -70,16 +70,68 @@ type JSONStats struct {
 	BytesOut   uint64            `json:"bytes_out"`
 }
 
-// JSONPercentiles are the percentiles of one histogram in milliseconds.
-// The key "p99.9" is spelled as in reports.
+// JSONPercentiles are the summary figures of one histogram in milliseconds.
+// In JSON it is an object keyed by each reported percentile as reports
+// spell it ("p50" … "p99.9", see results.Reported), then "max" and "mean".
 type JSONPercentiles struct {
-	P50  float64 `json:"p50"`
-	P90  float64 `json:"p90"`
-	P95  float64 `json:"p95"`
-	P99  float64 `json:"p99"`
-	P999 float64 `json:"p99.9"`
-	Max  float64 `json:"max"`
-	Mean float64 `json:"mean"`
+	// At holds the value at each percentile of results.Reported, in order.
+	At        [results.NumReported]float64
+	Max, Mean float64
+}
+
+// Of returns the value at q, one of results.Reported (0 for any other).
+func (p JSONPercentiles) Of(q results.Percentile) float64 {
+	for i, r := range results.Reported() {
+		if r == q {
+			return p.At[i]
+		}
+	}
+	return 0
+}
+
+// MarshalJSON writes the figures in the order of the reports.
+func (p JSONPercentiles) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	field := func(key string, v float64) error {
+		num, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, key)
+		b = append(append(b, ':'), num...)
+		return nil
+	}
+	for i, q := range results.Reported() {
+		if err := field(q.String(), p.At[i]); err != nil {
+			return nil, err
+		}
+	}
+	if err := field("max", p.Max); err != nil {
+		return nil, err
+	}
+	if err := field("mean", p.Mean); err != nil {
+		return nil, err
+	}
+	return append(b, '}'), nil
+}
+
+// UnmarshalJSON reads the object MarshalJSON writes. A summary written
+// before a percentile was reported lacks its key, which then reads as 0;
+// keys it does not know (a percentile no longer reported) are ignored, as
+// encoding/json ignores unknown fields.
+func (p *JSONPercentiles) UnmarshalJSON(b []byte) error {
+	var m map[string]float64
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*p = JSONPercentiles{Max: m["max"], Mean: m["mean"]}
+	for i, q := range results.Reported() {
+		p.At[i] = m[q.String()]
+	}
+	return nil
 }
 
 // JSONMeta is the run description in a JSONSummary.
@@ -184,10 +236,11 @@ func jsonPercentiles(h *results.Histogram) JSONPercentiles {
 		return JSONPercentiles{}
 	}
 	p := h.Summary()
-	return JSONPercentiles{
-		P50: ms(p.P50), P90: ms(p.P90), P95: ms(p.P95), P99: ms(p.P99), P999: ms(p.P999),
-		Max: ms(p.Max), Mean: ms(p.Mean),
+	out := JSONPercentiles{Max: ms(p.Max), Mean: ms(p.Mean)}
+	for i, d := range p.At {
+		out.At[i] = ms(d)
 	}
+	return out
 }
 
 // ms converts to milliseconds, keeping the microsecond resolution of the

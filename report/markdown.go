@@ -70,8 +70,7 @@ func WriteMarkdown(w io.Writer, r *results.Result) error {
 			fmt.Fprintln(bw)
 			fmt.Fprintln(bw, "Send lag = actual − intended send time.")
 			fmt.Fprintln(bw)
-			fmt.Fprintln(bw, "| | count | p50 | p90 | p95 | p99 | p99.9 | max |")
-			fmt.Fprintln(bw, "|---|--:|--:|--:|--:|--:|--:|--:|")
+			writeMDHead(bw, "", "count")
 			fmt.Fprintf(bw, "| total | %d | %s |\n", r.Total.SendLag.Count(), strings.Join(percentileCells(r.Total.SendLag), " | "))
 		}
 		fmt.Fprintln(bw)
@@ -93,8 +92,7 @@ func WriteMarkdown(w io.Writer, r *results.Result) error {
 			}
 			fmt.Fprintf(bw, " · Errors: %s", strings.Join(kinds, ", "))
 			if h := r.Total.FailedLatency; h.Count() > 0 {
-				p := h.Summary()
-				fmt.Fprintf(bw, " · failed latency p50 %s, p99 %s, max %s", format.Duration(p.P50), format.Duration(p.P99), format.Duration(p.Max))
+				fmt.Fprintf(bw, " · failed latency p50 %s, p99 %s, max %s", format.Duration(h.Percentile(50)), format.Duration(h.Percentile(99)), format.Duration(h.Max()))
 			}
 		}
 		fmt.Fprintln(bw)
@@ -123,15 +121,24 @@ func WriteMarkdown(w io.Writer, r *results.Result) error {
 	return nil
 }
 
+// writeMDHead writes the head of a table whose first column is named
+// first, then the numeric columns named, then the percentile columns.
+func writeMDHead(w io.Writer, first string, numeric ...string) {
+	cols := append(append([]string{first}, numeric...), textColumns...)
+	align := strings.Repeat("|--:", len(cols)-1)
+	if first != "" {
+		first = " " + first
+	}
+	fmt.Fprintf(w, "|%s | %s |\n|---%s|\n", first, strings.Join(cols[1:], " | "), align)
+}
+
 // writeMDTable writes one row per request name and group plus the total.
 // With rates set it adds rate and error columns.
 func writeMDTable(w io.Writer, r *results.Result, pick func(*results.Stats) *results.Histogram, rates bool) {
 	if rates {
-		fmt.Fprintln(w, "| request | requests | rate | errors | p50 | p90 | p95 | p99 | p99.9 | max |")
-		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+		writeMDHead(w, "request", "requests", "rate", "errors")
 	} else {
-		fmt.Fprintln(w, "| request | count | p50 | p90 | p95 | p99 | p99.9 | max |")
-		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|")
+		writeMDHead(w, "request", "count")
 	}
 	row := func(label string, s *results.Stats) {
 		cells := []string{label}

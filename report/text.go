@@ -212,8 +212,7 @@ func writeTextErrors(w io.Writer, r *results.Result) {
 	}
 	line := fmt.Sprintf("  %-10s %d (%s of requests", "errors", t.Errors, format.Percent(t.ErrorRate()))
 	if h := t.FailedLatency; h.Count() > 0 {
-		p := h.Summary()
-		line += fmt.Sprintf("; failed latency p50 %s, max %s", format.Duration(p.P50), format.Duration(p.Max))
+		line += fmt.Sprintf("; failed latency p50 %s, max %s", format.Duration(h.Percentile(50)), format.Duration(h.Max()))
 	}
 	fmt.Fprintln(w, line+")")
 	kinds := sortedErrorKinds(t.ErrorKinds)
@@ -238,19 +237,30 @@ func writeTextErrors(w io.Writer, r *results.Result) {
 	}
 }
 
-// textColumns are the percentile columns of every table.
-var textColumns = []string{"p50", "p90", "p95", "p99", "p99.9", "max"}
+// textColumns are the percentile columns of every table: the reported
+// percentiles and the max.
+var textColumns = func() []string {
+	var out []string
+	for _, q := range results.Reported() {
+		out = append(out, q.String())
+	}
+	return append(out, "max")
+}()
 
+// percentileCells are the cells of textColumns for h, "-" when it is empty.
 func percentileCells(h *results.Histogram) []string {
+	out := make([]string, 0, len(textColumns))
 	if h == nil || h.Count() == 0 {
-		return []string{"-", "-", "-", "-", "-", "-"}
+		for range textColumns {
+			out = append(out, "-")
+		}
+		return out
 	}
 	p := h.Summary()
-	out := make([]string, 0, 6)
-	for _, d := range []time.Duration{p.P50, p.P90, p.P95, p.P99, p.P999, p.Max} {
+	for _, d := range p.At {
 		out = append(out, format.Duration(d))
 	}
-	return out
+	return append(out, format.Duration(p.Max))
 }
 
 // tableRow is one line of a percentile table.
@@ -429,16 +439,16 @@ func Warnings(r *results.Result) []string {
 // fell, or returns "" when it kept up.
 func behindSchedule(r *results.Result) string {
 	sc := &r.Schedule
-	var lag results.Percentiles
-	if r.Total != nil && r.Total.SendLag != nil {
-		lag = r.Total.SendLag.Summary()
+	var lag99, lagMax time.Duration
+	if r.Total != nil {
+		lag99, lagMax = r.Total.SendLag.Percentile(99), r.Total.SendLag.Max()
 	}
 	lateShare := share(sc.Late, sc.Sent)
-	if lag.P99 <= behindLagP99 && lateShare <= behindLateShare {
+	if lag99 <= behindLagP99 && lateShare <= behindLateShare {
 		return ""
 	}
 	return fmt.Sprintf("client behind schedule: send lag p99 %s, max %s; %d of %d arrivals (%s) started more than %s late, and the latency figures include this wait. %s",
-		format.Duration(lag.P99), format.Duration(lag.Max), sc.Late, sc.Sent, format.Percent(lateShare), format.Duration(results.LateThreshold), LagCause(r))
+		format.Duration(lag99), format.Duration(lagMax), sc.Late, sc.Sent, format.Percent(lateShare), format.Duration(results.LateThreshold), LagCause(r))
 }
 
 // cpuSaturated is the share of the machine's CPUs above which the client's

@@ -331,3 +331,36 @@ func checkSameStats(t *testing.T, name string, a, b *results.Stats) {
 		t.Errorf("%s: empty fixture histogram makes the check meaningless", name)
 	}
 }
+
+// TestJSONPercentilesDecode: a summary reads back what it wrote, keys in
+// the reports' order; a summary written when fewer percentiles were
+// reported reads with the missing ones 0, and a key no longer reported is
+// ignored, so scripts' old files keep decoding.
+func TestJSONPercentilesDecode(t *testing.T) {
+	var p report.JSONPercentiles
+	for i := range p.At {
+		p.At[i] = float64(i+1) * 1.5
+	}
+	p.Max, p.Mean = 99, 2.25
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte(`{"p50":1.5,"p90":3,`)) || !bytes.HasSuffix(b, []byte(`"max":99,"mean":2.25}`)) {
+		t.Errorf("encoding %s: want the percentiles in order, then max and mean", b)
+	}
+	var back report.JSONPercentiles
+	if err := json.Unmarshal(b, &back); err != nil || back != p {
+		t.Errorf("round trip: %+v, %v; want %+v", back, err, p)
+	}
+	var old report.JSONPercentiles
+	if err := json.Unmarshal([]byte(`{"p50":1,"p99":4,"p99.8":7,"max":9,"mean":2}`), &old); err != nil {
+		t.Fatal(err)
+	}
+	if old.Of(50) != 1 || old.Of(99) != 4 || old.Of(90) != 0 || old.Max != 9 || old.Mean != 2 {
+		t.Errorf("old summary read as %+v", old)
+	}
+	if err := json.Unmarshal([]byte(`{"p50":"fast"}`), &old); err == nil {
+		t.Errorf("a string percentile decoded without error")
+	}
+}

@@ -211,26 +211,6 @@ func (h *Histogram) StdDev() time.Duration {
 	return time.Duration(h.read().StdDev() * float64(time.Microsecond))
 }
 
-// Percentiles are the summary figures of one histogram.
-type Percentiles struct {
-	P50, P90, P95, P99, P999, Max, Mean time.Duration
-}
-
-// Summary returns the standard percentiles.
-func (h *Histogram) Summary() Percentiles {
-	if h.Count() == 0 {
-		return Percentiles{}
-	}
-	// The 100th percentile is the highest equivalent value of the last
-	// populated bucket, which is what Max returns: one pass instead of two.
-	v := h.read().ValueAtPercentilesSlice([]float64{50, 90, 95, 99, 99.9, 100})
-	us := func(x int64) time.Duration { return time.Duration(x) * time.Microsecond }
-	return Percentiles{
-		P50: us(v[0]), P90: us(v[1]), P95: us(v[2]), P99: us(v[3]), P999: us(v[4]),
-		Max: us(v[5]), Mean: h.Mean(),
-	}
-}
-
 // Equal reports whether two histograms hold the same counts.
 func (h *Histogram) Equal(o *Histogram) bool {
 	if h.Count() == 0 || o.Count() == 0 {

@@ -62,8 +62,15 @@ var histPrefixes = []struct {
 	kind   HistKind
 }{{"latency.", HistLatency}, {"service.", HistService}, {"send_lag.", HistSendLag}, {"failed_latency.", HistFailed}}
 
-// metricNames are suggested for a misspelt metric.
-var metricNames = []string{"p50", "p90", "p95", "p99", "p99.9", "median", "max", "min", "mean", "error_rate", "rate", "requests"}
+// metricNames are suggested for a misspelt metric: the reported
+// percentiles, then every other name.
+var metricNames = func() []string {
+	var out []string
+	for _, q := range reported {
+		out = append(out, q.String())
+	}
+	return append(out, "median", "max", "min", "mean", "error_rate", "rate", "requests")
+}()
 
 // String writes the metric as it was parsed.
 func (m Metric) String() string { return m.name }

@@ -75,10 +75,10 @@ func TestOutputsAgree(t *testing.T) {
 		"iteration rate": format.Rate(res.IterationRate()),
 		"planned rate":   format.Rate(res.PlannedRate()),
 		"measured":       format.Elapsed(res.Measured()),
-		"p50":            format.Duration(p.P50),
-		"p99":            format.Duration(p.P99),
+		"p50":            format.Duration(p.Of(50)),
+		"p99":            format.Duration(p.Of(99)),
 		"max":            format.Duration(p.Max),
-		"failed p50":     format.Duration(tot.FailedLatency.Summary().P50),
+		"failed p50":     format.Duration(tot.FailedLatency.Summary().Of(50)),
 	}
 	check := func(output string, got map[string]string) {
 		t.Helper()
@@ -144,8 +144,8 @@ func TestOutputsAgree(t *testing.T) {
 		"iteration rate": format.Rate(sum.Total.IterationRate),
 		"planned rate":   format.Rate(sum.Total.PlannedRate),
 		"measured":       format.Elapsed(time.Duration(sum.Meta.DurationS * float64(time.Second))),
-		"p50":            ms(sum.Total.LatencyMs.P50), "p99": ms(sum.Total.LatencyMs.P99), "max": ms(sum.Total.LatencyMs.Max),
-		"failed p50": ms(sum.Total.FailedLatencyMs.P50),
+		"p50":            ms(sum.Total.LatencyMs.Of(50)), "p99": ms(sum.Total.LatencyMs.Of(99)), "max": ms(sum.Total.LatencyMs.Max),
+		"failed p50": ms(sum.Total.FailedLatencyMs.Of(50)),
 	})
 
 	var hl bytes.Buffer
@@ -164,7 +164,7 @@ func TestOutputsAgree(t *testing.T) {
 		t.Errorf("hlog: %d latencies, the summary %d", merged.Count(), tot.Latency.Count())
 	}
 	hp := merged.Summary()
-	check("hlog", map[string]string{"p50": format.Duration(hp.P50), "p99": format.Duration(hp.P99), "max": format.Duration(hp.Max)})
+	check("hlog", map[string]string{"p50": format.Duration(hp.Of(50)), "p99": format.Duration(hp.Of(99)), "max": format.Duration(hp.Max)})
 
 	frame := live.Frame(res.Meta, snaps, 160, 48)
 	row := strings.Fields(find("dashboard", frame, `(?m)^▸ GET /a +(.*)$`))

@@ -349,12 +349,12 @@ func progressLine(s *results.Snapshot) string {
 	} else {
 		line += ", " + format.Number(s.Rate) + " req/s"
 	}
-	line += fmt.Sprintf(", p50 %s p99 %s", format.Duration(s.Total.Interval.P50), format.Duration(s.Total.Interval.P99))
+	line += fmt.Sprintf(", p50 %s p99 %s", format.Duration(s.Total.Interval.Of(50)), format.Duration(s.Total.Interval.Of(99)))
 	if s.Total.Errors > 0 {
 		line += fmt.Sprintf(", %d errors", s.Total.Errors)
 	}
-	if s.Model == results.OpenModel && s.SendLag.P99 > results.LateThreshold {
-		line += fmt.Sprintf(", BEHIND SCHEDULE (send lag p99 %s)", format.Duration(s.SendLag.P99))
+	if s.Model == results.OpenModel && s.SendLag.Of(99) > results.LateThreshold {
+		line += fmt.Sprintf(", BEHIND SCHEDULE (send lag p99 %s)", format.Duration(s.SendLag.Of(99)))
 	} else if s.Model == results.OpenModel && s.OldestQueued > results.LateThreshold {
 		// A stalled target: nothing late has been sent yet, but arrivals wait.
 		line += ", BEHIND SCHEDULE (arrivals queued)"

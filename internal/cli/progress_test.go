@@ -15,7 +15,7 @@ func TestProgressLine(t *testing.T) {
 		return &results.Snapshot{
 			Elapsed: 10 * time.Second, Planned: time.Minute, Model: results.OpenModel,
 			TargetRate: 1000, ArrivalRate: 998, Rate: 998,
-			Total: results.SeriesSnapshot{Requests: 9980, Interval: results.Percentiles{P50: 2 * time.Millisecond, P99: 9 * time.Millisecond}},
+			Total: results.SeriesSnapshot{Requests: 9980, Interval: results.Percentiles{}.With(50, 2*time.Millisecond).With(99, 9*time.Millisecond)},
 		}
 	}
 	cases := []struct {
@@ -30,7 +30,7 @@ func TestProgressLine(t *testing.T) {
 			"[10s/1m0s] 9980 req, 998 it/s of 1000/s, 998 req/s, 150 queued (oldest 3.00s), p50 2.00ms p99 9.00ms, BEHIND SCHEDULE (arrivals queued)"},
 		{"errors", func(s *results.Snapshot) { s.Total.Errors = 12 },
 			"[10s/1m0s] 9980 req, 998 it/s of 1000/s, 998 req/s, p50 2.00ms p99 9.00ms, 12 errors"},
-		{"behind", func(s *results.Snapshot) { s.SendLag.P99 = 40 * time.Millisecond },
+		{"behind", func(s *results.Snapshot) { s.SendLag = s.SendLag.With(99, 40*time.Millisecond) },
 			"[10s/1m0s] 9980 req, 998 it/s of 1000/s, 998 req/s, p50 2.00ms p99 9.00ms, BEHIND SCHEDULE (send lag p99 40.0ms)"},
 		{"warmup", func(s *results.Snapshot) { s.Warmup = true },
 			"[10s/1m0s] 9980 req, 998 it/s of 1000/s, 998 req/s, p50 2.00ms p99 9.00ms (warmup)"},

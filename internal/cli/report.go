@@ -26,7 +26,8 @@ Formats (--format):
   markdown  GitHub Markdown, ready to paste into a pull request
   json      a stable summary for scripts:
               {"total": {"requests", "errors", "rate", "latency_ms": {"p50",
-              "p90", "p95", "p99", "p99.9", "max"}, "service_ms": {…}},
+              "p90", … every reported percentile, "max", "mean"},
+              "service_ms": {…}},
                "requests": {"<name>": {…same…}}, "groups", "meta", "schedule",
                "thresholds": [{"threshold", "pass", "measured", "detail"}]}
   hlog      the one-second timeline as an HdrHistogram interval log: one

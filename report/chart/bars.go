@@ -23,11 +23,10 @@ type BarSet struct {
 	Color color.Color
 }
 
-// barPercentiles are the percentiles compared by Bars.
-var barPercentiles = []struct {
-	label string
-	p     float64
-}{{"p50", 50}, {"p95", 95}, {"p99", 99}, {"p99.9", 99.9}}
+// barPercentiles are the percentiles compared by Bars: four of
+// results.Reported, as many groups as a chart pasted in a review shows
+// legibly.
+var barPercentiles = []results.Percentile{50, 95, 99, 99.9}
 
 // Bars draws p50, p95, p99 and p99.9 as grouped bars, one bar per set in
 // each group, each labelled with its value; every set after the first also
@@ -47,7 +46,7 @@ func Bars(w io.Writer, sets []BarSet, o Options) error {
 			return fmt.Errorf("chart: %q has no requests", s.Label)
 		}
 		for _, bp := range barPercentiles {
-			v := float64(s.Hist.Percentile(bp.p)) / 1e6
+			v := float64(s.Hist.Percentile(float64(bp))) / 1e6
 			vals[i] = append(vals[i], v)
 			ymax = math.Max(ymax, v)
 		}
@@ -87,7 +86,7 @@ func Bars(w io.Writer, sets []BarSet, o Options) error {
 				if i > 0 {
 					base = vals[0][j]
 				}
-				labels[j] = barLabel(v, base, s.Hist.Count(), barPercentiles[j].p)
+				labels[j] = barLabel(v, base, s.Hist.Count(), float64(barPercentiles[j]))
 				xys[j] = plotter.XY{X: float64(j), Y: v}
 			}
 			lb, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
@@ -102,7 +101,7 @@ func Bars(w io.Writer, sets []BarSet, o Options) error {
 		}
 		names := make([]string, len(barPercentiles))
 		for j, bp := range barPercentiles {
-			names[j] = bp.label
+			names[j] = bp.String()
 		}
 		p.NominalX(names...)
 		p.X.Tick.Label.Font = sans(labelSize)

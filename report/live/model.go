@@ -237,8 +237,8 @@ func (m *model) ingest(s *results.Snapshot) {
 			m.prev[key] = cumPoint{requests: ser.Requests, elapsed: s.Elapsed}
 			m.rates[key] = p.rate
 		}
-		p.p50 = float64(lat.P50) / float64(time.Microsecond)
-		p.p99 = float64(lat.P99) / float64(time.Microsecond)
+		p.p50 = float64(lat.Of(50)) / float64(time.Microsecond)
+		p.p99 = float64(lat.Of(99)) / float64(time.Microsecond)
 		h.add(p)
 	}
 	add(&s.Total, s.TargetRate)

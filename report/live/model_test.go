@@ -21,11 +21,19 @@ var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func ms(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
 
+// pcts is a made-up latency summary around base milliseconds. A reported
+// percentile without a factor here lies between p99.9 and the max.
 func pcts(base float64) results.Percentiles {
-	return results.Percentiles{
-		P50: ms(base), P90: ms(base * 1.8), P95: ms(base * 2.4), P99: ms(base * 4), P999: ms(base * 9),
-		Max: ms(base * 15), Mean: ms(base * 1.2),
+	factor := map[results.Percentile]float64{50: 1, 90: 1.8, 95: 2.4, 99: 4, 99.9: 9}
+	p := results.Percentiles{Max: ms(base * 15), Mean: ms(base * 1.2)}
+	for _, q := range results.Reported() {
+		f, ok := factor[q]
+		if !ok {
+			f = 12
+		}
+		p = p.With(q, ms(base*f))
 	}
+	return p
 }
 
 // scenarioSnaps returns n snapshots of a made-up scenario run: two requests
@@ -40,13 +48,13 @@ func scenarioSnaps(n int, behind bool) []*results.Snapshot {
 			Time: t0.Add(el), Elapsed: el, Planned: time.Minute,
 			Name: "pagination", Target: "http://127.0.0.1:8080", Model: results.OpenModel,
 			Profile: "100/s@10s,400/s@50s", Stage: "warm", TargetRate: 100,
-			Rate: 99.5, InFlight: 3, SendLag: results.Percentiles{P99: 180 * time.Microsecond, Max: ms(1.3)},
+			Rate: 99.5, InFlight: 3, SendLag: results.Percentiles{Max: ms(1.3)}.With(99, 180*time.Microsecond),
 		}
 		if i > 10 {
 			s.Stage, s.TargetRate, s.Rate = "main", 400, 398.7
 		}
 		if behind && i > n-5 {
-			s.SendLag = results.Percentiles{P99: ms(42), Max: ms(120)}
+			s.SendLag = results.Percentiles{Max: ms(120)}.With(99, ms(42))
 			s.Dropped = uint64(17 * (i - n + 5))
 			s.Rate = 311.2
 		}
@@ -105,7 +113,7 @@ func hitSnaps(n int, closed bool) []*results.Snapshot {
 			Time: t0.Add(el), Elapsed: el, Planned: 20 * time.Second,
 			Name: "hit", Target: "http://127.0.0.1:8080/", Model: results.OpenModel,
 			Profile: "200/s for 20s", Stage: "200/s for 20s", TargetRate: 200, Rate: 200, ArrivalRate: 200, InFlight: 1,
-			Sent: total, PlannedArrivals: total, SendLag: results.Percentiles{P99: 90 * time.Microsecond, Max: 400 * time.Microsecond},
+			Sent: total, PlannedArrivals: total, SendLag: results.Percentiles{Max: 400 * time.Microsecond}.With(99, 90*time.Microsecond),
 			Total: ser, Series: []results.SeriesSnapshot{ser},
 		}
 		s.Total.Name = ""

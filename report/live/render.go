@@ -210,7 +210,7 @@ func (m *model) header(w int) []string {
 // late or arrivals are dropped.
 func (m *model) behind() bool {
 	s := m.snap
-	return s != nil && s.Model == results.OpenModel && (s.SendLag.P99 > results.LateThreshold || s.Dropped > 0 || s.OldestQueued > results.LateThreshold)
+	return s != nil && s.Model == results.OpenModel && (s.SendLag.Of(99) > results.LateThreshold || s.Dropped > 0 || s.OldestQueued > results.LateThreshold)
 }
 
 func (m *model) throughput(w int) []string {
@@ -245,8 +245,8 @@ func (m *model) throughput(w int) []string {
 		if s.Dropped > 0 {
 			dropped = m.st.bad.Render(dropped)
 		}
-		lag := fmtLatency(s.SendLag.P99)
-		if s.SendLag.P99 > results.LateThreshold {
+		lag := fmtLatency(s.SendLag.Of(99))
+		if s.SendLag.Of(99) > results.LateThreshold {
 			lag = m.st.bad.Render(lag)
 		}
 		items = append(items, lb("late ")+late, lb("dropped ")+dropped,
@@ -272,20 +272,27 @@ func (m *model) throughput(w int) []string {
 	return flow(items, "   ", w)
 }
 
+// tableColumns are the percentiles of the series table, four of
+// results.Reported: room for the last second and the whole run side by side.
+var tableColumns = [...]results.Percentile{50, 95, 99, 99.9}
+
 // table lists the series with their percentiles, in h lines.
 func (m *model) table(w, h int, wide bool) []string {
 	const cnt, rte, errc, pc = 9, 10, 8, 8
-	fixed := 2 + cnt + rte + errc + 4*pc
+	fixed := 2 + cnt + rte + errc + len(tableColumns)*pc
 	nameW := w - fixed
 	statusW := 0
 	if wide {
-		fixed += 2 + 4*pc + 2
+		fixed += 2 + len(tableColumns)*pc + 2
 		nameW = min(max((w-fixed)/2, 20), 44)
 		statusW = w - fixed - nameW
 	}
 	pcts := func(p results.Percentiles) string {
-		return right(fmtLatency(p.P50), pc) + right(fmtLatency(p.P95), pc) +
-			right(fmtLatency(p.P99), pc) + right(fmtLatency(p.P999), pc)
+		var b strings.Builder
+		for _, q := range tableColumns {
+			b.WriteString(right(fmtLatency(p.Of(q)), pc))
+		}
+		return b.String()
 	}
 	title := "requests · latency percentiles of the last second"
 	if wide {
@@ -296,9 +303,12 @@ func (m *model) table(w, h int, wide bool) []string {
 	if wide {
 		pre := 2 + nameW + cnt + rte + errc
 		lines = append(lines, strings.Repeat(" ", pre)+
-			lb(right("─── last second ───", 4*pc)+"  "+right("──── whole run ────", 4*pc)))
+			lb(right("─── last second ───", len(tableColumns)*pc)+"  "+right("──── whole run ────", len(tableColumns)*pc)))
 	}
-	colHead := right("p50", pc) + right("p95", pc) + right("p99", pc) + right("p99.9", pc)
+	var colHead string
+	for _, q := range tableColumns {
+		colHead += right(q.String(), pc)
+	}
 	head := "  " + fit("request", nameW) + right("count", cnt) + right("rate/s", rte) + right("err%", errc) + colHead
 	if wide {
 		head += "  " + colHead + "  " + fit("status codes", statusW)
@@ -530,10 +540,16 @@ func (m *model) percentileBars(w, h int) []string {
 	}
 	lines := []string{m.rule(title, w)}
 	p := sel.Cumulative
-	items := []struct {
+	type item struct {
 		name string
 		v    time.Duration
-	}{{"p50", p.P50}, {"p90", p.P90}, {"p95", p.P95}, {"p99", p.P99}, {"p99.9", p.P999}, {"max", p.Max}}
+		tail bool // drawn in the tail's colour
+	}
+	var items []item
+	for i, q := range results.Reported() {
+		items = append(items, item{q.String(), p.At[i], q > 90})
+	}
+	items = append(items, item{"max", p.Max, true})
 	lo, hi := math.Inf(1), 0.0
 	for _, it := range items {
 		if v := float64(it.v); v > 0 {
@@ -548,7 +564,7 @@ func (m *model) percentileBars(w, h int) []string {
 			frac = math.Log(float64(it.v)/lo) / math.Log(hi/lo)
 		}
 		st := m.st.p50
-		if it.name != "p50" && it.name != "p90" {
+		if it.tail {
 			st = m.st.p99
 		}
 		lines = append(lines, m.st.label.Render(fit(it.name, 6))+st.Render(fit(hbar(frac, barW), barW))+right(fmtLatency(it.v), 8))
