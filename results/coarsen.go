@@ -14,15 +14,23 @@ import (
 // histograms is exact, so every count and every percentile of any span
 // covering whole merged intervals is what it was; only the time
 // resolution of old intervals drops. A day at one-second steps keeps
-// about 2400 intervals instead of 86400, and the timeline (in memory, in
+// about 1900 intervals instead of 86400, and the timeline (in memory, in
 // each checkpoint, in the file) grows by one interval per ten minutes.
+//
+// The full-resolution window is one minute because an interval at a high
+// rate costs a few KiB (its histograms), so each second kept at full
+// resolution is live memory: with ten minutes, a 10-minute soak at 10k/s
+// grew 14.5% in resident memory (BENCHMARKS.md §8) before any interval
+// was merged. Past the first minute a run adds a tenth of an interval per
+// second, and the timeline chart still shows the last minute second by
+// second and every earlier stretch as exact 10 s figures.
 var coarseLevels = [...]struct {
 	// merge is how many intervals of this level make one of the next.
 	merge int
 	// keep is how many of the newest intervals of this level stay.
 	keep int
 }{
-	{10, 600},  // 1s: the last ten minutes
+	{10, 60},   // 1s: the last minute
 	{6, 360},   // 10s: the hour before
 	{10, 1440}, // 1 min: the day before; 10 min beyond
 }

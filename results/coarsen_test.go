@@ -63,7 +63,11 @@ func TestTimelineCoarsenerDay(t *testing.T) {
 	}
 	heapEnd := live()
 	t.Logf("%d seconds in %d intervals; live heap %d KiB after an hour, %d KiB at the end", secs, len(tl), heapHour>>10, heapEnd>>10)
-	if max := 600 + 360 + 1440 + secs/600 + 3*coarseSlack*10; len(tl) > max {
+	max := secs / 600
+	for _, lv := range coarseLevels {
+		max += lv.keep + coarseSlack*lv.merge
+	}
+	if len(tl) > max {
 		t.Fatalf("%d intervals for %d seconds, want at most %d", len(tl), secs, max)
 	}
 	if heapEnd > heapHour+4<<20 {
