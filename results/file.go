@@ -36,7 +36,7 @@ func ReadResultFile(path string) (*Result, error) {
 			return nil, inFile(path, err)
 		}
 	}
-	data, err := readBounded(io.MultiReader(bytes.NewReader(head[:n]), f), path, size, MaxResultFileSize)
+	data, err := ReadOpenedInput(io.MultiReader(bytes.NewReader(head[:n]), f), path, size, MaxResultFileSize)
 	if err != nil {
 		return nil, err
 	}

@@ -35,23 +35,39 @@ func OpenInput(path string, limit int64) (*os.File, int64, error) {
 	// writer, forever if none comes. It has no effect on regular files.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s: %w", path, bareError(err))
+		return nil, 0, &InputError{Path: path, Err: bareError(err)}
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		_ = f.Close()
-		return nil, 0, fmt.Errorf("%s: %w", path, bareError(err))
+		return nil, 0, &InputError{Path: path, Err: bareError(err)}
 	}
 	if !fi.Mode().IsRegular() {
 		_ = f.Close()
-		return nil, 0, fmt.Errorf("%s: %w (%s); tailgate reads only regular files", path, ErrNotRegular, describeMode(fi.Mode()))
+		return nil, 0, &InputError{Path: path, Err: fmt.Errorf("%w (%s); tailgate reads only regular files", ErrNotRegular, describeMode(fi.Mode()))}
 	}
 	if fi.Size() > limit {
 		_ = f.Close()
-		return nil, 0, fmt.Errorf("%s: %w: %s, over the limit of %s", path, ErrTooLarge, formatBytes(fi.Size()), formatBytes(limit))
+		return nil, 0, &InputError{Path: path, Err: fmt.Errorf("%w: %s, over the limit of %s", ErrTooLarge, formatBytes(fi.Size()), formatBytes(limit))}
 	}
 	return f, fi.Size(), nil
 }
+
+// InputError is the error of OpenInput, ReadInput and a LimitInput reader:
+// what went wrong with the file at Path. A caller that names the file
+// otherwise (as the user wrote it, say, rather than with its links
+// resolved) takes Err.
+type InputError struct {
+	Path string
+	Err  error
+}
+
+// Error returns the path and the cause, on one line.
+func (e *InputError) Error() string { return e.Path + ": " + e.Err.Error() }
+
+// Unwrap returns the cause, so that errors.Is finds ErrNotRegular and
+// ErrTooLarge.
+func (e *InputError) Unwrap() error { return e.Err }
 
 // ReadInput reads the whole of a regular file of at most limit bytes, as
 // OpenInput opens it. The buffer is allocated once at the file's size, so
@@ -63,16 +79,18 @@ func ReadInput(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return readBounded(f, path, size, limit)
+	return ReadOpenedInput(f, path, size, limit)
 }
 
-// readBounded reads f, expected to hold size bytes, refusing more than
-// limit.
-func readBounded(f io.Reader, path string, size, limit int64) ([]byte, error) {
+// ReadOpenedInput reads the whole of f, a file of path that OpenInput
+// opened with limit and found size bytes long, refusing more than limit.
+// The buffer is allocated once at the file's size; a file that reports no
+// size (as /proc's do) grows it to at most limit.
+func ReadOpenedInput(f io.Reader, path string, size, limit int64) ([]byte, error) {
 	buf := make([]byte, 0, size+1) // +1: room to see a file that grew
 	for {
 		if int64(len(buf)) > limit {
-			return nil, fmt.Errorf("%s: %w: it grew past the limit of %s while being read", path, ErrTooLarge, formatBytes(limit))
+			return nil, grewPast(path, limit)
 		}
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
@@ -83,9 +101,52 @@ func readBounded(f io.Reader, path string, size, limit int64) ([]byte, error) {
 			return buf, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, bareError(err))
+			return nil, &InputError{Path: path, Err: bareError(err)}
 		}
 	}
+}
+
+// grewPast is the error for a file that held more than limit bytes,
+// though its size said otherwise when it was opened.
+func grewPast(path string, limit int64) error {
+	return &InputError{Path: path, Err: fmt.Errorf("%w: it grew past the limit of %s while being read", ErrTooLarge, formatBytes(limit))}
+}
+
+// LimitInput returns a reader of f, a file of path that OpenInput opened
+// with limit, for a caller that streams it (a CSV feed): it fails, rather
+// than stops, at byte limit+1, so a file that grows while it is read, or
+// one whose size says nothing (as /proc's report 0), is an error and never
+// a silent truncation.
+func LimitInput(f io.Reader, path string, limit int64) io.Reader {
+	return &limitedInput{r: f, path: path, limit: limit, left: limit}
+}
+
+// limitedInput is LimitInput's reader.
+type limitedInput struct {
+	r     io.Reader
+	path  string
+	limit int64
+	left  int64
+}
+
+func (l *limitedInput) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		var one [1]byte
+		n, err := l.r.Read(one[:])
+		switch {
+		case n > 0:
+			return 0, grewPast(l.path, l.limit)
+		case err != nil:
+			return 0, err
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
 }
 
 // describeMode names the kind of a file that is not a regular one.

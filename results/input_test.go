@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -142,6 +143,36 @@ func craftHistogram(lowest, highest int64, digits int32, payload []byte) string 
 // refused from its header, before its counts are allocated (a 296-byte
 // one declaring 1…2⁶³−1 at 5 digits took 49 MB), and one holding a value
 // beyond the tool's hour can no longer become a negative duration.
+// TestSizelessInputIsCut: a file whose size says nothing (as /proc's
+// report 0) is read up to the limit and refused past it, by the streaming
+// reader and by the whole-file read alike; a file of exactly the limit is
+// read whole.
+func TestSizelessInputIsCut(t *testing.T) {
+	const limit = 8
+	for _, tc := range []struct {
+		in      string
+		tooLong bool
+	}{{"user\nalice\nbob\n", true}, {"user\nbob", false}, {"", false}} {
+		stream, err1 := io.ReadAll(LimitInput(strings.NewReader(tc.in), "feed.csv", limit))
+		whole, err2 := ReadOpenedInput(strings.NewReader(tc.in), "feed.csv", 0, limit)
+		for _, got := range []struct {
+			b   []byte
+			err error
+		}{{stream, err1}, {whole, err2}} {
+			if tc.tooLong {
+				var ie *InputError
+				if !errors.Is(got.err, ErrTooLarge) || !errors.As(got.err, &ie) || ie.Path != "feed.csv" {
+					t.Errorf("%q: want a too-large error naming feed.csv, got %v", tc.in, got.err)
+				}
+				continue
+			}
+			if got.err != nil || string(got.b) != tc.in {
+				t.Errorf("%q: read %q, %v", tc.in, got.b, got.err)
+			}
+		}
+	}
+}
+
 func TestGeometryBombRefused(t *testing.T) {
 	one := []byte{2} // zigzag 1: one value in the first bucket
 	tests := []struct {

@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // feedMode says which row of a data feed an iteration gets.
@@ -97,12 +99,12 @@ func (d *decoder) feeds(n *yaml.Node) []*feed {
 // columns but never quote the file: a scenario must not be able to show
 // the contents of a file it was not meant to read.
 func (f *feed) read(d *decoder, p string) error {
-	fh, err := d.openConfined(p, maxFeedBytes)
+	fh, _, real, err := d.openConfined(p, maxFeedBytes)
 	if err != nil {
 		return fmt.Errorf("cannot read %s: %w", f.file, err)
 	}
 	defer fh.Close()
-	r := csv.NewReader(&cappedReader{r: fh, left: maxFeedBytes})
+	r := csv.NewReader(results.LimitInput(fh, real, maxFeedBytes))
 	r.ReuseRecord = false
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
@@ -146,7 +148,7 @@ func csvErr(err error) error {
 	if errors.As(err, &pe) {
 		return fmt.Errorf("line %d: %v", pe.Line, pe.Err)
 	}
-	if errors.Is(err, errTooLarge) {
+	if errors.Is(err, results.ErrTooLarge) {
 		return fmt.Errorf("more than %d MiB; a data feed is held in memory", maxFeedBytes>>20)
 	}
 	return err

@@ -129,28 +129,12 @@ func WithGetenv(fn func(string) string) Option {
 // Load reads and checks the scenario file at path. Its error is an Errors
 // listing every problem found, or an I/O error.
 func Load(path string, opts ...Option) (*Scenario, error) {
-	// Checked before opening: opening a FIFO blocks until it has a writer.
-	fi, err := os.Stat(path)
+	// The one way tailgate reads a file it is given (results.OpenInput):
+	// regular files only, a named pipe refused without blocking, the size
+	// bounded before and while reading.
+	src, err := results.ReadInput(path, MaxFileSize)
 	if err != nil {
 		return nil, err
-	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("%s: is a directory, not a scenario file", path)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	if fi.Size() > MaxFileSize {
-		return nil, fmt.Errorf("%s: %d bytes is too large for a scenario file (at most %d)", path, fi.Size(), MaxFileSize)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	src, err := readCapped(f, MaxFileSize)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w (at most %d bytes)", path, err, MaxFileSize)
 	}
 	return Parse(path, src, opts...)
 }

@@ -3,7 +3,6 @@ package scenarios
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tailgate-dev/tailgate/loadgen"
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // Trust widens what a scenario may reach (docs/security.md). A scenario can
@@ -72,47 +72,41 @@ var errOutside = errors.New("outside the scenario's directory (allow its directo
 
 // openConfined opens a file named by the scenario (body_file, a data feed):
 // relative to the scenario's directory, inside it or inside an allowed
-// directory once symbolic links are followed, a regular file of at most
-// limit bytes. Errors never quote the file's contents.
-func (d *decoder) openConfined(p string, limit int64) (*os.File, error) {
+// directory once symbolic links are followed, then as every input file is
+// opened (results.OpenInput: a regular file of at most limit bytes, a
+// named pipe refused without blocking). Errors never quote the file's
+// contents, and name it as the scenario does (the caller's part), not
+// with its links resolved.
+func (d *decoder) openConfined(p string, limit int64) (*os.File, int64, string, error) {
 	full := p
 	if !filepath.IsAbs(full) {
 		full = filepath.Join(d.dir, p)
 	}
 	real, err := filepath.EvalSymlinks(full)
 	if err != nil {
-		return nil, unwrapPathError(err)
+		return nil, 0, "", unwrapPathError(err)
 	}
 	if real, err = filepath.Abs(real); err != nil {
-		return nil, err
+		return nil, 0, "", err
 	}
 	if !d.inAllowedDir(real) {
-		return nil, errOutside
+		return nil, 0, "", errOutside
 	}
-	// Checked before opening: opening a FIFO blocks until it has a writer.
-	if fi, err := os.Stat(real); err != nil {
-		return nil, unwrapPathError(err)
-	} else if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file")
-	}
-	f, err := os.Open(real)
+	f, size, err := results.OpenInput(real, limit)
 	if err != nil {
-		return nil, unwrapPathError(err)
+		return nil, 0, "", inputCause(err)
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
+	return f, size, real, nil
+}
+
+// inputCause drops the path from a results input error: the scenario's
+// messages name the file as the scenario wrote it.
+func inputCause(err error) error {
+	var ie *results.InputError
+	if errors.As(err, &ie) {
+		return ie.Err
 	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("not a regular file")
-	}
-	if fi.Size() > limit {
-		f.Close()
-		return nil, fmt.Errorf("%d bytes, more than the limit of %d", fi.Size(), limit)
-	}
-	return f, nil
+	return err
 }
 
 // inAllowedDir reports whether the absolute, link-free path lies under the
@@ -134,50 +128,19 @@ func (d *decoder) inAllowedDir(path string) bool {
 	return false
 }
 
-// readConfined reads a whole file opened by openConfined.
+// readConfined reads a whole file opened by openConfined, refusing one
+// that grows past limit while it is read.
 func (d *decoder) readConfined(p string, limit int64) ([]byte, error) {
-	f, err := d.openConfined(p, limit)
+	f, size, real, err := d.openConfined(p, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return readCapped(f, limit)
-}
-
-// readCapped reads r to its end, failing (rather than truncating) when it
-// holds more than limit bytes: files such as /proc's report a size of 0.
-func readCapped(r io.Reader, limit int64) ([]byte, error) {
-	return io.ReadAll(&cappedReader{r: r, left: limit})
-}
-
-// errTooLarge is returned by a cappedReader that reached its limit.
-var errTooLarge = errors.New("larger than the limit")
-
-// cappedReader reads at most left bytes and fails on the next one, so a
-// file that grows past a limit is an error, never a silent truncation.
-type cappedReader struct {
-	r    io.Reader
-	left int64
-}
-
-func (c *cappedReader) Read(p []byte) (int, error) {
-	if c.left <= 0 {
-		var one [1]byte
-		n, err := c.r.Read(one[:])
-		switch {
-		case n > 0:
-			return 0, errTooLarge
-		case err != nil:
-			return 0, err
-		}
-		return 0, io.EOF
+	b, err := results.ReadOpenedInput(f, real, size, limit)
+	if err != nil {
+		return nil, inputCause(err)
 	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.r.Read(p)
-	c.left -= int64(n)
-	return n, err
+	return b, nil
 }
 
 // checkHosts refuses requests whose absolute URL names a host other than
