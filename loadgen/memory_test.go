@@ -2,12 +2,10 @@ package loadgen
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"runtime"
-	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/tailgate-dev/tailgate/results"
@@ -25,58 +23,58 @@ func liveHeap() uint64 {
 }
 
 // TestLiveHeapDoesNotGrowWithRunLength runs at a steady rate with
-// checkpoints and an observer, as the CLI does, and compares the live heap
-// early and late in the run. Recording keeps histograms, not samples, so
-// the only growth allowed is the timeline's: 2–5 KiB per second measured
-// here, against a budget of 16 KiB per second, which a leak of 8 bytes per
-// request (16 KiB/s at this rate) alone would use up.
+// checkpoints to a file and an observer, as the CLI does, on a fake clock
+// (so the machine's speed changes nothing), and compares the live heap
+// after 20 and after 200 one-second intervals of the same run. Recording
+// keeps histograms, not samples, and the timeline keeps one minute at full
+// resolution and 10 s intervals before it, so what the run may add in
+// those 180 s is about 80 intervals (44–57 KiB measured): the budget,
+// 128 KiB, is less than a leak of one byte per request (180,000 requests)
+// would take, where the wall-clock test this replaces allowed 8 bytes.
 func TestLiveHeapDoesNotGrowWithRunLength(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs for 24 seconds")
+		t.Skip("simulates 210 seconds at 1000/s")
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
-	defer srv.Close()
 	const (
-		rate    = 2000
-		length  = 24 * time.Second
-		early   = 4 * time.Second
-		late    = 22 * time.Second
-		perSec  = 16 << 10 // the timeline budget per second of run
-		measure = late - early
+		rate   = 1000
+		length = 210 * time.Second
+		early  = 20 // snapshots, one per second
+		late   = 200
+		budget = 128 << 10
 	)
-	var snaps atomic.Int64
-	plan := staticPlan(srv.URL, ConstantPacer{PerSecond: rate, Length: length})
-	plan.Connections = 16
-	done := make(chan *results.Result, 1)
-	go func() {
-		res, err := Run(context.Background(), plan,
-			WithCheckpoint(filepath.Join(t.TempDir(), "r.json"), 2*time.Second),
-			WithObserver(ObserverFunc(func(*results.Snapshot) { snaps.Add(1) })))
+	var heapEarly, heapLate uint64
+	var res *results.Result
+	synctest.Test(t, func(t *testing.T) {
+		target := &fakeTarget{start: time.Now(), service: time.Millisecond}
+		plan := fakePlan(target, ConstantPacer{PerSecond: rate, Length: length})
+		plan.Connections = 16
+		var snaps int
+		observe := ObserverFunc(func(*results.Snapshot) {
+			switch snaps++; snaps {
+			case early:
+				heapEarly = liveHeap()
+			case late:
+				heapLate = liveHeap()
+			}
+		})
+		var err error
+		res, err = Run(context.Background(), plan, WithClock(FakeClock),
+			WithCheckpoint(filepath.Join(t.TempDir(), "r.json"), 2*time.Second), WithObserver(observe))
 		if err != nil {
-			t.Error(err)
+			t.Fatal(err)
 		}
-		done <- res
-	}()
-	start := time.Now()
-	time.Sleep(early)
-	heapEarly := liveHeap()
-	time.Sleep(late - time.Since(start))
-	heapLate := liveHeap()
-	res := <-done
-	if res == nil {
-		t.FailNow()
+		if snaps < late {
+			t.Fatalf("%d snapshots, want at least %d", snaps, late)
+		}
+	})
+	if want := uint64(rate * length.Seconds()); res.Total.Requests != want {
+		t.Fatalf("%d requests, want %d", res.Total.Requests, want)
 	}
 	growth := int64(heapLate) - int64(heapEarly)
-	budget := int64(measure.Seconds()) * perSec
-	t.Logf("live heap %d KiB at %v, %d KiB at %v: %+d KiB over %v (budget %d KiB); %d requests, %d snapshots",
-		heapEarly>>10, early, heapLate>>10, late, growth>>10, measure, budget>>10, res.Total.Requests, snaps.Load())
-	if planned := uint64(rate * length.Seconds()); res.Total.Requests < planned/2 {
-		// Not a rate test (the machine may be busy): only check that the
-		// run did enough work for the comparison to mean something.
-		t.Fatalf("%d requests of %d planned: too few to judge memory", res.Total.Requests, planned)
-	}
+	t.Logf("live heap %d KiB after %d s, %d KiB after %d s: %+d KiB (budget %d KiB); %d intervals kept",
+		heapEarly>>10, early, heapLate>>10, late, growth>>10, budget>>10, len(res.Timeline))
 	if growth > budget {
-		t.Fatalf("live heap grew %d KiB in %v of a steady run (%.1f bytes per request); budget %d KiB",
-			growth>>10, measure, float64(growth)/(rate*measure.Seconds()), budget>>10)
+		t.Fatalf("live heap grew %d KiB from %d s to %d s of a steady run (%.2f bytes per request); budget %d KiB",
+			growth>>10, early, late, float64(growth)/(rate*(late-early)), budget>>10)
 	}
 }
