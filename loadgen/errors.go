@@ -27,31 +27,36 @@ const (
 	KindDNS                // name resolution failed
 	KindRedirect           // too many redirects
 	KindProtocol           // malformed HTTP response, status outside 100–599
-	KindHTTP4xx            // response status 400–499
+	KindHTTP4xx            // response status 400–499 except 429
 	KindHTTP5xx            // response status 500–599
 	KindCapture            // a step's capture or check failed
 	KindCanceled           // the run stopped while the request was in flight
 	KindClient             // the request could not be built (template, body)
 	KindOther              // anything else
+	// KindRateLimited is a 429 Too Many Requests: the target refused the
+	// load on purpose, which a rate-limit test counts apart from the
+	// client errors of http_4xx.
+	KindRateLimited
 	numKinds
 )
 
 var kindNames = [numKinds]string{
-	KindNone:     "none",
-	KindRefused:  "refused",
-	KindReset:    "reset",
-	KindEOF:      "eof",
-	KindTimeout:  "timeout",
-	KindTLS:      "tls",
-	KindDNS:      "dns",
-	KindRedirect: "redirect",
-	KindProtocol: "protocol",
-	KindHTTP4xx:  "http_4xx",
-	KindHTTP5xx:  "http_5xx",
-	KindCapture:  "capture",
-	KindCanceled: "canceled",
-	KindClient:   "client",
-	KindOther:    "other",
+	KindNone:        "none",
+	KindRefused:     "refused",
+	KindReset:       "reset",
+	KindEOF:         "eof",
+	KindTimeout:     "timeout",
+	KindTLS:         "tls",
+	KindDNS:         "dns",
+	KindRedirect:    "redirect",
+	KindProtocol:    "protocol",
+	KindHTTP4xx:     "http_4xx",
+	KindHTTP5xx:     "http_5xx",
+	KindCapture:     "capture",
+	KindCanceled:    "canceled",
+	KindClient:      "client",
+	KindOther:       "other",
+	KindRateLimited: "rate_limited",
 }
 
 // String returns the kind's stable name.
@@ -97,7 +102,7 @@ func (e *StepError) Error() string {
 func (e *StepError) Unwrap() error { return e.Err }
 
 // KindOfStatus returns the error kind of an HTTP status (KindNone below 400,
-// KindProtocol outside 100–599).
+// KindRateLimited for 429, KindProtocol outside 100–599).
 func KindOfStatus(status int) ErrorKind {
 	switch {
 	case status >= 600:
@@ -106,6 +111,8 @@ func KindOfStatus(status int) ErrorKind {
 		return KindProtocol
 	case status >= 500:
 		return KindHTTP5xx
+	case status == 429:
+		return KindRateLimited
 	case status >= 400:
 		return KindHTTP4xx
 	case status < 100:

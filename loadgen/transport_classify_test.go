@@ -9,8 +9,11 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"syscall"
 	"testing"
+
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // TestClassifyWrapped checks that Classify sees through the wrapping that
@@ -44,5 +47,41 @@ func TestClassifyWrapped(t *testing.T) {
 		if got := Classify(tt.err); got != tt.want {
 			t.Errorf("Classify(%v) = %s, want %s", tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestKindOfStatus checks the kinds of the statuses a server answers with:
+// a 429 is rate_limited, the rest of 4xx http_4xx.
+func TestKindOfStatus(t *testing.T) {
+	tests := []struct {
+		status int
+		want   ErrorKind
+	}{
+		{99, KindProtocol}, {200, KindNone}, {304, KindNone}, {400, KindHTTP4xx}, {404, KindHTTP4xx},
+		{428, KindHTTP4xx}, {429, KindRateLimited}, {430, KindHTTP4xx}, {499, KindHTTP4xx},
+		{503, KindHTTP5xx}, {600, KindProtocol},
+	}
+	for _, tt := range tests {
+		if got := KindOfStatus(tt.status); got != tt.want {
+			t.Errorf("KindOfStatus(%d) = %s, want %s", tt.status, got, tt.want)
+		}
+	}
+	if k, ok := ParseErrorKind("rate_limited"); !ok || k != KindRateLimited {
+		t.Errorf("ParseErrorKind(rate_limited) = %s, %v", k, ok)
+	}
+}
+
+// TestErrorKindNamesMatchResults keeps results.ErrorKindNames, which
+// thresholds check "error_rate.KIND" against, equal to the kinds loadgen
+// records.
+func TestErrorKindNamesMatchResults(t *testing.T) {
+	var names []string
+	for k := KindNone + 1; k < numKinds; k++ {
+		names = append(names, k.String())
+	}
+	slices.Sort(names)
+	want := slices.Sorted(slices.Values(results.ErrorKindNames))
+	if !slices.Equal(names, want) {
+		t.Errorf("loadgen kinds %v, results.ErrorKindNames %v", names, want)
 	}
 }

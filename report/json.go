@@ -43,6 +43,10 @@ type JSONSummary struct {
 type JSONStats struct {
 	Requests uint64 `json:"requests"`
 	Errors   uint64 `json:"errors"`
+	// RateLimited counts the requests that failed with a 429 (error kind
+	// rate_limited); present on every series, 0 included, so a script can
+	// read it without checking error_kinds.
+	RateLimited uint64 `json:"rate_limited"`
 	// NotSent counts requests never sent (they could not be built).
 	NotSent uint64 `json:"not_sent,omitempty"`
 	// Rate is the achieved request rate: requests per second of the
@@ -208,7 +212,8 @@ func SummarizeJSON(r *results.Result) *JSONSummary {
 
 func jsonStats(r *results.Result, st *results.Stats) JSONStats {
 	out := JSONStats{
-		Requests: st.Requests, Errors: st.Errors, NotSent: st.NotSent, ErrorRate: st.ErrorRate(),
+		Requests: st.Requests, Errors: st.Errors, RateLimited: st.ErrorKinds[results.RateLimited],
+		NotSent: st.NotSent, ErrorRate: st.ErrorRate(),
 		Rate:      round3(r.RequestRate(st)),
 		LatencyMs: jsonPercentiles(st.Latency),
 		ServiceMs: jsonPercentiles(st.Service),

@@ -221,6 +221,10 @@ func TestTextLongNames(t *testing.T) {
 func TestJSONShape(t *testing.T) {
 	var buf bytes.Buffer
 	r := fixture(t, "ok")
+	// Two of the cursor endpoint's requests were refused with a 429.
+	for _, st := range []*results.Stats{r.Total, r.Requests[0]} {
+		st.ErrorKinds[results.RateLimited] += 2
+	}
 	if err := report.WriteJSON(&buf, r); err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +237,7 @@ func TestJSONShape(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s: not an object: %v", where, v)
 		}
-		for _, k := range []string{"requests", "errors", "rate"} {
+		for _, k := range []string{"requests", "errors", "rate_limited", "rate"} {
 			if _, ok := m[k].(float64); !ok {
 				t.Errorf("%s.%s: want a number, got %v", where, k, m[k])
 			}
@@ -260,6 +264,15 @@ func TestJSONShape(t *testing.T) {
 	}
 	for name, v := range reqs {
 		checkStats("requests."+name, v)
+	}
+	for where, want := range map[string]float64{"total": 2, "requests.GET /cursor": 2, "requests.GET /offset": 0} {
+		m := doc["total"].(map[string]any)
+		if name, ok := strings.CutPrefix(where, "requests."); ok {
+			m = reqs[name].(map[string]any)
+		}
+		if got := m["rate_limited"].(float64); got != want {
+			t.Errorf("%s.rate_limited = %v, want %v", where, got, want)
+		}
 	}
 	total := doc["total"].(map[string]any)
 	p99 := total["latency_ms"].(map[string]any)["p99"].(float64)

@@ -15,13 +15,17 @@ import (
 // histogram, optionally prefixed by the histogram ("latency.", the
 // default, "service.", "send_lag."), or a figure of the whole series:
 // "error_rate", "rate" (requests per second) or "requests". "failed_latency."
-// reads the latency of failed requests.
+// reads the latency of failed requests. "error_rate.KIND" is the share of
+// requests that failed with one error kind, e.g. "error_rate.rate_limited".
 type Metric struct {
 	Kind MetricKind
 	// Hist is the histogram a latency figure reads.
 	Hist HistKind
 	// Percent is the percentile of a KindPercentile metric, e.g. 99.9.
 	Percent float64
+	// ErrorKind narrows a KindErrorRate metric to one error kind (one of
+	// ErrorKindNames); "" counts every failed request.
+	ErrorKind string
 	// name is the metric as written, kept so that String round-trips
 	// "median" and "latency.p99".
 	name string
@@ -90,6 +94,17 @@ func ParseMetric(s string) (Metric, error) {
 			break
 		}
 	}
+	if kind, ok := strings.CutPrefix(name, "error_rate."); ok && name == s {
+		if !KnownErrorKind(kind) {
+			hint := suggest.DidYouMean(kind, ErrorKindNames)
+			if hint == "" {
+				hint = " (use one of " + strings.Join(ErrorKindNames, ", ") + ")"
+			}
+			return m, fmt.Errorf("%q: unknown error kind %q%s", s, kind, hint)
+		}
+		m.Kind, m.ErrorKind = KindErrorRate, kind
+		return m, nil
+	}
 	switch name {
 	case "max":
 		m.Kind = KindMax
@@ -109,7 +124,7 @@ func ParseMetric(s string) (Metric, error) {
 		if !ok {
 			hint := suggest.DidYouMean(s, metricNames)
 			if hint == "" {
-				hint = " (use p50, p90, p99, p99.9 or any pN, max, min, mean, error_rate, rate or requests; prefix service. for service time, failed_latency. for the latency of failed requests)"
+				hint = " (use p50, p90, p99, p99.9 or any pN, max, min, mean, error_rate, error_rate.KIND, rate or requests; prefix service. for service time, failed_latency. for the latency of failed requests)"
 			}
 			return m, fmt.Errorf("unknown metric %q%s", s, hint)
 		}

@@ -105,7 +105,7 @@ func NewThreshold(sel Selector, expr string) (*Threshold, error) {
 		t.Value = d.Seconds()
 	case KindErrorRate:
 		if t.Value, err = parseFraction(right); err != nil {
-			return nil, fmt.Errorf("error_rate: %v", err)
+			return nil, fmt.Errorf("%s: %v", left, err)
 		}
 	case KindRate:
 		if strings.HasSuffix(right, "%") {
@@ -216,6 +216,9 @@ func (t *Threshold) Evaluate(r *Result) Verdict {
 		v, shown = d.Seconds(), format.Duration(d)
 	case KindErrorRate:
 		v = st.ErrorRate()
+		if k := t.Metric.ErrorKind; k != "" {
+			v = float64(st.ErrorKinds[k]) / float64(st.Requests)
+		}
 		shown = format.Percent(v)
 	case KindRate:
 		if t.OfPlan {

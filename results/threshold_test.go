@@ -23,6 +23,7 @@ func testResult() *Result {
 		Groups:   []*Stats{mk("offset", "depth=100", 100, time.Second, 0)},
 		Schedule: Schedule{Planned: 1000, Sent: 960},
 	}
+	r.Total.ErrorKinds = map[string]uint64{"rate_limited": 3, "http_5xx": 2}
 	r.Meta.Start = time.Unix(0, 0)
 	r.Meta.End = time.Unix(10, 0)
 	r.Meta.PlannedDuration = Duration(10 * time.Second)
@@ -43,6 +44,10 @@ func TestThresholds(t *testing.T) {
 		{"service.p99 < 50ms", true, "49.5ms"},
 		{"error_rate < 1%", true, "0.50%"},
 		{"error_rate < 0.1%", false, "0.50%"},
+		{"error_rate.rate_limited < 0.3%", false, "0.30%"},
+		{"error_rate.rate_limited <= 0.3%", true, "0.30%"},
+		{"error_rate.timeout == 0%", true, "0%"},
+		{"offset: error_rate.rate_limited == 0%", true, "0%"},
 		{"rate >= 95%", true, "96.0% (96.0/s achieved of 100/s planned; 960 of 1000 arrivals sent)"},
 		{"rate >= 97%", false, "96.0% (96.0/s achieved of 100/s planned; 960 of 1000 arrivals sent)"},
 		{"rate >= 100/s", true, "100/s"},
@@ -109,6 +114,9 @@ func TestParseThresholdErrors(t *testing.T) {
 		{"rate > fast", "rate"},
 		{"requests > 1.5", "whole number"},
 		{"service.error_rate < 1%", "no latency prefix"},
+		{"error_rate.rate_limitd < 1%", `did you mean "rate_limited"`},
+		{"error_rate.nope < 1%", "use one of refused"},
+		{"error_rate.rate_limited < 1", "error_rate.rate_limited: \"1\": write a percentage"},
 		{"latncy < 1s", "unknown metric"},
 		{": p99 < 1s", "empty request name"},
 		{"a{b: p99 < 1s", "no closing }"},
@@ -124,7 +132,7 @@ func TestParseThresholdErrors(t *testing.T) {
 // FuzzThreshold parses arbitrary thresholds: no panics, and a parsed
 // threshold evaluates and formats back to something that parses the same.
 func FuzzThreshold(f *testing.F) {
-	for _, s := range []string{"p99 < 250ms", "offset{depth=1}: p99.9 < 1s", "error_rate < 1%", "rate >= 95%", "rate > 10/s", "requests == 3"} {
+	for _, s := range []string{"p99 < 250ms", "offset{depth=1}: p99.9 < 1s", "error_rate < 1%", "error_rate.rate_limited < 1%", "rate >= 95%", "rate > 10/s", "requests == 3"} {
 		f.Add(s)
 	}
 	r := testResult()
