@@ -109,5 +109,5 @@ fi
 
 exec "$bin/peers" --tailgate "$bin/tailgate" --target "$bin/target" \
 	--wrk "$(command -v wrk)" --nginx "$(command -v nginx)" \
-	--vegeta "$gobin/vegeta" --hey "$gobin/hey" --wrk2 "$wrk2_dir/wrk2" "${base_args[@]}" \
+	--vegeta "$gobin/vegeta" --hey "$gobin/hey" --wrk2 "$wrk2_dir/wrk2" --h2load "$(command -v h2load)" "${base_args[@]}" \
 	--src "$src" --tailgate-rev "$rev" --command "$invoked" "$@"

@@ -31,6 +31,8 @@ type document struct {
 	Memory     []MemRun          `json:"memory"`
 	GoBench    []GoBench         `json:"gobench"`
 	Open       []OpenRun         `json:"open,omitempty"`
+	H2         []H2Run           `json:"h2,omitempty"`
+	TLS        []TLSRun          `json:"tls,omitempty"`
 	// Kept describes the earlier runs whose sections --keep carried over.
 	Kept []keptRun `json:"kept,omitempty"`
 
@@ -88,6 +90,8 @@ func (doc *document) keepFrom(path string) error {
 	take(4, len(old.Memory) > 0, func() { doc.Memory, doc.d.memShort, doc.d.memLong = old.Memory, o.MemShort, o.MemLong })
 	take(5, len(old.GoBench) > 0, func() { doc.GoBench, doc.d.benchtime = old.GoBench, o.Benchtime })
 	take(6, len(old.Open) > 0, func() { doc.Open, doc.d.open = old.Open, o.Open })
+	take(7, len(old.H2) > 0, func() { doc.H2, doc.d.h2 = old.H2, o.H2 })
+	take(8, len(old.TLS) > 0, func() { doc.TLS, doc.d.tls = old.TLS, o.TLS })
 	for i, o := range origins {
 		if len(taken[i]) > 0 {
 			o.Sections = taken[i]
@@ -103,7 +107,7 @@ type settings struct {
 	Quick                                   bool
 	Nice, Reps                              int
 	Throughput, Rate, CO, MemShort, MemLong time.Duration
-	Open                                    time.Duration
+	Open, H2, TLS                           time.Duration
 	Started, Finished                       time.Time
 }
 
@@ -111,7 +115,7 @@ func (doc *document) save() {
 	c, d := doc.c, doc.d
 	doc.Settings = settings{Command: c.command, ToolCPU: c.toolCPU, ServerCPU: c.serverCPU, Benchtime: d.benchtime,
 		Quick: c.quick, Nice: c.nice, Reps: c.reps, Throughput: d.throughput, Rate: d.rate, CO: d.co,
-		MemShort: d.memShort, MemLong: d.memLong, Open: d.open, Started: doc.started, Finished: doc.finished}
+		MemShort: d.memShort, MemLong: d.memLong, Open: d.open, H2: d.h2, TLS: d.tls, Started: doc.started, Finished: doc.finished}
 }
 
 func (doc *document) restore() {
@@ -119,7 +123,7 @@ func (doc *document) restore() {
 	doc.c.command, doc.c.toolCPU, doc.c.serverCPU, doc.d.benchtime = s.Command, s.ToolCPU, s.ServerCPU, s.Benchtime
 	doc.c.quick, doc.c.nice, doc.c.reps = s.Quick, s.Nice, s.Reps
 	doc.d.throughput, doc.d.rate, doc.d.co, doc.d.memShort, doc.d.memLong = s.Throughput, s.Rate, s.CO, s.MemShort, s.MemLong
-	doc.d.open = s.Open
+	doc.d.open, doc.d.h2, doc.d.tls = s.Open, s.H2, s.TLS
 	doc.started, doc.finished = s.Started, s.Finished
 }
 
@@ -177,7 +181,7 @@ func (doc *document) write(w io.Writer) {
 	p("- Machine: %d CPUs, %s, Linux %s, %s\n", m.CPUs, m.Model, m.Kernel, m.Go)
 	p("- Tools: ")
 	var vs []string
-	for _, k := range []string{"tailgate", "wrk", "wrk2", "vegeta", "hey", "nginx"} {
+	for _, k := range []string{"tailgate", "wrk", "wrk2", "h2load", "vegeta", "hey", "nginx"} {
 		if v := doc.Versions[k]; v != "" && v != "unknown" {
 			vs = append(vs, fmt.Sprintf("%s (%s)", k, v))
 		}
@@ -221,6 +225,12 @@ func (doc *document) write(w io.Writer) {
 	}
 	if len(doc.Open) > 0 {
 		doc.writeOpen(w)
+	}
+	if len(doc.H2) > 0 {
+		doc.writeH2(w)
+	}
+	if len(doc.TLS) > 0 {
+		doc.writeTLS(w)
 	}
 	if doc.c.notes != "" {
 		if notes, err := os.ReadFile(doc.c.notes); err == nil {
@@ -306,6 +316,12 @@ func (doc *document) computeGoals() {
 	}
 	if len(doc.Open) > 0 {
 		doc.openGoals(add)
+	}
+	if len(doc.H2) > 0 {
+		doc.h2Goals(add)
+	}
+	if len(doc.TLS) > 0 {
+		doc.tlsGoals(add)
 	}
 	if len(doc.GoBench) > 0 {
 		found := false

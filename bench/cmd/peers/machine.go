@@ -50,6 +50,10 @@ func (b *bench) versions() map[string]string {
 	v["wrk"] = first(string(out))
 	out, _ = exec.Command(b.c.nginx, "-v").CombinedOutput()
 	v["nginx"] = first(string(out))
+	if b.c.sections[7] {
+		out, _ = exec.Command(b.c.h2load, "--version").CombinedOutput()
+		v["h2load"] = first(string(out))
+	}
 	if b.c.sections[6] {
 		out, _ = exec.Command(b.c.wrk2, "-v").CombinedOutput()
 		v["wrk2"] = "wrk2 44a94c1 from ../shared/peers: " + first(string(out))

@@ -38,6 +38,7 @@ type config struct {
 	hey      string
 	wrk2     string
 	nginx    string
+	h2load   string
 	// tailgateBase, if set, is a second tailgate binary measured beside
 	// the first in section 6: an A/B in one interleaved run.
 	tailgateBase string
@@ -59,8 +60,12 @@ type config struct {
 type durations struct {
 	throughput, rate, co, memShort, memLong time.Duration
 	open                                    time.Duration
+	h2, tls                                 time.Duration
 	benchtime                               string
 }
+
+// lastSection is the highest section number --sections accepts.
+const lastSection = 8
 
 func main() {
 	if err := run(); err != nil {
@@ -82,7 +87,7 @@ func run() error {
 	}
 	flag.BoolVar(&c.quick, "quick", false, "smoke variant: one repetition, short runs, writes BENCHMARKS.quick.md unless --out is given")
 	flag.IntVar(&c.reps, "reps", reps, "repetitions of every run (env REPS)")
-	flag.StringVar(&sections, "sections", "1,2,3,4,5,6", "sections to run: 1 throughput, 2 rate accuracy, 3 coordinated omission, 4 memory, 5 go test -bench, 6 open model vs wrk2")
+	flag.StringVar(&sections, "sections", "1,2,3,4,5,6,7,8", "sections to run: 1 throughput, 2 rate accuracy, 3 coordinated omission, 4 memory, 5 go test -bench, 6 open model vs wrk2, 7 HTTP/2 vs h2load, 8 TLS vs wrk")
 	flag.StringVar(&c.out, "out", "", "Markdown file to write (default BENCHMARKS.md)")
 	flag.StringVar(&c.tailgate, "tailgate", "bin/tailgate", "tailgate binary")
 	flag.StringVar(&c.target, "target", "bin/target", "bench/target binary")
@@ -90,9 +95,10 @@ func run() error {
 	flag.StringVar(&c.vegeta, "vegeta", "vegeta", "vegeta binary")
 	flag.StringVar(&c.hey, "hey", "hey", "hey binary")
 	flag.StringVar(&c.wrk2, "wrk2", "wrk2", "wrk2 binary (built by peers.sh from ../shared/peers)")
-	flag.StringVar(&c.tailgateBase, "tailgate-base", "", "a second tailgate binary to measure beside --tailgate in section 6 (an A/B)")
+	flag.StringVar(&c.tailgateBase, "tailgate-base", "", "a second tailgate binary to measure beside --tailgate in sections 6 and 7 (an A/B)")
 	flag.StringVar(&c.keep, "keep", "", "keep the sections this run does not measure from an earlier run's `measurements.json`")
 	flag.StringVar(&c.nginx, "nginx", "nginx", "nginx binary")
+	flag.StringVar(&c.h2load, "h2load", "h2load", "h2load binary (Debian's nghttp2-client)")
 	flag.IntVar(&c.nice, "nice", 0, "run tools and servers at this nice level (e.g. -5 on a machine shared with other work; the same for every tool)")
 	flag.StringVar(&c.toolCPU, "tool-cpu", "0", "CPU list the load generators are pinned to")
 	flag.StringVar(&c.serverCPU, "server-cpu", "1", "CPU list the servers are pinned to")
@@ -117,8 +123,8 @@ func run() error {
 	c.sections = map[int]bool{}
 	for _, s := range strings.Split(sections, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 1 || n > 6 {
-			return fmt.Errorf("--sections %q: want numbers 1..6", sections)
+		if err != nil || n < 1 || n > lastSection {
+			return fmt.Errorf("--sections %q: want numbers 1..%d", sections, lastSection)
 		}
 		c.sections[n] = true
 	}
@@ -126,14 +132,19 @@ func run() error {
 		c.command = strings.Join(os.Args, " ")
 	}
 	paths := []*string{&c.tailgate, &c.target, &c.nginx}
-	if c.sections[1] || c.sections[3] {
+	if c.sections[1] || c.sections[3] || c.sections[8] {
 		paths = append(paths, &c.wrk, &c.hey)
+	}
+	if c.sections[7] {
+		paths = append(paths, &c.h2load)
 	}
 	if c.sections[1] || c.sections[2] || c.sections[3] || c.sections[4] {
 		paths = append(paths, &c.vegeta)
 	}
 	if c.sections[6] {
 		paths = append(paths, &c.wrk2)
+	}
+	if c.sections[6] || c.sections[7] {
 		if c.tailgateBase != "" {
 			paths = append(paths, &c.tailgateBase)
 		}
@@ -153,10 +164,10 @@ func run() error {
 	logf("work dir %s, %d repetitions", work, c.reps)
 
 	d := durations{throughput: 10 * time.Second, rate: 10 * time.Second, co: 20 * time.Second,
-		memShort: 20 * time.Second, memLong: 120 * time.Second, open: 10 * time.Second, benchtime: "1s"}
+		memShort: 20 * time.Second, memLong: 120 * time.Second, open: 10 * time.Second, h2: 10 * time.Second, tls: 10 * time.Second, benchtime: "1s"}
 	if c.quick {
 		d = durations{throughput: 2 * time.Second, rate: 2 * time.Second, co: 10 * time.Second,
-			memShort: 2 * time.Second, memLong: 6 * time.Second, open: 2 * time.Second, benchtime: "100ms"}
+			memShort: 2 * time.Second, memLong: 6 * time.Second, open: 2 * time.Second, h2: 2 * time.Second, tls: 2 * time.Second, benchtime: "100ms"}
 	}
 
 	ctx, cancel := signalContext()
@@ -212,6 +223,18 @@ func run() error {
 		saveRaw()
 		if doc.Open, err = b.openModel(ctx); err != nil {
 			return fmt.Errorf("open model vs wrk2: %w", err)
+		}
+	}
+	if c.sections[7] {
+		saveRaw()
+		if doc.H2, err = b.h2Bench(ctx); err != nil {
+			return fmt.Errorf("HTTP/2 vs h2load: %w", err)
+		}
+	}
+	if c.sections[8] {
+		saveRaw()
+		if doc.TLS, err = b.tlsBench(ctx); err != nil {
+			return fmt.Errorf("TLS vs wrk: %w", err)
 		}
 	}
 	b.stopServers()

@@ -25,6 +25,8 @@ type bench struct {
 	nginxStatus string // stub_status
 	target      *exec.Cmd
 	targetURL   string
+	h2cURL      string // the static file over h2c (prior knowledge)
+	tlsURL      string // the static file over TLS (ALPN h2 and http/1.1)
 }
 
 func freePort() (int, error) {
@@ -57,6 +59,7 @@ http {
         location = /index.html { root %[1]s/html; }
         location = /nginx_status { stub_status; }
     }
+    include %[1]s/servers/*.conf;
 }
 `
 
@@ -75,6 +78,9 @@ func (b *bench) startServers(ctx context.Context) error {
 	port, err := freePort()
 	if err != nil {
 		return fmt.Errorf("port: %w", err)
+	}
+	if err := b.extraServers(prefix); err != nil {
+		return err
 	}
 	conf := filepath.Join(prefix, "nginx.conf")
 	if err := os.WriteFile(conf, fmt.Appendf(nil, nginxConf, prefix, port), 0o644); err != nil {

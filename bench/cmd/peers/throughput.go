@@ -82,6 +82,9 @@ func (b *bench) commandLine(steps []step) string {
 		argv[0] = filepath.Base(argv[0])
 		for i := range argv {
 			argv[i] = strings.ReplaceAll(argv[i], b.c.work, "$WORK")
+			if strings.ContainsAny(argv[i], " \"") {
+				argv[i] = "'" + argv[i] + "'"
+			}
 		}
 		line := strings.Join(argv, " ")
 		if s.stdin != "" {
