@@ -39,6 +39,7 @@ func (rec *recorder) build(partial bool, reason string, freeze func(*results.His
 	for _, gs := range rec.groups {
 		res.Groups = append(res.Groups, cp(gs.cum))
 	}
+	res.GroupByFolds = rec.resp.foldList()
 	if p.Warmup > 0 {
 		res.Warmup = cp(rec.warmTotal)
 	}

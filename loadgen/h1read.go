@@ -61,6 +61,7 @@ func (c *h1Client) readResponse(method string, req *Request, res *Response, want
 			return st, protocolErrorf("more than %d informational (1xx) responses", h1MaxInformational)
 		}
 		res.Header = res.Header[:0]
+		res.GroupValue = res.GroupValue[:0]
 	}
 	res.Status = st.status
 	res.BytesIn += c.lineBytes
@@ -180,6 +181,9 @@ func (c *h1Client) readHead(req *Request, res *Response, wantLocation bool) (st 
 		}
 		if req.KeepHeaders {
 			res.Header = append(res.Header, Header{Name: string(name), Value: string(value)})
+		}
+		if g := req.GroupBy; g != nil && g.Header != "" && len(res.GroupValue) == 0 && isHeader(name, g.Header) {
+			res.GroupValue = append(res.GroupValue, value...)
 		}
 	}
 	if http10 && !keepAlive {

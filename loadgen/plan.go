@@ -210,6 +210,10 @@ type Request struct {
 	KeepBody int
 	// KeepHeaders asks the client to fill Response.Header.
 	KeepHeaders bool
+	// GroupBy, when set, adds a part of the response to Group once the
+	// response is in (respgroup.go); for a header, the client fills
+	// Response.GroupValue.
+	GroupBy *GroupBy
 }
 
 // Response is what a client saw of one request.
@@ -219,6 +223,9 @@ type Response struct {
 	Header []Header
 	// Body holds up to Request.KeepBody bytes of the body.
 	Body []byte
+	// GroupValue is the first value of the header Request.GroupBy names
+	// (empty when the response has none).
+	GroupValue []byte
 	// BytesIn counts every byte read (status line, headers, body).
 	BytesIn int64
 	// BytesOut counts every byte written.
@@ -259,6 +266,7 @@ func (r *Response) Reset() {
 	r.Status = 0
 	r.Header = r.Header[:0]
 	r.Body = r.Body[:0]
+	r.GroupValue = r.GroupValue[:0]
 	r.BytesIn = 0
 	r.BytesOut = 0
 }

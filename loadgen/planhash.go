@@ -56,6 +56,9 @@ func describeStep(w io.Writer, s Step) {
 	case *StaticStep:
 		r := &st.Request
 		fmt.Fprintf(w, "step=static %q %q %q %q\n", r.Name, r.Group, r.Method, r.URL)
+		if g := r.GroupBy; g != nil {
+			fmt.Fprintf(w, "group_by=%q %q %d\n", g.Label, g.Header, g.Limit)
+		}
 	case fmt.Stringer:
 		fmt.Fprintf(w, "step=%q\n", st.String())
 	default:

@@ -92,6 +92,8 @@ type recorder struct {
 	ids      map[seriesKey]int32
 	// groupCount is how many groups each request name has registered.
 	groupCount map[string]int
+	// resp bounds the values of the requests grouped by response.
+	resp respRegistry
 
 	errMu      sync.Mutex
 	errSamples map[ErrorKind]string

@@ -159,6 +159,9 @@ func (c *stdClient) Do(ctx context.Context, req *Request, res *Response) error {
 	}
 	defer resp.Body.Close()
 	res.Status = resp.StatusCode
+	if g := req.GroupBy; g != nil && g.Header != "" {
+		res.GroupValue = append(res.GroupValue[:0], resp.Header.Get(g.Header)...)
+	}
 	if req.KeepHeaders {
 		for k, vs := range resp.Header {
 			for _, v := range vs {

@@ -23,6 +23,7 @@ type worker struct {
 	hdrBuf  []Header
 	bodyBuf []byte
 	series  map[seriesKey]int32
+	resp    respCache // the series of requests grouped by response
 	lastKey seriesKey // the series of the previous request, and its id
 	lastID  int32     // (-1: none yet)
 	timer   *time.Timer
@@ -143,7 +144,7 @@ func (w *worker) runFlow(ctx context.Context, flow *Flow, seq uint64, intended t
 			status = int16(w.res.Status)
 		}
 		w.record(sample{
-			series:   w.seriesID(w.req.Name, w.req.Group),
+			series:   w.seriesOf(status),
 			status:   status,
 			kind:     kind,
 			warmup:   warm,
@@ -183,6 +184,15 @@ func (w *worker) sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// seriesOf returns the series of the request just finished: its name and
+// tag group, and for a request grouped by response, its response's value.
+func (w *worker) seriesOf(status int16) int32 {
+	if g := w.req.GroupBy; g != nil {
+		return w.respSeriesID(g, status)
+	}
+	return w.seriesID(w.req.Name, w.req.Group)
 }
 
 func (w *worker) seriesID(name, group string) int32 {

@@ -425,6 +425,10 @@ func Warnings(r *results.Result) []string {
 				format.Clean(g.Name), results.MaxGroupsPerRequest, g.Requests, format.Clean(g.Name), results.OtherGroup))
 		}
 	}
+	for _, f := range r.GroupByFolds {
+		out = append(out, fmt.Sprintf("request %s is grouped by %s, which took more than the %d distinct values kept: %d requests with the others are counted as %s=%s",
+			format.Clean(f.Name), format.Clean(f.Label), f.Limit, r.FoldedRequests(f), format.Clean(f.Label), results.OtherGroup))
+	}
 	if t := r.Total; t != nil {
 		if t.Requests == 0 {
 			out = append(out, "no requests were measured")

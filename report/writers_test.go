@@ -174,6 +174,14 @@ func TestWarnings(t *testing.T) {
 			g.Requests = 42
 			r.Groups = append(r.Groups, g)
 		}, []string{"request page has more tag groups than the 1000 a run keeps: 42 requests of the others are counted in page{other}"}},
+		{"folded response groups", func(r *results.Result) {
+			for _, group := range []string{"size=s,x-request-id=other", "size=l,x-request-id=other", "size=s,x-request-id=7"} {
+				g := results.NewStats("item", group)
+				g.Requests = 10
+				r.Groups = append(r.Groups, g)
+			}
+			r.GroupByFolds = []results.GroupByFold{{Name: "item", Label: "x-request-id", Limit: 20}}
+		}, []string{"request item is grouped by x-request-id, which took more than the 20 distinct values kept: 20 requests with the others are counted as x-request-id=other"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -162,6 +162,7 @@ func (m *Merger) Add(name string, r *Result) error {
 			return wrap(err)
 		}
 	}
+	out.GroupByFolds = mergeFolds(out.GroupByFolds, r.GroupByFolds)
 	if r.Warmup != nil {
 		if out.Warmup == nil {
 			out.Warmup = NewStats("", "")

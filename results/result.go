@@ -24,6 +24,9 @@ type Result struct {
 	Requests []*Stats `json:"requests"`
 	// Groups has one entry per request name and tag group, sorted.
 	Groups []*Stats `json:"groups,omitempty"`
+	// GroupByFolds lists the response groupings that went past their
+	// limit of distinct values.
+	GroupByFolds []GroupByFold `json:"group_by_folds,omitempty"`
 	// Warmup covers the requests of the warmup, nil without one.
 	Warmup *Stats `json:"warmup,omitempty"`
 	// Schedule says how well the client kept to the plan.

@@ -211,6 +211,7 @@ func (d *decoder) check(s *Scenario, root *yaml.Node) {
 			}
 			st.req = r
 			used[r.name] = true
+			d.checkGroupBy(st.groupBy, r)
 			hint := fmt.Sprintf("request %q is step %d of flow %q, and a capture can only be used by later steps of the same flow", r.name, i+1, f.name)
 			for _, t := range requestTemplates(s, r) {
 				d.resolve(t, scope, captured, allCaptures, hint)

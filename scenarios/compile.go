@@ -256,6 +256,7 @@ type step struct {
 	think       time.Duration
 	keepBody    int
 	keepHeaders bool
+	groupBy     *groupBy
 	// staticURL and staticGroup are set when they never change.
 	staticURL   string
 	staticGroup string
@@ -276,12 +277,15 @@ var (
 )
 
 func (c *compiled) newStep(r *request, fs *flowStep, target string, first bool) (*step, error) {
-	st := &step{c: c, first: first, name: r.name, method: r.method, body: r.body, expect: r.expect}
+	st := &step{c: c, first: first, name: r.name, method: r.method, body: r.body, expect: r.expect, groupBy: r.groupBy}
 	st.headers = effectiveHeaders(c.s, r)
 	st.captures = append(st.captures, r.captures...)
 	if fs != nil {
 		st.captures = append(st.captures, fs.captures...)
 		st.think = fs.think
+		if fs.groupBy != nil {
+			st.groupBy = fs.groupBy
+		}
 	}
 	for _, cp := range st.captures {
 		switch cp.kind {
@@ -371,6 +375,9 @@ func (s *step) Prepare(it *loadgen.Iteration, req *loadgen.Request) error {
 	req.Method = s.method
 	req.KeepBody = s.keepBody
 	req.KeepHeaders = s.keepHeaders
+	if s.groupBy != nil {
+		req.GroupBy = s.groupBy.by
+	}
 	var err error
 	if s.staticURL != "" {
 		req.URL = s.staticURL

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // String describes what a compiled step sends and checks, from the
@@ -35,5 +36,45 @@ func (st *step) String() string {
 		}
 	}
 	fmt.Fprintf(&b, " expect=%v think=%s", st.expect, st.think)
+	if st.groupBy != nil {
+		fmt.Fprintf(&b, " group_by=%s", st.groupBy)
+	}
 	return b.String()
+}
+
+// Describe summarises the load section, e.g. "4 stages over 1m30s (warmup 10s)".
+func (s *Scenario) Describe() string {
+	l := s.Load
+	var out string
+	switch {
+	case len(l.Stages) > 0:
+		var total time.Duration
+		for _, st := range l.Stages {
+			total += st.Duration
+		}
+		if len(l.Stages) == 1 {
+			st := l.Stages[0]
+			if st.From == st.To {
+				out = fmt.Sprintf("open model, %s for %s", formatRate(st.From), total)
+			} else {
+				out = fmt.Sprintf("open model, ramp %s→%s over %s", formatRate(st.From), formatRate(st.To), total)
+			}
+		} else {
+			out = fmt.Sprintf("open model, %d stages over %s", len(l.Stages), total)
+		}
+	case l.VUs > 0:
+		out = fmt.Sprintf("closed model, %d VUs", l.VUs)
+		if l.Iterations > 0 {
+			out += fmt.Sprintf(", %d iterations", l.Iterations)
+		}
+		if l.Duration > 0 {
+			out += fmt.Sprintf(", for %s", l.Duration)
+		}
+	default:
+		return "no load section (give --rate or --vus)"
+	}
+	if l.Warmup > 0 {
+		out += fmt.Sprintf(" (warmup %s)", l.Warmup)
+	}
+	return out
 }

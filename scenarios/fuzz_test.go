@@ -25,6 +25,8 @@ func FuzzLoad(f *testing.F) {
 	// The keys of the trust model: env list, secret names, confined files.
 	f.Add([]byte("target: http://127.0.0.1:8080\nenv: [TG_TEST_TOKEN]\nsecret_headers: [X-Auth]\nsecret_query: [token]\nrequests:\n  r:\n    url: 'http://127.0.0.1:9/{{ seq }}?token={{ env \"TG_TEST_TOKEN\" }}'\n    headers: {X-Auth: a}\n    tags: {id: '{{ seq }}'}\n"))
 	f.Add([]byte("target: http://127.0.0.1:8080\nenv: TG_TEST_TOKEN\nsecret_query: [\"a&b\"]\nrequests:\n  r:\n    path: /\n    body_file: ../../../etc/passwd\n"))
+	// Grouping by response, on a request and on a step.
+	f.Add([]byte("target: http://127.0.0.1:8080\nrequests:\n  a:\n    path: /\n    tags: {k: v}\n    group_by: {header: X-Cache, limit: 3}\n  b:\n    path: /b\nflows:\n  f:\n    steps:\n      - a\n      - request: b\n        group_by: status\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		s, err := Parse("testdata/fuzz.yaml", src, WithGetenv(testGetenv))
 		if err != nil {

@@ -89,6 +89,7 @@ type request struct {
 	tags      []*param
 	captures  []*capture
 	expect    []int
+	groupBy   *groupBy
 }
 
 type flow struct {
@@ -106,6 +107,7 @@ type flowStep struct {
 	think    time.Duration
 	captures []*capture
 	repeat   int
+	groupBy  *groupBy // replaces the request's
 }
 
 // Option configures Load and Parse.
@@ -186,43 +188,6 @@ func (s *Scenario) FlowNames() []string {
 // and the values of Authorization, Cookie and Proxy-Authorization headers
 // written in the file.
 func (s *Scenario) Secrets() []string { return append([]string(nil), s.secrets...) }
-
-// Describe summarises the load section, e.g. "4 stages over 1m30s (warmup 10s)".
-func (s *Scenario) Describe() string {
-	l := s.Load
-	var out string
-	switch {
-	case len(l.Stages) > 0:
-		var total time.Duration
-		for _, st := range l.Stages {
-			total += st.Duration
-		}
-		if len(l.Stages) == 1 {
-			st := l.Stages[0]
-			if st.From == st.To {
-				out = fmt.Sprintf("open model, %s for %s", formatRate(st.From), total)
-			} else {
-				out = fmt.Sprintf("open model, ramp %s→%s over %s", formatRate(st.From), formatRate(st.To), total)
-			}
-		} else {
-			out = fmt.Sprintf("open model, %d stages over %s", len(l.Stages), total)
-		}
-	case l.VUs > 0:
-		out = fmt.Sprintf("closed model, %d VUs", l.VUs)
-		if l.Iterations > 0 {
-			out += fmt.Sprintf(", %d iterations", l.Iterations)
-		}
-		if l.Duration > 0 {
-			out += fmt.Sprintf(", for %s", l.Duration)
-		}
-	default:
-		return "no load section (give --rate or --vus)"
-	}
-	if l.Warmup > 0 {
-		out += fmt.Sprintf(" (warmup %s)", l.Warmup)
-	}
-	return out
-}
 
 var topKeys = []string{"name", "description", "target", "env", "secret_headers", "secret_query", "defaults", "vars", "data", "requests", "flows", "load", "thresholds"}
 
@@ -398,7 +363,7 @@ func (d *decoder) vars(n *yaml.Node) []*varDef {
 	return out
 }
 
-var requestKeys = []string{"method", "url", "path", "query", "headers", "body", "body_file", "weight", "tags", "capture", "expect_status"}
+var requestKeys = []string{"method", "url", "path", "query", "headers", "body", "body_file", "weight", "tags", "capture", "expect_status", "group_by"}
 
 func (d *decoder) requests(n *yaml.Node, noFlows bool) []*request {
 	var out []*request
@@ -489,8 +454,11 @@ func (d *decoder) requests(n *yaml.Node, noFlows bool) []*request {
 				r.captures = d.captures(vv)
 			case "expect_status":
 				r.expect = d.statuses(key, vv)
+			case "group_by":
+				r.groupBy = d.groupBy(vv)
 			}
 		})
+		d.checkGroupBy(r.groupBy, r)
 		if urlNode == nil {
 			d.errf(k, "request %q: give a path (joined to target) or a url", name)
 		} else if r.url != nil && r.path != nil {
@@ -545,7 +513,7 @@ func (d *decoder) statuses(key string, n *yaml.Node) []int {
 }
 
 var flowKeys = []string{"weight", "steps"}
-var stepKeys = []string{"request", "think", "capture", "repeat"}
+var stepKeys = []string{"request", "think", "capture", "repeat", "group_by"}
 
 func (d *decoder) flows(n *yaml.Node) []*flow {
 	var out []*flow
@@ -612,6 +580,8 @@ func (d *decoder) step(n *yaml.Node) *flowStep {
 			st.think, _ = d.duration(key, v)
 		case "capture":
 			st.captures = d.captures(v)
+		case "group_by":
+			st.groupBy = d.groupBy(v)
 		case "repeat":
 			if r, ok := d.integer(key, v, 1); ok {
 				if r > 10000 {
