@@ -28,7 +28,19 @@ Endpoints:
   GET  /api/posts/cursor-at?page=P&per_page=N   the cursor that starts page P
   POST /api/login {"user": "user1", "password": "demo"}  →  {"token": …}
   GET  /api/me  with Authorization: Bearer TOKEN
-  GET  /health
+  GET  /health                                  200 while the database answers, else 503
+
+The labs (see 'tailgate demo --help'), each technique before and after:
+  GET  /api/feed/n-plus-one?per_page=N          posts with their authors, one query per post
+  GET  /api/feed/join?per_page=N                the same page in one JOIN
+  GET  /api/stats/top-authors                   an expensive aggregate, computed every time
+  GET  /api/stats/top-authors/cached?ttl=2s     cached with a TTL (X-Cache: HIT|MISS); stampedes at expiry
+  GET  /api/stats/top-authors/single-flight?ttl=2s   the same, computed once per expiry
+  GET  /api/limited/{fixed-window|sliding-window|token-bucket}?limit=100&window=10s[&burst=20]
+                                                429 + Retry-After past the limit; X-RateLimit-*, RateLimit
+  POST /api/exports/sync?user=U&duration=1s     a slow job inside the request
+  POST /api/exports?user=U&duration=1s          the job in the background: 202 + Location
+  GET  /api/exports/{id}                        the job's status: queued, running, done
 
 It listens on the loopback interface only, unless --public: the target has
 no protection against abuse (anyone who can reach it can make it scan the
@@ -124,6 +136,7 @@ func stopOnSignal(env *Env, cancel context.CancelCauseFunc) {
 type demoTarget struct {
 	URL      string
 	DB       *demo.DB
+	handler  *demo.Handler
 	srv      *http.Server
 	serveErr chan error
 	once     sync.Once
@@ -154,12 +167,14 @@ func startDemoTarget(ctx context.Context, env *Env, f demoFlags, addr string, qu
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		h.Close()
 		_ = db.Close()
 		return nil, fmt.Errorf("demo target: %w", err)
 	}
 	t := &demoTarget{
-		URL: "http://" + ln.Addr().String(),
-		DB:  db,
+		URL:     "http://" + ln.Addr().String(),
+		DB:      db,
+		handler: h,
 		srv: &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: 10 * time.Second,
@@ -185,6 +200,8 @@ func (t *demoTarget) Close() error {
 		if err != nil {
 			err = errors.Join(err, t.srv.Close())
 		}
+		// The export jobs use the database: they stop before it closes.
+		t.handler.Close()
 		t.closeErr = errors.Join(err, t.DB.Close())
 	})
 	return t.closeErr

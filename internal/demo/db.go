@@ -95,6 +95,11 @@ type DB struct {
 	stmtAfter  *sql.Stmt
 	stmtAt     *sql.Stmt
 
+	stmtFeedPosts  *sql.Stmt
+	stmtFeedAuthor *sql.Stmt
+	stmtFeedJoin   *sql.Stmt
+	stmts          []*sql.Stmt // every prepared statement, for Close
+
 	// mu guards the cursor-at cache and its generation, which inserts bump so
 	// that cached cursors never outlive the rows they point at.
 	mu         sync.Mutex
@@ -298,6 +303,9 @@ func (d *DB) prepare(ctx context.Context) error {
 		// few rows that share the cursor's created_at.
 		{&d.stmtAfter, "SELECT " + cols + " FROM posts WHERE created_at <= ?1 AND (created_at < ?1 OR id < ?2) ORDER BY created_at DESC, id DESC LIMIT ?3"},
 		{&d.stmtAt, "SELECT created_at, id FROM posts ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET ?"},
+		{&d.stmtFeedPosts, feedPostsSQL},
+		{&d.stmtFeedAuthor, feedAuthorSQL},
+		{&d.stmtFeedJoin, feedJoinSQL},
 	}
 	for _, s := range stmts {
 		st, err := d.reader.PrepareContext(ctx, s.query)
@@ -305,6 +313,7 @@ func (d *DB) prepare(ctx context.Context) error {
 			return fmt.Errorf("demo database %s: prepare: %w", d.path, err)
 		}
 		*s.dst = st
+		d.stmts = append(d.stmts, st)
 	}
 	return nil
 }
@@ -318,10 +327,8 @@ func (d *DB) Stats() FillStats { return d.fill }
 // Close closes the pools and removes a temporary database.
 func (d *DB) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{d.stmtOffset, d.stmtFirst, d.stmtAfter, d.stmtAt} {
-		if st != nil {
-			errs = append(errs, st.Close())
-		}
+	for _, st := range d.stmts {
+		errs = append(errs, st.Close())
 	}
 	if d.reader != nil {
 		errs = append(errs, d.reader.Close())

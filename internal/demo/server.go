@@ -56,10 +56,13 @@ type CursorPage struct {
 
 // Handler serves the demo API over db.
 type Handler struct {
-	db   *DB
-	auth *authenticator
-	mux  *http.ServeMux
-	bufs sync.Pool
+	db     *DB
+	auth   *authenticator
+	cache  *aggregateCache
+	limits *limiters
+	jobs   *jobQueue
+	mux    *http.ServeMux
+	bufs   sync.Pool
 }
 
 // NewHandler returns the HTTP API of the demo target:
@@ -69,13 +72,28 @@ type Handler struct {
 //	GET  /api/posts/cursor-at?page=P&per_page=N   the cursor that starts page P
 //	POST /api/login  {"user": "user1", "password": "demo"}
 //	GET  /api/me     with Authorization: Bearer TOKEN
-//	GET  /health
+//
+// and the labs, each technique before and after:
+//
+//	GET  /api/feed/n-plus-one?per_page=N      a query per post for its author
+//	GET  /api/feed/join?per_page=N            the same page in one JOIN
+//	GET  /api/stats/top-authors               an expensive aggregate, uncached
+//	GET  /api/stats/top-authors/cached?ttl=D  cached with a TTL (X-Cache, stampedes at expiry)
+//	GET  /api/stats/top-authors/single-flight?ttl=D  the same, one computation per expiry
+//	GET  /api/limited/{algorithm}?limit=N&window=D[&burst=B]  fixed-window, sliding-window, token-bucket
+//	POST /api/exports/sync?user=U&duration=D  a slow job inside the request
+//	POST /api/exports?user=U&duration=D       the job queued: 202 and a Location to poll
+//	GET  /api/exports/{id}                    the job's status
+//	GET  /health                              the database answers
+//
+// Close stops the background jobs.
 func NewHandler(db *DB) (*Handler, error) {
 	a, err := newAuthenticator()
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{db: db, auth: a}
+	h := &Handler{db: db, auth: a, limits: newLimiters(), jobs: newJobQueue(db.export)}
+	h.cache = newAggregateCache(h.encodeTopAuthors)
 	h.bufs.New = func() any { return new(bytes.Buffer) }
 	// A GET pattern also serves HEAD.
 	h.mux = http.NewServeMux()
@@ -85,8 +103,23 @@ func NewHandler(db *DB) (*Handler, error) {
 	h.mux.Handle("GET /api/posts/cursor-at", h.query(h.cursorAt))
 	h.mux.Handle("POST /api/login", h.query(h.login))
 	h.mux.Handle("GET /api/me", h.query(h.me))
+	h.mux.Handle("GET /api/feed/n-plus-one", h.query(h.feedNPlusOne))
+	h.mux.Handle("GET /api/feed/join", h.query(h.feedJoin))
+	h.mux.Handle("GET /api/stats/top-authors", h.query(h.topAuthorsUncached))
+	h.mux.Handle("GET /api/stats/top-authors/cached", h.query(h.topAuthorsCached))
+	h.mux.Handle("GET /api/stats/top-authors/single-flight", h.query(h.topAuthorsSingleFlight))
+	h.mux.Handle("GET /api/limited/{algorithm}", h.query(h.limited))
+	h.mux.Handle("POST /api/exports/sync", h.query(h.exportSync))
+	h.mux.Handle("POST /api/exports", h.query(h.exportAsync))
+	h.mux.Handle("GET /api/exports/{id}", h.query(h.exportStatus))
 	h.mux.Handle("GET /health", h.query(h.health))
 	return h, nil
+}
+
+// Close cancels the export jobs still queued or running and waits for them
+// to end; the handler answers new ones with 503.
+func (h *Handler) Close() {
+	h.jobs.close()
 }
 
 // ServeHTTP implements http.Handler. Where the mux finds no route, its
@@ -95,7 +128,9 @@ func NewHandler(db *DB) (*Handler, error) {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	route, pattern := h.mux.Handler(r)
 	if pattern != "" {
-		route.ServeHTTP(w, r)
+		// The mux itself serves a route: only its ServeHTTP sets the
+		// pattern's wildcards ({id}) in r.PathValue.
+		h.mux.ServeHTTP(w, r)
 		return
 	}
 	var miss statusOnly
@@ -162,6 +197,15 @@ func (h *Handler) index(w http.ResponseWriter, _ *http.Request, _ url.Values) {
 			"GET /api/posts/cursor-at?page=P&per_page=N",
 			"POST /api/login {\"user\": \"user1\", \"password\": \"demo\"}",
 			"GET /api/me (Authorization: Bearer TOKEN)",
+			"GET /api/feed/n-plus-one?per_page=N",
+			"GET /api/feed/join?per_page=N",
+			"GET /api/stats/top-authors",
+			"GET /api/stats/top-authors/cached?ttl=D",
+			"GET /api/stats/top-authors/single-flight?ttl=D",
+			"GET /api/limited/{fixed-window|sliding-window|token-bucket}?limit=N&window=D[&burst=B]",
+			"POST /api/exports/sync?user=U&duration=D",
+			"POST /api/exports?user=U&duration=D",
+			"GET /api/exports/{id}",
 			"GET /health",
 		},
 	})
@@ -391,6 +435,24 @@ func (h *Handler) reply(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes()) // the client went away; nothing left to tell it
+}
+
+// encodeJSON encodes v as reply does, for a body made once and sent many
+// times.
+func encodeJSON(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode response: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// replyBytes sends a JSON body encoded beforehand.
+func (h *Handler) replyBytes(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body) // the client went away; nothing left to tell it
 }
 
 func (h *Handler) fail(w http.ResponseWriter, status int, format string, args ...any) {

@@ -32,6 +32,7 @@ func openTest(t testing.TB, rows int) (*DB, *Handler) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(h.Close) // before the database closes: cleanups run last first
 	return db, h
 }
 
