@@ -481,15 +481,23 @@ func FuzzParseCursor(f *testing.F) {
 // FuzzQuery checks that no query string makes the API answer 500 (or panic).
 func FuzzQuery(f *testing.F) {
 	_, h := openTest(f, 50)
-	for _, s := range []string{"page=2&per_page=5", "cursor=djE6MTox", "page=-1", "total=1", "%zz", "per_page=100&page=100000"} {
-		f.Add(uint8(0), s)
-		f.Add(uint8(1), s)
-		f.Add(uint8(2), s)
+	routes := []struct{ method, path string }{
+		{"GET", "/api/posts"}, {"GET", "/api/posts/cursor"}, {"GET", "/api/posts/cursor-at"},
+		{"GET", "/api/feed/n-plus-one"}, {"GET", "/api/feed/join"},
+		{"GET", "/api/stats/top-authors/cached"}, {"GET", "/api/stats/top-authors/single-flight"},
+		{"GET", "/api/limited/fixed-window"}, {"GET", "/api/limited/sliding-window"}, {"GET", "/api/limited/token-bucket"},
+		{"POST", "/api/exports"},
 	}
-	paths := []string{"/api/posts", "/api/posts/cursor", "/api/posts/cursor-at"}
+	for _, s := range []string{"page=2&per_page=5", "cursor=djE6MTox", "page=-1", "total=1", "%zz", "per_page=100&page=100000",
+		"ttl=1s", "ttl=-1s", "limit=5&window=1s&burst=2", "window=1e9h", "user=3&duration=10ms", "duration=1ns"} {
+		for i := range routes {
+			f.Add(uint8(i), s)
+		}
+	}
 	f.Fuzz(func(t *testing.T, which uint8, raw string) {
-		req := httptest.NewRequest("GET", "/", nil)
-		req.URL = &url.URL{Path: paths[int(which)%len(paths)], RawQuery: raw}
+		route := routes[int(which)%len(routes)]
+		req := httptest.NewRequest(route.method, "/", nil)
+		req.URL = &url.URL{Path: route.path, RawQuery: raw}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code >= 500 {
