@@ -342,17 +342,25 @@ func orderedStats(r *results.Result) []*results.Stats {
 	return out
 }
 
-// writeTable writes rows in aligned columns. A label too long for its
-// column goes on a line of its own so that no name is cut.
+// writeTable writes rows in aligned columns. The count column is 9 wide
+// but gives its spare width (beyond the widest count and two spaces) to a
+// long label; a label too long even then goes on a line of its own so that
+// no name is cut.
 func writeTable(w io.Writer, head string, rows []tableRow) {
-	const cell, countW = 8, 9
-	labelW := utf8.RuneCountInString(head)
-	maxLabel := textWidth - 2 - countW - cell*len(textColumns)
+	const cell = 8
+	countW, minCountW := 9, len("count")+2
 	for _, row := range rows {
-		if n := utf8.RuneCountInString(row.label); n <= maxLabel {
+		minCountW = max(minCountW, utf8.RuneCountInString(row.count)+2)
+	}
+	minCountW = min(minCountW, countW)
+	labelW := utf8.RuneCountInString(head)
+	room := textWidth - 2 - cell*len(textColumns)
+	for _, row := range rows {
+		if n := utf8.RuneCountInString(row.label); n <= room-minCountW {
 			labelW = max(labelW, n)
 		}
 	}
+	countW = max(min(countW, room-labelW), minCountW)
 	var b strings.Builder
 	b.WriteString("  " + format.PadRight(head, labelW) + fmt.Sprintf("%*s", countW, "count"))
 	for _, c := range textColumns {
