@@ -557,7 +557,11 @@ func (m *model) percentileBars(w, h int) []string {
 		}
 	}
 	lo /= 2 // the smallest bar is not empty
-	barW := w - 6 - 8
+	labelW := len("mean") + 2
+	for _, it := range items {
+		labelW = max(labelW, len(it.name)+1)
+	}
+	barW := w - labelW - 8
 	for _, it := range items {
 		frac := 0.0
 		if it.v > 0 && hi > lo {
@@ -567,9 +571,9 @@ func (m *model) percentileBars(w, h int) []string {
 		if it.tail {
 			st = m.st.p99
 		}
-		lines = append(lines, m.st.label.Render(fit(it.name, 6))+st.Render(fit(hbar(frac, barW), barW))+right(fmtLatency(it.v), 8))
+		lines = append(lines, m.st.label.Render(fit(it.name, labelW))+st.Render(fit(hbar(frac, barW), barW))+right(fmtLatency(it.v), 8))
 	}
-	lines = append(lines, m.st.label.Render(fit("mean", 6))+strings.Repeat(" ", barW)+right(fmtLatency(p.Mean), 8))
+	lines = append(lines, m.st.label.Render(fit("mean", labelW))+strings.Repeat(" ", barW)+right(fmtLatency(p.Mean), 8))
 	if codes := statusCodes(sel.Status); codes != "" {
 		lines = append(lines, flow(append([]string{m.st.label.Render("status")}, strings.Fields(codes)...), " ", w)...)
 	}
