@@ -19,7 +19,7 @@ func (q Percentile) String() string {
 // order. A percentile added here appears in each of them. Outputs with room
 // for only a few figures (a progress line, chart bars, the dashboard's
 // narrow table) pick theirs from this list with Percentiles.Of.
-var reported = [...]Percentile{50, 90, 95, 99, 99.9}
+var reported = [...]Percentile{50, 90, 95, 99, 99.9, 99.99}
 
 // NumReported is the number of reported percentiles.
 const NumReported = len(reported)
