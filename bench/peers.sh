@@ -19,6 +19,10 @@
 # nginx and the target on loopback, pins the tools to CPU 0 and the servers
 # to CPU 1, and stops both servers by PID at the end.
 #
+# Sections written by hand from other scripts (bench/metrics.sh, bench/soak.sh)
+# live in bench/sections/*.md and are included after the measured ones, so a
+# regeneration keeps them: edit them there, not in BENCHMARKS.md.
+#
 # TAILGATE_SRC=dir builds tailgate from another checkout (e.g. a snapshot of
 # a commit) instead of this work tree; TAILGATE_REV describes it in the
 # document when dir is not a git checkout.

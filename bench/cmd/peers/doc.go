@@ -33,6 +33,7 @@ type document struct {
 	Open       []OpenRun         `json:"open,omitempty"`
 	H2         []H2Run           `json:"h2,omitempty"`
 	TLS        []TLSRun          `json:"tls,omitempty"`
+	Conns      []ConnRun         `json:"conns,omitempty"`
 	// Kept describes the earlier runs whose sections --keep carried over.
 	Kept []keptRun `json:"kept,omitempty"`
 
@@ -41,6 +42,7 @@ type document struct {
 	Settings settings `json:"settings"`
 
 	goals []goal
+	hand  []handSection // read before measuring: a bad file fails at once
 }
 
 // keptRun is where the sections this run did not measure come from.
@@ -92,6 +94,7 @@ func (doc *document) keepFrom(path string) error {
 	take(6, len(old.Open) > 0, func() { doc.Open, doc.d.open = old.Open, o.Open })
 	take(7, len(old.H2) > 0, func() { doc.H2, doc.d.h2 = old.H2, o.H2 })
 	take(8, len(old.TLS) > 0, func() { doc.TLS, doc.d.tls = old.TLS, o.TLS })
+	take(9, len(old.Conns) > 0, func() { doc.Conns, doc.d.conns = old.Conns, o.Conns })
 	for i, o := range origins {
 		if len(taken[i]) > 0 {
 			o.Sections = taken[i]
@@ -107,7 +110,7 @@ type settings struct {
 	Quick                                   bool
 	Nice, Reps                              int
 	Throughput, Rate, CO, MemShort, MemLong time.Duration
-	Open, H2, TLS                           time.Duration
+	Open, H2, TLS, Conns                    time.Duration
 	Started, Finished                       time.Time
 }
 
@@ -115,7 +118,7 @@ func (doc *document) save() {
 	c, d := doc.c, doc.d
 	doc.Settings = settings{Command: c.command, ToolCPU: c.toolCPU, ServerCPU: c.serverCPU, Benchtime: d.benchtime,
 		Quick: c.quick, Nice: c.nice, Reps: c.reps, Throughput: d.throughput, Rate: d.rate, CO: d.co,
-		MemShort: d.memShort, MemLong: d.memLong, Open: d.open, H2: d.h2, TLS: d.tls, Started: doc.started, Finished: doc.finished}
+		MemShort: d.memShort, MemLong: d.memLong, Open: d.open, H2: d.h2, TLS: d.tls, Conns: d.conns, Started: doc.started, Finished: doc.finished}
 }
 
 func (doc *document) restore() {
@@ -123,7 +126,7 @@ func (doc *document) restore() {
 	doc.c.command, doc.c.toolCPU, doc.c.serverCPU, doc.d.benchtime = s.Command, s.ToolCPU, s.ServerCPU, s.Benchtime
 	doc.c.quick, doc.c.nice, doc.c.reps = s.Quick, s.Nice, s.Reps
 	doc.d.throughput, doc.d.rate, doc.d.co, doc.d.memShort, doc.d.memLong = s.Throughput, s.Rate, s.CO, s.MemShort, s.MemLong
-	doc.d.open, doc.d.h2, doc.d.tls = s.Open, s.H2, s.TLS
+	doc.d.open, doc.d.h2, doc.d.tls, doc.d.conns = s.Open, s.H2, s.TLS, s.Conns
 	doc.started, doc.finished = s.Started, s.Finished
 }
 
@@ -232,6 +235,10 @@ func (doc *document) write(w io.Writer) {
 	if len(doc.TLS) > 0 {
 		doc.writeTLS(w)
 	}
+	if len(doc.Conns) > 0 {
+		doc.writeConns(w)
+	}
+	writeHandwritten(w, doc.hand)
 	if doc.c.notes != "" {
 		if notes, err := os.ReadFile(doc.c.notes); err == nil {
 			fmt.Fprintf(w, "## Notes\n\n%s", notes)
@@ -322,6 +329,9 @@ func (doc *document) computeGoals() {
 	}
 	if len(doc.TLS) > 0 {
 		doc.tlsGoals(add)
+	}
+	if len(doc.Conns) > 0 {
+		doc.connGoals(add)
 	}
 	if len(doc.GoBench) > 0 {
 		found := false

@@ -54,7 +54,7 @@ func (b *bench) versions() map[string]string {
 		out, _ = exec.Command(b.c.h2load, "--version").CombinedOutput()
 		v["h2load"] = first(string(out))
 	}
-	if b.c.sections[6] {
+	if b.c.sections[6] || b.c.sections[9] {
 		out, _ = exec.Command(b.c.wrk2, "-v").CombinedOutput()
 		v["wrk2"] = "wrk2 44a94c1 from ../shared/peers: " + first(string(out))
 	}

@@ -54,18 +54,22 @@ type config struct {
 	tailgateRev string
 	src         string
 	notes       string
+	// sectionsDir holds the hand-written sections, included after the
+	// measured ones (handwritten.go).
+	sectionsDir string
 }
 
 // durations of each section's runs; --quick shrinks them.
 type durations struct {
 	throughput, rate, co, memShort, memLong time.Duration
 	open                                    time.Duration
-	h2, tls                                 time.Duration
+	h2, tls, conns                          time.Duration
 	benchtime                               string
 }
 
-// lastSection is the highest section number --sections accepts.
-const lastSection = 8
+// lastSection is the highest section number --sections accepts; the
+// hand-written sections (--sections-dir) are numbered after it.
+const lastSection = 9
 
 func main() {
 	if err := run(); err != nil {
@@ -87,7 +91,7 @@ func run() error {
 	}
 	flag.BoolVar(&c.quick, "quick", false, "smoke variant: one repetition, short runs, writes BENCHMARKS.quick.md unless --out is given")
 	flag.IntVar(&c.reps, "reps", reps, "repetitions of every run (env REPS)")
-	flag.StringVar(&sections, "sections", "1,2,3,4,5,6,7,8", "sections to run: 1 throughput, 2 rate accuracy, 3 coordinated omission, 4 memory, 5 go test -bench, 6 open model vs wrk2, 7 HTTP/2 vs h2load, 8 TLS vs wrk")
+	flag.StringVar(&sections, "sections", "1,2,3,4,5,6,7,8,9", "sections to run: 1 throughput, 2 rate accuracy, 3 coordinated omission, 4 memory, 5 go test -bench, 6 open model vs wrk2, 7 HTTP/2 vs h2load, 8 TLS vs wrk, 9 connection scale")
 	flag.StringVar(&c.out, "out", "", "Markdown file to write (default BENCHMARKS.md)")
 	flag.StringVar(&c.tailgate, "tailgate", "bin/tailgate", "tailgate binary")
 	flag.StringVar(&c.target, "target", "bin/target", "bench/target binary")
@@ -106,10 +110,11 @@ func run() error {
 	flag.StringVar(&c.src, "src", ".", "source tree the go test benchmarks of section 5 run in (the one tailgate was built from)")
 	flag.StringVar(&c.tailgateRev, "tailgate-rev", "", "which tailgate source was measured, for the document (set by peers.sh)")
 	flag.StringVar(&c.notes, "notes", "bench/notes.md", "Markdown appended to the document as its closing notes (analysis that outlives one run); skipped if missing")
+	flag.StringVar(&c.sectionsDir, "sections-dir", "bench/sections", "hand-written sections (`*.md`, each starting with its `## Title`) included after the measured ones, numbered on from "+strconv.Itoa(lastSection+1)+"; skipped if missing")
 	render := flag.String("render", "", "write the document again from a `measurements.json` of an earlier run, measuring nothing")
 	flag.Parse()
 	if *render != "" {
-		return renderAgain(*render, c.out, c.notes)
+		return renderAgain(*render, c.out, c.notes, c.sectionsDir)
 	}
 	if c.quick && !isFlagSet("reps") {
 		c.reps = 1
@@ -138,6 +143,9 @@ func run() error {
 	if c.sections[7] {
 		paths = append(paths, &c.h2load)
 	}
+	if c.sections[9] {
+		paths = append(paths, &c.wrk, &c.wrk2)
+	}
 	if c.sections[1] || c.sections[2] || c.sections[3] || c.sections[4] {
 		paths = append(paths, &c.vegeta)
 	}
@@ -164,10 +172,10 @@ func run() error {
 	logf("work dir %s, %d repetitions", work, c.reps)
 
 	d := durations{throughput: 10 * time.Second, rate: 10 * time.Second, co: 20 * time.Second,
-		memShort: 20 * time.Second, memLong: 120 * time.Second, open: 10 * time.Second, h2: 10 * time.Second, tls: 10 * time.Second, benchtime: "1s"}
+		memShort: 20 * time.Second, memLong: 120 * time.Second, open: 10 * time.Second, h2: 10 * time.Second, tls: 10 * time.Second, conns: 10 * time.Second, benchtime: "1s"}
 	if c.quick {
 		d = durations{throughput: 2 * time.Second, rate: 2 * time.Second, co: 10 * time.Second,
-			memShort: 2 * time.Second, memLong: 6 * time.Second, open: 2 * time.Second, h2: 2 * time.Second, tls: 2 * time.Second, benchtime: "100ms"}
+			memShort: 2 * time.Second, memLong: 6 * time.Second, open: 2 * time.Second, h2: 2 * time.Second, tls: 2 * time.Second, conns: 2 * time.Second, benchtime: "100ms"}
 	}
 
 	ctx, cancel := signalContext()
@@ -179,6 +187,9 @@ func run() error {
 		return err
 	}
 	doc := &document{c: c, d: d, started: time.Now()}
+	if doc.hand, err = readHandwritten(c.sectionsDir); err != nil {
+		return err
+	}
 	if c.keep != "" {
 		if err := doc.keepFrom(c.keep); err != nil {
 			return err
@@ -237,6 +248,12 @@ func run() error {
 			return fmt.Errorf("TLS vs wrk: %w", err)
 		}
 	}
+	if c.sections[9] {
+		saveRaw()
+		if doc.Conns, err = b.connScale(ctx); err != nil {
+			return fmt.Errorf("connection scale: %w", err)
+		}
+	}
 	b.stopServers()
 	if c.sections[5] {
 		if doc.GoBench, err = b.goBench(ctx); err != nil {
@@ -262,7 +279,7 @@ func run() error {
 }
 
 // renderAgain writes the document from saved measurements.
-func renderAgain(path, out, notes string) error {
+func renderAgain(path, out, notes, sectionsDir string) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -272,7 +289,10 @@ func renderAgain(path, out, notes string) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	doc.restore()
-	doc.c.notes = notes
+	doc.c.notes, doc.c.sectionsDir = notes, sectionsDir
+	if doc.hand, err = readHandwritten(sectionsDir); err != nil {
+		return err
+	}
 	if out == "" {
 		out = "BENCHMARKS.md"
 	}
