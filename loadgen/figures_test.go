@@ -260,3 +260,35 @@ func TestSnapshotShowsQueueDuringStall(t *testing.T) {
 		}
 	})
 }
+
+// The last snapshot, the dashboard's final frame, carries the run's
+// iterations/s against the planned rate and its requests/s, equal to the
+// results' figures, where the drain interval has "0/s of 0/s" (item 2).
+// The warmup is left out of both, as in the results.
+func TestLastSnapshotHasTheRunsRates(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		target := &fakeTarget{start: time.Now(), service: 300 * time.Millisecond}
+		plan := fakePlan(target, NewStagedPacer(
+			Stage{Pacer: ConstantPacer{PerSecond: 50, Length: 2 * time.Second}},
+			Stage{Pacer: ConstantPacer{PerSecond: 100, Length: 5 * time.Second}},
+		))
+		plan.Warmup = 2 * time.Second
+		var last results.Snapshot
+		var n int
+		obs := ObserverFunc(func(s *results.Snapshot) { last = *s; n++ })
+		res, err := Run(context.Background(), plan, WithClock(FakeClock), WithObserver(obs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !last.Done || n < 7 {
+			t.Fatalf("%d snapshots, the last done: %v", n, last.Done)
+		}
+		if last.TargetRate != res.PlannedRate() || last.ArrivalRate != res.IterationRate() || last.Rate != res.RequestRate(res.Total) {
+			t.Fatalf("last snapshot: %v/s of %v/s, %v requests/s; results: %v/s of %v/s, %v requests/s",
+				last.ArrivalRate, last.TargetRate, last.Rate, res.IterationRate(), res.PlannedRate(), res.RequestRate(res.Total))
+		}
+		if math.Abs(last.TargetRate-100) > 0.01 || math.Abs(last.ArrivalRate-100) > 1 {
+			t.Fatalf("last snapshot: %v/s of %v/s; want ~100/s of 100/s", last.ArrivalRate, last.TargetRate)
+		}
+	})
+}

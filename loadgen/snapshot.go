@@ -57,6 +57,13 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 	s.Rate = rate(rec.ivTotal.Requests)
 	s.ArrivalRate = rate(s.Sent - rec.lastSent)
 	rec.lastSent = s.Sent
+	if last {
+		// The last interval is the drain, when nothing is planned or
+		// sent: the final frame shows the run's figures, as the results
+		// define them (docs/metrics.md), not "0/s of 0/s".
+		res := rec.build(false, "", nil)
+		s.ArrivalRate, s.TargetRate, s.Rate = res.IterationRate(), res.PlannedRate(), res.RequestRate(res.Total)
+	}
 	if cnt.tickets != nil {
 		s.Queued = int64(len(cnt.tickets))
 		if cnt.blocked.Load() {

@@ -30,6 +30,9 @@ type Snapshot struct {
 	// ArrivalRate is the rate at which arrivals (flow iterations) started
 	// over the last interval: the figure to hold against TargetRate when a
 	// flow sends several requests per arrival.
+	//
+	// On the last snapshot (Done) the three are the run's, as its Result
+	// has them: PlannedRate, IterationRate and the total's RequestRate.
 	ArrivalRate float64
 	// InFlight is the number of arrivals running or waiting for a worker.
 	InFlight int64

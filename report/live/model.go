@@ -241,7 +241,13 @@ func (m *model) ingest(s *results.Snapshot) {
 		p.p99 = float64(lat.Of(99)) / float64(time.Microsecond)
 		h.add(p)
 	}
-	add(&s.Total, s.TargetRate)
+	target := s.TargetRate
+	if s.Done {
+		// The last snapshot's TargetRate is the run's average, not a
+		// point of the plan, which has ended.
+		target = 0
+	}
+	add(&s.Total, target)
 	for i := range s.Series {
 		add(&s.Series[i], 0)
 	}
