@@ -292,3 +292,30 @@ func TestLastSnapshotHasTheRunsRates(t *testing.T) {
 		}
 	})
 }
+
+// Late counts measured arrivals only, like every other figure (item 3): a
+// stall in the warmup makes its arrivals late, and none of them is
+// counted; the same stall after the warmup is.
+func TestLateLeavesTheWarmupOut(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		warmup time.Duration
+		late   bool
+	}{{"stall in the warmup", 3 * time.Second, false}, {"stall measured", 0, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				target := &fakeTarget{start: time.Now(), service: time.Millisecond, stallFrom: time.Second, stallUntil: 2 * time.Second}
+				plan := fakePlan(target, ConstantPacer{PerSecond: 50, Length: 6 * time.Second})
+				plan.Connections, plan.Warmup = 2, tc.warmup
+				res, err := Run(context.Background(), plan, WithClock(FakeClock))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := res.Schedule.Late > 0; got != tc.late || res.Schedule.Late > res.MeasuredSent() {
+					t.Fatalf("%d late of %d measured arrivals (%d in the warmup); want late: %v",
+						res.Schedule.Late, res.MeasuredSent(), res.Schedule.WarmupSent, tc.late)
+				}
+			})
+		})
+	}
+}

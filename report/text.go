@@ -455,12 +455,13 @@ func behindSchedule(r *results.Result) string {
 	if r.Total != nil {
 		lag99, lagMax = r.Total.SendLag.Percentile(99), r.Total.SendLag.Max()
 	}
-	lateShare := share(sc.Late, sc.Sent)
+	measured := r.MeasuredSent()
+	lateShare := share(sc.Late, measured)
 	if lag99 <= behindLagP99 && lateShare <= behindLateShare {
 		return ""
 	}
 	return fmt.Sprintf("client behind schedule: send lag p99 %s, max %s; %d of %d arrivals (%s) started more than %s late, and the latency figures include this wait. %s",
-		format.Duration(lag99), format.Duration(lagMax), sc.Late, sc.Sent, format.Percent(lateShare), format.Duration(results.LateThreshold), LagCause(r))
+		format.Duration(lag99), format.Duration(lagMax), sc.Late, measured, format.Percent(lateShare), format.Duration(results.LateThreshold), LagCause(r))
 }
 
 // cpuSaturated is the share of the machine's CPUs above which the client's

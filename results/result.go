@@ -221,7 +221,8 @@ type Schedule struct {
 	// Unsent counts planned arrivals never started because the run stopped
 	// early (Ctrl-C, error).
 	Unsent uint64 `json:"unsent"`
-	// Late counts arrivals whose send lag exceeded LateThreshold.
+	// Late counts arrivals after the warmup whose send lag exceeded
+	// LateThreshold.
 	Late uint64 `json:"late"`
 	// MaxInFlight is the most arrivals running or waiting at once.
 	MaxInFlight int64 `json:"max_in_flight"`
