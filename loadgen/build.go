@@ -21,6 +21,7 @@ func (rec *recorder) build(partial bool, reason string, freeze func(*results.His
 		c.Status = maps.Clone(s.Status)
 		c.ErrorKinds = maps.Clone(s.ErrorKinds)
 		c.ErrorSamples = map[string]string{}
+		c.NotSentReasons = maps.Clone(s.NotSentReasons)
 		c.Latency = freeze(s.Latency)
 		yield()
 		c.Service = freeze(s.Service)
@@ -46,7 +47,13 @@ func (rec *recorder) build(partial bool, reason string, freeze func(*results.His
 	rec.errMu.Lock()
 	for _, st := range append([]*results.Stats{res.Total}, res.Requests...) {
 		if st.NotSent > 0 {
-			st.NotSentReason = rec.errSamples[KindClient]
+			st.NotSentSamples = map[string]string{}
+			for r := range numNotSentReasons {
+				if msg, ok := rec.notSentSamples[r]; ok && st.NotSentReasons[r.String()] > 0 {
+					st.NotSentSamples[r.String()] = msg
+				}
+			}
+			st.NotSentReason = st.MainNotSentSample()
 		}
 		for k := range st.ErrorKinds {
 			kind, _ := ParseErrorKind(k)

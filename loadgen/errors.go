@@ -83,7 +83,10 @@ type StepError struct {
 	Kind ErrorKind
 	// Name is a short, specific label such as "capture next_cursor".
 	Name string
-	Err  error
+	// NotSent is why a step's Prepare could not build its request, when
+	// that is the error.
+	NotSent NotSentReason
+	Err     error
 }
 
 // Error implements error.

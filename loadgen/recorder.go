@@ -97,6 +97,8 @@ type recorder struct {
 
 	errMu      sync.Mutex
 	errSamples map[ErrorKind]string
+	// notSentSamples keeps the first message of each not-sent reason.
+	notSentSamples map[NotSentReason]string
 
 	// Owned by the loop goroutine.
 	total, warmTotal *results.Stats
@@ -145,19 +147,20 @@ type finishRequest struct {
 
 func newRecorder(cfg recorderConfig, workers int) *recorder {
 	rec := &recorder{
-		cfg:          cfg,
-		shard:        newShardSchedule(cfg.plan.Shard),
-		kick:         make(chan struct{}, 1),
-		ids:          map[seriesKey]int32{},
-		groupCount:   map[string]int{},
-		errSamples:   map[ErrorKind]string{},
-		names:        map[string]*seriesStats{},
-		groups:       map[seriesKey]*seriesStats{},
-		ivTotal:      results.IntervalStats{Latency: results.NewHistogram(), SendLag: results.NewHistogram()},
-		currentReq:   make(chan chan *results.Result),
-		finishReq:    make(chan finishRequest),
-		checkpointer: make(chan *checkpointer, 1),
-		finished:     make(chan struct{}),
+		cfg:            cfg,
+		shard:          newShardSchedule(cfg.plan.Shard),
+		kick:           make(chan struct{}, 1),
+		ids:            map[seriesKey]int32{},
+		groupCount:     map[string]int{},
+		errSamples:     map[ErrorKind]string{},
+		notSentSamples: map[NotSentReason]string{},
+		names:          map[string]*seriesStats{},
+		groups:         map[seriesKey]*seriesStats{},
+		ivTotal:        results.IntervalStats{Latency: results.NewHistogram(), SendLag: results.NewHistogram()},
+		currentReq:     make(chan chan *results.Result),
+		finishReq:      make(chan finishRequest),
+		checkpointer:   make(chan *checkpointer, 1),
+		finished:       make(chan struct{}),
 	}
 	rec.total = results.NewStats("", "")
 	rec.warmTotal = rec.newWarmStats("", "")

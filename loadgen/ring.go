@@ -14,6 +14,7 @@ type sample struct {
 	series               int32
 	status               int16
 	kind                 ErrorKind
+	notSent              NotSentReason // with status statusNotSent
 	warmup               bool
 }
 

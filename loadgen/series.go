@@ -93,6 +93,19 @@ func (rec *recorder) registerSeries(k seriesKey) (id int32, folded bool) {
 	return id, folded
 }
 
+// noteNotSent keeps the first message of each reason a request was not
+// sent. Any worker may call it.
+func (rec *recorder) noteNotSent(r NotSentReason, msg string) {
+	rec.errMu.Lock()
+	if _, ok := rec.notSentSamples[r]; !ok {
+		if len(msg) > 300 {
+			msg = msg[:300] + "…"
+		}
+		rec.notSentSamples[r] = msg
+	}
+	rec.errMu.Unlock()
+}
+
 // noteError keeps the first message of each error kind. Any worker may
 // call it.
 func (rec *recorder) noteError(kind ErrorKind, msg string) {
@@ -143,6 +156,10 @@ func (rec *recorder) seriesFor(id int32) (*seriesStats, *seriesStats) {
 func addSample(st *results.Stats, s *sample) {
 	if s.status == statusNotSent {
 		st.NotSent++
+		if st.NotSentReasons == nil {
+			st.NotSentReasons = map[string]uint64{}
+		}
+		st.NotSentReasons[s.notSent.String()]++
 		return
 	}
 	st.Requests++

@@ -28,8 +28,9 @@ type worker struct {
 	lastID  int32     // (-1: none yet)
 	timer   *time.Timer
 	// seenKinds has bit k set once this worker reported a message for
-	// error kind k.
-	seenKinds uint32
+	// error kind k, seenNotSent bit r for not-sent reason r.
+	seenKinds   uint32
+	seenNotSent uint8
 }
 
 func (r *Runner) newWorker(id int, c Client) *worker {
@@ -114,14 +115,18 @@ func (w *worker) runFlow(ctx context.Context, flow *Flow, seq uint64, intended t
 		}
 		kind := KindNone
 		status := int16(0)
+		notSent := NotSentOther
 		var msgErr error
 		if err != nil {
 			kind = Classify(err)
 			if kind == KindOther {
 				kind = KindClient
 			}
-			msgErr = err
-			status = statusNotSent
+			status, notSent = statusNotSent, notSentReasonOf(err)
+			if w.seenNotSent&(1<<notSent) == 0 {
+				w.seenNotSent |= 1 << notSent
+				w.r.rec.noteNotSent(notSent, Redact(err.Error(), w.r.plan.Redact))
+			}
 		} else {
 			err = w.client.Do(ctx, &w.req, &w.res)
 			if err != nil {
@@ -138,7 +143,7 @@ func (w *worker) runFlow(ctx context.Context, flow *Flow, seq uint64, intended t
 			}
 		}
 		done := r.now()
-		if msgErr == nil && kind != KindNone && w.seenKinds&(1<<kind) == 0 {
+		if msgErr == nil && status != statusNotSent && kind != KindNone && w.seenKinds&(1<<kind) == 0 {
 			msgErr = fmt.Errorf("HTTP status %d", w.res.Status)
 		}
 		if status == 0 {
@@ -148,6 +153,7 @@ func (w *worker) runFlow(ctx context.Context, flow *Flow, seq uint64, intended t
 			series:   w.seriesOf(status),
 			status:   status,
 			kind:     kind,
+			notSent:  notSent,
 			warmup:   warm,
 			intended: intended.Sub(r.start),
 			sent:     sent.Sub(r.start),

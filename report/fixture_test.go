@@ -170,7 +170,19 @@ func fixture(t testing.TB, variant string) *results.Result {
 	r.Iterations = results.Iterations{Completed: r.Total.Requests - r.Total.Errors, Failed: r.Total.Errors}
 	r.Meta.CPU = results.CPU{User: results.Duration(1500 * time.Millisecond), System: results.Duration(700 * time.Millisecond)}
 	if behind {
-		r.Schedule.Sent = r.Total.Requests + r.Warmup.Requests
+		// Seven arrivals could not build their request (item 6): counted
+		// as not sent, by reason, and as failed iterations.
+		for _, st := range []*results.Stats{r.Total, r.Lookup("GET /cursor", "")} {
+			st.NotSent = 7
+			st.NotSentReasons = map[string]uint64{"feed exhausted": 5, "template failed": 2}
+			st.NotSentSamples = map[string]string{
+				"feed exhausted":  "data users: all 400 rows are used (mode unique)",
+				"template failed": "template query: {{ randInt 1 .n }}: .n: want a whole number, got \"seven\"",
+			}
+			st.NotSentReason = st.NotSentSamples["feed exhausted"]
+		}
+		r.Iterations.Failed += 7
+		r.Schedule.Sent = r.Total.Requests + r.Total.NotSent + r.Warmup.Requests
 		// An 11.5s plan stopped at 11s, with 30 arrivals left unsent.
 		r.Meta.PlannedDuration = results.Duration(11500 * time.Millisecond)
 		r.Meta.StoppedAt = results.Duration(11 * time.Second)

@@ -49,6 +49,9 @@ type JSONStats struct {
 	RateLimited uint64 `json:"rate_limited"`
 	// NotSent counts requests never sent (they could not be built).
 	NotSent uint64 `json:"not_sent,omitempty"`
+	// NotSentReasons counts them by reason ("feed exhausted", "capture
+	// missing", "template failed", "other").
+	NotSentReasons map[string]uint64 `json:"not_sent_reasons,omitempty"`
 	// Rate is the achieved request rate: requests per second of the
 	// measured duration.
 	Rate float64 `json:"rate"`
@@ -219,6 +222,12 @@ func jsonStats(r *results.Result, st *results.Stats) JSONStats {
 		ServiceMs: jsonPercentiles(st.Service),
 		SendLagMs: jsonPercentiles(st.SendLag),
 		BytesIn:   st.BytesIn, BytesOut: st.BytesOut,
+	}
+	if st.NotSent > 0 {
+		out.NotSentReasons = map[string]uint64{}
+		for _, c := range st.NotSentByReason() {
+			out.NotSentReasons[c.Reason] = c.Count
+		}
 	}
 	if st.FailedLatency.Count() > 0 {
 		p := jsonPercentiles(st.FailedLatency)

@@ -97,6 +97,13 @@ func WriteMarkdown(w io.Writer, r *results.Result) error {
 		}
 		fmt.Fprintln(bw)
 	}
+	if t := r.Total; t != nil && t.NotSent > 0 {
+		var reasons []string
+		for _, c := range t.NotSentByReason() {
+			reasons = append(reasons, fmt.Sprintf("%s ×%d", c.Reason, c.Count))
+		}
+		fmt.Fprintf(bw, "\nNot sent (could not be built): %d · %s\n", t.NotSent, strings.Join(reasons, ", "))
+	}
 
 	warnings := Warnings(r)
 	notes := notes(r)

@@ -87,7 +87,11 @@ func writeTextHeader(w io.Writer, r *results.Result) {
 		field("schedule", "%s", scheduleLine(r))
 	}
 	if t := r.Total; t != nil && t.NotSent > 0 {
-		field("not sent", "%d requests could not be built: %s", t.NotSent, format.Truncate(format.Clean(orDash(t.NotSentReason)), 100))
+		var reasons []string
+		for _, c := range t.NotSentByReason() {
+			reasons = append(reasons, fmt.Sprintf("%s ×%d (%s)", c.Reason, c.Count, format.Truncate(format.Clean(orDash(c.Message)), 80)))
+		}
+		field("not sent", "%d requests could not be built: %s", t.NotSent, strings.Join(reasons, "; "))
 	}
 	if t := r.Total; t != nil && (t.BytesIn > 0 || t.BytesOut > 0) {
 		field("traffic", "%s received, %s sent", format.Bytes(t.BytesIn), format.Bytes(t.BytesOut))

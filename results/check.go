@@ -52,8 +52,22 @@ func (r *Result) Check() error {
 		return fmt.Errorf("schedule.max_in_flight is negative (%d)", r.Schedule.MaxInFlight)
 	}
 	stats := func(where string, s *Stats) error {
-		if s != nil && s.Errors > s.Requests {
+		if s == nil {
+			return nil
+		}
+		if s.Errors > s.Requests {
 			return fmt.Errorf("%s: %d errors in %d requests", where, s.Errors, s.Requests)
+		}
+		if len(s.NotSentReasons) > 0 {
+			var n uint64
+			over := false
+			for _, c := range s.NotSentReasons {
+				over = over || n+c < n
+				n += c
+			}
+			if over || n != s.NotSent {
+				return fmt.Errorf("%s: not_sent_reasons add up to %d, not_sent is %d", where, n, s.NotSent)
+			}
 		}
 		return nil
 	}

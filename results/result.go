@@ -128,9 +128,14 @@ type Stats struct {
 	FailedLatency *Histogram `json:"failed_latency,omitempty"`
 	// NotSent counts requests that were never sent because they could not
 	// be built (a template failed, a unique data feed ran out); they are
-	// not in Requests. NotSentReason is the first such error.
-	NotSent       uint64 `json:"not_sent,omitempty"`
-	NotSentReason string `json:"not_sent_reason,omitempty"`
+	// not in Requests. NotSentReasons counts them by reason ("feed
+	// exhausted", "capture missing", "template failed", "other"; see
+	// loadgen.NotSentReason), NotSentSamples keeps the first message of
+	// each reason, and NotSentReason is the message of the most frequent.
+	NotSent        uint64            `json:"not_sent,omitempty"`
+	NotSentReasons map[string]uint64 `json:"not_sent_reasons,omitempty"`
+	NotSentSamples map[string]string `json:"not_sent_samples,omitempty"`
+	NotSentReason  string            `json:"not_sent_reason,omitempty"`
 }
 
 // NewStats returns empty stats with the given name and group.
@@ -167,10 +172,7 @@ func (s *Stats) Merge(o *Stats) error {
 	s.Errors += o.Errors
 	s.BytesIn += o.BytesIn
 	s.BytesOut += o.BytesOut
-	s.NotSent += o.NotSent
-	if s.NotSentReason == "" {
-		s.NotSentReason = o.NotSentReason
-	}
+	s.mergeNotSent(o)
 	if o.FailedLatency.Count() > 0 && s.FailedLatency == nil {
 		s.FailedLatency = NewHistogram()
 	}

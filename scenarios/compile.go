@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -224,7 +225,8 @@ func (c *compiled) begin(it *loadgen.Iteration, st *state) error {
 			st.rows[i] = it.Rand.IntN(int(n))
 		case modeUnique:
 			if it.Seq >= n {
-				return &loadgen.StepError{Kind: loadgen.KindClient, Name: "data " + f.name, Err: fmt.Errorf("all %d rows are used (mode unique)", n)}
+				return &loadgen.StepError{Kind: loadgen.KindClient, Name: "data " + f.name, NotSent: loadgen.NotSentFeedExhausted,
+					Err: fmt.Errorf("all %d rows are used (mode unique)", n)}
 			}
 			st.rows[i] = int(it.Seq)
 		}
@@ -233,7 +235,7 @@ func (c *compiled) begin(it *loadgen.Iteration, st *state) error {
 		b, err := v.value.render(st.vals[i][:0], &st.r)
 		st.vals[i] = b
 		if err != nil {
-			return &loadgen.StepError{Kind: loadgen.KindClient, Name: "vars " + v.name, Err: err}
+			return &loadgen.StepError{Kind: loadgen.KindClient, Name: "vars " + v.name, NotSent: renderReason(err), Err: err}
 		}
 	}
 	return nil
@@ -357,7 +359,16 @@ func (t *tmpl) srcOr(o *tmpl) string {
 }
 
 func templateErr(what string, err error) error {
-	return &loadgen.StepError{Kind: loadgen.KindClient, Name: "template " + what, Err: err}
+	return &loadgen.StepError{Kind: loadgen.KindClient, Name: "template " + what, NotSent: renderReason(err), Err: err}
+}
+
+// renderReason is why a template that failed to render left its request
+// unsent: a value an earlier step did not capture, or the template itself.
+func renderReason(err error) loadgen.NotSentReason {
+	if errors.Is(err, errCaptureMissing) {
+		return loadgen.NotSentCaptureMissing
+	}
+	return loadgen.NotSentTemplate
 }
 
 // Prepare implements loadgen.Step: it renders the request into req, reusing

@@ -280,3 +280,63 @@ load:
 		t.Errorf("groups %v (%d requests), want %s (300)", groups, sum, want)
 	}
 }
+
+// TestNotSentReasons: requests a scenario cannot build are counted as not
+// sent, each with its reason — a unique feed that ran out, a template that
+// failed — never sent and never as a request with a latency.
+func TestNotSentReasons(t *testing.T) {
+	rec := &seen{}
+	srv := captureServer(t, rec)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"users.csv": "user\nalice\nbob\ncarol\ndan\n",
+		"nums.csv":  "n\nseven\n",
+		"s.yaml": fmt.Sprintf(`
+target: %s
+data:
+  users: {file: users.csv, mode: unique}
+  nums: nums.csv
+requests:
+  login:
+    method: POST
+    path: /login
+    body: '{"user": "{{ .user }}"}'
+  broken:
+    path: /items?n={{ randInt 1 .n }}
+flows:
+  f:
+    steps: [login]
+  g:
+    steps: [broken]
+load:
+  vus: 1
+  iterations: 8
+`, srv.URL),
+	})
+	s, err := Load(dir+"/s.yaml", WithGetenv(testGetenv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Compile(s, CompileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := loadgen.Run(ctx, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot := res.Total
+	feed, tmpl := tot.NotSentReasons["feed exhausted"], tot.NotSentReasons["template failed"]
+	if feed == 0 || tmpl == 0 || feed+tmpl != tot.NotSent || tot.Requests == 0 || tot.Requests+tot.NotSent != 8 {
+		t.Fatalf("%d requests, %d not sent by reason %v; want 8 in all, some sent, every unsent one with its reason", tot.Requests, tot.NotSent, tot.NotSentReasons)
+	}
+	if tmpl > 0 && !strings.Contains(tot.NotSentSamples["template failed"], "want a whole number") ||
+		feed > 0 && !strings.Contains(tot.NotSentSamples["feed exhausted"], "all 4 rows are used") {
+		t.Fatalf("samples %q", tot.NotSentSamples)
+	}
+	if got := len(rec.list()); uint64(got) != tot.Requests || tot.Errors != 0 {
+		t.Fatalf("server saw %d requests, results %d (%d errors)", got, tot.Requests, tot.Errors)
+	}
+}
