@@ -2,7 +2,6 @@ package results
 
 import (
 	"cmp"
-	"maps"
 	"slices"
 )
 
@@ -48,35 +47,19 @@ func (s *Stats) MainNotSentSample() string {
 // mergeNotSent adds o's not-sent counts into s, keeping the first message
 // of each reason.
 func (s *Stats) mergeNotSent(o *Stats) {
-	if o.NotSent > 0 {
-		// Counts without reasons (a file from before they were kept)
-		// are "other", so that the reasons always add up to NotSent.
-		if s.NotSent > 0 && len(s.NotSentReasons) == 0 {
-			s.NotSentReasons = map[string]uint64{"other": s.NotSent}
-		}
-		if s.NotSentReasons == nil {
-			s.NotSentReasons = map[string]uint64{}
-		}
-		for _, r := range o.NotSentByReason() {
-			s.NotSentReasons[r.Reason] += r.Count
+	if o.NotSent == 0 {
+		return
+	}
+	// Counts without reasons (a file from before they were kept) are
+	// "other", so that the reasons always add up to NotSent.
+	mine := s.NotSentByReason()
+	s.NotSentReasons, s.NotSentSamples = map[string]uint64{}, map[string]string{}
+	for _, c := range append(mine, o.NotSentByReason()...) {
+		s.NotSentReasons[c.Reason] += c.Count
+		if _, ok := s.NotSentSamples[c.Reason]; !ok && c.Message != "" {
+			s.NotSentSamples[c.Reason] = c.Message
 		}
 	}
 	s.NotSent += o.NotSent
-	if len(o.NotSentSamples) > 0 {
-		if s.NotSentSamples == nil {
-			s.NotSentSamples = maps.Clone(o.NotSentSamples)
-		} else {
-			for r, m := range o.NotSentSamples {
-				if _, ok := s.NotSentSamples[r]; !ok {
-					s.NotSentSamples[r] = m
-				}
-			}
-		}
-	}
-	if s.NotSentReason == "" {
-		s.NotSentReason = o.NotSentReason
-	}
-	if len(s.NotSentReasons) > 0 {
-		s.NotSentReason = s.MainNotSentSample()
-	}
+	s.NotSentReason = s.MainNotSentSample()
 }
