@@ -84,7 +84,7 @@ func TestSearchFindsPoolCapacity(t *testing.T) {
 			bound := 3 * tc.d
 			prober := &PlanProber{
 				Plan: loadgen.Plan{
-					Name: "capacity", Target: url, Connections: 64,
+					Name: "capacity", Target: url, Load: loadgen.Load{Connections: 64},
 					Client: loadgen.ClientOptions{Timeout: 2 * time.Second},
 					Flows: []loadgen.Flow{{Name: "get", Weight: 1, Steps: []loadgen.Step{
 						&loadgen.StaticStep{Request: loadgen.Request{Name: "get", Method: "GET", URL: url}},

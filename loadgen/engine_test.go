@@ -60,7 +60,7 @@ func (c *fakeClient) Do(ctx context.Context, req *Request, res *Response) error 
 
 func fakePlan(target *fakeTarget, p Pacer) Plan {
 	return Plan{
-		Name: "test", Target: "fake://", Pacer: p, Transport: target,
+		Name: "test", Target: "fake://", Load: Load{Pacer: p}, Transport: target,
 		Flows: []Flow{{Name: "get", Weight: 1, Steps: []Step{&StaticStep{Request: Request{Name: "get", Method: "GET", URL: "http://fake/"}}}}},
 	}
 }

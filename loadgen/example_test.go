@@ -18,7 +18,7 @@ func ExampleRun() {
 	plan := loadgen.Plan{
 		Name:   "home",
 		Target: srv.URL,
-		Pacer:  loadgen.ConstantPacer{PerSecond: 200, Length: time.Second},
+		Load:   loadgen.Open(loadgen.ConstantPacer{PerSecond: 200, Length: time.Second}),
 		Flows: []loadgen.Flow{{Name: "home", Weight: 1, Steps: []loadgen.Step{
 			&loadgen.StaticStep{Request: loadgen.Request{Name: "home", Method: "GET", URL: srv.URL}},
 		}}},
@@ -33,6 +33,24 @@ func ExampleRun() {
 	// Output:
 	// requests: 200 errors: 0 status 200: 200
 	// p99.9 measured: true
+}
+
+// Hit is the short way to benchmark one endpoint: a load and a URL.
+func ExampleHit() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+
+	load := loadgen.Open(loadgen.ConstantPacer{PerSecond: 100, Length: 500 * time.Millisecond})
+	res, err := loadgen.Hit(context.Background(), srv.URL+"/health", load)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(res.Meta.Model, "model,", res.Total.Requests, "requests,", res.Total.Errors, "errors")
+	fmt.Println("series:", res.Requests[0].Key())
+	// Output:
+	// open model, 50 requests, 0 errors
+	// series: GET /health
 }
 
 // Intended times come from the start instant: arrival i of a ramp is where

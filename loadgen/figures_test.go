@@ -80,7 +80,7 @@ func TestWarmupStageLeftOutOfRates(t *testing.T) {
 // The warmup rule: SetWarmup puts the warmup in front of the measured
 // load, and a new measured pacer keeps it.
 func TestSetWarmupAddsInFront(t *testing.T) {
-	plan := Plan{Pacer: ConstantPacer{PerSecond: 100, Length: 5 * time.Second}}
+	plan := Plan{Load: Load{Pacer: ConstantPacer{PerSecond: 100, Length: 5 * time.Second}}}
 	if err := plan.SetWarmup(3 * time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestSetWarmupAddsInFront(t *testing.T) {
 	if plan.PlannedDuration() != 2*time.Second || plan.Warmup != 0 {
 		t.Fatalf("without warmup: planned %v warmup %v", plan.PlannedDuration(), plan.Warmup)
 	}
-	closed := Plan{VUs: 2, Duration: 5 * time.Second}
+	closed := Plan{Load: Load{VUs: 2, Duration: 5 * time.Second}}
 	if err := closed.SetWarmup(time.Second); err != nil {
 		t.Fatal(err)
 	}

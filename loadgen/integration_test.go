@@ -28,9 +28,9 @@ func TestRealServerStallInLatency(t *testing.T) {
 	}))
 	defer srv.Close()
 	plan := Plan{
-		Name: "stall", Target: srv.URL, Pacer: ConstantPacer{PerSecond: 200, Length: 3 * time.Second},
-		Connections: 8,
-		Flows:       []Flow{{Name: "get", Weight: 1, Steps: []Step{&StaticStep{Request: Request{Name: "get", Method: "GET", URL: srv.URL}}}}},
+		Name: "stall", Target: srv.URL, Load: Load{Pacer: ConstantPacer{PerSecond: 200, Length: 3 * time.Second}, Connections: 8},
+
+		Flows: []Flow{{Name: "get", Weight: 1, Steps: []Step{&StaticStep{Request: Request{Name: "get", Method: "GET", URL: srv.URL}}}}},
 	}
 	start.Store(time.Now().UnixNano())
 	res, err := Run(context.Background(), plan)
@@ -65,7 +65,7 @@ func TestRealServerRefused(t *testing.T) {
 	ln.Close() // nothing listens there now
 	url := "http://" + addr + "/"
 	plan := Plan{
-		Name: "refused", Target: url, Pacer: ConstantPacer{PerSecond: 100, Length: time.Second},
+		Name: "refused", Target: url, Load: Load{Pacer: ConstantPacer{PerSecond: 100, Length: time.Second}},
 		Flows: []Flow{{Name: "get", Weight: 1, Steps: []Step{&StaticStep{Request: Request{Name: "get", Method: "GET", URL: url}}}}},
 	}
 	begin := time.Now()

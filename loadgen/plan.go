@@ -11,18 +11,6 @@ import (
 	"github.com/tailgate-dev/tailgate/results"
 )
 
-// Overload says what the open-model scheduler does when MaxInFlight arrivals
-// are already waiting or running.
-type Overload string
-
-const (
-	// OverloadQueue waits for room; the wait shows up as send lag and latency.
-	// Nothing is skipped. This is the default.
-	OverloadQueue Overload = "queue"
-	// OverloadDrop gives up on the arrival and counts it as dropped.
-	OverloadDrop Overload = "drop"
-)
-
 // Plan is everything a run needs. Build it by hand, with the cmd flags, or
 // with scenarios.Compile.
 type Plan struct {
@@ -33,32 +21,12 @@ type Plan struct {
 	RunID string
 	// Target is the base URL shown in reports.
 	Target string
-	// Pacer plans the arrivals of an open-model run. Nil means closed model.
-	Pacer Pacer
-	// VUs is the number of virtual users of a closed-model run.
-	VUs int
-	// Iterations bounds a closed-model run (0: bounded by Duration only).
-	Iterations uint64
-	// Duration bounds the measured part of a closed-model run, which runs
-	// Warmup + Duration in all. Open-model runs take the pacer's.
-	Duration time.Duration
-	// Think is the pause of a closed-model VU between iterations.
-	Think time.Duration
-	// Warmup is the leading part of the run recorded separately and left out
-	// of the summary: the first Warmup of an open-model pacer (SetWarmup
-	// puts a warmup stage in front of the load), and time run before
-	// Duration by a closed-model run. See warmup.go for the rule.
-	Warmup time.Duration
+	// Load is the load: which model, how much, for how long, with what
+	// warmup and concurrency caps. Its fields are the plan's (plan.Pacer).
+	Load
 	// Flows are the units of work; each arrival (or VU iteration) runs one,
 	// chosen by weight.
 	Flows []Flow
-	// Connections caps concurrent connections (and workers for HTTP/1.1).
-	Connections int
-	// MaxInFlight caps arrivals that are due but not finished (running or
-	// waiting for a worker). Zero means 10×Connections.
-	MaxInFlight int
-	// Overload is the policy when MaxInFlight is reached.
-	Overload Overload
 	// Client configures the HTTP client.
 	Client ClientOptions
 	// Transport overrides the HTTP transport built from Client (tests, other
@@ -73,25 +41,6 @@ type Plan struct {
 	Command []string
 	// Tags are free-form labels copied into the results metadata.
 	Tags map[string]string
-}
-
-// Model returns which model the plan runs.
-func (p *Plan) Model() results.Model {
-	if p.Pacer == nil {
-		return results.ClosedModel
-	}
-	return results.OpenModel
-}
-
-// PlannedDuration is how long the run is planned to take, warmup included.
-func (p *Plan) PlannedDuration() time.Duration {
-	if p.Pacer != nil {
-		return p.Pacer.Duration()
-	}
-	if p.Duration == 0 {
-		return 0
-	}
-	return p.Warmup + p.Duration
 }
 
 // arrivalsDueBefore counts the pacer's arrivals due before d.
@@ -126,24 +75,11 @@ func (p *Plan) Validate() error {
 	if total == 0 {
 		return errors.New("every flow has weight 0")
 	}
-	if p.Pacer == nil {
-		if p.VUs <= 0 {
-			return errors.New("closed model needs at least one VU")
-		}
-		if p.Duration <= 0 && p.Iterations == 0 {
-			return errors.New("closed model needs a duration or an iteration count")
-		}
-	} else if p.Pacer.Count() == 0 {
-		return fmt.Errorf("profile %s plans no arrivals", p.Pacer)
-	}
-	if p.Connections < 0 || p.MaxInFlight < 0 {
-		return errors.New("connections and max-in-flight must not be negative")
+	if err := p.Load.Validate(); err != nil {
+		return err
 	}
 	if p.Shard.Count < 0 || (p.Shard.Count > 0 && (p.Shard.Index < 0 || p.Shard.Index >= p.Shard.Count)) {
 		return fmt.Errorf("shard %d/%d: index must be in [0, count)", p.Shard.Index, p.Shard.Count)
-	}
-	if p.Overload != "" && p.Overload != OverloadQueue && p.Overload != OverloadDrop {
-		return fmt.Errorf("overload policy %q: use queue or drop", p.Overload)
 	}
 	return nil
 }
@@ -369,7 +305,7 @@ func (p *Plan) Meta() results.Meta {
 			m.PlannedRate = float64(measured) / d
 		}
 	} else {
-		m.Profile = closedProfile(p)
+		m.Profile = closedProfile(&p.Load)
 		m.PlannedRequests = p.Iterations
 	}
 	return m

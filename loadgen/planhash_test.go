@@ -11,12 +11,12 @@ func TestPlanHash(t *testing.T) {
 	base := func() *Plan {
 		return &Plan{
 			Name: "p", Target: "http://127.0.0.1:8080",
-			Pacer: ConstantPacer{PerSecond: 100, Length: 10 * time.Second},
+			Load: Load{Pacer: ConstantPacer{PerSecond: 100, Length: 10 * time.Second}, Warmup: time.Second, Connections: 10},
 			Flows: []Flow{
 				{Name: "read", Weight: 3, Steps: []Step{&StaticStep{Request: Request{Name: "GET /", Method: "GET", URL: "http://127.0.0.1:8080/"}}}},
 				{Name: "write", Weight: 1, Steps: []Step{&StaticStep{Request: Request{Name: "POST /", Method: "POST", URL: "http://127.0.0.1:8080/"}}}},
 			},
-			Warmup: time.Second, Shard: results.Shard{Index: 0, Count: 4}, Connections: 10,
+			Shard: results.Shard{Index: 0, Count: 4},
 		}
 	}
 	ref := planHash(base())

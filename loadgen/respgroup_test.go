@@ -104,7 +104,7 @@ func TestGroupByHeader(t *testing.T) {
 			srv := cacheServer(t)
 			by := &GroupBy{Label: "x-cache", Header: "x-cache"}
 			plan := Plan{
-				Name: "group", Target: srv.URL, VUs: 1, Iterations: 30,
+				Name: "group", Target: srv.URL, Load: Load{VUs: 1, Iterations: 30},
 				Client: ClientOptions{HTTP2: h2},
 				Flows: []Flow{{Name: "f", Weight: 1, Steps: []Step{
 					&StaticStep{Request: Request{Name: "item", Group: "zone=eu", Method: "GET", URL: srv.URL + "/item", GroupBy: by}},
@@ -146,7 +146,7 @@ func TestGroupByStatus(t *testing.T) {
 	dead.Close()
 	by := &GroupBy{Label: "status"}
 	plan := Plan{
-		Name: "status", Target: srv.URL, VUs: 1, Iterations: 40,
+		Name: "status", Target: srv.URL, Load: Load{VUs: 1, Iterations: 40},
 		Flows: []Flow{
 			{Name: "ok", Weight: 9, Steps: []Step{&StaticStep{Request: Request{Name: "get", Method: "GET", URL: srv.URL, GroupBy: by}}}},
 			{Name: "dead", Weight: 1, Steps: []Step{&StaticStep{Request: Request{Name: "get", Method: "GET", URL: deadURL, GroupBy: by}}}},
@@ -171,7 +171,7 @@ func TestGroupByStatus(t *testing.T) {
 func TestGroupByFolds(t *testing.T) {
 	srv := cacheServer(t)
 	plan := Plan{
-		Name: "ids", Target: srv.URL, VUs: 3, Iterations: 60,
+		Name: "ids", Target: srv.URL, Load: Load{VUs: 3, Iterations: 60},
 		Flows: []Flow{{Name: "f", Weight: 1, Steps: []Step{
 			&StaticStep{Request: Request{Name: "id", Method: "GET", URL: srv.URL + "/id", GroupBy: &GroupBy{Label: "x-request-id", Header: "X-Request-ID", Limit: 5}}},
 		}}},

@@ -11,7 +11,7 @@ import (
 
 func staticPlan(url string, p Pacer) Plan {
 	return Plan{
-		Name: "hit", Target: url, Pacer: p,
+		Name: "hit", Target: url, Load: Load{Pacer: p},
 		Flows: []Flow{{Name: "get", Weight: 1, Steps: []Step{&StaticStep{Request: Request{Name: "get", Method: "GET", URL: url}}}}},
 	}
 }

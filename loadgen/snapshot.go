@@ -45,7 +45,7 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 		}
 		s.PlannedArrivals = rec.shard.plannedBy(p.Pacer, elapsed)
 	} else {
-		s.Profile = closedProfile(p)
+		s.Profile = closedProfile(&p.Load)
 	}
 	secs := length.Seconds()
 	rate := func(n uint64) float64 {
@@ -130,7 +130,7 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 	return s
 }
 
-func closedProfile(p *Plan) string {
+func closedProfile(p *Load) string {
 	s := strconv.Itoa(p.VUs) + " VUs"
 	if p.Iterations > 0 {
 		s += ", " + strconv.FormatUint(p.Iterations, 10) + " iterations"

@@ -26,7 +26,7 @@ func TestStartAtOpensConnectionsFirst(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	plan := Plan{
-		Name: "connect", Target: srv.URL, Pacer: ConstantPacer{PerSecond: 10, Length: time.Second}, Connections: 4,
+		Name: "connect", Target: srv.URL, Load: Load{Pacer: ConstantPacer{PerSecond: 10, Length: time.Second}, Connections: 4},
 		Flows: []Flow{{Name: "get", Weight: 1, Steps: []Step{&StaticStep{Request: Request{Name: "get", Method: "GET", URL: srv.URL + "/"}}}}},
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -338,7 +338,7 @@ func TestEngineMalformedResponses(t *testing.T) {
 		}
 	})
 	plan := Plan{
-		Name: "garbage", Target: srv.URL, VUs: 4, Iterations: 300, Connections: 4,
+		Name: "garbage", Target: srv.URL, Load: Load{VUs: 4, Iterations: 300, Connections: 4},
 		Client: ClientOptions{Timeout: 2 * time.Second},
 		Flows:  []Flow{{Name: "get", Weight: 1, Steps: []Step{&StaticStep{Request: Request{Name: "get", Method: "GET", URL: srv.URL + "/"}}}}},
 	}

@@ -20,7 +20,7 @@ const warmupStageName = "warmup"
 
 // MeasuredPacer returns the pacer of the measured part (the plan's pacer
 // without its warmup stages), or nil for the closed model.
-func (p *Plan) MeasuredPacer() Pacer {
+func (p *Load) MeasuredPacer() Pacer {
 	if p.Pacer == nil {
 		return nil
 	}
@@ -32,7 +32,7 @@ func (p *Plan) MeasuredPacer() Pacer {
 }
 
 // MeasuredDuration is the planned length of the measured part.
-func (p *Plan) MeasuredDuration() time.Duration {
+func (p *Load) MeasuredDuration() time.Duration {
 	if p.Pacer == nil {
 		return p.Duration
 	}
@@ -42,7 +42,7 @@ func (p *Plan) MeasuredDuration() time.Duration {
 // SetWarmup replaces the plan's warmup with one of length d (0: none). In
 // an open-model plan the warmup runs at the rate the measured part starts
 // with; warmup stages the plan had are replaced.
-func (p *Plan) SetWarmup(d time.Duration) error {
+func (p *Load) SetWarmup(d time.Duration) error {
 	if d < 0 {
 		return fmt.Errorf("warmup %s: must not be negative", d)
 	}
@@ -66,7 +66,7 @@ func (p *Plan) SetWarmup(d time.Duration) error {
 
 // SetMeasuredPacer replaces the measured part of an open-model plan,
 // keeping its warmup.
-func (p *Plan) SetMeasuredPacer(m Pacer) error {
+func (p *Load) SetMeasuredPacer(m Pacer) error {
 	lead, _, err := splitWarmup(p.Pacer, p.Warmup)
 	if err != nil {
 		return err

@@ -89,53 +89,8 @@ func Compile(s *Scenario, opts CompileOptions) (loadgen.Plan, error) {
 		}
 		plan.Flows = append(plan.Flows, loadgen.Flow{Name: r.name, Weight: r.weight, Steps: []loadgen.Step{st}})
 	}
-	l := s.Load
-	switch {
-	case len(l.Stages) == 1 && l.Stages[0].Name == "":
-		plan.Pacer = stagePacer(l.Stages[0])
-	case len(l.Stages) > 0:
-		stages := make([]loadgen.Stage, len(l.Stages))
-		for i, st := range l.Stages {
-			stages[i] = loadgen.Stage{Name: st.Name, Pacer: stagePacer(st)}
-		}
-		plan.Pacer = loadgen.NewStagedPacer(stages...)
-	case l.VUs > 0:
-		plan.VUs, plan.Iterations, plan.Duration, plan.Think = l.VUs, l.Iterations, l.Duration, l.Think
-	}
-	// One warmup rule (loadgen/warmup.go): the warmup runs before the
-	// measured load. Warmup stages are already the pacer's first stages;
-	// load.warmup puts a stage at the measured load's first rate in front.
-	// Poisson arrivals then cover the warmup as well.
-	switch {
-	case len(l.Stages) > 0 && l.Stages[0].Warmup:
-		plan.Warmup = l.Warmup
-	case l.Warmup > 0:
-		if err := plan.SetWarmup(l.Warmup); err != nil {
-			return plan, err
-		}
-	}
-	if l.Arrivals == "poisson" && plan.Pacer != nil {
-		seed := l.Seed
-		if seed == 0 {
-			seed = 1
-		}
-		p, err := loadgen.NewPoissonPacer(plan.Pacer, seed)
-		if err != nil {
-			return plan, fmt.Errorf("load: %w", err)
-		}
-		plan.Pacer = p
-	}
-	plan.MaxInFlight = l.MaxInFlight
-	plan.Connections = l.Connections
-	plan.Overload = loadgen.Overload(l.Overload)
+	plan.Load = s.Load
 	return plan, nil
-}
-
-func stagePacer(st Stage) loadgen.Pacer {
-	if st.From == st.To {
-		return loadgen.ConstantPacer{PerSecond: st.From, Length: st.Duration}
-	}
-	return loadgen.RampPacer{From: st.From, To: st.To, Length: st.Duration}
 }
 
 // compiled is the run-time side of a scenario: shared read-only data plus

@@ -3,7 +3,8 @@ package scenarios
 import (
 	"fmt"
 	"strings"
-	"time"
+
+	"github.com/tailgate-dev/tailgate/loadgen"
 )
 
 // String describes what a compiled step sends and checks, from the
@@ -42,26 +43,14 @@ func (st *step) String() string {
 	return b.String()
 }
 
-// Describe summarises the load section, e.g. "4 stages over 1m30s (warmup 10s)".
+// Describe summarises the load section, e.g. "open model, 4 stages over
+// 1m30s (warmup 10s)": the measured part, then the warmup run before it.
 func (s *Scenario) Describe() string {
 	l := s.Load
 	var out string
 	switch {
-	case len(l.Stages) > 0:
-		var total time.Duration
-		for _, st := range l.Stages {
-			total += st.Duration
-		}
-		if len(l.Stages) == 1 {
-			st := l.Stages[0]
-			if st.From == st.To {
-				out = fmt.Sprintf("open model, %s for %s", formatRate(st.From), total)
-			} else {
-				out = fmt.Sprintf("open model, ramp %s→%s over %s", formatRate(st.From), formatRate(st.To), total)
-			}
-		} else {
-			out = fmt.Sprintf("open model, %d stages over %s", len(l.Stages), total)
-		}
+	case l.Pacer != nil:
+		out = "open model, " + describePacer(l)
 	case l.VUs > 0:
 		out = fmt.Sprintf("closed model, %d VUs", l.VUs)
 		if l.Iterations > 0 {
@@ -77,4 +66,26 @@ func (s *Scenario) Describe() string {
 		out += fmt.Sprintf(" (warmup %s)", l.Warmup)
 	}
 	return out
+}
+
+// describePacer describes the measured arrivals of an open-model load,
+// uniform or Poisson alike.
+func describePacer(l loadgen.Load) string {
+	if pp, ok := l.Pacer.(*loadgen.PoissonPacer); ok {
+		l.Pacer = pp.Base()
+	}
+	m := l.MeasuredPacer()
+	if sp, ok := m.(*loadgen.StagedPacer); ok {
+		if len(sp.Stages()) != 1 {
+			return fmt.Sprintf("%d stages over %s", len(sp.Stages()), sp.Duration())
+		}
+		m = sp.Stages()[0].Pacer
+	}
+	switch p := m.(type) {
+	case loadgen.ConstantPacer:
+		return fmt.Sprintf("%s for %s", formatRate(p.PerSecond), p.Length)
+	case loadgen.RampPacer:
+		return fmt.Sprintf("ramp %s→%s over %s", formatRate(p.From), formatRate(p.To), p.Length)
+	}
+	return m.String()
 }

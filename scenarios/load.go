@@ -4,50 +4,40 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/loadgen"
 	"go.yaml.in/yaml/v3"
 )
 
-// LoadSpec is the load section of a scenario.
-type LoadSpec struct {
-	// Stages are the open-model stages, run in order.
-	Stages []Stage
-	// VUs, Iterations, Duration and Think describe a closed-model run.
-	VUs        int
-	Iterations uint64
-	Duration   time.Duration
-	Think      time.Duration
-	// Warmup is run before the measured load and left out of the summary:
-	// load.warmup adds it in front of Duration or the stages, at the rate
-	// the measured load starts with; warmup stages are it themselves.
-	Warmup time.Duration
-	// MaxInFlight caps arrivals running or waiting (open model).
-	MaxInFlight int
-	// Connections caps concurrent connections.
-	Connections int
-	// Overload is "queue" or "drop" ("" for the default).
-	Overload string
-	// Arrivals is "uniform" (the default, "") or "poisson": arrivals at
-	// random with the stages' rate, reproducible with Seed.
-	Arrivals string
-	// Seed seeds Poisson arrivals (1 when not given).
-	Seed uint64
+// stage is one open-model stage as the file writes it: a constant rate
+// (from == to) or a linear ramp from from to to per second over duration.
+type stage struct {
+	name     string
+	duration time.Duration
+	from, to float64
+	// warmup marks a leading stage as part of the warmup.
+	warmup bool
 }
 
-// Stage is one open-model stage: a constant rate (From == To) or a linear
-// ramp from From to To per second over Duration.
-type Stage struct {
-	Name     string
-	Duration time.Duration
-	From, To float64
-	// Warmup marks a leading stage as part of the warmup.
-	Warmup bool
+// pacer is the stage's arrivals.
+func (st stage) pacer() loadgen.Pacer {
+	if st.from == st.to {
+		return loadgen.ConstantPacer{PerSecond: st.from, Length: st.duration}
+	}
+	return loadgen.RampPacer{From: st.from, To: st.to, Length: st.duration}
 }
 
 var loadKeys = []string{"stages", "rate", "duration", "vus", "iterations", "think", "warmup", "max_in_flight", "connections", "overload", "arrivals", "seed"}
 var stageKeys = []string{"name", "duration", "rate", "from", "to", "warmup"}
 
-func (d *decoder) load(n *yaml.Node) LoadSpec {
-	var l LoadSpec
+// load decodes the load section into the one form of the load settings,
+// loadgen.Load: stages (or rate and duration) become its pacer, load.warmup
+// a warmup stage in front of it (the warmup rule of loadgen/warmup.go), and
+// arrivals: poisson randomises it with the seed.
+func (d *decoder) load(n *yaml.Node) loadgen.Load {
+	var l loadgen.Load
+	var stages []stage
+	var arrivals string
+	var seed uint64 = 1
 	var rateNode, durNode, stagesNode, vusNode, itersNode, thinkNode, warmupNode, arrivalsNode, seedNode *yaml.Node
 	var rate float64
 	d.fields(n, "load", loadKeys, func(key string, k, v *yaml.Node) {
@@ -93,7 +83,7 @@ func (d *decoder) load(n *yaml.Node) LoadSpec {
 				if s != "queue" && s != "drop" {
 					d.errf(v, "overload: %q: use queue or drop", s)
 				} else {
-					l.Overload = s
+					l.Overload = loadgen.Overload(s)
 				}
 			}
 		case "arrivals":
@@ -102,29 +92,29 @@ func (d *decoder) load(n *yaml.Node) LoadSpec {
 				if s != "uniform" && s != "poisson" {
 					d.errf(v, "arrivals: %q: use uniform or poisson", s)
 				} else {
-					l.Arrivals = s
+					arrivals = s
 				}
 			}
 		case "seed":
 			seedNode = v
-			if x, ok := d.integer(key, v, 0); ok {
-				l.Seed = uint64(x)
+			if x, ok := d.integer(key, v, 0); ok && x > 0 {
+				seed = uint64(x)
 			}
 		}
 	})
 	if n.Kind != yaml.MappingNode {
-		return l
+		return loadgen.Load{}
 	}
 	open := stagesNode != nil || rateNode != nil
-	if arrivalsNode != nil && l.Arrivals == "poisson" && !open {
+	if arrivalsNode != nil && arrivals == "poisson" && !open {
 		d.errf(arrivalsNode, "arrivals: poisson needs the open model (stages or rate), not vus")
 	}
-	if seedNode != nil && l.Arrivals != "poisson" {
+	if seedNode != nil && arrivals != "poisson" {
 		d.errf(seedNode, "seed: only for arrivals: poisson")
 	}
 	if open && vusNode != nil {
 		d.errf(vusNode, "load: vus (closed model) and stages/rate (open model) exclude each other")
-		return l
+		return loadgen.Load{}
 	}
 	if open {
 		if itersNode != nil {
@@ -141,18 +131,18 @@ func (d *decoder) load(n *yaml.Node) LoadSpec {
 		if durNode != nil {
 			d.errf(durNode, "load: duration goes on each stage")
 		}
-		l.Stages = d.stages(stagesNode)
+		stages = d.stages(stagesNode)
 		l.Duration = 0
 		lead := true
 		var warm time.Duration
 		anyWarm := false
-		for _, st := range l.Stages {
-			if st.Warmup {
+		for _, st := range stages {
+			if st.warmup {
 				anyWarm = true
 				if !lead {
 					d.errf(stagesNode, "stages: only leading stages can be warmup stages")
 				}
-				warm += st.Duration
+				warm += st.duration
 			} else {
 				lead = false
 			}
@@ -161,13 +151,15 @@ func (d *decoder) load(n *yaml.Node) LoadSpec {
 			if warmupNode != nil {
 				d.errf(warmupNode, "warmup: give it either here or with warmup: true on stages, not both")
 			}
-			l.Warmup = warm
+			// The warmup stages are the pacer's first: the warmup is
+			// already in the load.
+			l.Warmup, warmupNode = warm, nil
 		}
 	case rateNode != nil:
 		if durNode == nil {
 			d.errf(rateNode, "load: rate needs a duration")
 		} else if rate > 0 && l.Duration > 0 {
-			l.Stages = []Stage{{Duration: l.Duration, From: rate, To: rate}}
+			stages = []stage{{duration: l.Duration, from: rate, to: rate}}
 		}
 		l.Duration = 0
 	case vusNode != nil:
@@ -177,21 +169,47 @@ func (d *decoder) load(n *yaml.Node) LoadSpec {
 	default:
 		d.errf(n, "load: give stages or rate+duration (open model), or vus (closed model)")
 	}
-	if len(l.Stages) > 0 && l.Stages[0].Warmup {
+	if len(stages) > 0 && stages[0].warmup {
 		// load.warmup comes on top of the load; warmup stages are part of
 		// the stages, and at least one stage must be left to measure.
 		measured := false
-		for _, st := range l.Stages {
-			measured = measured || !st.Warmup
+		for _, st := range stages {
+			measured = measured || !st.warmup
 		}
 		if !measured {
 			d.errf(stagesNode, "stages: every stage is a warmup stage, which leaves nothing to measure")
 		}
 	}
+	switch {
+	case len(stages) == 1 && stages[0].name == "":
+		l.Pacer = stages[0].pacer()
+	case len(stages) > 0:
+		ps := make([]loadgen.Stage, len(stages))
+		for i, st := range stages {
+			ps[i] = loadgen.Stage{Name: st.name, Pacer: st.pacer()}
+		}
+		l.Pacer = loadgen.NewStagedPacer(ps...)
+	}
+	if warmupNode != nil && l.Warmup > 0 {
+		w := l.Warmup
+		l.Warmup = 0
+		if err := l.SetWarmup(w); err != nil {
+			d.errf(warmupNode, "warmup: %v", err)
+		}
+	}
+	// Poisson arrivals cover the warmup as well.
+	if arrivals == "poisson" && l.Pacer != nil {
+		p, err := loadgen.NewPoissonPacer(l.Pacer, seed)
+		if err != nil {
+			d.errf(arrivalsNode, "arrivals: %v", err)
+		} else {
+			l.Pacer = p
+		}
+	}
 	return l
 }
 
-func (d *decoder) stages(n *yaml.Node) []Stage {
+func (d *decoder) stages(n *yaml.Node) []stage {
 	if n.Kind != yaml.SequenceNode {
 		d.errf(n, "stages: want a list, got %s", kindName(n))
 		return nil
@@ -200,31 +218,31 @@ func (d *decoder) stages(n *yaml.Node) []Stage {
 		d.errf(n, "stages: the list is empty")
 		return nil
 	}
-	var out []Stage
+	var out []stage
 	var total time.Duration
 	for i, sn := range n.Content {
 		sn = resolve(sn)
-		st := Stage{}
+		st := stage{}
 		var rateNode, fromNode, toNode, durNode *yaml.Node
 		ok := d.fields(sn, fmt.Sprintf("stage %d", i+1), stageKeys, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "name":
-				st.Name, _ = d.name(key, v)
+				st.name, _ = d.name(key, v)
 			case "duration":
 				durNode = v
-				st.Duration, _ = d.duration(key, v)
+				st.duration, _ = d.duration(key, v)
 			case "rate":
 				rateNode = v
-				st.From, _ = d.rate(key, v)
-				st.To = st.From
+				st.from, _ = d.rate(key, v)
+				st.to = st.from
 			case "from":
 				fromNode = v
-				st.From, _ = d.rate(key, v)
+				st.from, _ = d.rate(key, v)
 			case "to":
 				toNode = v
-				st.To, _ = d.rate(key, v)
+				st.to, _ = d.rate(key, v)
 			case "warmup":
-				st.Warmup, _ = d.boolean(key, v)
+				st.warmup, _ = d.boolean(key, v)
 			}
 		})
 		if !ok {
@@ -238,8 +256,8 @@ func (d *decoder) stages(n *yaml.Node) []Stage {
 		case rateNode == nil && (fromNode == nil || toNode == nil):
 			d.errf(sn, "stage %d: give rate (constant) or both from and to (ramp)", i+1)
 		}
-		if st.Duration > 0 && st.From > 0 && st.To > 0 {
-			total += st.Duration
+		if st.duration > 0 && st.from > 0 && st.to > 0 {
+			total += st.duration
 			out = append(out, st)
 		}
 	}

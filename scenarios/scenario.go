@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tailgate-dev/tailgate/loadgen"
 	"github.com/tailgate-dev/tailgate/results"
 )
 
@@ -32,7 +33,7 @@ type Scenario struct {
 	// Target is the base URL that request paths are joined to.
 	Target string
 	// Load is the load section; zero when the file has none.
-	Load LoadSpec
+	Load loadgen.Load
 	// Thresholds are the pass/fail checks evaluated after the run.
 	Thresholds []*results.Threshold
 

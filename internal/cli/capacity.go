@@ -245,10 +245,10 @@ func capacityPlan(env *Env, fs *pflag.FlagSet, f *capacityFlags, arg string) (lo
 	// a scenario's Poisson arrivals carry over to the probes.
 	scenarioArrivals, _ := plan.Pacer.(*loadgen.PoissonPacer)
 	plan.Pacer, plan.VUs, plan.Warmup = loadgen.ConstantPacer{PerSecond: 1, Length: time.Second}, 0, 0
-	if err := f.req.load.applyConnections(fs, &plan); err != nil {
+	if err := f.req.load.applyConnections(fs, &plan.Load); err != nil {
 		return plan, nil, err
 	}
-	if err := f.req.load.applyArrivals(fs, &plan, scenarioArrivals); err != nil {
+	if err := f.req.load.applyArrivals(fs, &plan.Load, scenarioArrivals); err != nil {
 		return plan, nil, err
 	}
 	if err := f.req.client.apply(fs, &plan.Client); err != nil {

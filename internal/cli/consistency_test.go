@@ -54,7 +54,7 @@ func TestOutputsAgree(t *testing.T) {
 		st := &loadgen.StaticStep{Request: loadgen.Request{Name: "GET /a", Method: "GET", URL: "http://fake/a"}}
 		plan := loadgen.Plan{
 			Name: "agree", Target: "http://fake", Transport: &consistencyTarget{},
-			Pacer: loadgen.ConstantPacer{PerSecond: 50, Length: 4 * time.Second},
+			Load:  loadgen.Load{Pacer: loadgen.ConstantPacer{PerSecond: 50, Length: 4 * time.Second}},
 			Flows: []loadgen.Flow{{Name: "two", Weight: 1, Steps: []loadgen.Step{st, st}}},
 		}
 		obs := loadgen.ObserverFunc(func(s *results.Snapshot) { snaps = append(snaps, s) })

@@ -114,7 +114,7 @@ func cmdDemoCapacity(ctx context.Context, env *Env, args []string) error {
 	var found []*results.Capacity
 	for _, side := range sides {
 		plan := loadgen.Plan{
-			Name: "demo capacity " + side.name, Target: side.url, Connections: 32,
+			Name: "demo capacity " + side.name, Target: side.url, Load: loadgen.Load{Connections: 32},
 			Client: loadgen.ClientOptions{Timeout: cfg.Drain},
 			Flows: []loadgen.Flow{{Name: side.name, Weight: 1, Steps: []loadgen.Step{
 				&loadgen.StaticStep{Request: loadgen.Request{Name: side.name, Method: "GET", URL: side.url}},

@@ -15,7 +15,9 @@ import (
 	"github.com/tailgate-dev/tailgate/results"
 )
 
-// loadFlags are the flags that shape the load (hit and run overrides).
+// loadFlags are the flags that shape the load (hit and run overrides). They
+// are read into loadgen.Load, the one form of the load settings, editing
+// the load a scenario gave.
 type loadFlags struct {
 	rate        string
 	duration    string
@@ -56,13 +58,21 @@ func addLoadFlags(fs *pflag.FlagSet, f *loadFlags, defaults, sharding bool) {
 	}
 }
 
-// apply sets the load part of plan from the flags. Flags the user did not
-// give keep what the plan (a scenario) says; a plan with no load at all (hit)
-// takes the flag defaults.
+// apply sets the load of plan and its shard from the flags. Flags the user
+// did not give keep what the plan (a scenario) says; a plan with no load at
+// all (hit) takes the flag defaults.
 func (f *loadFlags) apply(fs *pflag.FlagSet, plan *loadgen.Plan) error {
+	if err := f.applyLoad(fs, &plan.Load); err != nil {
+		return err
+	}
+	return f.applyShard(plan)
+}
+
+// applyLoad edits a load with the flags the user gave.
+func (f *loadFlags) applyLoad(fs *pflag.FlagSet, load *loadgen.Load) error {
 	changed := fs.Changed
 	// A scenario's Poisson arrivals survive a --rate or --duration override.
-	scenarioArrivals, _ := plan.Pacer.(*loadgen.PoissonPacer)
+	scenarioArrivals, _ := load.Pacer.(*loadgen.PoissonPacer)
 	var dur time.Duration
 	if f.duration != "" {
 		d, err := format.ParseDuration(f.duration)
@@ -79,18 +89,18 @@ func (f *loadFlags) apply(fs *pflag.FlagSet, plan *loadgen.Plan) error {
 		if f.vus <= 0 {
 			return usagef("--vus: must be at least 1")
 		}
-		if plan.Pacer != nil {
+		if load.Pacer != nil {
 			// The scenario's warmup belonged to its open-model load.
-			plan.Warmup = 0
+			load.Warmup = 0
 		}
-		plan.Pacer, plan.VUs = nil, f.vus
+		load.Pacer, load.VUs = nil, f.vus
 		if dur > 0 {
-			plan.Duration = dur
+			load.Duration = dur
 		}
-	case changed("rate") || (plan.Pacer == nil && plan.VUs == 0):
+	case changed("rate") || (load.Pacer == nil && load.VUs == 0):
 		total := dur
 		if total == 0 {
-			total = plan.MeasuredDuration()
+			total = load.MeasuredDuration()
 		}
 		if total == 0 {
 			total = 10 * time.Second
@@ -101,56 +111,64 @@ func (f *loadFlags) apply(fs *pflag.FlagSet, plan *loadgen.Plan) error {
 		}
 		// A new load replaces the scenario's, its warmup stages included;
 		// --warmup below gives the new load one.
-		plan.Pacer, plan.VUs, plan.Warmup = p, 0, 0
+		load.Pacer, load.VUs, load.Warmup = p, 0, 0
 	case changed("duration"):
 		// The warmup rule (loadgen/warmup.go): --duration is the measured
 		// part; the warmup still runs before it.
-		if plan.Pacer == nil {
-			plan.Duration = dur
+		if load.Pacer == nil {
+			load.Duration = dur
 			break
 		}
-		p, err := rescalePacer(plan.MeasuredPacer(), dur)
+		p, err := rescalePacer(load.MeasuredPacer(), dur)
 		if err != nil {
 			return usagef("--duration: %v", err)
 		}
-		if err := plan.SetMeasuredPacer(p); err != nil {
+		if err := load.SetMeasuredPacer(p); err != nil {
 			return usagef("--duration: %v", err)
 		}
 	}
 	if changed("iterations") {
-		if plan.Pacer != nil {
+		if load.Pacer != nil {
 			return usagef("--iterations needs the closed model (--vus)")
 		}
-		plan.Iterations = f.iterations
+		load.Iterations = f.iterations
 	}
 	if f.think != "" {
 		d, err := format.ParseDuration(f.think)
 		if err != nil {
 			return usagef("--think: %v", err)
 		}
-		plan.Think = d
+		load.Think = d
 	}
 	if f.warmup != "" {
 		d, err := format.ParseDuration(f.warmup)
 		if err != nil {
 			return usagef("--warmup: %v", err)
 		}
-		if err := plan.SetWarmup(d); err != nil {
+		if err := load.SetWarmup(d); err != nil {
 			return usagef("--warmup: %v", err)
 		}
 	}
-	if err := f.applyConnections(fs, plan); err != nil {
+	if err := f.applyConnections(fs, load); err != nil {
 		return err
 	}
 	switch loadgen.Overload(f.overload) {
 	case loadgen.OverloadQueue, loadgen.OverloadDrop:
-		plan.Overload = loadgen.Overload(f.overload)
+		// The flag's default gives way to the scenario's policy.
+		if fs.Changed("overload") || load.Overload == "" {
+			load.Overload = loadgen.Overload(f.overload)
+		}
 	default:
 		return usagef("--overload %q: use queue or drop", f.overload)
 	}
-	if err := f.applyArrivals(fs, plan, scenarioArrivals); err != nil {
+	if err := f.applyArrivals(fs, load, scenarioArrivals); err != nil {
 		return err
 	}
+	return nil
+}
+
+// applyShard sets the plan's shard from --shard.
+func (f *loadFlags) applyShard(plan *loadgen.Plan) error {
 	switch {
 	case f.shard == "auto":
 		getenv := f.getenv
@@ -332,23 +350,23 @@ func addArrivalFlags(fs *pflag.FlagSet, f *loadFlags) {
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of --arrivals poisson: one seed, one schedule (shards of a run must share it)")
 }
 
-// applyArrivals makes the plan's arrivals Poisson when asked to. A
+// applyArrivals makes the load's arrivals Poisson when asked to. A
 // scenario that asked for Poisson arrivals (scenario, nil otherwise) keeps
 // them unless the flags say otherwise; --seed alone reseeds them.
-func (f *loadFlags) applyArrivals(fs *pflag.FlagSet, plan *loadgen.Plan, scenario *loadgen.PoissonPacer) error {
+func (f *loadFlags) applyArrivals(fs *pflag.FlagSet, load *loadgen.Load, scenario *loadgen.PoissonPacer) error {
 	switch f.arrivals {
 	case "uniform", "poisson":
 	default:
 		return usagef("--arrivals %q: use uniform or poisson", f.arrivals)
 	}
-	if plan.Pacer == nil {
+	if load.Pacer == nil {
 		if fs.Changed("arrivals") && f.arrivals == "poisson" {
 			return usagef("--arrivals poisson needs the open model (--rate), not --vus")
 		}
 		return nil
 	}
-	base, seed, poisson := plan.Pacer, f.seed, false
-	if pp, ok := plan.Pacer.(*loadgen.PoissonPacer); ok {
+	base, seed, poisson := load.Pacer, f.seed, false
+	if pp, ok := load.Pacer.(*loadgen.PoissonPacer); ok {
 		base = pp.Base()
 	}
 	if scenario != nil {
@@ -364,32 +382,32 @@ func (f *loadFlags) applyArrivals(fs *pflag.FlagSet, plan *loadgen.Plan, scenari
 		if fs.Changed("seed") {
 			return usagef("--seed needs --arrivals poisson")
 		}
-		plan.Pacer = base
+		load.Pacer = base
 		return nil
 	}
 	p, err := loadgen.NewPoissonPacer(base, seed)
 	if err != nil {
 		return usagef("--arrivals: %v", err)
 	}
-	plan.Pacer = p
+	load.Pacer = p
 	return nil
 }
 
-// applyConnections sets the plan's connection and in-flight caps. A cap
+// applyConnections sets the load's connection and in-flight caps. A cap
 // of 0 given on the command line is refused rather than read as "the
 // default".
-func (f *loadFlags) applyConnections(fs *pflag.FlagSet, plan *loadgen.Plan) error {
+func (f *loadFlags) applyConnections(fs *pflag.FlagSet, load *loadgen.Load) error {
 	if fs.Changed("connections") && f.connections < 1 {
 		return usagef("--connections %d: must be at least 1", f.connections)
 	}
 	if f.connections > 0 {
-		plan.Connections = f.connections
+		load.Connections = f.connections
 	}
 	if fs.Changed("max-in-flight") && f.maxInFlight < 1 {
 		return usagef("--max-in-flight %d: must be at least 1", f.maxInFlight)
 	}
 	if f.maxInFlight > 0 {
-		plan.MaxInFlight = f.maxInFlight
+		load.MaxInFlight = f.maxInFlight
 	}
 	return nil
 }

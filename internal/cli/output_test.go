@@ -157,7 +157,7 @@ func TestOutputToDeviceSymlinkAndPipe(t *testing.T) {
 			got <- b
 		}()
 		// Checkpoints every 20ms over a run of 300ms: none may reach the pipe.
-		plan := loadgen.Plan{Name: "hit", Target: srv.URL, Pacer: loadgen.ConstantPacer{PerSecond: 50, Length: 300 * time.Millisecond},
+		plan := loadgen.Plan{Name: "hit", Target: srv.URL, Load: loadgen.Load{Pacer: loadgen.ConstantPacer{PerSecond: 50, Length: 300 * time.Millisecond}},
 			Flows:   []loadgen.Flow{{Name: "get", Weight: 1, Steps: []loadgen.Step{&loadgen.StaticStep{Request: loadgen.Request{Name: "get", Method: "GET", URL: srv.URL}}}}},
 			Command: []string{"tailgate", "hit"}}
 		var stdout, stderr bytes.Buffer

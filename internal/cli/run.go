@@ -94,9 +94,6 @@ func cmdRun(ctx context.Context, env *Env, args []string) error {
 	if plan.Pacer == nil && plan.VUs == 0 && !fs.Changed("rate") && !fs.Changed("vus") {
 		return usagef("%s has no load section: give --rate (and --duration) or --vus", fs.Arg(0))
 	}
-	if !fs.Changed("overload") && plan.Overload != "" {
-		f.load.overload = string(plan.Overload)
-	}
 	if err := f.load.apply(fs, &plan); err != nil {
 		return err
 	}
