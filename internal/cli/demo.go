@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"image/color"
-	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -23,28 +20,45 @@ import (
 )
 
 const demoUsage = `
-Usage: tailgate demo [pagination|capacity] [flags]
+Usage: tailgate demo [pagination|n-plus-one|cache|rate-limit|jobs|all|capacity] [flags]
 
-Run tailgate's main job end to end on this machine, with nothing else
-installed: start the built-in demo target (a blog API over an embedded SQLite
-database) on a free loopback port, run the shipped pagination scenario
-against it (offset vs cursor pagination at page depths 1 to 10000), and
-write the results, a Markdown summary and PNG charts.
+Run a lab of performance design end to end on this machine, with nothing
+else installed: start the built-in demo target (a blog API over an embedded
+SQLite database) on a free loopback port, run the lab's shipped scenario
+from scenarios/examples against it, and write the results, a Markdown
+summary with the headline, and PNG charts. Each lab shows one technique
+before and after, and takes under a minute:
 
-OFFSET pagination makes the database walk and skip every earlier row, so
-deep pages get slower and slower; cursor (keyset) pagination seeks straight
-to the page on a (created_at, id) index and stays flat. The charts show it.
-
-It takes under a minute: filling the database (a few seconds), the load (a
-5s warmup, then --duration at the scenario's rate), then the charts. The
-deepest page, 10000 at 20 posts a page, needs --rows of at least 200,020.
+  pagination   (the default) OFFSET pagination walks and skips every earlier
+               row, so deep pages get slower; a cursor (keyset) seeks on a
+               (created_at, id) index and stays flat. Pages 1 to 10000: the
+               deepest needs --rows of at least 200,020.
+  n-plus-one   a feed page with each post's author: one query per post (what
+               a lazy-loading ORM does) vs one JOIN, at 10 to 100 posts a page.
+  cache        an expensive aggregate uncached, cached with a 2s TTL (hits and
+               misses by X-Cache; at each expiry a stampede of recomputations)
+               and cached with single flight (one recomputation per expiry).
+  rate-limit   one bursty client against a fixed window, a sliding window and
+               a token bucket of 100 requests per 10s: the fixed window lets
+               two quotas through across its boundary; refusals are 429 with
+               Retry-After, and every answer carries X-RateLimit-* and RateLimit.
+  jobs         a slow export inside the request vs 202 Accepted and a status
+               URL to poll: the requests stay fast, the flow takes the job's time.
+  all          every lab above in turn, on one database, each into a
+               directory of --out, with a summary.md that links them.
 
 'tailgate demo capacity' finds the knee instead: the highest rate page 10000
 sustains under an SLO, with offset and with cursor pagination (see
 'tailgate demo capacity --help').
 
+The scenarios' thresholds are shown, not enforced: a busy laptop would make
+a demo look broken. 'tailgate run' of the same file against 'tailgate
+serve-demo' fails on them.
+
 Examples:
   tailgate demo
+  tailgate demo cache --out /tmp/cache
+  tailgate demo all
   tailgate demo --out /tmp/demo --duration 1m
   tailgate demo capacity
   tailgate serve-demo                       # just the target, to explore with curl or your own scenarios
@@ -61,20 +75,41 @@ type demoCmdFlags struct {
 	noTUI    bool
 }
 
+// demoOutcome is what one lab produced.
+type demoOutcome struct {
+	lab      *demoLab
+	dir      string
+	headline []string
+	files    []string // results, summary.md, the charts
+	took     time.Duration
+}
+
 func cmdDemo(ctx context.Context, env *Env, args []string) error {
 	if len(args) > 0 && args[0] == "capacity" {
 		return cmdDemoCapacity(ctx, env, args[1:])
 	}
-	if len(args) > 0 && args[0] == "pagination" {
-		args = args[1:]
+	labs := []*demoLab{paginationLab}
+	all := false
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		if args[0] == "all" {
+			labs, all = demoLabs, true
+			args = args[1:]
+		} else if l := findLab(args[0]); l != nil {
+			labs = []*demoLab{l}
+			args = args[1:]
+		}
 	}
 	var f demoCmdFlags
 	fs := newFlagSet(env, "demo", demoUsage)
-	fs.StringVarP(&f.out, "out", "o", "tailgate-demo", "write results.json, summary.md and the charts into `DIR`")
+	defOut := labs[0].out
+	if all {
+		defOut = "tailgate-demo-all"
+	}
+	fs.StringVarP(&f.out, "out", "o", defOut, "write results.json, summary.md and the charts into `DIR` (all: a directory per lab in it)")
 	addDemoFlags(fs, &f.db)
-	fs.StringVarP(&f.duration, "duration", "d", "", "measured duration after the warmup (default: the scenario's, 30s)")
-	fs.StringVarP(&f.rate, "rate", "r", "", "arrival rate after the warmup (default: the scenario's, 100/s)")
-	fs.StringVar(&f.scenario, "scenario", "", "run this scenario `FILE` instead of the built-in pagination.yaml")
+	fs.StringVarP(&f.duration, "duration", "d", "", "measured duration of the scenario's last stage (default: the scenario's)")
+	fs.StringVarP(&f.rate, "rate", "r", "", "arrival rate of the scenario's last stage (default: the scenario's)")
+	fs.StringVar(&f.scenario, "scenario", "", "run this scenario `FILE` instead of the lab's built-in one (its requests must have the lab's names)")
 	fs.StringVar(&f.size, "size", "1600x900", "PNG chart size `WxH` in pixels")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary and the headline")
 	fs.BoolVar(&f.noTUI, "no-tui", false, "print progress lines instead of the live dashboard")
@@ -82,7 +117,10 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if fs.NArg() != 0 {
-		return usagef("unexpected argument %q (see --help)", fs.Arg(0))
+		return usagef("unexpected argument %q (labs: pagination, n-plus-one, cache, rate-limit, jobs, all, capacity; see --help)", fs.Arg(0))
+	}
+	if all && (f.scenario != "" || f.rate != "" || f.duration != "") {
+		return usagef("demo all runs each lab's own scenario and load; --scenario, --rate and --duration are for one lab")
 	}
 	if f.db.rows < 1 {
 		return usagef("--rows: must be at least 1")
@@ -94,18 +132,19 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := demoScenario(env, f.scenario)
-	if err != nil {
-		return err
-	}
-	ths, err := scenarioThresholds(s, nil)
-	if err != nil {
-		return err
-	}
-	// Check the overrides before spending time on the fill; the plan is
-	// compiled again once the target's port is known.
-	if _, err := demoPlan(s, "http://127.0.0.1:1", f); err != nil {
-		return err
+	// Every scenario and override is checked before the fill; the plans
+	// are compiled again once the target's port is known.
+	scens := make([]*scenarios.Scenario, len(labs))
+	for i, lab := range labs {
+		if scens[i], err = demoScenario(env, f.scenario, lab); err != nil {
+			return err
+		}
+		if _, err := scenarioThresholds(scens[i], nil); err != nil {
+			return err
+		}
+		if _, err := demoPlan(scens[i], "http://127.0.0.1:1", f); err != nil {
+			return err
+		}
 	}
 	if err := checkOutputDir("--out", f.out); err != nil {
 		return err
@@ -115,7 +154,7 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	started := time.Now()
 
-	// Ctrl-C during the fill stops it; once the run starts, execute owns the
+	// Ctrl-C during the fill stops it; once a run starts, execute owns the
 	// signals (a graceful stop, then a second Ctrl-C exits).
 	fillCtx, cancelFill := context.WithCancelCause(ctx)
 	fillDone, watcherDone := make(chan struct{}), make(chan struct{})
@@ -146,62 +185,108 @@ func cmdDemo(ctx context.Context, env *Env, args []string) error {
 	if stopped {
 		return errSignal
 	}
+	fill := time.Since(started)
 
-	plan, err := demoPlan(s, t.URL, f)
-	if err != nil {
-		return err
-	}
-	plan.Command = append([]string{"tailgate", "demo"}, args...)
-	if !f.quiet {
-		fmt.Fprintf(env.Stderr, "running %s against %s: %s\n", s.Name, t.URL, plan.Pacer)
-	}
-
-	resultsPath := filepath.Join(f.out, "results.json")
-	res, runErr := execute(ctx, env, plan, outputOptions{out: resultsPath, quiet: f.quiet, noTUI: f.noTUI, thresholds: ths})
-	if res == nil {
-		return runErr
-	}
-	co := chart.Options{Width: width, Height: height, Subtitle: demoSubtitle(plan, res, f.db.rows)}
-	files, err := writeDemoOutputs(f.out, res, co)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "\nwritten to %s:\n", f.out)
-	for _, p := range append([]string{resultsPath}, files...) {
-		fmt.Fprintf(env.Stdout, "  %s\n", p)
-	}
-	fmt.Fprintln(env.Stdout)
-	// The headline sentences are long; wrapped, they read on an
-	// 80-column terminal instead of breaking mid-word at its edge.
-	for _, sentence := range demoHeadline(res) {
-		for _, line := range format.Wrap("", "  ", sentence, 80) {
-			fmt.Fprintln(env.Stdout, line)
+	var outcomes []*demoOutcome
+	var runErr error
+	for i, lab := range labs {
+		dir := f.out
+		if all {
+			dir = filepath.Join(f.out, lab.name)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return fmt.Errorf("--out: %w", err)
+			}
+		}
+		o, err := runDemoLab(ctx, env, t, lab, scens[i], f, dir, width, height, append([]string{"tailgate", "demo"}, args...))
+		if o != nil {
+			outcomes = append(outcomes, o)
+			printDemoOutcome(env, o, f.quiet || !all)
+		}
+		if err != nil {
+			runErr = err
+			break
 		}
 	}
-	if !f.quiet {
-		fmt.Fprintf(env.Stderr, "demo finished in %s\n", time.Since(started).Round(100*time.Millisecond))
+	if all && len(outcomes) > 0 {
+		index, err := writeDemoIndex(f.out, outcomes)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "\nthe labs' headlines and charts: %s\n", index)
 	}
-	// The scenario's thresholds are shown (in the summary and summary.md),
-	// not enforced: the demo shows a shape, and a busy laptop failing
-	// "p99 < 250ms" would read as a broken demo. 'tailgate run' of the same
-	// file gates on them.
-	if len(res.Failed()) > 0 {
-		fmt.Fprintln(env.Stdout, "(the demo reports the scenario's thresholds without failing on them; 'tailgate run' fails on them)")
+	if !f.quiet {
+		var parts []string
+		for _, o := range outcomes {
+			parts = append(parts, fmt.Sprintf("%s %s", o.lab.name, o.took.Round(100*time.Millisecond)))
+		}
+		fmt.Fprintf(env.Stderr, "demo finished in %s (database %s; %s)\n", time.Since(started).Round(100*time.Millisecond),
+			fill.Round(100*time.Millisecond), strings.Join(parts, ", "))
 	}
 	return runErr
 }
 
-// demoScenario loads the scenario the demo runs: a file given by --scenario,
-// or the pagination example embedded in the binary.
-func demoScenario(env *Env, path string) (*scenarios.Scenario, error) {
+// runDemoLab runs one lab's scenario against the target and writes its
+// outputs into dir.
+func runDemoLab(ctx context.Context, env *Env, t *demoTarget, lab *demoLab, s *scenarios.Scenario, f demoCmdFlags,
+	dir string, width, height int, command []string) (*demoOutcome, error) {
+	started := time.Now()
+	ths, err := scenarioThresholds(s, nil)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := demoPlan(s, t.URL, f)
+	if err != nil {
+		return nil, err
+	}
+	plan.Command = command
+	if !f.quiet {
+		fmt.Fprintf(env.Stderr, "running %s against %s: %s\n", s.Name, t.URL, plan.Pacer)
+	}
+	resultsPath := filepath.Join(dir, "results.json")
+	res, runErr := execute(ctx, env, plan, outputOptions{out: resultsPath, quiet: f.quiet, noTUI: f.noTUI, thresholds: ths})
+	if res == nil {
+		return nil, runErr
+	}
+	co := chart.Options{Width: width, Height: height, Subtitle: labSubtitle(lab, plan, res, f.db.rows)}
+	files, err := writeDemoOutputs(dir, lab, res, co)
+	if err != nil {
+		return nil, err
+	}
+	return &demoOutcome{lab: lab, dir: dir, headline: lab.headline(res), files: append([]string{resultsPath}, files...),
+		took: time.Since(started)}, runErr
+}
+
+// printDemoOutcome lists a lab's files and prints its headline, wrapped so
+// that it reads on an 80-column terminal. In a run of all the labs, the
+// file list is left to the index unless listFiles.
+func printDemoOutcome(env *Env, o *demoOutcome, listFiles bool) {
+	if listFiles {
+		fmt.Fprintf(env.Stdout, "\nwritten to %s:\n", o.dir)
+		for _, p := range o.files {
+			fmt.Fprintf(env.Stdout, "  %s\n", p)
+		}
+	} else {
+		fmt.Fprintf(env.Stdout, "\n%s (%s, in %s):\n", o.lab.name, o.lab.title, o.dir)
+	}
+	fmt.Fprintln(env.Stdout)
+	for _, sentence := range o.headline {
+		for _, line := range format.Wrap("", "  ", sentence, 80) {
+			fmt.Fprintln(env.Stdout, line)
+		}
+	}
+}
+
+// demoScenario loads the scenario a lab runs: a file given by --scenario,
+// or the lab's example embedded in the binary.
+func demoScenario(env *Env, path string, lab *demoLab) (*scenarios.Scenario, error) {
 	if path != "" {
 		return loadScenario(env, path, scenarios.Trust{})
 	}
-	src, err := examples.Pagination()
+	src, err := examples.Read(lab.file)
 	if err != nil {
 		return nil, fmt.Errorf("built-in scenario: %w", err)
 	}
-	s, err := scenarios.Parse(examples.PaginationPath, src)
+	s, err := scenarios.Parse(examples.Dir+lab.file, src)
 	if err != nil {
 		return nil, fmt.Errorf("built-in scenario: %w", err)
 	}
@@ -273,32 +358,23 @@ func overrideLastStage(plan *loadgen.Plan, rate, duration string) error {
 	return nil
 }
 
-// Demo series and their colours: cursor blue, offset vermillion, in every
-// chart.
-var demoSeries = []struct {
-	name   string
-	colour color.Color
-}{
-	{"offset", chart.Vermillion},
-	{"cursor", chart.Blue},
-}
-
-// writeDemoOutputs writes summary.md and the charts; it returns their paths.
-func writeDemoOutputs(dir string, res *results.Result, o chart.Options) ([]string, error) {
+// writeDemoOutputs writes summary.md (the headline, the charts, the
+// Markdown report) and the charts; it returns their paths.
+func writeDemoOutputs(dir string, lab *demoLab, res *results.Result, o chart.Options) ([]string, error) {
 	var md bytes.Buffer
 	if err := report.WriteMarkdown(&md, res); err != nil {
 		return nil, fmt.Errorf("summary.md: %w", err)
 	}
-	charts, err := writeDemoCharts(dir, res, o)
-	if err != nil {
+	cw := &chartWriter{dir: dir, o: o}
+	if err := lab.charts(res, cw); err != nil {
 		return nil, err
 	}
 	var b bytes.Buffer
-	b.WriteString("## tailgate demo: offset vs cursor pagination\n\n")
-	for _, line := range demoHeadline(res) {
+	fmt.Fprintf(&b, "## tailgate demo: %s\n\n", lab.title)
+	for _, line := range lab.headline(res) {
 		b.WriteString("**" + line + "**\n\n")
 	}
-	for _, c := range charts {
+	for _, c := range cw.files {
 		fmt.Fprintf(&b, "![%s](%s)\n\n", c.Title, filepath.Base(c.Path))
 	}
 	b.Write(md.Bytes())
@@ -307,181 +383,33 @@ func writeDemoOutputs(dir string, res *results.Result, o chart.Options) ([]strin
 		return nil, fmt.Errorf("summary.md: %w", err)
 	}
 	out := []string{mdPath}
-	for _, c := range charts {
+	for _, c := range cw.files {
 		out = append(out, c.Path)
 	}
 	return out, nil
 }
 
-// writeDemoCharts draws the three pictures of the demo: latency by page
-// depth, the percentile spectrum and latency over time, each offset vs
-// cursor.
-func writeDemoCharts(dir string, res *results.Result, o chart.Options) ([]chart.File, error) {
-	var files []chart.File
-	write := func(name, title string, draw func(w io.Writer, o chart.Options) error) error {
-		var buf bytes.Buffer
-		o := o
-		o.Title = title
-		if err := draw(&buf, o); err != nil {
-			return fmt.Errorf("chart %s: %w", name, err)
+// writeDemoIndex writes the summary.md of 'demo all': each lab's headline
+// and first chart, linking to the lab's own summary.
+func writeDemoIndex(dir string, outcomes []*demoOutcome) (string, error) {
+	var b bytes.Buffer
+	b.WriteString("# tailgate demo: the labs\n\n")
+	for _, o := range outcomes {
+		fmt.Fprintf(&b, "## [%s](%s/summary.md): %s\n\n", o.lab.name, o.lab.name, o.lab.title)
+		for _, line := range o.headline {
+			b.WriteString("**" + line + "**\n\n")
 		}
-		path := filepath.Join(dir, name)
-		if err := results.WriteOutput(path, nil, writeBytes(buf.Bytes())); err != nil {
-			return fmt.Errorf("chart %s: %w", name, err)
-		}
-		files = append(files, chart.File{Title: title, Path: path})
-		return nil
-	}
-
-	all, err := chart.TagSeriesOf("depth", []*results.Result{res}, "")
-	if err != nil {
-		return nil, err
-	}
-	var series []chart.TagSeries
-	for _, ds := range demoSeries {
-		for _, s := range all {
-			if s.Label == ds.name {
-				s.Color = ds.colour
-				series = append(series, s)
+		for _, p := range o.files {
+			if strings.HasSuffix(p, ".png") {
+				fmt.Fprintf(&b, "![%s](%s/%s)\n\n", o.lab.title, o.lab.name, filepath.Base(p))
+				break
 			}
 		}
+		fmt.Fprintf(&b, "(%s, in %s)\n\n", o.lab.file, o.took.Round(100*time.Millisecond))
 	}
-	if len(series) > 0 {
-		if err := write("latency-by-depth.png", "Offset vs cursor pagination: latency by page depth", func(w io.Writer, o chart.Options) error {
-			return chart.ByTag(w, "page depth", series, o)
-		}); err != nil {
-			return files, err
-		}
+	path := filepath.Join(dir, "summary.md")
+	if err := results.WriteOutput(path, nil, writeBytes(b.Bytes())); err != nil {
+		return "", fmt.Errorf("summary.md: %w", err)
 	}
-
-	deepest := deepestDepth(res)
-	var lines []chart.SpectrumLine
-	var runs []chart.TimelineRun
-	for _, ds := range demoSeries {
-		st := res.Lookup(ds.name, "")
-		if st == nil {
-			continue
-		}
-		c := ds.colour
-		lines = append(lines, chart.SpectrumLine{Label: ds.name + ", all depths", Hist: st.Latency, Color: c})
-		if g := res.Lookup(ds.name, "depth="+deepest); deepest != "" && g != nil {
-			lines = append(lines, chart.SpectrumLine{Label: ds.name + ", page " + deepest, Hist: g.Latency, Color: c, Dashed: true})
-		}
-		runs = append(runs, chart.TimelineRun{Label: ds.name, Result: res, Series: ds.name, Color: c})
-	}
-	if len(lines) > 0 {
-		if err := write("spectrum.png", "Offset vs cursor pagination: latency by percentile", func(w io.Writer, o chart.Options) error {
-			return chart.Spectrum(w, lines, o)
-		}); err != nil {
-			return files, err
-		}
-	}
-	if len(runs) > 0 && len(res.Timeline) > 0 {
-		if err := write("timeline.png", "Offset vs cursor pagination: latency over time", func(w io.Writer, o chart.Options) error {
-			return chart.Timeline(w, runs, o)
-		}); err != nil {
-			return files, err
-		}
-	}
-	return files, nil
-}
-
-// demoSubtitle names what the charts show: table size, load profile and
-// the number of measured requests. (A flow of the demo sends two requests
-// per arrival, so "achieved rate" of requests would read as twice the plan.)
-func demoSubtitle(plan loadgen.Plan, res *results.Result, rows int) string {
-	var n uint64
-	for _, name := range []string{"offset", "cursor"} {
-		if s := res.Lookup(name, ""); s != nil {
-			n += s.Requests
-		}
-	}
-	profile := "closed model"
-	if plan.Pacer != nil {
-		profile = "open model, " + plan.Pacer.String()
-	}
-	return fmt.Sprintf("%s posts in SQLite · %s · %d offset and cursor reads measured", groupThousands(rows), profile, n)
-}
-
-// groupThousands writes n with thousands separators: 300,000.
-func groupThousands(n int) string {
-	s := strconv.Itoa(n)
-	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
-// depths returns the depth tag values of a request name's groups, ascending.
-func depths(res *results.Result, name string) []int {
-	var out []int
-	for _, g := range res.Groups {
-		if g.Name != name {
-			continue
-		}
-		v, ok := strings.CutPrefix(g.Group, "depth=")
-		if !ok {
-			continue
-		}
-		if n, err := strconv.Atoi(v); err == nil && n > 0 && g.Latency != nil && g.Latency.Count() > 0 {
-			out = append(out, n)
-		}
-	}
-	sort.Ints(out)
-	return out
-}
-
-func deepestDepth(res *results.Result) string {
-	d := depths(res, "offset")
-	if len(d) == 0 {
-		return ""
-	}
-	return strconv.Itoa(d[len(d)-1])
-}
-
-// demoHeadline states the result in two sentences computed from the
-// measurements: how much slower offset's deepest page is than its first, and
-// how far cursor pagination strays from its first page at any depth.
-func demoHeadline(res *results.Result) []string {
-	od, cd := depths(res, "offset"), depths(res, "cursor")
-	if len(od) < 2 || len(cd) < 2 {
-		return []string{"not enough depths measured for a headline (the run was too short?)"}
-	}
-	p := func(name string, depth int, pct float64) time.Duration {
-		return res.Lookup(name, "depth="+strconv.Itoa(depth)).Latency.Percentile(pct)
-	}
-	ratio := func(a, b time.Duration) float64 {
-		if b <= 0 {
-			return 0
-		}
-		return float64(a) / float64(b)
-	}
-	first, last := od[0], od[len(od)-1]
-	o50 := ratio(p("offset", last, 50), p("offset", first, 50))
-	o99 := ratio(p("offset", last, 99), p("offset", first, 99))
-	worst := 1.0
-	for _, d := range cd[1:] {
-		worst = max(worst, ratio(p("cursor", d, 50), p("cursor", cd[0], 50)))
-	}
-	return []string{
-		fmt.Sprintf("offset: page %d takes %s× as long as page %d at p50 (%s vs %s) and %s× at p99 (%s vs %s)",
-			last, fmtRatio(o50), first, format.Duration(p("offset", last, 50)), format.Duration(p("offset", first, 50)),
-			fmtRatio(o99), format.Duration(p("offset", last, 99)), format.Duration(p("offset", first, 99))),
-		fmt.Sprintf("cursor: stays within %s× of page %d at every depth up to %d (p50 %s at page %d, %s at page %d)",
-			fmtRatio(worst), cd[0], cd[len(cd)-1], format.Duration(p("cursor", cd[0], 50)), cd[0],
-			format.Duration(p("cursor", cd[len(cd)-1], 50)), cd[len(cd)-1]),
-	}
-}
-
-func fmtRatio(r float64) string {
-	if r >= 10 {
-		return strconv.FormatFloat(r, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(r, 'f', 1, 64)
-}
-
-// writeBytes is a writer function for results.WriteOutput of bytes made
-// beforehand.
-func writeBytes(b []byte) func(io.Writer) error {
-	return func(w io.Writer) error { _, err := w.Write(b); return err }
+	return path, nil
 }

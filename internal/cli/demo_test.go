@@ -77,7 +77,7 @@ func TestDemoEndToEnd(t *testing.T) {
 }
 
 func TestDemoEmbeddedScenario(t *testing.T) {
-	s, err := demoScenario(&Env{Stderr: io.Discard}, "")
+	s, err := demoScenario(&Env{Stderr: io.Discard}, "", paginationLab)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestDemoHeadline(t *testing.T) {
 		group("cursor", "100", 1300*time.Microsecond),
 		group("cursor", "10000", 1100*time.Microsecond),
 	}}
-	got := demoHeadline(res)
+	got := paginationHeadline(res)
 	want := []string{
 		"offset: page 10000 takes 42× as long as page 1 at p50 (42.0ms vs 1.00ms) and 42× at p99 (42.0ms vs 1.00ms)",
 		"cursor: stays within 1.3× of page 1 at every depth up to 10000 (p50 1.00ms at page 1, 1.10ms at page 10000)",
@@ -263,7 +263,7 @@ func TestDemoHeadline(t *testing.T) {
 			t.Errorf("groupThousands(%d) = %q, want %q", n, got, want)
 		}
 	}
-	if got := demoHeadline(&results.Result{}); len(got) != 1 || !strings.Contains(got[0], "not enough") {
+	if got := paginationHeadline(&results.Result{}); len(got) != 1 || !strings.Contains(got[0], "not enough") {
 		t.Fatalf("empty result: %q", got)
 	}
 }

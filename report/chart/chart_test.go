@@ -71,6 +71,29 @@ func charts(t testing.TB) map[string]func(io.Writer, Options) error {
 			o.Subtitle = Describe("before", []*results.Result{b}) + "\n" + Describe("after", []*results.Result{a})
 			return Bars(w, []BarSet{{Label: "before", Hist: b.Lookup("offset", "").Latency}, {Label: "after", Hist: a.Lookup("offset", "").Latency}}, o)
 		},
+		"per-second": func(w io.Writer, o Options) error {
+			// A fixed window's boundary burst against a token bucket's
+			// steady refill, and the limit they share.
+			var fixed, bucket, limit []RatePoint
+			for s := range 20 {
+				f, b := 2.0, 2.0
+				if s >= 8 && s < 12 {
+					f, b = 35, 10
+				}
+				if s == 8 {
+					b = 28
+				}
+				fixed = append(fixed, RatePoint{Start: float64(s), Length: 1, PerSecond: f})
+				bucket = append(bucket, RatePoint{Start: float64(s), Length: 1, PerSecond: b})
+			}
+			limit = append(limit, RatePoint{Start: 0, Length: 20, PerSecond: 10})
+			o.Subtitle = "synthetic: 100 requests per 10s"
+			return PerSecond(w, "requests let through per second", []RateLine{
+				{Label: "fixed window", Points: fixed, Color: Vermillion},
+				{Label: "token bucket", Points: bucket, Color: Blue},
+				{Label: "limit (average)", Points: limit, Color: Black, Dashed: true},
+			}, o)
+		},
 		"by-tag": func(w io.Writer, o Options) error {
 			rs := fixtures(t, "after", 1)
 			o.Subtitle = Describe("", rs)
@@ -203,6 +226,9 @@ func TestNoData(t *testing.T) {
 	}
 	if err := ByTag(io.Discard, "depth", nil, Options{}); err == nil {
 		t.Error("an empty by-tag chart must fail")
+	}
+	if err := PerSecond(io.Discard, "per second", []RateLine{{Label: "empty"}}, Options{}); err == nil {
+		t.Error("an empty per-second chart must fail")
 	}
 }
 

@@ -1,6 +1,6 @@
 // Package examples embeds the example scenarios shipped with tailgate, so a
-// command can run one (tailgate demo runs pagination.yaml) from any working
-// directory, without the source tree.
+// command can run one (tailgate demo runs the labs' scenarios) from any
+// working directory, without the source tree.
 package examples
 
 import "embed"
@@ -10,12 +10,20 @@ import "embed"
 //go:embed *.yaml *.csv
 var FS embed.FS
 
-// PaginationPath is the path of the pagination example in the repository,
-// used to name it in messages and results.
-const PaginationPath = "scenarios/examples/pagination.yaml"
+// Dir is the examples' directory in the repository, used to name a file in
+// messages and results.
+const Dir = "scenarios/examples/"
+
+// PaginationPath is the path of the pagination example in the repository.
+const PaginationPath = Dir + "pagination.yaml"
 
 // Pagination returns the pagination example: offset vs cursor pagination at
 // page depths 1 to 10000 against the demo target.
 func Pagination() ([]byte, error) {
 	return FS.ReadFile("pagination.yaml")
+}
+
+// Read returns the example file named name (e.g. "cache.yaml").
+func Read(name string) ([]byte, error) {
+	return FS.ReadFile(name)
 }
