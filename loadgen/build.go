@@ -20,6 +20,7 @@ func (rec *recorder) build(partial bool, reason string, freeze func(*results.His
 		c := *s
 		c.Status = maps.Clone(s.Status)
 		c.ErrorKinds = maps.Clone(s.ErrorKinds)
+		c.Checks = maps.Clone(s.Checks)
 		c.ErrorSamples = map[string]string{}
 		c.NotSentReasons = maps.Clone(s.NotSentReasons)
 		c.Latency = freeze(s.Latency)

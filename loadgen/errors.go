@@ -29,7 +29,7 @@ const (
 	KindProtocol           // malformed HTTP response, status outside 100–599
 	KindHTTP4xx            // response status 400–499 except 429
 	KindHTTP5xx            // response status 500–599
-	KindCapture            // a step's capture or check failed
+	KindCapture            // a step's capture or expect_status failed
 	KindCanceled           // the run stopped while the request was in flight
 	KindClient             // the request could not be built (template, body)
 	KindOther              // anything else
@@ -37,6 +37,9 @@ const (
 	// load on purpose, which a rate-limit test counts apart from the
 	// client errors of http_4xx.
 	KindRateLimited
+	// KindCheck is a response that failed one of its step's checks (a
+	// scenario's expect); StepError.Check names the check.
+	KindCheck
 	numKinds
 )
 
@@ -57,6 +60,7 @@ var kindNames = [numKinds]string{
 	KindClient:      "client",
 	KindOther:       "other",
 	KindRateLimited: "rate_limited",
+	KindCheck:       "check",
 }
 
 // String returns the kind's stable name.
@@ -86,7 +90,10 @@ type StepError struct {
 	// NotSent is why a step's Prepare could not build its request, when
 	// that is the error.
 	NotSent NotSentReason
-	Err     error
+	// Check names the failed check of a KindCheck error, such as
+	// "json data.state"; the run counts failures per check.
+	Check string
+	Err   error
 }
 
 // Error implements error.

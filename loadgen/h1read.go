@@ -239,6 +239,7 @@ func (c *h1Client) readBody(n int64, req *Request, res *Response, untilEOF bool)
 		}
 		_, _ = c.br.Discard(k)
 		res.BytesIn += int64(k)
+		res.BodySize += int64(k)
 		n -= int64(k)
 	}
 	return nil

@@ -72,6 +72,7 @@ func (c *h1Client) followRedirects(call *h1Call, method string) error {
 		res.Header = res.Header[:0]
 		res.Body = res.Body[:0]
 		res.GroupValue = res.GroupValue[:0]
+		res.BodySize = 0
 		st, err := c.exchange(call, h1Send{method: method, target: target, header: c.hdr, body: body})
 		if err != nil || !st.location || !isRedirect(st.status) {
 			return err

@@ -56,8 +56,8 @@ func shardResult(t testing.TB, index, count, n int) *results.Result {
 		if k%97 == 0 {
 			s.status, s.kind = 500, KindHTTP5xx
 		}
-		addSample(st, s)
-		addSample(r.Total, s)
+		addSample(st, s, "")
+		addSample(r.Total, s, "")
 		if group != "" {
 			g := byGroup[group]
 			if g == nil {
@@ -65,7 +65,7 @@ func shardResult(t testing.TB, index, count, n int) *results.Result {
 				byGroup[group] = g
 				r.Groups = append(r.Groups, g)
 			}
-			addSample(g, s)
+			addSample(g, s, "")
 		}
 		r.Schedule.Planned++
 		r.Schedule.Sent++

@@ -159,6 +159,9 @@ type Response struct {
 	Header []Header
 	// Body holds up to Request.KeepBody bytes of the body.
 	Body []byte
+	// BodySize counts the bytes of the body (after chunked decoding), all
+	// of it, not only what Body keeps.
+	BodySize int64
 	// GroupValue is the first value of the header Request.GroupBy names
 	// (empty when the response has none).
 	GroupValue []byte
@@ -203,6 +206,7 @@ func (r *Response) Reset() {
 	r.Header = r.Header[:0]
 	r.Body = r.Body[:0]
 	r.GroupValue = r.GroupValue[:0]
+	r.BodySize = 0
 	r.BytesIn = 0
 	r.BytesOut = 0
 }

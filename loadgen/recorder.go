@@ -94,6 +94,9 @@ type recorder struct {
 	groupCount map[string]int
 	// resp bounds the values of the requests grouped by response.
 	resp respRegistry
+	// checks names the failed checks; checkNames is the collector's copy.
+	checks     checkRegistry
+	checkNames []string
 
 	errMu      sync.Mutex
 	errSamples map[ErrorKind]string

@@ -16,14 +16,17 @@ type sample struct {
 	kind                 ErrorKind
 	notSent              NotSentReason // with status statusNotSent
 	warmup               bool
+	// check is the failed check of a KindCheck sample (checks.go; 0:
+	// none).
+	check uint16
 }
 
-// sampleBufferSize is the largest ring a worker records into (48 KiB of
+// sampleBufferSize is the largest ring a worker records into (56 KiB of
 // samples); runs with many workers get smaller rings, see ringSize.
 const sampleBufferSize = 1024
 
-// ringBudget bounds the samples buffered over all workers (3 MiB), so a
-// closed-model run with thousands of VUs does not hold 48 KiB per VU.
+// ringBudget bounds the samples buffered over all workers (3.5 MiB), so a
+// closed-model run with thousands of VUs does not hold 56 KiB per VU.
 const ringBudget = 1 << 16
 
 // ringSize is the power-of-two ring length for each of workers rings.

@@ -153,7 +153,7 @@ func (rec *recorder) seriesFor(id int32) (*seriesStats, *seriesStats) {
 // successful response go to the headline histograms, a failed request's
 // latency to FailedLatency (docs/metrics.md), and a request that was never
 // sent only to NotSent.
-func addSample(st *results.Stats, s *sample) {
+func addSample(st *results.Stats, s *sample, check string) {
 	if s.status == statusNotSent {
 		st.NotSent++
 		if st.NotSentReasons == nil {
@@ -171,6 +171,12 @@ func addSample(st *results.Stats, s *sample) {
 	if s.kind != KindNone {
 		st.Errors++
 		st.ErrorKinds[s.kind.String()]++
+		if check != "" {
+			if st.Checks == nil {
+				st.Checks = map[string]uint64{}
+			}
+			st.Checks[check]++
+		}
 		if st.FailedLatency == nil {
 			// Made on the first failure: most series never fail, and a
 			// dense histogram is ~180 KiB.
@@ -196,17 +202,18 @@ func (rec *recorder) newWarmStats(name, group string) *results.Stats {
 
 func (rec *recorder) add(s *sample) {
 	ns, gs := rec.seriesFor(s.series)
+	check := rec.checkName(s.check)
 	if s.warmup {
-		addSample(rec.warmTotal, s)
-		addSample(ns.warm, s)
+		addSample(rec.warmTotal, s, check)
+		addSample(ns.warm, s, check)
 		if gs != nil {
-			addSample(gs.warm, s)
+			addSample(gs.warm, s, check)
 		}
 	} else {
-		addSample(rec.total, s)
-		addSample(ns.cum, s)
+		addSample(rec.total, s, check)
+		addSample(ns.cum, s, check)
 		if gs != nil {
-			addSample(gs.cum, s)
+			addSample(gs.cum, s, check)
 		}
 	}
 	if gs != nil {

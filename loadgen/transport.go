@@ -173,6 +173,7 @@ func (c *stdClient) Do(ctx context.Context, req *Request, res *Response) error {
 		n, rerr := resp.Body.Read(c.discard[:])
 		if n > 0 {
 			res.BytesIn += int64(n)
+			res.BodySize += int64(n)
 			if room := req.KeepBody - len(res.Body); room > 0 {
 				res.Body = append(res.Body, c.discard[:min(n, room)]...)
 			}

@@ -24,6 +24,7 @@ type worker struct {
 	bodyBuf []byte
 	series  map[seriesKey]int32
 	resp    respCache // the series of requests grouped by response
+	checks  map[string]uint16
 	lastKey seriesKey // the series of the previous request, and its id
 	lastID  int32     // (-1: none yet)
 	timer   *time.Timer
@@ -132,7 +133,7 @@ func (w *worker) runFlow(ctx context.Context, flow *Flow, seq uint64, intended t
 			if err != nil {
 				kind = Classify(err)
 				msgErr = err
-			} else if kind = KindOfStatus(w.res.Status); kind == KindNone {
+			} else if kind = statusKind(step, w.res.Status); kind == KindNone {
 				if ierr := step.Inspect(&w.it, &w.res); ierr != nil {
 					kind = Classify(ierr)
 					if kind == KindOther {
@@ -160,6 +161,7 @@ func (w *worker) runFlow(ctx context.Context, flow *Flow, seq uint64, intended t
 			done:     done.Sub(r.start),
 			bytesIn:  w.res.BytesIn,
 			bytesOut: w.res.BytesOut,
+			check:    w.checkID(kind, msgErr),
 		}, msgErr)
 		if kind != KindNone || i == len(flow.Steps)-1 {
 			return done, kind

@@ -73,8 +73,11 @@ type JSONStats struct {
 	SendLagMs  JSONPercentiles   `json:"send_lag_ms"`
 	Status     map[string]uint64 `json:"status,omitempty"`
 	ErrorKinds map[string]uint64 `json:"error_kinds,omitempty"`
-	BytesIn    uint64            `json:"bytes_in"`
-	BytesOut   uint64            `json:"bytes_out"`
+	// Checks counts the requests that failed each response check (error
+	// kind check), by check name such as "json data.state".
+	Checks   map[string]uint64 `json:"checks,omitempty"`
+	BytesIn  uint64            `json:"bytes_in"`
+	BytesOut uint64            `json:"bytes_out"`
 }
 
 // JSONPercentiles are the summary figures of one histogram in milliseconds.
@@ -241,6 +244,9 @@ func jsonStats(r *results.Result, st *results.Stats) JSONStats {
 	}
 	if len(st.ErrorKinds) > 0 {
 		out.ErrorKinds = st.ErrorKinds
+	}
+	if len(st.Checks) > 0 {
+		out.Checks = st.Checks
 	}
 	return out
 }

@@ -96,6 +96,9 @@ func WriteMarkdown(w io.Writer, r *results.Result) error {
 			}
 		}
 		fmt.Fprintln(bw)
+		if s := markdownChecks(r); s != "" {
+			fmt.Fprintf(bw, "\n%s\n", s)
+		}
 	}
 	if t := r.Total; t != nil && t.NotSent > 0 {
 		var reasons []string

@@ -39,6 +39,7 @@ func WriteText(w io.Writer, r *results.Result) error {
 	writeTextHeader(bw, r)
 	writeTextStatus(bw, r)
 	writeTextErrors(bw, r)
+	writeTextChecks(bw, r)
 	writeTextLatency(bw, r)
 	warnings := Warnings(r)
 	notes := notes(r)

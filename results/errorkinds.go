@@ -8,7 +8,7 @@ import "slices"
 // is an error rather than a bound that always holds.
 var ErrorKindNames = []string{
 	"refused", "reset", "eof", "timeout", "tls", "dns", "redirect", "protocol",
-	"http_4xx", "http_5xx", "rate_limited", "capture", "canceled", "client", "other",
+	"http_4xx", "http_5xx", "rate_limited", "capture", "canceled", "client", "other", "check",
 }
 
 // KnownErrorKind reports whether name is one of ErrorKindNames.

@@ -114,6 +114,9 @@ type Stats struct {
 	Status map[int]uint64 `json:"status,omitempty"`
 	// ErrorKinds counts failed requests by ErrorKind name.
 	ErrorKinds map[string]uint64 `json:"error_kinds,omitempty"`
+	// Checks counts the requests that failed each response check (error
+	// kind check), by the check's name, e.g. "json data.state".
+	Checks map[string]uint64 `json:"checks,omitempty"`
 	// ErrorSamples keeps the first message seen for each error kind.
 	ErrorSamples map[string]string `json:"error_samples,omitempty"`
 	// Latency is completion − intended send time of the successful
@@ -187,6 +190,12 @@ func (s *Stats) Merge(o *Stats) error {
 	}
 	for k, v := range o.ErrorKinds {
 		s.ErrorKinds[k] += v
+	}
+	for k, v := range o.Checks {
+		if s.Checks == nil {
+			s.Checks = map[string]uint64{}
+		}
+		s.Checks[k] += v
 	}
 	if s.ErrorSamples == nil {
 		s.ErrorSamples = map[string]string{}

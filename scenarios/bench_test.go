@@ -84,3 +84,41 @@ func BenchmarkRenderRequest(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkInspectChecks is the cost of a response's passing checks: a
+// status, three JSON checks, a body search and the sizes; it allocates
+// nothing.
+func BenchmarkInspectChecks(b *testing.B) {
+	s, err := Parse("bench.yaml", []byte(`
+target: http://127.0.0.1:8080
+requests:
+  job:
+    path: /job
+    expect:
+      status: 200
+      json:
+        - {path: data.state, equals: done}
+        - {path: data.count, equals: 3}
+        - {path: data.id, matches: '^job-[0-9]+$'}
+      body_contains: '"state"'
+      max_size: 1KiB
+      min_size: 10
+`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	plan, err := Compile(s, CompileOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := plan.Flows[0].Steps[0]
+	body := []byte(`{"data": {"state": "done", "id": "job-42", "count": 3}}`)
+	res := &loadgen.Response{Status: 200, Body: body, BodySize: int64(len(body))}
+	it := &loadgen.Iteration{Vars: map[string]string{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := st.Inspect(it, res); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -214,6 +215,10 @@ type step struct {
 	keepBody    int
 	keepHeaders bool
 	groupBy     *groupBy
+	checks      []*check
+	// expected are the statuses of expect.status, which succeed whatever
+	// their class.
+	expected []int
 	// staticURL and staticGroup are set when they never change.
 	staticURL   string
 	staticGroup string
@@ -229,8 +234,9 @@ type compiledParam struct {
 }
 
 var (
-	_ loadgen.Step    = (*step)(nil)
-	_ loadgen.Thinker = (*step)(nil)
+	_ loadgen.Step           = (*step)(nil)
+	_ loadgen.Thinker        = (*step)(nil)
+	_ loadgen.StatusExpecter = (*step)(nil)
 )
 
 func (c *compiled) newStep(r *request, fs *flowStep, target string, first bool) (*step, error) {
@@ -242,6 +248,18 @@ func (c *compiled) newStep(r *request, fs *flowStep, target string, first bool) 
 		st.think = fs.think
 		if fs.groupBy != nil {
 			st.groupBy = fs.groupBy
+		}
+	}
+	st.checks = r.checks
+	if fs != nil {
+		st.checks = mergeChecks(r.checks, fs.checks)
+	}
+	for _, c := range st.checks {
+		if c.needsBody() {
+			st.keepBody = keepBodyLimit
+		}
+		if c.kind == chkStatus {
+			st.expected = c.statuses
 		}
 	}
 	for _, cp := range st.captures {
@@ -409,10 +427,16 @@ func (s *step) Prepare(it *loadgen.Iteration, req *loadgen.Request) error {
 	return nil
 }
 
-// Inspect implements loadgen.Step: expect_status, then captures in order.
+// Inspect implements loadgen.Step: expect_status, the checks of expect,
+// then captures in order.
 func (s *step) Inspect(it *loadgen.Iteration, res *loadgen.Response) error {
 	if err := checkStatus(s.expect, res.Status); err != nil {
 		return err
+	}
+	for _, c := range s.checks {
+		if err := c.apply(res); err != nil {
+			return err
+		}
 	}
 	for _, c := range s.captures {
 		if err := c.apply(it, res); err != nil {
@@ -421,6 +445,10 @@ func (s *step) Inspect(it *loadgen.Iteration, res *loadgen.Response) error {
 	}
 	return nil
 }
+
+// ExpectsStatus implements loadgen.StatusExpecter: the statuses of
+// expect.status succeed, 400 and above included.
+func (s *step) ExpectsStatus(status int) bool { return slices.Contains(s.expected, status) }
 
 // ThinkTime implements loadgen.Thinker.
 func (s *step) ThinkTime(*loadgen.Iteration) time.Duration { return s.think }

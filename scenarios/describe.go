@@ -40,6 +40,9 @@ func (st *step) String() string {
 	if st.groupBy != nil {
 		fmt.Fprintf(&b, " group_by=%s", st.groupBy)
 	}
+	for _, c := range st.checks {
+		fmt.Fprintf(&b, " check %s", c)
+	}
 	return b.String()
 }
 

@@ -27,6 +27,8 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("target: http://127.0.0.1:8080\nenv: TG_TEST_TOKEN\nsecret_query: [\"a&b\"]\nrequests:\n  r:\n    path: /\n    body_file: ../../../etc/passwd\n"))
 	// Grouping by response, on a request and on a step.
 	f.Add([]byte("target: http://127.0.0.1:8080\nrequests:\n  a:\n    path: /\n    tags: {k: v}\n    group_by: {header: X-Cache, limit: 3}\n  b:\n    path: /b\nflows:\n  f:\n    steps:\n      - a\n      - request: b\n        group_by: status\n"))
+	// Response checks, on a request and on a step.
+	f.Add([]byte("target: http://127.0.0.1:8080\nrequests:\n  a:\n    path: /\n    expect:\n      status: [200, 404]\n      json:\n        - {path: a, equals: 1}\n        - {path: b, matches: '^x'}\n        - {path: c, exists: false}\n      body_contains: ok\n      max_size: 1KiB\n      min_size: 1\nflows:\n  f:\n    steps:\n      - request: a\n        expect: {json: {path: a, equals: null}}\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		s, err := Parse("testdata/fuzz.yaml", src, WithGetenv(testGetenv))
 		if err != nil {

@@ -91,6 +91,7 @@ type request struct {
 	captures  []*capture
 	expect    []int
 	groupBy   *groupBy
+	checks    []*check
 }
 
 type flow struct {
@@ -109,6 +110,7 @@ type flowStep struct {
 	captures []*capture
 	repeat   int
 	groupBy  *groupBy // replaces the request's
+	checks   []*check // replace the request's of the same name
 }
 
 // Option configures Load and Parse.
@@ -364,7 +366,7 @@ func (d *decoder) vars(n *yaml.Node) []*varDef {
 	return out
 }
 
-var requestKeys = []string{"method", "url", "path", "query", "headers", "body", "body_file", "weight", "tags", "capture", "expect_status", "group_by"}
+var requestKeys = []string{"method", "url", "path", "query", "headers", "body", "body_file", "weight", "tags", "capture", "expect_status", "group_by", "expect"}
 
 func (d *decoder) requests(n *yaml.Node, noFlows bool) []*request {
 	var out []*request
@@ -457,8 +459,11 @@ func (d *decoder) requests(n *yaml.Node, noFlows bool) []*request {
 				r.expect = d.statuses(key, vv)
 			case "group_by":
 				r.groupBy = d.groupBy(vv)
+			case "expect":
+				r.checks = d.expect(vv)
 			}
 		})
+		d.checkExpectStatus(r)
 		d.checkGroupBy(r.groupBy, r)
 		if urlNode == nil {
 			d.errf(k, "request %q: give a path (joined to target) or a url", name)
@@ -505,7 +510,7 @@ func (d *decoder) statuses(key string, n *yaml.Node) []int {
 			continue
 		}
 		if v >= 400 {
-			d.errf(c, "%s: %d: statuses of 400 and above always count as errors", key, v)
+			d.errf(c, "%s: %d: statuses of 400 and above count as errors here; list it under expect: {status: ...} to make it a success", key, v)
 			continue
 		}
 		out = append(out, int(v))
@@ -514,7 +519,7 @@ func (d *decoder) statuses(key string, n *yaml.Node) []int {
 }
 
 var flowKeys = []string{"weight", "steps"}
-var stepKeys = []string{"request", "think", "capture", "repeat", "group_by"}
+var stepKeys = []string{"request", "think", "capture", "repeat", "group_by", "expect"}
 
 func (d *decoder) flows(n *yaml.Node) []*flow {
 	var out []*flow
@@ -583,6 +588,8 @@ func (d *decoder) step(n *yaml.Node) *flowStep {
 			st.captures = d.captures(v)
 		case "group_by":
 			st.groupBy = d.groupBy(v)
+		case "expect":
+			st.checks = d.expect(v)
 		case "repeat":
 			if r, ok := d.integer(key, v, 1); ok {
 				if r > 10000 {
