@@ -42,7 +42,7 @@ func TestTimelineCoarsenerDay(t *testing.T) {
 	for v := range variants {
 		uses := int64((secs - v + len(variants) - 1) / len(variants))
 		for k := range 3 {
-			if err := want.HDR().RecordValues(int64(value(v, k)/time.Microsecond), uses); err != nil {
+			if err := want.hist().RecordValues(int64(value(v, k)/time.Microsecond), uses); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -104,9 +104,6 @@ func NewHistogram() *Histogram {
 	return &Histogram{h: hdrhistogram.New(histLowest, histHighest, histDigits)}
 }
 
-// HDR returns the underlying hdrhistogram-go histogram (values in µs).
-func (h *Histogram) HDR() *hdrhistogram.Histogram { return h.hist() }
-
 // Record adds one duration. Values outside the range are clamped to it, so
 // recording never fails and never allocates.
 func (h *Histogram) Record(d time.Duration) {
