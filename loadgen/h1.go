@@ -121,8 +121,14 @@ type h1Client struct {
 	stopWatch   func() bool
 	watchGen    uint64 // guarded by mu
 
-	// The request writer's state (h1write.go). The last URL split and its
-	// parts: a static request is split once.
+	h1WriteState
+	h1ReadState
+}
+
+// h1WriteState is the request writer's state (h1write.go), kept across
+// requests so that a static request is split and encoded once.
+type h1WriteState struct {
+	// The last URL split and its parts.
 	lastURL    string
 	lastTarget h1Target
 	wbuf       []byte
@@ -132,15 +138,17 @@ type h1Client struct {
 	// (DisableKeepAlive, or the user's own header).
 	reqClose bool
 	hdr      []Header // a redirect's follow-up headers
+}
 
-	// The response reader's state (h1read.go).
+// h1ReadState is the response reader's state (h1read.go).
+type h1ReadState struct {
 	scratch   []byte // long lines
 	loc       []byte // Location of the last response, when following redirects
 	lineBytes int64  // bytes consumed by readLine since the last reset
 }
 
 func newH1Client(t *h1Transport) *h1Client {
-	c := &h1Client{t: t, wbuf: make([]byte, 0, 1024)}
+	c := &h1Client{t: t, h1WriteState: h1WriteState{wbuf: make([]byte, 0, 1024)}}
 	c.br = bufio.NewReaderSize(nil, h1FirstReadBuffer)
 	c.peek.init()
 	return c
