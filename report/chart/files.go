@@ -114,12 +114,14 @@ func WriteRunCharts(dir string, res *results.Result, o Options) ([]File, error) 
 	}
 	var files []File
 	var err error
-	lines := []SpectrumLine{{Label: "all requests", Hist: res.Total.Latency, Color: Black}}
+	// One colour per series in every chart of the run (RunColours).
+	colours := NewRunColours(res)
+	lines := []SpectrumLine{{Label: "all requests", Hist: res.Total.Latency, Color: colours.Total()}}
 	if len(res.Requests) == 1 {
 		lines[0].Label = res.Requests[0].Name
 	} else {
 		for _, s := range res.Requests {
-			lines = append(lines, SpectrumLine{Label: s.Name, Hist: s.Latency})
+			lines = append(lines, SpectrumLine{Label: s.Name, Hist: s.Latency, Color: colours.Of(s.Name)})
 		}
 	}
 	if files, err = write(files, dir, "spectrum.png", "Latency by percentile", func(w io.Writer) error {
@@ -129,7 +131,7 @@ func WriteRunCharts(dir string, res *results.Result, o Options) ([]File, error) 
 	}
 	if len(res.Timeline) > 0 {
 		if files, err = write(files, dir, "timeline.png", "Latency and throughput over time", func(w io.Writer) error {
-			return Timeline(w, []TimelineRun{{Result: res, Color: Blue}}, o)
+			return Timeline(w, []TimelineRun{{Result: res, Color: colours.Total()}}, o)
 		}); err != nil {
 			return files, err
 		}
@@ -137,7 +139,7 @@ func WriteRunCharts(dir string, res *results.Result, o Options) ([]File, error) 
 	if len(res.Requests) > 1 {
 		var sets []BarSet
 		for _, s := range res.Requests {
-			sets = append(sets, BarSet{Label: s.Name, Hist: s.Latency})
+			sets = append(sets, BarSet{Label: s.Name, Hist: s.Latency, Color: colours.Of(s.Name)})
 		}
 		if files, err = write(files, dir, "bars.png", "Latency percentiles", func(w io.Writer) error {
 			return Bars(w, sets, o)
@@ -153,11 +155,7 @@ func WriteRunCharts(dir string, res *results.Result, o Options) ([]File, error) 
 		// A request keeps the colour the spectrum and the bars give it.
 		for j := range series {
 			name, _, _ := strings.Cut(series[j].Label, " {")
-			for k, st := range res.Requests {
-				if st.Name == name {
-					series[j].Color = colour(k)
-				}
-			}
+			series[j].Color = colours.Of(name)
 		}
 		if files, err = write(files, dir, "by-tag.png", "Latency by "+tag, func(w io.Writer) error {
 			return ByTag(w, tag, series, o)

@@ -152,20 +152,12 @@ func Timeline(w io.Writer, runs []TimelineRun, o Options) error {
 		if err != nil {
 			return err
 		}
-		rc := c
-		if len(runs) == 1 {
-			// One run: throughput gets its own colour so its legend entry
-			// cannot be mistaken for the p99 line.
-			rc = BluishGreen
-		}
-		rl.LineStyle = lineStyle(rc, 1.8, false)
-		if len(runs) > 1 {
-			// Overlaid runs share their colour between latency and
-			// throughput: a dash-dot line keeps the throughput legend entry
-			// distinct from the solid p99 and the dashed p50.
-			rl.LineStyle.Width = vg.Points(1.4)
-			rl.LineStyle.Dashes = []vg.Length{vg.Points(7), vg.Points(2.5), vg.Points(1.5), vg.Points(2.5)}
-		}
+		// A run's figures share its colour (one colour per series in
+		// every chart of a report, see RunColours): a dash-dot line keeps
+		// the throughput legend entry distinct from the solid p99 and the
+		// dashed p50.
+		rl.LineStyle = lineStyle(c, 1.4, false)
+		rl.LineStyle.Dashes = []vg.Length{vg.Points(7), vg.Points(2.5), vg.Points(1.5), vg.Points(2.5)}
 		bot.Add(rl)
 		legend = append(legend, legendEntry{label: label + "requests/s", thumb: lineThumb{line: rl.LineStyle}})
 		if anyIters {
@@ -173,10 +165,8 @@ func Timeline(w io.Writer, runs []TimelineRun, o Options) error {
 			if err != nil {
 				return err
 			}
-			il.LineStyle = lineStyle(Orange, 1.4, false)
-			if len(runs) > 1 {
-				il.LineStyle = lineStyle(c, 1.0, true)
-			}
+			// Iterations: long dashes, thinner, in the run's colour.
+			il.LineStyle = draw.LineStyle{Color: c, Width: vg.Points(1.0), Dashes: []vg.Length{vg.Points(10), vg.Points(3)}}
 			bot.Add(il)
 			legend = append(legend, legendEntry{label: label + "iterations/s", thumb: lineThumb{line: il.LineStyle}})
 		}
@@ -195,10 +185,10 @@ func Timeline(w io.Writer, runs []TimelineRun, o Options) error {
 				return err
 			}
 			if len(runs) == 1 {
-				// One run: errors as a filled vermillion area under the
-				// throughput line.
-				el.LineStyle = lineStyle(Vermillion, 1.6, false)
-				el.FillColor = fade(Vermillion, 0.25)
+				// One run: errors as a filled area, in a light shade of
+				// the run's colour, under the throughput line.
+				el.LineStyle = lineStyle(c, 1.2, false)
+				el.FillColor = fade(c, 0.3)
 				legend = append(legend, legendEntry{label: label + "errors/s", thumb: boxThumb{fill: el.FillColor}})
 			} else {
 				// Overlaid runs: fills would hide each other, so errors
