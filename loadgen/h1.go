@@ -21,12 +21,13 @@ const (
 	// heads and lines longer than it are assembled in a scratch buffer.
 	h1ReadBuffer = 32 << 10
 	// h1FirstReadBuffer is the read buffer a connection starts with. Most
-	// responses of a load test fit it, and a 32 KiB buffer per connection
-	// was most of the memory of a run with thousands of them (156 of 200
-	// MiB of heap at 5000 connections). A client grows its buffer to
-	// h1ReadBuffer after a response larger than it, so big bodies still
-	// take few reads.
-	h1FirstReadBuffer = 4 << 10
+	// responses of a load test fit it (nginx's head and a small JSON body
+	// are ~400 bytes), and the buffers are most of the heap of a run with
+	// thousands of connections: 32 KiB each were 156 of 200 MiB of heap at
+	// 5000 connections, 4 KiB each 20 of 62 MiB. A client grows its buffer
+	// after a response larger than it to the power of two that would have
+	// held it (at most h1ReadBuffer), so big bodies still take few reads.
+	h1FirstReadBuffer = 1 << 10
 	// h1MaxHeaderBytes bounds a response head (status line and headers)
 	// and a trailer block, as net/http's default does.
 	h1MaxHeaderBytes = 1 << 20

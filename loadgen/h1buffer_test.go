@@ -9,25 +9,57 @@ import (
 
 // TestReadBufferGrowsAfterALargeResponse checks the lazily sized read
 // buffer: a connection starts with the small one, keeps it while responses
-// fit, and switches to the large one after a response that did not, with
+// fit, and after a response that did not, grows to the power of two that
+// would have held it (never beyond h1ReadBuffer, never shrinking), with
 // every response read whole on the way.
 func TestReadBufferGrowsAfterALargeResponse(t *testing.T) {
-	small := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-	big := strings.Repeat("x", 3*h1FirstReadBuffer)
-	large := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(big), big)
-	c, _ := pipeClient(t, ClientOptions{}, serveScript(small, small, large, small, large))
-	wantSizes := []int{h1FirstReadBuffer, h1FirstReadBuffer, h1ReadBuffer, h1ReadBuffer, h1ReadBuffer}
-	wantBytes := []int{len(small), len(small), len(large), len(small), len(large)}
-	for i := range wantSizes {
+	response := func(body int) string {
+		return fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", body, strings.Repeat("x", body))
+	}
+	small := response(2)
+	medium := response(3 * h1FirstReadBuffer) // 3 KiB and a head: 4 KiB holds it
+	large := response(3 * h1ReadBuffer)
+	c, _ := pipeClient(t, ClientOptions{}, serveScript(small, small, medium, small, large, medium, small))
+	steps := []struct {
+		bytes, size int
+	}{
+		{len(small), h1FirstReadBuffer},
+		{len(small), h1FirstReadBuffer},
+		{len(medium), 4 * h1FirstReadBuffer},
+		{len(small), 4 * h1FirstReadBuffer},
+		{len(large), h1ReadBuffer},
+		{len(medium), h1ReadBuffer},
+		{len(small), h1ReadBuffer},
+	}
+	for i, want := range steps {
 		res, err := tdo(c, context.Background(), "GET", "http://example.test/", nil)
 		if err != nil {
 			t.Fatalf("request %d: %v", i, err)
 		}
-		if res.BytesIn != int64(wantBytes[i]) {
-			t.Errorf("request %d: read %d bytes, want %d", i, res.BytesIn, wantBytes[i])
+		if res.BytesIn != int64(want.bytes) {
+			t.Errorf("request %d: read %d bytes, want %d", i, res.BytesIn, want.bytes)
 		}
-		if got := c.br.Size(); got != wantSizes[i] {
-			t.Errorf("after request %d: read buffer %d bytes, want %d", i, got, wantSizes[i])
+		if got := c.br.Size(); got != want.size {
+			t.Errorf("after request %d: read buffer %d bytes, want %d", i, got, want.size)
+		}
+	}
+}
+
+// TestGrownReadBuffer checks the sizes a read buffer grows to.
+func TestGrownReadBuffer(t *testing.T) {
+	for _, tc := range []struct {
+		n    int64
+		want int
+	}{
+		{h1FirstReadBuffer + 1, 2 * h1FirstReadBuffer},
+		{2 * h1FirstReadBuffer, 2 * h1FirstReadBuffer},
+		{2*h1FirstReadBuffer + 1, 4 * h1FirstReadBuffer},
+		{h1ReadBuffer, h1ReadBuffer},
+		{h1ReadBuffer + 1, h1ReadBuffer},
+		{1 << 30, h1ReadBuffer},
+	} {
+		if got := grownReadBuffer(tc.n); got != tc.want {
+			t.Errorf("grownReadBuffer(%d) = %d, want %d", tc.n, got, tc.want)
 		}
 	}
 }

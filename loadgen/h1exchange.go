@@ -118,10 +118,10 @@ func (c *h1Client) exchange(call *h1Call, s h1Send) (h1Status, error) {
 		}
 		before := res.BytesIn
 		st, rerr := c.readResponse(s.method, call.req, res, call.follow)
-		if res.BytesIn-before > int64(c.br.Size()) && c.br.Size() < h1ReadBuffer && c.br.Buffered() == 0 && rerr == nil {
+		if n := res.BytesIn - before; n > int64(c.br.Size()) && c.br.Size() < h1ReadBuffer && c.br.Buffered() == 0 && rerr == nil {
 			// Between responses nothing is buffered: the larger buffer
 			// takes over the connection at no cost to what was read.
-			c.br = bufio.NewReaderSize(c.rd, h1ReadBuffer)
+			c.br = bufio.NewReaderSize(c.rd, grownReadBuffer(n))
 		}
 		if rerr != nil {
 			_ = c.closeConn()
@@ -200,4 +200,15 @@ func (c *h1Client) ioError(ctx context.Context, err error, phase string) error {
 		return tlsError(err, "")
 	}
 	return fmt.Errorf("%s: %w", phase, err)
+}
+
+// grownReadBuffer is the read buffer for a connection whose last response
+// was n bytes, more than its buffer: the smallest power of two from
+// h1FirstReadBuffer that holds it, at most h1ReadBuffer.
+func grownReadBuffer(n int64) int {
+	size := h1FirstReadBuffer
+	for int64(size) < n && size < h1ReadBuffer {
+		size *= 2
+	}
+	return size
 }

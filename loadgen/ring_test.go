@@ -48,7 +48,7 @@ func TestSampleRingDeliversEverySampleInOrder(t *testing.T) {
 
 func TestRingSize(t *testing.T) {
 	tests := []struct{ workers, want int }{
-		{1, 1024}, {50, 1024}, {64, 1024}, {65, 512}, {1000, 64}, {100_000, 64},
+		{1, 1024}, {50, 1024}, {64, 1024}, {65, 512}, {1000, 64}, {2048, 32}, {5000, 32}, {100_000, 32},
 	}
 	for _, tt := range tests {
 		if got := ringSize(tt.workers); got != tt.want {
