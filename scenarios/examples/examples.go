@@ -17,12 +17,6 @@ const Dir = "scenarios/examples/"
 // PaginationPath is the path of the pagination example in the repository.
 const PaginationPath = Dir + "pagination.yaml"
 
-// Pagination returns the pagination example: offset vs cursor pagination at
-// page depths 1 to 10000 against the demo target.
-func Pagination() ([]byte, error) {
-	return FS.ReadFile("pagination.yaml")
-}
-
 // Read returns the example file named name (e.g. "cache.yaml").
 func Read(name string) ([]byte, error) {
 	return FS.ReadFile(name)
