@@ -119,6 +119,29 @@ func BenchmarkEngineNoNetwork(b *testing.B) {
 	}
 }
 
+// BenchmarkEngineNoNetworkFlow is BenchmarkEngineNoNetwork with a timed
+// flow of two steps: one op is an iteration, two requests and the flow's
+// sample.
+func BenchmarkEngineNoNetworkFlow(b *testing.B) {
+	plan := fakePlan(nil, nil)
+	plan.Transport = nopTransport{}
+	st := plan.Flows[0].Steps[0]
+	plan.Flows[0] = Flow{Name: "two", Weight: 1, Timed: true, Steps: []Step{st, st}}
+	plan.VUs = 1
+	plan.Connections = 1
+	plan.Iterations = uint64(b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	res, err := Run(context.Background(), plan)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if len(res.Flows) != 1 || res.Flows[0].Requests != uint64(b.N) {
+		b.Fatalf("recorded %+v flows, want %d iterations of one", res.Flows, b.N)
+	}
+}
+
 // BenchmarkEngineRequest is one full request per op through the engine and
 // the default HTTP/1.1 client against an in-process server on loopback.
 // The server shares the CPU with the client, so compare it only with itself.

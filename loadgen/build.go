@@ -45,6 +45,7 @@ func (rec *recorder) build(partial bool, reason string, freeze func(*results.His
 	if p.Warmup > 0 {
 		res.Warmup = cp(rec.warmTotal)
 	}
+	res.Flows = rec.flowStats(cp)
 	rec.errMu.Lock()
 	for _, st := range append([]*results.Stats{res.Total}, res.Requests...) {
 		if st.NotSent > 0 {

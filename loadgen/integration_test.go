@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -76,5 +77,66 @@ func TestRealServerRefused(t *testing.T) {
 	}
 	if el := time.Since(begin); el > 5*time.Second {
 		t.Fatalf("run took %v; a refused target must not stall it", el)
+	}
+}
+
+// TestRealServerFlowLatency is flow timing against a real local server
+// whose endpoints take known times: /cart 20ms, /pay 30ms. A flow's latency
+// is the end of its last step − the arrival's intended time, so each
+// iteration's equals its steps' spans from the intended time: cart's
+// latency (from the intended time), the think time as slept, pay's latency
+// (from the end of the think time). Without a think time the two sides are
+// the same instants and agree to the histograms' resolution; with one, the
+// flow is longer by the think time and by what the timer overslept.
+func TestRealServerFlowLatency(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/cart":
+			time.Sleep(20 * time.Millisecond)
+		case "/pay":
+			time.Sleep(30 * time.Millisecond)
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	for _, think := range []time.Duration{0, 25 * time.Millisecond} {
+		t.Run("think "+think.String(), func(t *testing.T) {
+			cart := &thinkStep{StaticStep: StaticStep{Request: Request{Name: "cart", Method: "GET", URL: srv.URL + "/cart"}}, think: think}
+			pay := &StaticStep{Request: Request{Name: "pay", Method: "GET", URL: srv.URL + "/pay"}}
+			plan := Plan{
+				Name: "checkout", Target: srv.URL,
+				// Fewer connections than iterations in flight: some arrivals
+				// wait for one, and the wait is in both sides.
+				Load:  Load{Pacer: ConstantPacer{PerSecond: 40, Length: time.Second}, Connections: 2},
+				Flows: []Flow{{Name: "checkout", Weight: 1, Timed: true, Steps: []Step{cart, pay}}},
+			}
+			res, err := Run(context.Background(), plan)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, c, p := res.LookupFlow("checkout"), res.Lookup("cart", ""), res.Lookup("pay", "")
+			if f == nil || f.Requests != 40 || f.Errors != 0 || c.Requests != 40 || p.Requests != 40 {
+				t.Fatalf("flow %+v, cart %d, pay %d requests; want 40 iterations without errors", f, c.Requests, p.Requests)
+			}
+			least := 50*time.Millisecond + think
+			if m := f.Latency.Min(); m < least-least/1000 {
+				t.Errorf("flow min latency %v, below the server's %v and the think time", m, least)
+			}
+			flow, steps := sum(f.Latency), sum(c.Latency)+sum(p.Latency)+40*float64(think)
+			// Three histograms of three significant digits.
+			res3 := 0.003 * flow
+			if flow < steps-res3 {
+				t.Errorf("Σ flow latency %v < Σ cart + Σ pay + think %v", time.Duration(flow), time.Duration(steps))
+			}
+			if think == 0 && flow > steps+res3 {
+				t.Errorf("Σ flow latency %v, Σ cart + Σ pay %v: without a think time they are the same spans", time.Duration(flow), time.Duration(steps))
+			}
+			over := time.Duration((flow - steps) / 40)
+			t.Logf("think %v: flow mean %v, p99 %v; steps' mean %v; think overslept %v on average",
+				think, f.Latency.Mean(), f.Latency.Percentile(99), time.Duration(steps/40), over)
+			if think > 0 && !raceEnabled && os.Getenv("TAILGATE_TIMING_TESTS") != "" && over > 2*time.Millisecond {
+				t.Errorf("the think time overslept %v on average: the flow is longer than its steps by more than its think time", over)
+			}
+		})
 	}
 }

@@ -222,7 +222,7 @@ func TestMergeGuards(t *testing.T) {
 		{"duplicate shard", func(a, b *results.Result) { b.Meta.Shard.Index = 0 }, "b.json (shard 0/2): results are not shards of one plan: shard 0/2 already given as a.json", 1},
 		{"shard counts", func(a, b *results.Result) { b.Meta.Shard = results.Shard{Index: 1, Count: 3} }, "b.json (shard 1/3): results are not shards of one plan: part of a 3-shard plan, but a.json is part of a 2-shard plan", 1},
 		{"plan hash", func(a, b *results.Result) { b.Meta.PlanHash = "other" }, "plan hash other differs from a.json's feedface", 1},
-		{"version", func(a, b *results.Result) { b.Version = 7 }, "b.json (shard 1/2): results are not shards of one plan: results version 7, but a.json has version 1", 1},
+		{"version", func(a, b *results.Result) { b.Version = 7 }, "b.json (shard 1/2): results are not shards of one plan: results version 7, but a.json has version 2", 1},
 		{"not a shard", func(a, b *results.Result) { a.Meta.Shard = results.Shard{} }, "a.json: results are not shards of one plan: not a shard", 0},
 		{"model", func(a, b *results.Result) { b.Meta.Model = results.ClosedModel }, "closed model, but a.json ran the open model", 1},
 		{"index range", func(a, b *results.Result) { b.Meta.Shard.Index = 5 }, "shard index 5 out of range [0, 2)", 1},

@@ -89,6 +89,12 @@ type Flow struct {
 	Name   string
 	Weight int
 	Steps  []Step
+	// Timed makes the flow's iterations a series of their own in the
+	// results (results.Result.Flows): latency from the arrival's intended
+	// time to the end of its last step. A scenario's flows are timed; a
+	// request that runs alone as a one-step flow is not, its request's
+	// series already says everything.
+	Timed bool
 }
 
 // Step is one request of a flow. Implementations must be safe for concurrent

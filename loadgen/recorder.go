@@ -109,6 +109,8 @@ type recorder struct {
 	groups           map[seriesKey]*seriesStats
 	bySeries         []*seriesStats // name series per id
 	byGroup          []*seriesStats // group series per id (nil when no group)
+	flows            []*seriesStats // timed flow series per flow index (flows.go)
+	flowList         []*seriesStats // each flow series once, by name
 	ivTotal          results.IntervalStats
 	ivStart          time.Duration
 	timeline         []results.Interval
@@ -171,6 +173,7 @@ func newRecorder(cfg recorderConfig, workers int) *recorder {
 	rec.coarse = results.NewTimelineCoarsener(cfg.interval, rec.enc)
 	rec.checkpointer <- rec.newCheckpointer()
 	rec.addFn = rec.add
+	rec.newFlowSeries()
 	if wantsDeltas(cfg.observers) {
 		rec.deltas = &deltas{}
 		rec.lastIters = make([]uint64, len(cfg.counts.iterations))

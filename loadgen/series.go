@@ -201,6 +201,10 @@ func (rec *recorder) newWarmStats(name, group string) *results.Stats {
 }
 
 func (rec *recorder) add(s *sample) {
+	if s.series < 0 {
+		rec.addFlow(s)
+		return
+	}
 	ns, gs := rec.seriesFor(s.series)
 	check := rec.checkName(s.check)
 	if s.warmup {

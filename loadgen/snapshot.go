@@ -119,6 +119,7 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 		})
 		yield()
 	}
+	s.Flows = rec.flowSnapshots(s.Warmup, rate)
 	s.Errors = rec.errorCounts()
 	if rec.deltas != nil {
 		rec.seriesMu.Lock()

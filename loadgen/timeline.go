@@ -58,6 +58,7 @@ func (rec *recorder) closeInterval(now time.Time, last bool) {
 	rec.ivTotal.Requests, rec.ivTotal.Errors = 0, 0
 	rec.ivTotal.Latency.Reset()
 	rec.ivTotal.SendLag.Reset()
+	rec.resetFlowIntervals()
 	rec.ivStart = end
 	rec.compactIdleGroups()
 

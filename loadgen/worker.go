@@ -32,6 +32,10 @@ type worker struct {
 	// error kind k, seenNotSent bit r for not-sent reason r.
 	seenKinds   uint32
 	seenNotSent uint8
+	// The iteration's first send and the bytes of its steps so far, for
+	// the flow's sample.
+	firstSent             time.Time
+	itBytesIn, itBytesOut int64
 }
 
 func (r *Runner) newWorker(id int, c Client) *worker {
@@ -68,10 +72,13 @@ func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) ti
 	fi := r.flowPick[splitmix64(seq)%uint64(len(r.flowPick))]
 	defer r.iterations[fi].n.Add(1)
 	warm := r.plan.Warmup > 0 && intended.Sub(r.start) < r.plan.Warmup
-	end, kind := w.runFlow(ctx, &r.plan.Flows[fi], seq, intended, warm)
+	flow := &r.plan.Flows[fi]
+	w.itBytesIn, w.itBytesOut = 0, 0
+	end, kind := w.runFlow(ctx, flow, seq, intended, warm)
+	aborted := end.IsZero() || kind == KindCanceled || (kind != KindNone && ctx.Err() != nil)
 	if !warm {
 		switch {
-		case end.IsZero() || kind == KindCanceled || (kind != KindNone && ctx.Err() != nil):
+		case aborted:
 			r.itAborted.Add(1)
 		case kind != KindNone:
 			r.itFailed.Add(1)
@@ -79,8 +86,21 @@ func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) ti
 			r.itCompleted.Add(1)
 		}
 	}
+	if flow.Timed && !aborted {
+		// One sample for the whole iteration, from the arrival's
+		// intended time: an aborted one has no end to measure.
+		w.buf.add(sample{
+			series: flowSeries(fi), kind: kind, warmup: warm,
+			intended: intended.Sub(r.start), sent: w.firstSent.Sub(r.start), done: end.Sub(r.start),
+			bytesIn: w.itBytesIn, bytesOut: w.itBytesOut,
+		})
+	}
 	return end
 }
+
+// flowSeries is the series id of flow i's samples: ids below zero are
+// flows, so a sample stays as small as it was.
+func flowSeries(i int) int32 { return -1 - int32(i) }
 
 // runFlow runs the steps of the arrival's flow and returns when the last
 // request finished (zero if a think time was cut short) and the kind of
@@ -104,6 +124,7 @@ func (w *worker) runFlow(ctx context.Context, flow *Flow, seq uint64, intended t
 		}
 		sent := r.now()
 		if i == 0 {
+			w.firstSent = sent
 			r.sent.Add(1)
 			if warm {
 				r.sentWarm.Add(1)
@@ -234,5 +255,7 @@ func (w *worker) record(s sample, err error) {
 		w.seenKinds |= 1 << s.kind
 		w.r.rec.noteError(s.kind, Redact(err.Error(), w.r.plan.Redact))
 	}
+	w.itBytesIn += s.bytesIn
+	w.itBytesOut += s.bytesOut
 	w.buf.add(s)
 }

@@ -32,7 +32,7 @@ func TestReadResultFileErrors(t *testing.T) {
 		is            error
 	}{
 		{"truncated", truncated, []string{"results.json:", "unexpected end of JSON input"}, nil},
-		{"wrong version", `{"version": 99, "total": {}}`, []string{"results.json: unsupported results version 99 (this tailgate reads version 1)"}, results.ErrVersion},
+		{"wrong version", `{"version": 99, "total": {}}`, []string{"results.json: unsupported results version 99 (this tailgate reads versions 1 to 2)"}, results.ErrVersion},
 		{"not JSON", "latency,p99\n1,2\n", []string{`results.json: not a tailgate results file: it is not a JSON object (it starts with "latency,p99")`}, nil},
 		{"empty", "", []string{"results.json: not a tailgate results file: the file is empty"}, nil},
 		{"no version", `{"total": {}}`, []string{`results.json: not a tailgate results file: no "version" field`}, nil},

@@ -49,7 +49,8 @@ func fixtureSamples(behind bool) []sample {
 }
 
 // fixture builds a result from fixtureSamples the way the recorder does,
-// without running anything. variant is "ok", "behind" or "closed".
+// without running anything. variant is "ok", "behind", "closed" or
+// "flows" (ok, with two timed flows).
 func fixture(t testing.TB, variant string) *results.Result {
 	t.Helper()
 	behind := variant == "behind"
@@ -197,6 +198,40 @@ func fixture(t testing.TB, variant string) *results.Result {
 	if variant == "closed" {
 		r.Schedule.WarmupPlanned = 0
 	}
+	if variant == "flows" {
+		r.Flows = fixtureFlows()
+	}
 	r.Sort()
 	return r
+}
+
+// fixtureFlows are two timed flows: browse, whose every 40th iteration
+// fails at a step, and checkout, slower and always completed.
+func fixtureFlows() []*results.Stats {
+	mk := func(name string, n int, lat func(i int) time.Duration) *results.Stats {
+		st := results.NewStats(name, "")
+		for i := 0; i < n; i++ {
+			d := lat(i)
+			st.Requests++
+			st.BytesIn += 1024
+			st.BytesOut += 160
+			st.SendLag.Record(time.Duration(50+i%200) * time.Microsecond)
+			if name == "browse" && i%40 == 13 {
+				st.Errors++
+				st.ErrorKinds["http_5xx"]++
+				if st.FailedLatency == nil {
+					st.FailedLatency = results.NewHistogram()
+				}
+				st.FailedLatency.Record(d / 2)
+				continue
+			}
+			st.Latency.Record(d)
+			st.Service.Record(d - time.Duration(50+i%200)*time.Microsecond)
+		}
+		return st
+	}
+	return []*results.Stats{
+		mk("checkout", 150, func(i int) time.Duration { return time.Duration(120_000+(i*7919)%40_000) * time.Microsecond }),
+		mk("browse", 400, func(i int) time.Duration { return time.Duration(25_000+(i*104729)%15_000) * time.Microsecond }),
+	}
 }

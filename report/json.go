@@ -22,6 +22,12 @@ type JSONSummary struct {
 	// Groups has one entry per request name and tag group, keyed
 	// "name{group}".
 	Groups map[string]JSONStats `json:"groups,omitempty"`
+	// Flows has one entry per flow a scenario declares, keyed by flow
+	// name: its iterations after the warmup as a series (results.Stats
+	// says what each figure counts: requests are the iterations that
+	// ended, errors the failed ones, rate the iterations per second, and
+	// latency_ms the end of the last step − the arrival's intended time).
+	Flows map[string]JSONStats `json:"flows,omitempty"`
 	// Meta describes the run.
 	Meta JSONMeta `json:"meta"`
 	// Schedule says how well an open-model client kept to its plan.
@@ -212,6 +218,15 @@ func SummarizeJSON(r *results.Result) *JSONSummary {
 			s.Groups = map[string]JSONStats{}
 		}
 		s.Groups[st.Key()] = jsonStats(r, st)
+	}
+	for _, st := range r.Flows {
+		if st == nil {
+			continue
+		}
+		if s.Flows == nil {
+			s.Flows = map[string]JSONStats{}
+		}
+		s.Flows[st.Name] = jsonStats(r, st)
 	}
 	return s
 }

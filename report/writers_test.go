@@ -25,7 +25,7 @@ func TestWritersGolden(t *testing.T) {
 		{"md", report.WriteMarkdown},
 		{"json", report.WriteJSON},
 	}
-	for _, variant := range []string{"ok", "behind", "closed"} {
+	for _, variant := range []string{"ok", "behind", "closed", "flows"} {
 		for _, w := range writers {
 			t.Run(variant+"."+w.ext, func(t *testing.T) {
 				var buf bytes.Buffer

@@ -93,8 +93,9 @@ func DecodeCapacity(rd io.Reader) (*Capacity, error) {
 	if c.Kind != CapacityKind {
 		return nil, fmt.Errorf("not a capacity search (kind %q, want %q)", c.Kind, CapacityKind)
 	}
-	if c.Version != ResultVersion {
-		return nil, fmt.Errorf("%w %d (this build reads %d)", ErrVersion, c.Version, ResultVersion)
+	// The probes' results are results files of the same version.
+	if c.Version < MinResultVersion || c.Version > ResultVersion {
+		return nil, fmt.Errorf("%w %d (this build reads versions %d to %d)", ErrVersion, c.Version, MinResultVersion, ResultVersion)
 	}
 	return &c, nil
 }

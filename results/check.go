@@ -87,6 +87,14 @@ func (r *Result) Check() error {
 			return err
 		}
 	}
+	for i, s := range r.Flows {
+		if s == nil {
+			return fmt.Errorf("flows[%d] is null", i)
+		}
+		if err := stats(fmt.Sprintf("flows[%d]", i), s); err != nil {
+			return err
+		}
+	}
 	for i := range r.Timeline {
 		iv := &r.Timeline[i]
 		where := fmt.Sprintf("timeline[%d]", i)

@@ -139,8 +139,8 @@ func decodeResult(data []byte) (*Result, error) {
 	if err := json.Unmarshal(probe.Version, &version); err != nil {
 		return nil, fmt.Errorf("not a tailgate results file: its \"version\" is %.20s, not a results format version", probe.Version)
 	}
-	if version != ResultVersion {
-		return nil, fmt.Errorf("%w %d (this tailgate reads version %d)", ErrVersion, version, ResultVersion)
+	if version < MinResultVersion || version > ResultVersion {
+		return nil, fmt.Errorf("%w %d (this tailgate reads versions %d to %d)", ErrVersion, version, MinResultVersion, ResultVersion)
 	}
 	var r Result
 	if err := json.Unmarshal(data, &r); err != nil {
@@ -151,7 +151,7 @@ func decodeResult(data []byte) (*Result, error) {
 	}
 	// A missing histogram is an empty one that allocates its counts only
 	// if something is recorded into it: "{}" must not cost 600 KiB.
-	for _, s := range append(append([]*Stats{r.Total}, r.Requests...), r.Groups...) {
+	for _, s := range append(append(append([]*Stats{r.Total}, r.Requests...), r.Groups...), r.Flows...) {
 		if s == nil {
 			return nil, errors.New("results file has a null stats entry")
 		}

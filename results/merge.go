@@ -87,6 +87,7 @@ type Merger struct {
 	out      *Result
 	requests map[string]*Stats
 	groups   map[[2]string]*Stats
+	flows    map[string]*Stats
 	hosts    []string
 	reasons  []string
 	timeline timelineMerger
@@ -115,6 +116,7 @@ func (m *Merger) Add(name string, r *Result) error {
 		m.out.Total = NewStats("", "")
 		m.requests = map[string]*Stats{}
 		m.groups = map[[2]string]*Stats{}
+		m.flows = map[string]*Stats{}
 	} else {
 		mergeMeta(&m.out.Meta, &r.Meta)
 	}
@@ -163,6 +165,20 @@ func (m *Merger) Add(name string, r *Result) error {
 		}
 	}
 	out.GroupByFolds = mergeFolds(out.GroupByFolds, r.GroupByFolds)
+	for _, s := range r.Flows {
+		if s == nil {
+			continue
+		}
+		dst := m.flows[s.Name]
+		if dst == nil {
+			dst = NewStats(s.Name, "")
+			m.flows[s.Name] = dst
+			out.Flows = append(out.Flows, dst)
+		}
+		if err := dst.Merge(s); err != nil {
+			return wrap(err)
+		}
+	}
 	if r.Warmup != nil {
 		if out.Warmup == nil {
 			out.Warmup = NewStats("", "")

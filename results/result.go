@@ -7,8 +7,15 @@ import (
 )
 
 // ResultVersion is the version of the results file format written by this
-// build. Readers accept exactly this version.
-const ResultVersion = 1
+// build. Readers accept the versions from MinResultVersion to this one.
+//
+// Version 2 added Flows. A version 1 file reads as a result without flow
+// series; a build that reads only version 1 refuses a version 2 file
+// rather than drop its flows unseen.
+const ResultVersion = 2
+
+// MinResultVersion is the oldest results file format this build reads.
+const MinResultVersion = 1
 
 // LateThreshold is the send lag above which an arrival counts as late.
 const LateThreshold = 10 * time.Millisecond
@@ -29,6 +36,10 @@ type Result struct {
 	GroupByFolds []GroupByFold `json:"group_by_folds,omitempty"`
 	// Warmup covers the requests of the warmup, nil without one.
 	Warmup *Stats `json:"warmup,omitempty"`
+	// Flows has one entry per flow a scenario declares, sorted by name:
+	// its iterations after the warmup as a series of their own (see
+	// FlowStats).
+	Flows []*Stats `json:"flows,omitempty"`
 	// Schedule says how well the client kept to the plan.
 	Schedule Schedule `json:"schedule"`
 	// Iterations counts the outcomes of the measured part's flow
@@ -101,6 +112,16 @@ type CPU struct {
 func (c CPU) Total() time.Duration { return c.User.D() + c.System.D() }
 
 // Stats are the totals of one request name, tag group, or the whole run.
+//
+// A flow's stats (Result.Flows) count its iterations with the same fields:
+// Requests are the iterations that ended (completed or failed; those the
+// run's stop cut short are not counted), Errors the failed ones, ErrorKinds
+// the kind of the step that failed each. Latency is the end of the last
+// step − the arrival's intended time of the completed iterations (think
+// times and every step's queueing included), FailedLatency the same up to
+// the failed step, Service the same from the actual send of the first
+// step, SendLag the first step's send lag; BytesIn and BytesOut add up the
+// iteration's steps. Status is not kept.
 type Stats struct {
 	// Name is the request name ("" for the total).
 	Name string `json:"name,omitempty"`
@@ -286,6 +307,16 @@ type IntervalStats struct {
 	SendLag *Histogram `json:"send_lag,omitempty"`
 }
 
+// LookupFlow returns the stats of the flow named name, or nil.
+func (r *Result) LookupFlow(name string) *Stats {
+	for _, s := range r.Flows {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
 // Lookup returns the stats of a request name, or of name+group.
 func (r *Result) Lookup(name, group string) *Stats {
 	list := r.Requests
@@ -312,6 +343,7 @@ func (r *Result) Sort() {
 	}
 	sort.SliceStable(r.Requests, less(r.Requests))
 	sort.SliceStable(r.Groups, less(r.Groups))
+	sort.SliceStable(r.Flows, less(r.Flows))
 }
 
 // GroupLess orders groups so that numeric tag values sort numerically:

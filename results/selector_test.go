@@ -34,6 +34,15 @@ func TestParseSelector(t *testing.T) {
 		{"offset}", Selector{Name: "offset}"}, ""},
 		{"{ }", Selector{}, "empty group"},
 		{`a\`, Selector{}, "nothing after"},
+		{"flow:checkout", FlowSelector("checkout"), ""},
+		{" flow: checkout ", FlowSelector("checkout"), ""},
+		{"flow:total", FlowSelector("total"), ""},
+		{"flow:a:b", FlowSelector("a:b"), ""},
+		{`flow:\{x}`, FlowSelector("{x}"), ""},
+		{`\flow:checkout`, Selector{Name: "flow:checkout"}, ""},
+		{"flows", Selector{Name: "flows"}, ""},
+		{"flow:", Selector{}, "empty flow name"},
+		{"flow:checkout{step=1}", Selector{}, "a flow has no tag groups"},
 	} {
 		got, err := ParseSelector(tc.in)
 		if tc.err != "" {
@@ -59,6 +68,11 @@ func TestSelectorString(t *testing.T) {
 		{Name: " padded "}:                     `\ padded\ `,
 		{Name: `back\slash`, Group: "k=v"}:     `back\\slash{k=v}`,
 		{Name: "totally", Group: "depth=1000"}: "totally{depth=1000}",
+		FlowSelector("checkout"):               "flow:checkout",
+		FlowSelector("total"):                  "flow:total",
+		FlowSelector(" a{b} "):                 `flow:\ a\{b}\ `,
+		{Name: "flow:checkout"}:                `\flow:checkout`,
+		{Name: "flow:x", Group: "k=v"}:         `\flow:x{k=v}`,
 	} {
 		if got := sel.String(); got != want {
 			t.Errorf("%+v.String() = %q, want %q", sel, got, want)
@@ -73,7 +87,7 @@ func TestSelectorString(t *testing.T) {
 // FuzzParseSelector checks that String writes what ParseSelector accepts:
 // every selector it parses, written out and parsed again, is the same.
 func FuzzParseSelector(f *testing.F) {
-	for _, s := range []string{"total", "offset", "offset{depth=100}", "{depth=100}", `a\{b}{c}`, `\total`, " a { b } ", `\ `, "{}}"} {
+	for _, s := range []string{"total", "offset", "offset{depth=100}", "{depth=100}", `a\{b}{c}`, `\total`, " a { b } ", `\ `, "{}}", "flow:checkout", `\flow:x`, `flow: a\ `} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -52,6 +52,8 @@ type Snapshot struct {
 	// Total is the whole run, Series each request name and tag group.
 	Total  SeriesSnapshot
 	Series []SeriesSnapshot
+	// Flows has each timed flow's iterations (Result.Flows), by name.
+	Flows []SeriesSnapshot
 	// Errors lists error kinds seen so far with counts, most frequent first.
 	Errors []ErrorCount
 	// CheckpointError is why the last results checkpoint failed, empty
@@ -108,9 +110,12 @@ type SeriesDelta struct {
 	Latency, Service, SendLag [NumOutcomes][]Bucket
 }
 
-// SeriesSnapshot is one series in a Snapshot.
+// SeriesSnapshot is one series in a Snapshot. A flow's counts its
+// iterations, as its Stats do.
 type SeriesSnapshot struct {
 	Name, Group string
+	// Flow marks a flow's series (Snapshot.Flows).
+	Flow bool
 	// Requests and Errors are cumulative.
 	Requests, Errors uint64
 	// IntervalRequests and IntervalErrors cover the last interval.
@@ -123,8 +128,10 @@ type SeriesSnapshot struct {
 	Status map[int]uint64
 }
 
-// Key is "name" or "name{group}".
-func (s *SeriesSnapshot) Key() string { return SeriesKey(s.Name, s.Group) }
+// Key is "name", "name{group}" or "flow:name": the series' Selector.
+func (s *SeriesSnapshot) Key() string {
+	return Selector{Name: s.Name, Group: s.Group, Flow: s.Flow}.String()
+}
 
 // ErrorCount is one error kind with its count and a sample message.
 type ErrorCount struct {

@@ -255,6 +255,8 @@ func (s Selector) describe() string {
 	switch {
 	case s.IsTotal():
 		return "the whole run"
+	case s.Flow:
+		return fmt.Sprintf("flow %q", s.Name)
 	case s.Name == "":
 		return fmt.Sprintf("tag group %q", s.Group)
 	case s.Group == "":

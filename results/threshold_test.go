@@ -21,6 +21,8 @@ func testResult() *Result {
 		Total:    mk("", "", 1000, 100*time.Millisecond, 5),
 		Requests: []*Stats{mk("offset", "", 500, 200*time.Millisecond, 0)},
 		Groups:   []*Stats{mk("offset", "depth=100", 100, time.Second, 0)},
+		// The flow offset: two offset requests per iteration.
+		Flows:    []*Stats{mk("offset", "", 250, 400*time.Millisecond, 25)},
 		Schedule: Schedule{Planned: 1000, Sent: 960},
 	}
 	r.Total.ErrorKinds = map[string]uint64{"rate_limited": 3, "http_5xx": 2}
@@ -59,6 +61,14 @@ func TestThresholds(t *testing.T) {
 		{"other: p99 < 1s", false, ""},
 		{"{depth=100}: p99.9 < 1s", false, "1.00s"},
 		{"total: requests == 1000", true, "1000"},
+		// A flow and a request of one name are two series.
+		{"flow:offset: p99 < 250ms", false, "397ms"},
+		{"flow:offset: requests == 250", true, "250"},
+		{"flow:offset: error_rate < 5%", false, "10.0%"},
+		{"flow:offset: rate >= 25/s", true, "25.0/s"},
+		{"flow:offset: service.p50 < 200ms", true, "100ms"},
+		{"flow:checkout: p99 < 1s", false, ""},
+		{`\flow:offset: p99 < 1s`, false, ""},
 	}
 	for _, tt := range tests {
 		th, err := ParseThreshold(tt.expr)
@@ -121,6 +131,9 @@ func TestParseThresholdErrors(t *testing.T) {
 		{": p99 < 1s", "empty request name"},
 		{"a{b: p99 < 1s", "no closing }"},
 		{"offset: rate >= 95%", "whole run only"},
+		{"flow:offset: rate >= 95%", "whole run only"},
+		{"flow:: p99 < 1s", "empty flow name"},
+		{"flow:a{b=1}: p99 < 1s", "no tag groups"},
 	} {
 		_, err := ParseThreshold(tt.in)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -132,7 +145,7 @@ func TestParseThresholdErrors(t *testing.T) {
 // FuzzThreshold parses arbitrary thresholds: no panics, and a parsed
 // threshold evaluates and formats back to something that parses the same.
 func FuzzThreshold(f *testing.F) {
-	for _, s := range []string{"p99 < 250ms", "offset{depth=1}: p99.9 < 1s", "error_rate < 1%", "error_rate.rate_limited < 1%", "rate >= 95%", "rate > 10/s", "requests == 3"} {
+	for _, s := range []string{"p99 < 250ms", "offset{depth=1}: p99.9 < 1s", "error_rate < 1%", "error_rate.rate_limited < 1%", "rate >= 95%", "rate > 10/s", "requests == 3", "flow:offset: p99 < 1s"} {
 		f.Add(s)
 	}
 	r := testResult()

@@ -65,7 +65,7 @@ func Compile(s *Scenario, opts CompileOptions) (loadgen.Plan, error) {
 		plan.Target = "(no target)"
 	}
 	for _, f := range s.flows {
-		lf := loadgen.Flow{Name: f.name, Weight: f.weight}
+		lf := loadgen.Flow{Name: f.name, Weight: f.weight, Timed: true}
 		for _, fs := range f.steps {
 			if fs.req == nil {
 				return plan, fmt.Errorf("flow %q: step without a request", f.name)

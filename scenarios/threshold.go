@@ -13,7 +13,7 @@ import (
 // decoder checks each where it was written (the requests are decoded
 // first), so that problems point at it.
 
-var thresholdKeys = []string{"request", "group", "expr"}
+var thresholdKeys = []string{"request", "group", "flow", "expr"}
 
 func (d *decoder) thresholds(s *Scenario, n *yaml.Node) []*results.Threshold {
 	if n == nil {
@@ -46,18 +46,26 @@ func (d *decoder) thresholds(s *Scenario, n *yaml.Node) []*results.Threshold {
 			continue
 		}
 		var sel results.Selector
-		var exprNode *yaml.Node
+		var exprNode, reqNode, flowNode *yaml.Node
 		d.fields(tn, "threshold", thresholdKeys, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "request":
 				sel.Name, _ = d.name(key, v)
+				reqNode = k
 			case "group":
 				sel.Group, _ = d.name(key, v)
+			case "flow":
+				sel.Name, _ = d.name(key, v)
+				sel.Flow, flowNode = true, k
 			case "expr":
 				exprNode = v
 			}
 		})
 		if tn.Kind != yaml.MappingNode {
+			continue
+		}
+		if flowNode != nil && (reqNode != nil || sel.Group != "") {
+			d.errf(flowNode, "threshold: flow selects a flow's iterations; it goes without request and group")
 			continue
 		}
 		if exprNode == nil {
@@ -78,8 +86,26 @@ func (d *decoder) thresholds(s *Scenario, n *yaml.Node) []*results.Threshold {
 	return out
 }
 
-// CheckThreshold checks that a threshold names a request of the scenario.
+// CheckThreshold checks that a threshold names a request, or a flow, of
+// the scenario.
 func (s *Scenario) CheckThreshold(t *results.Threshold) error {
+	if t.Selector.Flow {
+		var names []string
+		for _, f := range s.flows {
+			if f.name == t.Selector.Name {
+				return nil
+			}
+			names = append(names, f.name)
+		}
+		if len(names) == 0 {
+			return fmt.Errorf("threshold %q: the scenario has no flows (a request that runs on its own is selected by its name)", t.String())
+		}
+		hint := suggest(t.Selector.Name, names)
+		if hint == "" && s.request(t.Selector.Name) != nil {
+			hint = fmt.Sprintf(" (%s is a request: select it as %s)", t.Selector.Name, results.Selector{Name: t.Selector.Name})
+		}
+		return fmt.Errorf("threshold %q: no flow named %q%s", t.String(), t.Selector.Name, hint)
+	}
 	if name := t.Selector.Name; name != "" && s.request(name) == nil {
 		return fmt.Errorf("threshold %q: no request named %q%s", t.String(), name, suggest(name, s.RequestNames()))
 	}

@@ -168,11 +168,21 @@ func reportThresholds(env *Env, scenario string, flags []string, res *results.Re
 		for _, t := range ths {
 			if st, err := res.Select(t.Selector); err == nil && st == nil && !t.Selector.IsTotal() {
 				var names []string
-				for _, st := range res.Requests {
+				list := res.Requests
+				if t.Selector.Flow {
+					list = res.Flows
+				}
+				for _, st := range list {
 					names = append(names, strconv.Quote(st.Name))
 				}
 				what := fmt.Sprintf("request %q%s", t.Selector.Name, groupSuffix(t.Selector.Group))
-				if t.Selector.Name == "" {
+				switch {
+				case t.Selector.Flow:
+					what = fmt.Sprintf("flow %q", t.Selector.Name)
+					if len(names) == 0 {
+						names = []string{"no flows"}
+					}
+				case t.Selector.Name == "":
 					what = fmt.Sprintf("tag group %q", t.Selector.Group)
 				}
 				return nil, usagef("--threshold %q: the results have no %s (they have %s)", t.String(), what, strings.Join(names, ", "))
