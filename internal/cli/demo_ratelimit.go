@@ -89,7 +89,7 @@ func rateLimitCharts(res *results.Result, cw *chartWriter) error {
 	limit := []chart.RatePoint{{Start: 0, Length: end, PerSecond: rateLimitQuota / rateLimitWindow.Seconds()}}
 	grey := color.RGBA{0x88, 0x88, 0x88, 0xff}
 	through = append(through,
-		chart.RateLine{Label: "sent to each", Points: offered, Color: grey, Dashed: true},
+		chart.RateLine{Label: "sent to each (a third of all)", Points: offered, Color: grey, Dashed: true},
 		chart.RateLine{Label: fmt.Sprintf("limit: %d per %v on average", rateLimitQuota, rateLimitWindow), Points: limit, Color: chart.Black, Dashed: true})
 	if err := cw.write("let-through.png", "Rate limits: requests let through per second, one bursty client", func(w io.Writer, o chart.Options) error {
 		return chart.PerSecond(w, "requests let through per second", through, o)
