@@ -235,5 +235,5 @@ func (c *h1Client) Do(ctx context.Context, req *Request, res *Response) error {
 	if err != nil || !call.follow || !st.location || !isRedirect(st.status) {
 		return err
 	}
-	return c.followRedirects(&call, method)
+	return followFrom(c, call, method)
 }

@@ -32,11 +32,11 @@ type rawIO struct {
 
 	// Callback state; the callbacks are bound once, so passing them
 	// allocates nothing.
-	readFn, sendFn func(fd uintptr) bool
-	p              []byte
-	n              int
-	errno          syscall.Errno
-	sent           bool
+	readFn, sendFn, writeFn func(fd uintptr) bool
+	p                       []byte
+	n                       int
+	errno                   syscall.Errno
+	sent                    bool
 }
 
 // newRawIO returns the raw I/O of a TCP connection, or nil if conn has no
@@ -51,7 +51,7 @@ func newRawIO(conn net.Conn) *rawIO {
 		return nil
 	}
 	r := &rawIO{rc: rc, conn: conn}
-	r.readFn, r.sendFn = r.read, r.send
+	r.readFn, r.sendFn, r.writeFn = r.read, r.send, r.write
 	return r
 }
 
@@ -137,6 +137,45 @@ func (r *rawIO) send(fd uintptr) bool {
 		}
 	}
 	return false // park until readable
+}
+
+// Write implements io.Writer: all of b, waiting in the poller while the
+// socket buffer is full. The HTTP/2 writer uses it; its callback state is
+// the rawIO's own, so a connection read and written by two goroutines has
+// a rawIO for each.
+func (r *rawIO) Write(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	r.p, r.n, r.errno = b, 0, 0
+	err := r.rc.Write(r.writeFn)
+	r.p = nil
+	switch {
+	case r.errno != 0:
+		return r.n, r.opError("write", r.errno)
+	case err != nil:
+		return r.n, err
+	}
+	return r.n, nil
+}
+
+func (r *rawIO) write(fd uintptr) bool {
+	for r.n < len(r.p) {
+		rest := r.p[r.n:]
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&rest[0])), uintptr(len(rest)))
+		switch e {
+		case 0:
+			r.n += int(n)
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false // park until writable
+		default:
+			r.errno = e
+			return true
+		}
+	}
+	return true
 }
 
 // opError wraps errno as net.Conn's Read and Write would, so error texts

@@ -16,3 +16,5 @@ func newRawIO(net.Conn) *rawIO { return nil }
 func (r *rawIO) Read([]byte) (int, error) { return 0, errors.ErrUnsupported }
 
 func (r *rawIO) sendAwait([]byte) (int, error) { return 0, errors.ErrUnsupported }
+
+func (r *rawIO) Write([]byte) (int, error) { return 0, errors.ErrUnsupported }

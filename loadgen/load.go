@@ -32,8 +32,14 @@ type Load struct {
 	// Duration by a closed-model run. See warmup.go for the rule.
 	Warmup time.Duration
 	// Connections caps concurrent connections (and workers for HTTP/1.1).
-	// Zero means DefaultConnections.
+	// For HTTP/2 it is the number of connections the run opens per
+	// origin. Zero means DefaultConnections.
 	Connections int
+	// Streams is the number of concurrent HTTP/2 streams per connection
+	// (h2load's -m). An open-model HTTP/2 run has Connections×Streams
+	// workers; zero means 1. A closed-model run has one worker per VU,
+	// and zero means as many streams as the VUs on a connection need.
+	Streams int
 	// MaxInFlight caps arrivals that are due but not finished (running or
 	// waiting for a worker). Zero means 10×Connections.
 	MaxInFlight int
@@ -91,8 +97,8 @@ func (l *Load) Validate() error {
 	} else if l.Pacer.Count() == 0 {
 		return fmt.Errorf("profile %s plans no arrivals", l.Pacer)
 	}
-	if l.Connections < 0 || l.MaxInFlight < 0 {
-		return errors.New("connections and max-in-flight must not be negative")
+	if l.Connections < 0 || l.MaxInFlight < 0 || l.Streams < 0 {
+		return errors.New("connections, streams and max-in-flight must not be negative")
 	}
 	if l.Overload != "" && l.Overload != OverloadQueue && l.Overload != OverloadDrop {
 		return fmt.Errorf("overload policy %q: use queue or drop", l.Overload)

@@ -78,6 +78,9 @@ func (p *Plan) Validate() error {
 	if err := p.Load.Validate(); err != nil {
 		return err
 	}
+	if p.Streams > 0 && !p.Client.HTTP2 && p.Transport == nil {
+		return errors.New("streams: concurrent streams per connection need HTTP/2 (--http2, or http2: true in a scenario's defaults)")
+	}
 	if p.Shard.Count < 0 || (p.Shard.Count > 0 && (p.Shard.Index < 0 || p.Shard.Index >= p.Shard.Count)) {
 		return fmt.Errorf("shard %d/%d: index must be in [0, count)", p.Shard.Index, p.Shard.Count)
 	}
@@ -270,8 +273,12 @@ type ClientOptions struct {
 	// CACert, Cert and Key are PEM file paths: a CA bundle to trust, and a
 	// client certificate and key.
 	CACert, Cert, Key string
-	// Connections caps connections per target host.
+	// Connections caps connections per target host; for HTTP/2 it is
+	// how many connections to each origin are opened.
 	Connections int
+	// Streams caps concurrent streams per HTTP/2 connection; zero means 1.
+	// A server's lower SETTINGS_MAX_CONCURRENT_STREAMS wins.
+	Streams int
 	// DisableKeepAlive opens a new connection per request.
 	DisableKeepAlive bool
 }
@@ -296,7 +303,7 @@ func (p *Plan) Meta() results.Meta {
 		Command: redactAll(p.Command, p.Redact),
 		Name:    p.Name, Target: Redact(p.Target, p.Redact), Model: p.Model(),
 		VUs:         p.VUs,
-		Connections: p.Connections, MaxInFlight: p.MaxInFlight,
+		Connections: p.Connections, Streams: p.Client.Streams, MaxInFlight: p.MaxInFlight,
 		HTTP2:           p.Client.HTTP2,
 		Timeout:         results.Duration(p.Client.TimeoutOrDefault()),
 		PlannedDuration: results.Duration(p.PlannedDuration()),

@@ -139,16 +139,33 @@ func NewRunner(plan Plan, opts ...Option) (*Runner, error) {
 	if r.plan.Client.Connections == 0 {
 		r.plan.Client.Connections = r.plan.Connections
 	}
+	if r.plan.Client.HTTP2 {
+		if r.plan.Streams == 0 {
+			// Every VU of a closed-model run gets a stream; an open-model
+			// run has one worker per stream.
+			r.plan.Streams = 1
+			if r.plan.Model() == results.ClosedModel {
+				r.plan.Streams = (r.plan.VUs + r.plan.Connections - 1) / r.plan.Connections
+			}
+		}
+		if r.plan.Client.Streams == 0 {
+			r.plan.Client.Streams = r.plan.Streams
+		}
+	}
 	if r.plan.MaxInFlight == 0 {
-		r.plan.MaxInFlight = 10 * r.plan.Connections
+		r.plan.MaxInFlight = 10 * r.concurrency()
 	}
 	if r.plan.Overload == "" {
 		r.plan.Overload = OverloadQueue
 	}
-	if r.plan.Transport == nil && !r.plan.Client.HTTP2 {
-		// Each HTTP/1.1 worker holds a connection; net/http's HTTP/2
-		// multiplexes them over a few.
-		if err := ensureDescriptors(r.workers()); err != nil {
+	if r.plan.Transport == nil {
+		// Each HTTP/1.1 worker holds a connection; HTTP/2 workers share
+		// Connections of them.
+		need := r.workers()
+		if r.plan.Client.HTTP2 {
+			need = min(need, r.plan.Connections)
+		}
+		if err := ensureDescriptors(need); err != nil {
 			return nil, err
 		}
 	}
@@ -162,13 +179,18 @@ func NewRunner(plan Plan, opts ...Option) (*Runner, error) {
 }
 
 // workers is the number of workers, each with its own client: one per VU
-// in the closed model, one per connection (at most --max-in-flight) in the
-// open one.
+// in the closed model, one per connection (HTTP/2: per stream of every
+// connection), at most --max-in-flight, in the open one.
 func (r *Runner) workers() int {
 	if r.plan.Model() == results.ClosedModel {
 		return r.plan.VUs
 	}
-	return min(r.plan.Connections, r.plan.MaxInFlight)
+	return min(r.concurrency(), r.plan.MaxInFlight)
+}
+
+// concurrency is how many requests the connections carry at once.
+func (r *Runner) concurrency() int {
+	return r.plan.Connections * max(r.plan.Streams, 1)
 }
 
 // Current returns a copy of everything measured so far, marked partial. It is

@@ -61,7 +61,8 @@ func (r *Runner) waitForStart(ctx context.Context, clients []Client) error {
 }
 
 // connector is a client that can open its connection before the first
-// request: the raw HTTP/1.1 client. net/http (--http2) dials on demand.
+// request: the raw HTTP/1.1 client, and the HTTP/2 client (its slot's
+// connection).
 type connector interface {
 	connect(ctx context.Context, rawURL string) error
 }

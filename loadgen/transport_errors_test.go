@@ -294,8 +294,8 @@ func TestNewTransportOptions(t *testing.T) {
 		if err != nil {
 			t.Fatalf("NewTransport(%+v): %v", o, err)
 		}
-		_, isStd := tr.(*stdTransport)
-		if isStd != o.HTTP2 {
+		_, isH2 := tr.(*h2Transport)
+		if isH2 != o.HTTP2 {
 			t.Errorf("NewTransport(%+v) = %T", o, tr)
 		}
 		tr.Close()

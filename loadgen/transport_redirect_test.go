@@ -195,6 +195,8 @@ func TestH2CRoundTrip(t *testing.T) {
 			t.Fatalf("request %d: %d %q proto %q", i, res.Status, res.Body, p)
 		}
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if len(remotes) != 1 {
 		t.Fatalf("%d connections for 5 sequential requests, want 1", len(remotes))
 	}

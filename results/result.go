@@ -66,6 +66,7 @@ type Meta struct {
 	PlannedRequests uint64            `json:"planned_requests,omitempty"`
 	VUs             int               `json:"vus,omitempty"`
 	Connections     int               `json:"connections"`
+	Streams         int               `json:"streams,omitempty"`
 	MaxInFlight     int               `json:"max_in_flight"`
 	HTTP2           bool              `json:"http2,omitempty"`
 	Timeout         Duration          `json:"timeout"`

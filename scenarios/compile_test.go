@@ -39,6 +39,7 @@ load:
     - {name: ramp, duration: 10s, from: 10/s, to: 100/s}
   max_in_flight: 50
   connections: 8
+  streams: 4
   overload: drop
 `), WithGetenv(testGetenv))
 	if err != nil {
@@ -75,8 +76,8 @@ load:
 	if !ok || len(sp.Stages()) != 2 || sp.Stages()[1].Name != "ramp" || sp.Duration() != 15*time.Second {
 		t.Errorf("pacer %v, want 2 named stages over 15s", plan.Pacer)
 	}
-	if plan.Warmup != 5*time.Second || plan.MaxInFlight != 50 || plan.Connections != 8 || plan.Overload != loadgen.OverloadDrop {
-		t.Errorf("warmup %s, max in flight %d, connections %d, overload %q", plan.Warmup, plan.MaxInFlight, plan.Connections, plan.Overload)
+	if plan.Warmup != 5*time.Second || plan.MaxInFlight != 50 || plan.Connections != 8 || plan.Streams != 4 || plan.Overload != loadgen.OverloadDrop {
+		t.Errorf("warmup %s, max in flight %d, connections %d × streams %d, overload %q", plan.Warmup, plan.MaxInFlight, plan.Connections, plan.Streams, plan.Overload)
 	}
 	want := loadgen.ClientOptions{Timeout: 2 * time.Second, HTTP2: true, FollowRedirects: 3}
 	if !reflect.DeepEqual(plan.Client, want) {

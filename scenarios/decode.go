@@ -20,6 +20,9 @@ type decoder struct {
 	// unsure is set when names may be missing because of an earlier
 	// problem (a data file that failed to load, a broken variable).
 	unsure bool
+	// streamsNode is where load.streams was given, for the check that
+	// the scenario uses HTTP/2.
+	streamsNode *yaml.Node
 }
 
 func (d *decoder) errf(n *yaml.Node, format string, args ...any) {

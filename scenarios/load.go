@@ -26,7 +26,7 @@ func (st stage) pacer() loadgen.Pacer {
 	return loadgen.RampPacer{From: st.from, To: st.to, Length: st.duration}
 }
 
-var loadKeys = []string{"stages", "rate", "duration", "vus", "iterations", "think", "warmup", "max_in_flight", "connections", "overload", "arrivals", "seed"}
+var loadKeys = []string{"stages", "rate", "duration", "vus", "iterations", "think", "warmup", "max_in_flight", "connections", "streams", "overload", "arrivals", "seed"}
 var stageKeys = []string{"name", "duration", "rate", "from", "to", "warmup"}
 
 // load decodes the load section into the one form of the load settings,
@@ -77,6 +77,15 @@ func (d *decoder) load(n *yaml.Node) loadgen.Load {
 		case "connections":
 			if x, ok := d.integer(key, v, 1); ok {
 				l.Connections = int(min(x, 1<<20))
+			}
+		case "streams":
+			d.streamsNode = v
+			if x, ok := d.integer(key, v, 1); ok {
+				if x > 1<<16 {
+					d.errf(v, "streams: at most 65536 per connection, got %d", x)
+				} else {
+					l.Streams = int(x)
+				}
 			}
 		case "overload":
 			if s, ok := d.str(key, v); ok {

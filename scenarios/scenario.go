@@ -276,6 +276,9 @@ func (d *decoder) decode(src []byte) *Scenario {
 	if flowsNode != nil {
 		s.flows = d.flows(flowsNode)
 	}
+	if d.streamsNode != nil && !s.defaults.http2 {
+		d.errf(d.streamsNode, "streams: concurrent streams per connection need HTTP/2 (defaults: http2: true)")
+	}
 	s.Thresholds = d.thresholds(s, thresholdsNode)
 	d.check(s, root)
 	return s

@@ -26,6 +26,7 @@ type loadFlags struct {
 	think       string
 	warmup      string
 	connections int
+	streams     int
 	maxInFlight int
 	overload    string
 	shard       string
@@ -50,6 +51,7 @@ func addLoadFlags(fs *pflag.FlagSet, f *loadFlags, defaults, sharding bool) {
 	fs.StringVar(&f.think, "think", "", "closed model: pause of each VU between iterations, e.g. 100ms")
 	fs.StringVar(&f.warmup, "warmup", "", "run this long before the measured --duration, recorded separately and left out of the summary, e.g. 5s")
 	fs.IntVarP(&f.connections, "connections", "c", 0, fmt.Sprintf("concurrent connections (default %d)", loadgen.DefaultConnections))
+	fs.IntVar(&f.streams, "streams", 0, "HTTP/2: `M` concurrent streams per connection, as h2load's -m (default 1; closed model: enough for every VU)")
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "open model: cap on arrivals running or waiting for a connection (default 10×connections)")
 	fs.StringVar(&f.overload, "overload", "queue", "open model, when --max-in-flight is reached: queue (wait; shows as send lag) or drop (count as dropped)")
 	addArrivalFlags(fs, f)
@@ -239,7 +241,7 @@ type clientFlags struct {
 
 func addClientFlags(fs *pflag.FlagSet, f *clientFlags) {
 	fs.StringVar(&f.timeout, "timeout", "", "per-request timeout, body included (default 30s)")
-	fs.BoolVar(&f.http2, "http2", false, "use HTTP/2 (h2c, prior knowledge, for http:// targets)")
+	fs.BoolVar(&f.http2, "http2", false, "use HTTP/2: h2c with prior knowledge for http://, ALPN h2 for https:// (-c connections, --streams on each)")
 	fs.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification (prints a warning)")
 	fs.IntVar(&f.followRedirects, "follow-redirects", 0, "follow up to `N` redirects (default: none)")
 	fs.StringVar(&f.cacert, "cacert", "", "PEM `file` of CA certificates to trust")
@@ -402,6 +404,12 @@ func (f *loadFlags) applyConnections(fs *pflag.FlagSet, load *loadgen.Load) erro
 	}
 	if f.connections > 0 {
 		load.Connections = f.connections
+	}
+	if fs.Changed("streams") && f.streams < 1 {
+		return usagef("--streams %d: must be at least 1", f.streams)
+	}
+	if f.streams > 0 {
+		load.Streams = f.streams
 	}
 	if fs.Changed("max-in-flight") && f.maxInFlight < 1 {
 		return usagef("--max-in-flight %d: must be at least 1", f.maxInFlight)

@@ -137,6 +137,8 @@ func TestHitBadInput(t *testing.T) {
 		{[]string{"hit", "http://127.0.0.1:1/", "-c", "-1"}, "--connections -1: must be at least 1"},
 		{[]string{"hit", "http://127.0.0.1:1/", "-c", "0"}, "--connections 0: must be at least 1"},
 		{[]string{"hit", "http://127.0.0.1:1/", "--max-in-flight", "0"}, "--max-in-flight 0: must be at least 1"},
+		{[]string{"hit", "http://127.0.0.1:1/", "--http2", "--streams", "0"}, "--streams 0: must be at least 1"},
+		{[]string{"hit", "http://127.0.0.1:1/", "--streams", "4"}, "concurrent streams per connection need HTTP/2"},
 		{[]string{"hit", "http://127.0.0.1:1/", "-r", "100"}, `--rate: rate "100": give a unit, e.g. 100/s`},
 		{[]string{"hit", "http://127.0.0.1:1/", "-d", "10"}, `--duration: duration "10": give a unit, e.g. 10s`},
 		{[]string{"hit", "http://127.0.0.1:1/", "--threshold", "error_rate < 1"}, `write a percentage, e.g. 1%`},

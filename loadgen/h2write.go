@@ -1,0 +1,389 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+)
+
+// roundTrip runs one request on the connection: it waits for a stream
+// slot, writes the request, and waits for the reader to complete the
+// response.
+func (c *h2Conn) roundTrip(cl *h2Client, call *h1Call, s *h1Send) (h1Status, error) {
+	if err := validateH2(s); err != nil {
+		return h1Status{}, err
+	}
+	ctx, st := call.ctx, &cl.st
+	drain(st.done)
+	drain(st.wake)
+	cl.timer.Reset(time.Until(call.deadline))
+	defer cl.timer.Stop()
+	if err := c.takeSlot(ctx, cl); err != nil {
+		return h1Status{}, err
+	}
+	st.req, st.res = call.req, call.res
+	st.status, st.final, st.trailers, st.err, st.gotFrame = 0, false, false, nil, false
+	st.loc = st.loc[:0]
+	st.follow, st.keepHdr, st.groupHdr = call.follow, call.req.KeepHeaders, ""
+	if g := call.req.GroupBy; g != nil {
+		st.groupHdr = g.Header
+	}
+	st.recvUnack, st.wantWin = 0, false
+
+	c.wmu.Lock()
+	if c.nextID > 1<<31-1 {
+		c.wmu.Unlock()
+		c.takesNew.Store(false)
+		c.releaseSlot()
+		return h1Status{}, &h2RetryError{err: &StepError{Kind: KindReset, Name: "HTTP/2 stream IDs used up", Err: errors.New("connection ran out of stream IDs")}}
+	}
+	id := c.nextID
+	c.nextID += 2
+	c.hbuf.Reset()
+	if err := cl.encodeHeaders(c.henc, s); err != nil {
+		c.wmu.Unlock()
+		c.releaseSlot()
+		return h1Status{}, err
+	}
+	c.mu.Lock()
+	if c.dead != nil {
+		err := c.dead
+		c.mu.Unlock()
+		c.wmu.Unlock()
+		c.releaseSlot()
+		return h1Status{}, &h2RetryError{err: err}
+	}
+	st.id, st.sendWin = id, c.initWin
+	maxFrame := int(c.maxSend)
+	c.streams[id] = st
+	c.mu.Unlock()
+	block := c.hbuf.Bytes()
+	first := block[:min(len(block), maxFrame)]
+	rest := block[len(first):]
+	err := c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: first, EndStream: len(s.body) == 0, EndHeaders: len(rest) == 0})
+	for len(rest) > 0 && err == nil {
+		n := min(len(rest), maxFrame)
+		err = c.fr.WriteContinuation(id, n == len(rest), rest[:n])
+		rest = rest[n:]
+	}
+	call.res.BytesOut += int64(len(block)) + 9
+	switch {
+	case err != nil:
+		c.wmu.Unlock()
+	case len(s.body) > 0:
+		err = c.sendBody(cl, call, id, s.body, maxFrame)
+	default:
+		c.flush()
+	}
+	stopped := err == errStopped
+	if err != nil && !stopped {
+		// The stream gets its error from the connection's end.
+		c.close(c.connError(err, false))
+	}
+	if !stopped {
+		select {
+		case <-st.done:
+		case <-ctx.Done():
+			stopped = true
+		case <-cl.timer.C:
+			stopped = true
+		}
+	}
+	if stopped {
+		if cerr := ctx.Err(); cerr != nil {
+			return h1Status{}, c.abandon(st, canceledError(cerr, "read response"), false)
+		}
+		return h1Status{}, c.abandon(st, &StepError{Kind: KindTimeout, Name: "timeout",
+			Err: fmt.Errorf("read response: no complete response within %s", c.t.timeout)}, true)
+	}
+	if st.err != nil {
+		return h1Status{}, st.err
+	}
+	return h1Status{status: call.res.Status, location: st.follow && len(st.loc) > 0}, nil
+}
+
+// takeSlot waits until the connection has room for one more stream.
+func (c *h2Conn) takeSlot(ctx context.Context, cl *h2Client) error {
+	st := &cl.st
+	c.mu.Lock()
+	for {
+		if c.dead != nil || c.goAway {
+			err := c.dead
+			c.mu.Unlock()
+			if err == nil {
+				err = &StepError{Kind: KindReset, Name: "HTTP/2 GOAWAY", Err: errors.New("the server is closing the connection")}
+			}
+			return &h2RetryError{err: err}
+		}
+		if c.active < c.limit {
+			c.active++
+			c.mu.Unlock()
+			return nil
+		}
+		c.waiters = append(c.waiters, st)
+		c.mu.Unlock()
+		select {
+		case <-st.wake:
+		case <-ctx.Done():
+			c.dropWaiter(st)
+			return canceledError(ctx.Err(), "waiting for an HTTP/2 stream")
+		case <-cl.timer.C:
+			c.dropWaiter(st)
+			return &StepError{Kind: KindTimeout, Name: "timeout",
+				Err: fmt.Errorf("waiting for an HTTP/2 stream: none free within %s (the server allows %d per connection)", c.t.timeout, c.limitNow())}
+		}
+		c.mu.Lock()
+	}
+}
+
+func (c *h2Conn) limitNow() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.limit
+}
+
+// dropWaiter takes a worker that gave up out of the waiters; one that was
+// woken already passes its wake-up on.
+func (c *h2Conn) dropWaiter(st *h2Stream) {
+	c.mu.Lock()
+	found := false
+	for i, w := range c.waiters {
+		if w == st {
+			c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
+			found = true
+			break
+		}
+	}
+	if !found {
+		c.wakeOne()
+	}
+	c.mu.Unlock()
+	drain(st.wake)
+}
+
+// releaseSlot gives back a slot taken for a stream never opened.
+func (c *h2Conn) releaseSlot() {
+	c.mu.Lock()
+	c.active--
+	c.wakeOne()
+	c.mu.Unlock()
+}
+
+// sendBody writes the request body in DATA frames within the send
+// windows, waiting for WINDOW_UPDATEs when they are spent. Called with
+// wmu held; returns with it released.
+func (c *h2Conn) sendBody(cl *h2Client, call *h1Call, id uint32, body []byte, maxFrame int) error {
+	st := &cl.st
+	for len(body) > 0 {
+		c.mu.Lock()
+		if c.streams[id] != st {
+			// Answered or reset already: the rest of the body is moot.
+			c.mu.Unlock()
+			break
+		}
+		n := min(len(body), maxFrame, int(max(c.sendWin, 0)), int(max(st.sendWin, 0)))
+		if n == 0 {
+			st.wantWin = true
+			c.mu.Unlock()
+			c.flush()
+			select {
+			case <-st.wake:
+			case <-st.done:
+				signal(st.done) // for roundTrip's wait
+				return nil
+			case <-call.ctx.Done():
+				return errStopped
+			case <-cl.timer.C:
+				return errStopped
+			}
+			c.wmu.Lock()
+			continue
+		}
+		c.sendWin -= int32(n)
+		st.sendWin -= int32(n)
+		c.mu.Unlock()
+		if err := c.fr.WriteData(id, n == len(body), body[:n]); err != nil {
+			c.wmu.Unlock()
+			return err
+		}
+		call.res.BytesOut += int64(n) + 9
+		body = body[n:]
+	}
+	c.flush()
+	return nil
+}
+
+// errStopped says sendBody stopped at the request's deadline or
+// cancellation.
+var errStopped = errors.New("stopped")
+
+// abandon gives up on a stream (timeout, cancellation): it is reset, and
+// a connection that has not said a thing for the whole timeout is closed.
+// A response that completed meanwhile is the outcome after all.
+func (c *h2Conn) abandon(st *h2Stream, err error, timedOut bool) error {
+	c.mu.Lock()
+	open := c.streams[st.id] == st
+	if open {
+		c.finish(st.id, st, err)
+	}
+	c.mu.Unlock()
+	drain(st.done)
+	if !open {
+		return st.err
+	}
+	id := st.id
+	c.writeControl(func(fr *http2.Framer) error { return fr.WriteRSTStream(id, http2.ErrCodeCancel) })
+	if timedOut && time.Since(time.Unix(0, c.lastRead.Load())) >= c.t.timeout {
+		c.close(err)
+	}
+	return err
+}
+
+// validateH2 refuses what cannot go into an HTTP/2 request.
+func validateH2(s *h1Send) error {
+	if !isToken(s.method) {
+		return clientErrorf("invalid method %q", s.method)
+	}
+	for i := range s.header {
+		h := &s.header[i]
+		if !isToken(h.Name) {
+			return clientErrorf("invalid header name %q", h.Name)
+		}
+		if !validHeaderValue(h.Value) {
+			return clientErrorf("header %s: value contains CR, LF or NUL", h.Name)
+		}
+	}
+	return nil
+}
+
+// encodeHeaders writes the request's header block with enc: the
+// pseudo-headers, then the user's headers in lower case, without those
+// HTTP/2 forbids (RFC 9113 §8.2.2). Credentials are never indexed, so
+// they stay out of the compression table. Called with wmu held.
+func (cl *h2Client) encodeHeaders(enc *hpack.Encoder, s *h1Send) error {
+	t := &s.target
+	authority := t.authority
+	var hasUA, hasAuth bool
+	for i := range s.header {
+		h := &s.header[i]
+		switch {
+		case equalFold(h.Name, "Host"):
+			authority = h.Value
+		case equalFold(h.Name, "User-Agent"):
+			hasUA = true
+		case equalFold(h.Name, "Authorization"):
+			hasAuth = true
+		}
+	}
+	path := t.path
+	if path == "" || path[0] != '/' || needsEscape(path) {
+		b := make([]byte, 0, len(path)+8)
+		if path == "" || path[0] != '/' {
+			b = append(b, '/')
+		}
+		path = string(appendTarget(b, path))
+	}
+	scheme := "http"
+	if t.tls {
+		scheme = "https"
+	}
+	w := func(name, value string, sensitive bool) {
+		_ = enc.WriteField(hpack.HeaderField{Name: name, Value: value, Sensitive: sensitive})
+	}
+	w(":method", s.method, false)
+	w(":scheme", scheme, false)
+	w(":authority", authority, false)
+	w(":path", path, false)
+	if !hasUA {
+		w("user-agent", cl.t.userAgent, false)
+	}
+	if t.userinfo != "" && !hasAuth {
+		v, err := cl.basicAuth(t.userinfo)
+		if err != nil {
+			return err
+		}
+		w("authorization", v, true)
+	}
+	opts := &cl.t.opts
+	for i := range s.header {
+		h := &s.header[i]
+		switch {
+		case equalFold(h.Name, "Host"), equalFold(h.Name, "Content-Length"), equalFold(h.Name, "Connection"),
+			equalFold(h.Name, "Keep-Alive"), equalFold(h.Name, "Proxy-Connection"), equalFold(h.Name, "Transfer-Encoding"),
+			equalFold(h.Name, "Upgrade"):
+			continue
+		case equalFold(h.Name, "TE") && h.Value != "trailers":
+			continue
+		}
+		w(cl.lowerName(h.Name), h.Value, IsSecretHeader(h.Name, opts.SecretHeaders))
+	}
+	if len(s.body) > 0 || methodExpectsBody(s.method) {
+		if cl.lenValue == "" || cl.lenBody != len(s.body) {
+			cl.lenBody, cl.lenValue = len(s.body), strconv.Itoa(len(s.body))
+		}
+		w("content-length", cl.lenValue, false)
+	}
+	return nil
+}
+
+// needsEscape reports whether appendTarget would change p.
+func needsEscape(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if p[i] <= ' ' || p[i] >= 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerName returns name in lower case, from a cache: header names repeat.
+func (cl *h2Client) lowerName(name string) string {
+	lower := true
+	for i := 0; i < len(name); i++ {
+		if 'A' <= name[i] && name[i] <= 'Z' {
+			lower = false
+			break
+		}
+	}
+	if lower {
+		return name
+	}
+	if l, ok := cl.lower[name]; ok {
+		return l
+	}
+	if cl.lower == nil || len(cl.lower) > 256 {
+		cl.lower = map[string]string{}
+	}
+	l := lowerASCII(name)
+	cl.lower[name] = l
+	return l
+}
+
+// basicAuth encodes URL userinfo as a Basic credential, caching the last.
+func (cl *h2Client) basicAuth(userinfo string) (string, error) {
+	if userinfo == cl.authKey && cl.authVal != "" {
+		return cl.authVal, nil
+	}
+	user, pass := userinfo, ""
+	for i := 0; i < len(userinfo); i++ {
+		if userinfo[i] == ':' {
+			user, pass = userinfo[:i], userinfo[i+1:]
+			break
+		}
+	}
+	u, err1 := url.PathUnescape(user)
+	p, err2 := url.PathUnescape(pass)
+	if err := errors.Join(err1, err2); err != nil {
+		return "", clientErrorf("URL userinfo: %v", err)
+	}
+	cl.authKey = userinfo
+	cl.authVal = "Basic " + base64.StdEncoding.EncodeToString([]byte(u+":"+p))
+	return cl.authVal, nil
+}
