@@ -16,7 +16,7 @@ type Encoder struct{ e *histEncoder }
 func NewEncoder() *Encoder { return &Encoder{e: newHistEncoder()} }
 
 // Freeze returns an independent copy of h kept only in its compressed
-// encoding, as Histogram.Frozen does.
+// encoding, as Histogram.frozen does.
 func (e *Encoder) Freeze(h *Histogram) *Histogram { return h.frozenWith(e.e) }
 
 // FileWriter writes successive versions of one run's results file (the

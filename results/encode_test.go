@@ -20,7 +20,7 @@ func TestEncodeMatchesMarshalIndent(t *testing.T) {
 			iv := Interval{Start: Duration(time.Duration(i) * time.Second), Length: Duration(time.Second),
 				Total: IntervalStats{Requests: uint64(i), Latency: NewHistogram(), SendLag: NewHistogram()}}
 			iv.Total.Latency.Record(time.Duration(i+1) * time.Millisecond)
-			iv.Series = []IntervalStats{{Name: "a", Requests: uint64(i), Latency: iv.Total.Latency.Frozen()}}
+			iv.Series = []IntervalStats{{Name: "a", Requests: uint64(i), Latency: iv.Total.Latency.frozen()}}
 			r.Timeline = append(r.Timeline, iv)
 		}
 		return r
@@ -104,8 +104,8 @@ func BenchmarkEncodeCheckpoint(b *testing.B) {
 			lag.Record(time.Duration(v%50) * time.Microsecond)
 		}
 		r.Timeline = append(r.Timeline, Interval{Start: Duration(time.Duration(i) * time.Second), Length: Duration(time.Second),
-			Total:  IntervalStats{Requests: 2000, Latency: lat.Frozen(), SendLag: lag.Frozen()},
-			Series: []IntervalStats{{Name: "get", Requests: 2000, Latency: lat.Frozen()}}})
+			Total:  IntervalStats{Requests: 2000, Latency: lat.frozen(), SendLag: lag.frozen()},
+			Series: []IntervalStats{{Name: "get", Requests: 2000, Latency: lat.frozen()}}})
 	}
 	r.Total.Latency, r.Total.Service, r.Total.SendLag = r.Timeline[0].Total.Latency, r.Timeline[0].Total.Latency, r.Timeline[0].Total.SendLag
 	b.Run("fresh", func(b *testing.B) {

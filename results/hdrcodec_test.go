@@ -84,12 +84,12 @@ func TestFrozenHistogramKeepsValues(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		h.Record(time.Millisecond)
 	}
-	f := h.Frozen()
+	f := h.frozen()
 	f.Record(2 * time.Millisecond)
 	if f.Count() != 11 {
 		t.Fatalf("recording into a frozen histogram: count %d, want 11", f.Count())
 	}
-	g := h.Frozen()
+	g := h.frozen()
 	if err := g.Merge(h); err != nil {
 		t.Fatal(err)
 	}

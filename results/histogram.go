@@ -131,15 +131,15 @@ func (h *Histogram) Merge(o *Histogram) error {
 // Reset empties the histogram, keeping its memory.
 func (h *Histogram) Reset() { h.hist().Reset() }
 
-// Frozen returns an independent copy kept in compressed encoding, without
+// frozen returns an independent copy kept in compressed encoding, without
 // allocating a dense copy: how the timeline and checkpoints copy histograms.
-func (h *Histogram) Frozen() *Histogram {
+func (h *Histogram) frozen() *Histogram {
 	e := encoderPool.Get().(*histEncoder)
 	defer encoderPool.Put(e)
 	return h.frozenWith(e)
 }
 
-// frozenWith is Frozen encoding with e.
+// frozenWith is frozen, encoding with e.
 func (h *Histogram) frozenWith(e *histEncoder) *Histogram {
 	if h.h == nil && h.enc != nil {
 		return &Histogram{enc: h.enc} // already frozen: share the encoding

@@ -25,7 +25,7 @@ func shardFile(t testing.TB, i, n int) *Result {
 		}
 		r.Total.Requests += 10
 		r.Requests[0].Requests += 10
-		iv.Series = []IntervalStats{{Name: "get", Requests: 10, Latency: iv.Total.Latency.Frozen()}}
+		iv.Series = []IntervalStats{{Name: "get", Requests: 10, Latency: iv.Total.Latency.frozen()}}
 		r.Timeline = append(r.Timeline, iv)
 	}
 	var buf bytes.Buffer

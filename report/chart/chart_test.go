@@ -278,7 +278,14 @@ func TestLongTimeline(t *testing.T) {
 		for k := 0; k < 10; k++ {
 			h.Record(lat + time.Duration(k)*time.Microsecond)
 		}
-		h = h.Frozen()
+		// Kept in its encoding, as a timeline read from a file is.
+		enc, err := h.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h, err = results.DecodeHistogram(enc); err != nil {
+			t.Fatal(err)
+		}
 		r.Timeline = append(r.Timeline, results.Interval{
 			Start: results.Duration(time.Duration(i) * time.Second), Length: results.Duration(time.Second), PlannedRate: 10,
 			Total: results.IntervalStats{Requests: 10, Latency: h},
