@@ -58,6 +58,7 @@ func WriteMarkdown(w io.Writer, r *results.Result) error {
 	fmt.Fprintln(bw, "Percentiles are of successful responses; failed requests are counted under errors with their own latency.")
 	fmt.Fprintln(bw)
 	writeMDTable(bw, r, func(s *results.Stats) *results.Histogram { return s.Latency }, true)
+	writeMDFlows(bw, r)
 
 	if r.Total != nil {
 		fmt.Fprintln(bw)

@@ -41,6 +41,7 @@ func WriteText(w io.Writer, r *results.Result) error {
 	writeTextErrors(bw, r)
 	writeTextChecks(bw, r)
 	writeTextLatency(bw, r)
+	writeTextFlows(bw, r)
 	warnings := Warnings(r)
 	notes := notes(r)
 	if len(warnings)+len(notes) > 0 {

@@ -13,6 +13,10 @@ import (
 type RunColours struct {
 	total color.Color
 	names map[string]color.Color
+	// flows are the colours of the flow series (flows.png), after the
+	// request names' in the palette: a flow and the requests its steps
+	// send are different series.
+	flows map[string]color.Color
 }
 
 // NewRunColours assigns the colours of res's series: the whole run takes
@@ -20,23 +24,39 @@ type RunColours struct {
 // out). A run of one request name is one series, drawn in Black
 // everywhere.
 func NewRunColours(res *results.Result) RunColours {
-	c := RunColours{total: Black, names: map[string]color.Color{}}
-	if len(res.Requests) == 1 {
-		c.names[res.Requests[0].Name] = Black
-		return c
-	}
+	c := RunColours{total: Black, names: map[string]color.Color{}, flows: map[string]color.Color{}}
 	k := 0
-	for _, st := range res.Requests {
-		if _, ok := c.names[st.Name]; ok {
-			continue
-		}
+	next := func() color.Color {
 		for Palette[k%len(Palette)] == Black {
 			k++
 		}
-		c.names[st.Name] = Palette[k%len(Palette)]
 		k++
+		return Palette[(k-1)%len(Palette)]
+	}
+	if len(res.Requests) == 1 {
+		c.names[res.Requests[0].Name] = Black
+	} else {
+		for _, st := range res.Requests {
+			if _, ok := c.names[st.Name]; !ok {
+				c.names[st.Name] = next()
+			}
+		}
+	}
+	for _, st := range res.Flows {
+		if _, ok := c.flows[st.Name]; !ok {
+			c.flows[st.Name] = next()
+		}
 	}
 	return c
+}
+
+// Flow returns the colour of the flow named name (Black for a flow the
+// result does not hold).
+func (c RunColours) Flow(name string) color.Color {
+	if col, ok := c.flows[name]; ok {
+		return col
+	}
+	return Black
 }
 
 // Total returns the colour of the whole run.

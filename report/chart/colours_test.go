@@ -6,6 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/tailgate-dev/tailgate/results"
 )
 
 // TestRunChartsShareColours: every chart of one run report draws a series
@@ -94,4 +97,46 @@ func paletteColoursIn(t *testing.T, path string) map[color.Color]bool {
 		}
 	}
 	return out
+}
+
+// TestFlowsChart: a run with flow series gets flows.png, one spectrum line
+// per flow in a colour of its own, none of the request names'.
+func TestFlowsChart(t *testing.T) {
+	res := fixtures(t, "before", 1)[0]
+	for i, name := range []string{"walk", "checkout"} {
+		st := results.NewStats(name, "")
+		for v := range 2000 {
+			d := time.Duration(i+1) * (40*time.Millisecond + time.Duration(v*v%30000)*time.Microsecond)
+			st.Latency.Record(d)
+		}
+		st.Requests = 2000
+		res.Flows = append(res.Flows, st)
+	}
+	res.Sort()
+	dir := t.TempDir()
+	files, err := WriteRunCharts(dir, res, Options{Width: 800, Height: 450})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 2 || filepath.Base(files[1].Path) != "flows.png" {
+		t.Fatalf("wrote %v; want flows.png after the spectrum", files)
+	}
+	cols := NewRunColours(res)
+	want := map[color.Color]bool{cols.Flow("walk"): true, cols.Flow("checkout"): true}
+	for _, st := range res.Requests {
+		if want[cols.Of(st.Name)] {
+			t.Fatalf("a flow shares its colour with request %s", st.Name)
+		}
+	}
+	got := paletteColoursIn(t, filepath.Join(dir, "flows.png"))
+	for c := range want {
+		if !got[c] {
+			t.Errorf("flows.png lacks %v, a flow's colour", c)
+		}
+	}
+	for c := range got {
+		if !want[c] {
+			t.Errorf("flows.png draws %v, the colour of no flow", c)
+		}
+	}
 }

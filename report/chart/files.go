@@ -96,7 +96,8 @@ func write(files []File, dir, name, title string, draw func(io.Writer) error) ([
 }
 
 // WriteRunCharts writes the charts of one result into dir (created if
-// needed): spectrum.png (the run and each request name), timeline.png,
+// needed): spectrum.png (the run and each request name), flows.png when
+// the run has flow series (each flow's latency), timeline.png,
 // bars.png when the run has several request names, and by-tag.png when its
 // tag groups carry a numeric tag.
 func WriteRunCharts(dir string, res *results.Result, o Options) ([]File, error) {
@@ -128,6 +129,11 @@ func WriteRunCharts(dir string, res *results.Result, o Options) ([]File, error) 
 		return Spectrum(w, lines, o)
 	}); err != nil {
 		return files, err
+	}
+	if len(res.Flows) > 0 {
+		if files, err = writeFlows(files, dir, res, colours, o); err != nil {
+			return files, err
+		}
 	}
 	if len(res.Timeline) > 0 {
 		if files, err = write(files, dir, "timeline.png", "Latency and throughput over time", func(w io.Writer) error {
@@ -164,6 +170,26 @@ func WriteRunCharts(dir string, res *results.Result, o Options) ([]File, error) 
 		}
 	}
 	return files, nil
+}
+
+// writeFlows writes flows.png: the spectrum of each flow's latency, from
+// the arrival's intended time to the end of its last step.
+func writeFlows(files []File, dir string, res *results.Result, colours RunColours, o Options) ([]File, error) {
+	var lines []SpectrumLine
+	for _, s := range res.Flows {
+		lines = append(lines, SpectrumLine{Label: results.FlowSelector(s.Name).String(), Hist: s.Latency, Color: colours.Flow(s.Name)})
+	}
+	if o.Title == "" {
+		o.Title = "Flow latency by percentile (end of the last step − the iteration's intended start)"
+	}
+	files, err := write(files, dir, "flows.png", "Flow latency by percentile", func(w io.Writer) error {
+		return Spectrum(w, lines, o)
+	})
+	if errors.Is(err, errNoData) {
+		// No iteration completed: the summary says so, a chart would not.
+		return files, nil
+	}
+	return files, err
 }
 
 // CompareSide is one side of a comparison chart.

@@ -147,7 +147,7 @@ func (m *model) move(delta int) {
 }
 
 // rows returns the series shown in the table: the total only when it is not
-// the same as the single request.
+// the same as the single request, and the flows last.
 func (m *model) rows() []*results.SeriesSnapshot {
 	if m.snap == nil {
 		return nil
@@ -183,6 +183,10 @@ func (m *model) rows() []*results.SeriesSnapshot {
 		if orphan {
 			out = append(out, s)
 		}
+	}
+	// Flows after the requests, each its own series (flow:NAME).
+	for i := range m.snap.Flows {
+		out = append(out, &m.snap.Flows[i])
 	}
 	return out
 }
@@ -250,6 +254,9 @@ func (m *model) ingest(s *results.Snapshot) {
 	add(&s.Total, target)
 	for i := range s.Series {
 		add(&s.Series[i], 0)
+	}
+	for i := range s.Flows {
+		add(&s.Flows[i], 0)
 	}
 }
 

@@ -98,6 +98,23 @@ func scenarioSnaps(n int, behind bool) []*results.Snapshot {
 	return out
 }
 
+// flowSnaps is scenarioSnaps with a flow: checkout, whose iterations run
+// both requests with a think time between them.
+func flowSnaps(n int) []*results.Snapshot {
+	out := scenarioSnaps(n, false)
+	var its uint64
+	for i, s := range out {
+		wave := 2 + 1.5*math.Sin(float64(i+1)/4)
+		iv := uint64(s.Rate * 0.2)
+		its += iv
+		s.Flows = []results.SeriesSnapshot{{
+			Name: "checkout", Flow: true, Requests: its, IntervalRequests: iv, Rate: float64(iv),
+			Interval: pcts(wave*4 + 250), Cumulative: pcts(258),
+		}}
+	}
+	return out
+}
+
 // hitSnaps is a one-request `tailgate hit` run, or a closed-model one.
 func hitSnaps(n int, closed bool) []*results.Snapshot {
 	var out []*results.Snapshot
@@ -185,6 +202,8 @@ func TestViewGolden(t *testing.T) {
 		{"waiting", fixture{info: hinfo}},
 		{"many", fixture{snaps: many, info: pinfo, keys: []string{"up", "up"}}},
 		{"checkpoint-failed", fixture{snaps: checkpointFailed, info: hinfo}},
+		// The flow is the last row; up from the first selects it.
+		{"flows", fixture{snaps: flowSnaps(45), info: pinfo, keys: []string{"up"}}},
 	}
 	sizes := [][2]int{{80, 24}, {160, 48}}
 	for _, c := range cases {

@@ -294,9 +294,15 @@ func (m *model) table(w, h int, wide bool) []string {
 		}
 		return b.String()
 	}
-	title := "requests · latency percentiles of the last second"
+	what := "requests"
+	if len(m.snap.Flows) > 0 {
+		// Flows count iterations, timed from the arrival's intended
+		// time to the end of their last step (docs/metrics.md).
+		what = "requests and flows"
+	}
+	title := what + " · latency percentiles of the last second"
 	if wide {
-		title = "requests · latency percentiles"
+		title = what + " · latency percentiles"
 	}
 	lines := []string{m.rule(title, w)}
 	lb := m.st.label.Render
