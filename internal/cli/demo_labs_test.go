@@ -36,6 +36,7 @@ func TestDemoLabsEndToEnd(t *testing.T) {
 		{"jobs", []string{"spectrum.png"}, []string{
 			`sync: every export request takes the job's time \(p50 2[0-9.]+ms`,
 			`202 \+ poll: the submit answers in .* at p99`,
+			`the whole background flow, submit to done, takes the job's time: p50 [0-9.]+ms`,
 		}},
 	} {
 		t.Run(tc.lab, func(t *testing.T) {
