@@ -59,6 +59,7 @@ type h2Conn struct {
 	recvUnacked uint32
 
 	// The reader's header-block state (reader goroutine only).
+	hpay     []byte // the payload of the last HEADERS or CONTINUATION frame
 	hdec     *hpack.Decoder
 	cur      *h2Stream // the stream the header block in progress is for
 	hdrBytes int       // size of the header block in progress

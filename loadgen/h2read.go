@@ -3,6 +3,7 @@ package loadgen
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -15,25 +16,72 @@ import (
 func (c *h2Conn) readLoop() {
 	defer close(c.readerDone)
 	for {
-		f, err := c.fr.ReadFrame()
-		if err != nil {
-			var se http2.StreamError
-			if errors.As(err, &se) {
-				c.resetStream(se.StreamID, se.Code, &StepError{Kind: KindProtocol, Name: "HTTP/2 protocol error", Err: err})
-				continue
-			}
-			c.close(c.readError(err))
-			return
+		f, err := c.readFrame()
+		if err == nil && f != nil {
+			c.lastRead.Store(time.Now().UnixNano())
+			err = c.handle(f)
 		}
-		c.lastRead.Store(time.Now().UnixNano())
-		if err := c.handle(f); err != nil {
+		if err == nil {
+			continue
+		}
+		var se http2.StreamError
+		if errors.As(err, &se) {
+			c.resetStream(se.StreamID, se.Code, &StepError{Kind: KindProtocol, Name: "HTTP/2 protocol error", Err: err})
+			continue
+		}
+		var ce http2.ConnectionError
+		var ste *StepError
+		if errors.As(err, &ce) || (errors.As(err, &ste) && ste.Kind == KindProtocol) {
 			c.writeControl(func(fr *http2.Framer) error {
 				return fr.WriteGoAway(0, http2.ErrCodeProtocol, nil)
 			})
-			c.close(err)
-			return
+		}
+		c.close(c.readError(err))
+		return
+	}
+}
+
+// readFrame reads the next frame. A header block fragment is read into
+// the connection's own buffer and handled here (f is nil): the Framer
+// allocates a HeadersFrame per HEADERS frame, one allocation per response.
+func (c *h2Conn) readFrame() (http2.Frame, error) {
+	fh, err := c.fr.ReadFrameHeader()
+	if err != nil {
+		return nil, err
+	}
+	if fh.Type != http2.FrameHeaders && fh.Type != http2.FrameContinuation {
+		return c.fr.ReadFrameForHeader(fh)
+	}
+	if fh.StreamID == 0 {
+		return nil, http2.ConnectionError(http2.ErrCodeProtocol)
+	}
+	if cap(c.hpay) < int(fh.Length) {
+		c.hpay = make([]byte, fh.Length)
+	}
+	frag := c.hpay[:fh.Length]
+	if _, err := io.ReadFull(c.br, frag); err != nil {
+		return nil, err
+	}
+	if fh.Type == http2.FrameHeaders {
+		if fh.Flags.Has(http2.FlagHeadersPadded) {
+			if len(frag) == 0 || int(frag[0]) > len(frag)-1 {
+				return nil, http2.ConnectionError(http2.ErrCodeProtocol)
+			}
+			frag = frag[1 : len(frag)-int(frag[0])]
+		}
+		if fh.Flags.Has(http2.FlagHeadersPriority) {
+			if len(frag) < 5 {
+				return nil, http2.ConnectionError(http2.ErrCodeProtocol)
+			}
+			frag = frag[5:]
 		}
 	}
+	c.lastRead.Store(time.Now().UnixNano())
+	streamEnd := fh.Type == http2.FrameHeaders && fh.Flags.Has(http2.FlagHeadersEndStream)
+	if err := c.onHeaderBlock(fh.StreamID, frag, fh.Flags.Has(http2.FlagHeadersEndHeaders), streamEnd, int(fh.Length)); err != nil {
+		return nil, err
+	}
+	return nil, nil
 }
 
 // readError classifies the error that ended the reader.
