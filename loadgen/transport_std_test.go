@@ -191,12 +191,3 @@ func hostOfURLError(err error) string {
 	}
 	return u.Hostname()
 }
-
-// urlOfError returns the URL a *url.Error is about ("" for other errors).
-func urlOfError(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.URL
-	}
-	return ""
-}
