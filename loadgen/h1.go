@@ -31,6 +31,11 @@ const (
 	// h1MaxHeaderBytes bounds a response head (status line and headers)
 	// and a trailer block, as net/http's default does.
 	h1MaxHeaderBytes = 1 << 20
+	// h1KeepScratch is the most a client keeps of the buffer that
+	// assembled a long line between responses: a connection holds at
+	// most its read buffer and this much once a response is read, however
+	// long the lines a server sent.
+	h1KeepScratch = 64 << 10
 	// h1MaxInformational bounds the 1xx responses skipped before the final
 	// one, so a server cannot keep the client in the head loop forever.
 	h1MaxInformational = 16

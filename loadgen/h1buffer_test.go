@@ -3,7 +3,9 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -60,6 +62,37 @@ func TestGrownReadBuffer(t *testing.T) {
 	} {
 		if got := grownReadBuffer(tc.n); got != tc.want {
 			t.Errorf("grownReadBuffer(%d) = %d, want %d", tc.n, got, tc.want)
+		}
+	}
+}
+
+// TestLongLineBufferIsReleased: a server that sends a header line over the
+// 1 MiB limit (a protocol error) grows the buffer that assembles long
+// lines to over a MiB; the next response lets it go, so a connection never
+// keeps more than h1KeepScratch of it (issue 19 item 8: 223 MB at -c 100).
+func TestLongLineBufferIsReleased(t *testing.T) {
+	huge := "HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("b", h1MaxHeaderBytes+h1MaxHeaderBytes/2) + "\r\nContent-Length: 0\r\n\r\n"
+	small := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	var conns atomic.Int32
+	c, _ := pipeClient(t, ClientOptions{}, func(nc net.Conn) {
+		if conns.Add(1) == 1 {
+			serveScript(huge)(nc)
+			return
+		}
+		serveScript(small, small)(nc)
+	})
+	if _, err := tdo(c, context.Background(), "GET", "http://example.test/", nil); err == nil || !strings.Contains(err.Error(), "line longer than") {
+		t.Fatalf("the oversized header line: %v, want a protocol error", err)
+	}
+	if cap(c.scratch) <= h1MaxHeaderBytes {
+		t.Fatalf("scratch %d bytes after the long line; the test needs it over the limit", cap(c.scratch))
+	}
+	for i := range 2 {
+		if _, err := tdo(c, context.Background(), "GET", "http://example.test/", nil); err != nil {
+			t.Fatalf("request %d after the long line: %v", i, err)
+		}
+		if cap(c.scratch) > h1KeepScratch {
+			t.Fatalf("after request %d the connection keeps %d bytes of line buffer, want at most %d", i, cap(c.scratch), h1KeepScratch)
 		}
 	}
 }

@@ -43,6 +43,13 @@ func (c *h1Client) readLine(limit int) ([]byte, error) {
 // whole body into res.
 func (c *h1Client) readResponse(method string, req *Request, res *Response, wantLocation bool) (h1Status, error) {
 	c.lineBytes = 0
+	if cap(c.scratch) > h1KeepScratch {
+		// A line of up to h1MaxHeaderBytes grew it to as much as twice
+		// that; kept, a hostile server would pin ~2 MiB per connection
+		// (2 GB at -c 1000). Long lines are rare, so the next one pays
+		// for its own buffer.
+		c.scratch = nil
+	}
 	var st h1Status
 	var clen int64
 	var chunked bool
