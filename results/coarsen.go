@@ -53,6 +53,9 @@ type TimelineCoarsener struct {
 	warm int
 	n    [len(coarseLevels) + 1]int
 	acc  intervalAcc
+	// m adds the intervals' encodings into acc with no garbage per
+	// histogram.
+	m histMerger
 }
 
 // NewTimelineCoarsener returns a coarsener for a timeline whose intervals
@@ -169,10 +172,10 @@ func (c *TimelineCoarsener) merge(ivs []Interval) (Interval, error) {
 		out.Arrivals += iv.Arrivals
 		out.Total.Requests += iv.Total.Requests
 		out.Total.Errors += iv.Total.Errors
-		if err := addPacked(a.lat, iv.Total.Latency); err != nil {
+		if err := c.add(a.lat, iv.Total.Latency); err != nil {
 			return out, err
 		}
-		if err := addPacked(a.lag, iv.Total.SendLag); err != nil {
+		if err := c.add(a.lag, iv.Total.SendLag); err != nil {
 			return out, err
 		}
 		for k := range iv.Series {
@@ -188,7 +191,7 @@ func (c *TimelineCoarsener) merge(ivs []Interval) (Interval, error) {
 			}
 			is.Requests += s.Requests
 			is.Errors += s.Errors
-			if err := addPacked(a.series[s.Name], s.Latency); err != nil {
+			if err := c.add(a.series[s.Name], s.Latency); err != nil {
 				return out, err
 			}
 		}
@@ -216,6 +219,15 @@ func (c *TimelineCoarsener) merge(ivs []Interval) (Interval, error) {
 	// Series seen once and gone for good would keep their accumulators;
 	// the names of a run are few and fixed, so they are kept.
 	return out, nil
+}
+
+// add adds h into dst: through the reused merger when h is an encoding
+// (every closed interval's is), else as addPacked does.
+func (c *TimelineCoarsener) add(dst *hdrhistogram.PackedHistogram, h *Histogram) error {
+	if h != nil && h.h == nil && h.enc != nil {
+		return c.m.add(dst, h.enc)
+	}
+	return addPacked(dst, h)
 }
 
 // encode returns a frozen histogram of p's counts.
