@@ -173,5 +173,10 @@ func TestOutputsAgree(t *testing.T) {
 		// The whole run's p50, p95, p99, p99.9 follow the last second's.
 		"p50": row[7], "p99": row[9],
 		"max": find("dashboard", frame, `max +█* +(\S+)`),
+		// The last frame shows the run's rates, not the drain's "0/s of
+		// 0/s".
+		"iteration rate": find("dashboard", frame, `iterations (\S+) of`),
+		"planned rate":   find("dashboard", frame, `iterations \S+ of (\S+)`),
+		"request rate":   strings.TrimSuffix(find("dashboard", frame, `requests (\S+/s)`), "/s"),
 	})
 }
