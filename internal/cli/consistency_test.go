@@ -46,7 +46,8 @@ func (c consistencyClient) Do(_ context.Context, _ *loadgen.Request, res *loadge
 // TestOutputsAgree renders one run as text, Markdown, JSON summary, hlog
 // and the dashboard's last frame, and checks that every figure they share
 // is the same (issue 12: one definition per figure, used alike by every
-// output).
+// output), the flow's figures included (issue 14: its iterations, failed
+// ones, rate and latency; the hlog holds the timeline, which has no flows).
 func TestOutputsAgree(t *testing.T) {
 	var res *results.Result
 	var snaps []*results.Snapshot
@@ -55,7 +56,7 @@ func TestOutputsAgree(t *testing.T) {
 		plan := loadgen.Plan{
 			Name: "agree", Target: "http://fake", Transport: &consistencyTarget{},
 			Load:  loadgen.Load{Pacer: loadgen.ConstantPacer{PerSecond: 50, Length: 4 * time.Second}},
-			Flows: []loadgen.Flow{{Name: "two", Weight: 1, Steps: []loadgen.Step{st, st}}},
+			Flows: []loadgen.Flow{{Name: "two", Weight: 1, Timed: true, Steps: []loadgen.Step{st, st}}},
 		}
 		obs := loadgen.ObserverFunc(func(s *results.Snapshot) { snaps = append(snaps, s) })
 		var err error
@@ -79,6 +80,28 @@ func TestOutputsAgree(t *testing.T) {
 		"p99":            format.Duration(p.Of(99)),
 		"max":            format.Duration(p.Max),
 		"failed p50":     format.Duration(tot.FailedLatency.Summary().Of(50)),
+	}
+	// The flow's figures: its iterations (every 7th request fails, so
+	// some iterations fail at one of their two steps).
+	flow := res.LookupFlow("two")
+	if flow == nil || flow.Errors == 0 || flow.Latency.Count() == 0 {
+		t.Fatalf("flow two: %+v; want failed and completed iterations", flow)
+	}
+	fp := flow.Latency.Summary()
+	for k, v := range map[string]string{
+		"flow iterations": strconv.FormatUint(flow.Requests, 10),
+		"flow completed":  strconv.FormatInt(flow.Latency.Count(), 10),
+		"flow failed":     strconv.FormatUint(flow.Errors, 10),
+		"flow rate":       format.Rate(res.RequestRate(flow)),
+		"flow p50":        format.Duration(fp.Of(50)),
+		"flow p99":        format.Duration(fp.Of(99)),
+		"flow max":        format.Duration(fp.Max),
+		"flow failed p50": format.Duration(flow.FailedLatency.Percentile(50)),
+	} {
+		want[k] = v
+	}
+	if flow.Requests != res.Iterations.Completed+res.Iterations.Failed || flow.Errors != res.Iterations.Failed {
+		t.Errorf("flow two: %d iterations, %d failed; the run's iterations %+v", flow.Requests, flow.Errors, res.Iterations)
 	}
 	check := func(output string, got map[string]string) {
 		t.Helper()
@@ -112,6 +135,13 @@ func TestOutputsAgree(t *testing.T) {
 		"p50":            totalRow[1], "p99": totalRow[4], "max": totalRow[6],
 		"failed p50": find("text", text, `failed latency p50 (\S+),`),
 	})
+	flowRow := strings.Fields(find("text", text, `(?m)^  flow:two +(\d.*)$`))
+	check("text", map[string]string{
+		"flow completed": flowRow[0], "flow p50": flowRow[1], "flow p99": flowRow[4], "flow max": flowRow[len(flowRow)-1],
+		"flow failed":     find("text", text, `flow:two: (\d+) of \d+ iterations failed`),
+		"flow iterations": find("text", text, `flow:two: \d+ of (\d+) iterations failed`),
+		"flow failed p50": find("text", text, `(?s)iterations failed.*?failed latency\s+p50 (\S+),`),
+	})
 
 	var md bytes.Buffer
 	if err := report.WriteMarkdown(&md, res); err != nil {
@@ -127,6 +157,12 @@ func TestOutputsAgree(t *testing.T) {
 		"measured":       find("markdown", mdText, `· (\S+) measured`),
 		"p50":            mdTotal[3], "p99": mdTotal[6], "max": mdTotal[8],
 		"failed p50": find("markdown", mdText, `failed latency p50 (\S+),`),
+	})
+	mdFlow := strings.Split(find("markdown", mdText, "(?m)^\\| `flow:two` \\| (.*) \\|$"), " | ")
+	check("markdown", map[string]string{
+		"flow iterations": mdFlow[0], "flow rate": mdFlow[1], "flow failed": strings.Fields(mdFlow[2])[0],
+		"flow p50": mdFlow[3], "flow p99": mdFlow[6], "flow max": mdFlow[len(mdFlow)-1],
+		"flow failed p50": find("markdown", mdText, `iterations failed.*?failed latency p50 (\S+),`),
 	})
 
 	var js bytes.Buffer
@@ -146,6 +182,13 @@ func TestOutputsAgree(t *testing.T) {
 		"measured":       format.Elapsed(time.Duration(sum.Meta.DurationS * float64(time.Second))),
 		"p50":            ms(sum.Total.LatencyMs.Of(50)), "p99": ms(sum.Total.LatencyMs.Of(99)), "max": ms(sum.Total.LatencyMs.Max),
 		"failed p50": ms(sum.Total.FailedLatencyMs.Of(50)),
+	})
+	jf := sum.Flows["two"]
+	check("JSON", map[string]string{
+		"flow iterations": strconv.FormatUint(jf.Requests, 10), "flow failed": strconv.FormatUint(jf.Errors, 10),
+		"flow rate": format.Rate(jf.Rate),
+		"flow p50":  ms(jf.LatencyMs.Of(50)), "flow p99": ms(jf.LatencyMs.Of(99)), "flow max": ms(jf.LatencyMs.Max),
+		"flow failed p50": ms(jf.FailedLatencyMs.Of(50)),
 	})
 
 	var hl bytes.Buffer
@@ -178,5 +221,10 @@ func TestOutputsAgree(t *testing.T) {
 		"iteration rate": find("dashboard", frame, `iterations (\S+) of`),
 		"planned rate":   find("dashboard", frame, `iterations \S+ of (\S+)`),
 		"request rate":   strings.TrimSuffix(find("dashboard", frame, `requests (\S+/s)`), "/s"),
+	})
+	dashFlow := strings.Fields(find("dashboard", frame, `(?m)^  flow:two +(.*)$`))
+	check("dashboard", map[string]string{
+		"flow iterations": strings.ReplaceAll(dashFlow[0], ",", ""),
+		"flow p50":        dashFlow[7], "flow p99": dashFlow[9],
 	})
 }
