@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -325,7 +326,7 @@ func withinRows(before, after []*results.Result, a, b results.Selector, alpha fl
 		ga, gb string
 	}
 	pairs := []pair{{key: a.String() + " vs " + b.String(), ga: a.Group, gb: b.Group}}
-	if a.Group == "" && b.Group == "" && a.Name != "" && b.Name != "" {
+	if a.Group == "" && b.Group == "" && a.Name != "" && b.Name != "" && !a.Flow && !b.Flow {
 		seen := map[string]bool{}
 		for _, r := range before {
 			for _, s := range r.Groups {
@@ -346,22 +347,42 @@ func withinRows(before, after []*results.Result, a, b results.Selector, alpha fl
 	for _, p := range pairs {
 		row := &CompareRow{Key: p.key, Group: p.ga}
 		var err error
-		if row.Side[0], err = sideStats(before, selectStats(results.Selector{Name: a.Name, Group: p.ga})); err != nil {
+		if row.Side[0], err = sideStats(before, selectStats(results.Selector{Name: a.Name, Group: p.ga, Flow: a.Flow})); err != nil {
 			return nil, err
 		}
-		if row.Side[1], err = sideStats(after, selectStats(results.Selector{Name: b.Name, Group: p.gb})); err != nil {
+		if row.Side[1], err = sideStats(after, selectStats(results.Selector{Name: b.Name, Group: p.gb, Flow: b.Flow})); err != nil {
 			return nil, err
 		}
 		if !row.Side[0].Present() && p.key == pairs[0].key {
-			return nil, fmt.Errorf("no request matches --a %s (names in the results: %s)%s", a, cmpRequestNames(before), oldSpelling(a))
+			return nil, noMatch("--a", a, before)
 		}
 		if !row.Side[1].Present() && p.key == pairs[0].key {
-			return nil, fmt.Errorf("no request matches --b %s (names in the results: %s)%s", b, cmpRequestNames(after), oldSpelling(b))
+			return nil, noMatch("--b", b, after)
 		}
 		row.Tests = testRow(row, alpha)
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// noMatch says that selection sel (flag --a or --b) matches nothing in rs,
+// with the names it could have matched.
+func noMatch(flag string, sel results.Selector, rs []*results.Result) error {
+	if sel.Flow {
+		var names []string
+		for _, r := range rs {
+			for _, s := range r.Flows {
+				if !slices.Contains(names, s.Name) {
+					names = append(names, s.Name)
+				}
+			}
+		}
+		if len(names) == 0 {
+			return fmt.Errorf("no flow matches %s %s (the results have no flows)", flag, sel)
+		}
+		return fmt.Errorf("no flow matches %s %s (flows in the results: %s)", flag, sel, strings.Join(names, ", "))
+	}
+	return fmt.Errorf("no request matches %s %s (names in the results: %s)%s", flag, sel, cmpRequestNames(rs), oldSpelling(sel))
 }
 
 // selectStats returns the stats a selector picks from a result.

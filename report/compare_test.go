@@ -296,6 +296,28 @@ func rowKeys(c *Comparison) []string {
 	return out
 }
 
+// TestCompareWithinFlows: --a and --b select flows as thresholds do, and
+// compare their iterations' latency.
+func TestCompareWithinFlows(t *testing.T) {
+	r := fixtureRuns(t, "before", 1)[0]
+	for i, name := range []string{"fast", "slow"} {
+		st := results.NewStats(name, "")
+		for v := range 500 {
+			st.Latency.Record(time.Duration(i*10+1)*time.Millisecond + time.Duration(v)*time.Microsecond)
+		}
+		st.Requests = 500
+		r.Flows = append(r.Flows, st)
+	}
+	a, b := results.FlowSelector("fast"), results.FlowSelector("slow")
+	c, err := Compare([]*results.Result{r}, []*results.Result{r}, CompareOptions{A: &a, B: &b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Rows) != 1 || c.Rows[0].Key != "flow:fast vs flow:slow" || !c.Rows[0].Side[0].Present() || !c.Rows[0].Side[1].Present() {
+		t.Fatalf("rows %+v; want flow:fast vs flow:slow", c.Rows)
+	}
+}
+
 func TestCompareWithinErrors(t *testing.T) {
 	before := fixtureRuns(t, "before", 1)
 	bad := results.Selector{Name: "nope"}
@@ -311,6 +333,10 @@ func TestCompareWithinErrors(t *testing.T) {
 	}
 	if _, err := Compare(before, before, CompareOptions{A: &ok}); err == nil {
 		t.Error("--a without --b must fail")
+	}
+	flow := results.FlowSelector("cursor")
+	if _, err := Compare(before, before, CompareOptions{A: &flow, B: &ok}); err == nil || !strings.Contains(err.Error(), "no flow matches --a flow:cursor (the results have no flows)") {
+		t.Errorf("a flow the results lack: err = %v", err)
 	}
 	if _, err := Compare(nil, before, CompareOptions{}); err == nil {
 		t.Error("an empty side must fail")
