@@ -74,6 +74,12 @@ func (d *deltas) add(s *sample) {
 		d.series[s.series] = ds
 	}
 	ds.requests++
+	if s.flags&flagRetried != 0 {
+		// A retried attempt is a request by status, in no latency
+		// histogram (as in the results).
+		ds.status[int(s.status)]++
+		return
+	}
 	o := results.OutcomeOK
 	if s.kind != KindNone {
 		o = results.OutcomeFailed

@@ -178,6 +178,9 @@ type Response struct {
 	BytesIn int64
 	// BytesOut counts every byte written.
 	BytesOut int64
+	// Quota is the rate-limit quota the response reported (see Quota),
+	// read whether or not headers are kept.
+	Quota Quota
 }
 
 // HeaderValue returns the first value of the named header, case-insensitively.
@@ -218,6 +221,7 @@ func (r *Response) Reset() {
 	r.BodySize = 0
 	r.BytesIn = 0
 	r.BytesOut = 0
+	r.Quota = noQuota
 }
 
 // StaticStep sends the same request every time; it is what `tailgate hit`

@@ -112,6 +112,7 @@ type recorder struct {
 	flows            []*seriesStats // timed flow series per flow index (flows.go)
 	flowList         []*seriesStats // each flow series once, by name
 	ivTotal          results.IntervalStats
+	ivQuota          *results.Quota // the interval's rate-limit quota, nil until a response reports one
 	ivStart          time.Duration
 	timeline         []results.Interval
 	// coarse appends to the timeline, merging old intervals into coarser

@@ -19,14 +19,18 @@ type sample struct {
 	// check is the failed check of a KindCheck sample (checks.go; 0:
 	// none).
 	check uint16
+	// quota is the response's rate-limit limit and remaining, each one
+	// more than the value (0: not said); see packQuota.
+	quota [2]int32
+	flags uint8 // flagRetried, flagAfterRetry
 }
 
-// sampleBufferSize is the largest ring a worker records into (56 KiB of
+// sampleBufferSize is the largest ring a worker records into (64 KiB of
 // samples); runs with many workers get smaller rings, see ringSize.
 const sampleBufferSize = 1024
 
-// ringBudget bounds the samples buffered over all workers (3.5 MiB), so a
-// closed-model run with thousands of VUs does not hold 56 KiB per VU.
+// ringBudget bounds the samples buffered over all workers (4 MiB), so a
+// closed-model run with thousands of VUs does not hold 64 KiB per VU.
 const ringBudget = 1 << 16
 
 // ringFloor is the shortest ring (1.5 KiB), reached above 2048 workers: a

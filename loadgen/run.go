@@ -109,6 +109,10 @@ type Runner struct {
 
 	runCounters
 	stopping atomic.Bool
+	// stopped is the run's own context's Done: a retry's backoff or a
+	// poll's wait ends on it at once, where requests in flight get the
+	// request timeout to finish.
+	stopped <-chan struct{}
 
 	flowPick []int // weighted flow table, indexed by hash(seq) mod len
 }
@@ -265,6 +269,7 @@ func (r *Runner) Run(ctx context.Context) (*results.Result, error) {
 	// timeout after the run was stopped, or at once when it finished.
 	abortCtx, abort := context.WithCancel(context.Background())
 	defer abort()
+	r.stopped = ctx.Done()
 	stopWatch := make(chan struct{})
 	go func() {
 		select {

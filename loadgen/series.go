@@ -168,6 +168,16 @@ func addSample(st *results.Stats, s *sample, check string) {
 	if s.status != 0 {
 		st.Status[int(s.status)]++
 	}
+	st.SendLag.Record(s.sent - s.intended)
+	if s.flags&flagRetried != 0 {
+		// Sent and answered, but its request's outcome is a later
+		// attempt: no success, no error, no latency.
+		st.Retries++
+		return
+	}
+	if s.flags&flagAfterRetry != 0 {
+		st.Retried++
+	}
 	if s.kind != KindNone {
 		st.Errors++
 		st.ErrorKinds[s.kind.String()]++
@@ -187,7 +197,6 @@ func addSample(st *results.Stats, s *sample, check string) {
 		st.Latency.Record(s.done - s.intended)
 		st.Service.Record(s.done - s.sent)
 	}
-	st.SendLag.Record(s.sent - s.intended)
 }
 
 // newWarmStats returns the stats that collect a series' warmup. Without a
@@ -232,6 +241,12 @@ func (rec *recorder) add(s *sample) {
 	ns.interval.Requests++
 	rec.ivTotal.Requests++
 	rec.ivTotal.SendLag.Record(s.sent - s.intended)
+	if s.quota != [2]int32{} {
+		rec.ivQuota = results.NoteQuota(rec.ivQuota, int64(s.quota[0])-1, int64(s.quota[1])-1)
+	}
+	if s.flags&flagRetried != 0 {
+		return
+	}
 	if s.kind != KindNone {
 		ns.interval.Errors++
 		rec.ivTotal.Errors++

@@ -34,7 +34,9 @@ func (rec *recorder) closeInterval(now time.Time, last bool) {
 		Length: results.Duration(length),
 		Warmup: cfg.plan.Warmup > 0 && rec.ivStart < cfg.plan.Warmup,
 		Total:  results.IntervalStats{Requests: rec.ivTotal.Requests, Errors: rec.ivTotal.Errors, Latency: rec.freeze(rec.ivTotal.Latency)},
+		Quota:  rec.ivQuota,
 	}
+	rec.ivQuota = nil
 	yield()
 	iv.Total.SendLag = rec.freeze(rec.ivTotal.SendLag)
 	yield()

@@ -2,11 +2,8 @@ package loadgen
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"time"
-
-	"github.com/tailgate-dev/tailgate/results"
 )
 
 // worker runs flow iterations with its own client, request and recorder
@@ -103,8 +100,10 @@ func (w *worker) iterate(ctx context.Context, seq uint64, intended time.Time) ti
 func flowSeries(i int) int32 { return -1 - int32(i) }
 
 // runFlow runs the steps of the arrival's flow and returns when the last
-// request finished (zero if a think time was cut short) and the kind of
-// the error that ended the iteration (KindNone when every step passed).
+// request finished (zero if a think time or a backoff was cut short) and
+// the kind of the error that ended the iteration (KindNone when every step
+// passed). A step that retries or polls runs its attempts in repeat
+// (attempt.go); any other sends exactly one request, as cheaply as before.
 func (w *worker) runFlow(ctx context.Context, flow *Flow, seq uint64, intended time.Time, warm bool) (time.Time, ErrorKind) {
 	r := w.r
 	w.it.Seq = seq
@@ -112,7 +111,6 @@ func (w *worker) runFlow(ctx context.Context, flow *Flow, seq uint64, intended t
 	clear(w.it.Vars)
 	for i, step := range flow.Steps {
 		w.req = Request{Header: w.hdrBuf[:0], Body: w.bodyBuf[:0]}
-		w.res.Reset()
 		err := step.Prepare(&w.it, &w.req)
 		if _, static := step.(*StaticStep); !static {
 			// Keep what the step grew for the next iteration; a static
@@ -122,68 +120,20 @@ func (w *worker) runFlow(ctx context.Context, flow *Flow, seq uint64, intended t
 		if w.req.Name == "" {
 			w.req.Name = flow.Name
 		}
-		sent := r.now()
-		if i == 0 {
-			w.firstSent = sent
-			r.sent.Add(1)
-			if warm {
-				r.sentWarm.Add(1)
-			}
-			r.noteSend(sent.Sub(r.start))
-			// Like every other figure, late covers the measured part.
-			if !warm && sent.Sub(intended) > results.LateThreshold {
-				r.late.Add(1)
-			}
+		var rep *Repeat
+		if rp, ok := step.(Repeater); ok && err == nil {
+			rep = rp.Repeat()
 		}
-		kind := KindNone
-		status := int16(0)
-		notSent := NotSentOther
-		var msgErr error
-		if err != nil {
-			kind = Classify(err)
-			if kind == KindOther {
-				kind = KindClient
-			}
-			status, notSent = statusNotSent, notSentReasonOf(err)
-			if w.seenNotSent&(1<<notSent) == 0 {
-				w.seenNotSent |= 1 << notSent
-				w.r.rec.noteNotSent(notSent, Redact(err.Error(), w.r.plan.Redact))
-			}
-		} else {
-			err = w.client.Do(ctx, &w.req, &w.res)
-			if err != nil {
-				kind = Classify(err)
-				msgErr = err
-			} else if kind = statusKind(step, w.res.Status); kind == KindNone {
-				if ierr := step.Inspect(&w.it, &w.res); ierr != nil {
-					kind = Classify(ierr)
-					if kind == KindOther {
-						kind = KindCapture
-					}
-					msgErr = ierr
-				}
-			}
+		var done time.Time
+		var kind ErrorKind
+		if rep == nil {
+			a := w.send(ctx, step, err, i == 0, warm, intended)
+			w.inspect(step, &a)
+			w.finish(&a, intended, warm, 0)
+			done, kind = a.done, a.kind
+		} else if done, kind = w.repeat(ctx, step, rep, i == 0, warm, intended); done.IsZero() {
+			return done, kind
 		}
-		done := r.now()
-		if msgErr == nil && status != statusNotSent && kind != KindNone && w.seenKinds&(1<<kind) == 0 {
-			msgErr = fmt.Errorf("HTTP status %d", w.res.Status)
-		}
-		if status == 0 {
-			status = int16(w.res.Status)
-		}
-		w.record(sample{
-			series:   w.seriesOf(status),
-			status:   status,
-			kind:     kind,
-			notSent:  notSent,
-			warmup:   warm,
-			intended: intended.Sub(r.start),
-			sent:     sent.Sub(r.start),
-			done:     done.Sub(r.start),
-			bytesIn:  w.res.BytesIn,
-			bytesOut: w.res.BytesOut,
-			check:    w.checkID(kind, msgErr),
-		}, msgErr)
 		if kind != KindNone || i == len(flow.Steps)-1 {
 			return done, kind
 		}

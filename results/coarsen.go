@@ -172,6 +172,7 @@ func (c *TimelineCoarsener) merge(ivs []Interval) (Interval, error) {
 		out.Arrivals += iv.Arrivals
 		out.Total.Requests += iv.Total.Requests
 		out.Total.Errors += iv.Total.Errors
+		out.Quota = mergeQuota(out.Quota, iv.Quota)
 		if err := c.add(a.lat, iv.Total.Latency); err != nil {
 			return out, err
 		}

@@ -65,6 +65,7 @@ func (t *timelineMerger) add(r *Result, wrap func(error) error) error {
 		s.iv.Arrivals += in.Arrivals
 		s.iv.Total.Requests += in.Total.Requests
 		s.iv.Total.Errors += in.Total.Errors
+		s.iv.Quota = mergeQuota(s.iv.Quota, in.Quota)
 		if err := addPacked(s.lat, in.Total.Latency); err != nil {
 			return fail("", err)
 		}

@@ -161,6 +161,15 @@ type Stats struct {
 	NotSentReasons map[string]uint64 `json:"not_sent_reasons,omitempty"`
 	NotSentSamples map[string]string `json:"not_sent_samples,omitempty"`
 	NotSentReason  string            `json:"not_sent_reason,omitempty"`
+	// Retried counts the requests that needed more than one attempt
+	// (retry:); each is counted once, by its final attempt, which decides
+	// its outcome.
+	Retried uint64 `json:"retried,omitempty"`
+	// Retries counts the attempts that were answered with a retried
+	// status and retried. They are in Requests (they were sent) and in
+	// Status, but neither successes nor errors, and in no latency
+	// histogram (docs/metrics.md).
+	Retries uint64 `json:"retries,omitempty"`
 }
 
 // NewStats returns empty stats with the given name and group.
@@ -181,14 +190,28 @@ func (s *Stats) Key() string { return SeriesKey(s.Name, s.Group) }
 func SeriesKey(name, group string) string { return Selector{Name: name, Group: group}.String() }
 
 // Successes returns the requests that succeeded.
-func (s *Stats) Successes() uint64 { return s.Requests - min(s.Errors, s.Requests) }
+func (s *Stats) Successes() uint64 { return s.Requests - min(s.Errors+s.Retries, s.Requests) }
 
-// ErrorRate returns errors/requests (0 without requests).
-func (s *Stats) ErrorRate() float64 {
-	if s.Requests == 0 {
+// Outcomes returns the requests that ended as a success or an error: all
+// requests but the attempts that were retried, whose outcome is their
+// request's final attempt.
+func (s *Stats) Outcomes() uint64 { return s.Requests - min(s.Retries, s.Requests) }
+
+// ErrorRate returns errors/outcomes (0 without requests): a request that
+// failed once and succeeded on retry is not an error.
+func (s *Stats) ErrorRate() float64 { return s.KindRate("") }
+
+// KindRate returns the share of the outcomes that failed with the error
+// kind (every kind for ""), 0 without requests.
+func (s *Stats) KindRate(kind string) float64 {
+	n := s.Errors
+	if kind != "" {
+		n = s.ErrorKinds[kind]
+	}
+	if s.Outcomes() == 0 {
 		return 0
 	}
-	return float64(s.Errors) / float64(s.Requests)
+	return float64(n) / float64(s.Outcomes())
 }
 
 // Merge adds o into s.
@@ -198,6 +221,8 @@ func (s *Stats) Merge(o *Stats) error {
 	s.BytesIn += o.BytesIn
 	s.BytesOut += o.BytesOut
 	s.mergeNotSent(o)
+	s.Retried += o.Retried
+	s.Retries += o.Retries
 	if o.FailedLatency.Count() > 0 && s.FailedLatency == nil {
 		s.FailedLatency = NewHistogram()
 	}
@@ -293,6 +318,9 @@ type Interval struct {
 	// the figure to hold against PlannedRate.
 	Arrivals uint64        `json:"arrivals,omitempty"`
 	Total    IntervalStats `json:"total"`
+	// Quota is the rate-limit quota the responses of the interval
+	// reported; nil when none did.
+	Quota *Quota `json:"quota,omitempty"`
 	// Series has one entry per request name (groups are not kept per second).
 	Series []IntervalStats `json:"series,omitempty"`
 }

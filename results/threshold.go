@@ -215,10 +215,7 @@ func (t *Threshold) Evaluate(r *Result) Verdict {
 		d := t.Metric.Duration(h)
 		v, shown = d.Seconds(), format.Duration(d)
 	case KindErrorRate:
-		v = st.ErrorRate()
-		if k := t.Metric.ErrorKind; k != "" {
-			v = float64(st.ErrorKinds[k]) / float64(st.Requests)
-		}
+		v = st.KindRate(t.Metric.ErrorKind)
 		shown = format.Percent(v)
 	case KindRate:
 		if t.OfPlan {

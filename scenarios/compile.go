@@ -219,6 +219,7 @@ type step struct {
 	// expected are the statuses of expect.status, which succeed whatever
 	// their class.
 	expected []int
+	repeat   *loadgen.Repeat // nil: one attempt
 	// staticURL and staticGroup are set when they never change.
 	staticURL   string
 	staticGroup string
@@ -237,18 +238,21 @@ var (
 	_ loadgen.Step           = (*step)(nil)
 	_ loadgen.Thinker        = (*step)(nil)
 	_ loadgen.StatusExpecter = (*step)(nil)
+	_ loadgen.Repeater       = (*step)(nil)
 )
 
 func (c *compiled) newStep(r *request, fs *flowStep, target string, first bool) (*step, error) {
 	st := &step{c: c, first: first, name: r.name, method: r.method, body: r.body, expect: r.expect, groupBy: r.groupBy}
 	st.headers = effectiveHeaders(c.s, r)
 	st.captures = append(st.captures, r.captures...)
+	rs := r.rep
 	if fs != nil {
 		st.captures = append(st.captures, fs.captures...)
 		st.think = fs.think
 		if fs.groupBy != nil {
 			st.groupBy = fs.groupBy
 		}
+		rs = rs.over(fs.rep)
 	}
 	st.checks = r.checks
 	if fs != nil {
@@ -262,6 +266,11 @@ func (c *compiled) newStep(r *request, fs *flowStep, target string, first bool) 
 			st.expected = c.statuses
 		}
 	}
+	timeout := c.s.defaults.timeout
+	if timeout <= 0 {
+		timeout = loadgen.DefaultTimeout
+	}
+	st.compileRepeat(rs, timeout)
 	for _, cp := range st.captures {
 		switch cp.kind {
 		case capJSON, capRegex:

@@ -92,6 +92,7 @@ type request struct {
 	expect    []int
 	groupBy   *groupBy
 	checks    []*check
+	rep       repeatSpec // retry, until
 }
 
 type flow struct {
@@ -109,8 +110,9 @@ type flowStep struct {
 	think    time.Duration
 	captures []*capture
 	repeat   int
-	groupBy  *groupBy // replaces the request's
-	checks   []*check // replace the request's of the same name
+	groupBy  *groupBy   // replaces the request's
+	checks   []*check   // replace the request's of the same name
+	rep      repeatSpec // retry, until (over the request's)
 }
 
 // Option configures Load and Parse.
@@ -327,32 +329,6 @@ func (d *decoder) headers(n *yaml.Node) []*header {
 	return out
 }
 
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
-
-func isIdent(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
 func (d *decoder) vars(n *yaml.Node) []*varDef {
 	var out []*varDef
 	d.fields(n, "vars", nil, func(key string, k, v *yaml.Node) {
@@ -369,7 +345,7 @@ func (d *decoder) vars(n *yaml.Node) []*varDef {
 	return out
 }
 
-var requestKeys = []string{"method", "url", "path", "query", "headers", "body", "body_file", "weight", "tags", "capture", "expect_status", "group_by", "expect"}
+var requestKeys = append([]string{"method", "url", "path", "query", "headers", "body", "body_file", "weight", "tags", "capture", "expect_status", "group_by", "expect"}, repeatKeys...)
 
 func (d *decoder) requests(n *yaml.Node, noFlows bool) []*request {
 	var out []*request
@@ -464,10 +440,13 @@ func (d *decoder) requests(n *yaml.Node, noFlows bool) []*request {
 				r.groupBy = d.groupBy(vv)
 			case "expect":
 				r.checks = d.expect(vv)
+			default:
+				d.repeatKey(&r.rep, key, kk, vv)
 			}
 		})
 		d.checkExpectStatus(r)
 		d.checkGroupBy(r.groupBy, r)
+		d.checkRepeat(&r.rep)
 		if urlNode == nil {
 			d.errf(k, "request %q: give a path (joined to target) or a url", name)
 		} else if r.url != nil && r.path != nil {
@@ -522,7 +501,7 @@ func (d *decoder) statuses(key string, n *yaml.Node) []int {
 }
 
 var flowKeys = []string{"weight", "steps"}
-var stepKeys = []string{"request", "think", "capture", "repeat", "group_by", "expect"}
+var stepKeys = append([]string{"request", "think", "capture", "repeat", "group_by", "expect"}, repeatKeys...)
 
 func (d *decoder) flows(n *yaml.Node) []*flow {
 	var out []*flow
@@ -601,8 +580,11 @@ func (d *decoder) step(n *yaml.Node) *flowStep {
 				}
 				st.repeat = int(r)
 			}
+		default:
+			d.repeatKey(&st.rep, key, k, v)
 		}
 	})
+	d.checkRepeat(&st.rep)
 	if st.reqName == "" && n.Kind == yaml.MappingNode {
 		d.errf(n, "step: name the request to send (request: NAME)")
 		return nil
