@@ -156,15 +156,21 @@ func (w *worker) repeat(ctx context.Context, step Step, rep *Repeat, first, warm
 			}
 		}
 		if u != nil && a.kind == KindNone && !u.Holds(&w.res) {
+			// The last poll is due at the timeout at the latest; one
+			// that ends there fails the iteration.
+			deadline := polling.Add(u.Timeout)
 			due := a.done.Add(u.Every)
-			if due.Sub(polling) > u.Timeout {
+			if due.After(deadline) {
+				due = deadline
+			}
+			if !a.done.Before(deadline) {
 				a.kind = KindTimeout
 				a.err = &StepError{Kind: KindTimeout, Name: "until " + u.Describe, Err: fmt.Errorf("not met within %s", u.Timeout)}
 				w.finish(&a, intended, warm, flags)
 				return a.done, a.kind
 			}
 			w.finish(&a, intended, warm, flags)
-			if !w.wait(ctx, u.Every) {
+			if !w.wait(ctx, due.Sub(a.done)) {
 				return time.Time{}, KindCanceled
 			}
 			retries = 0

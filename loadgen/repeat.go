@@ -114,8 +114,10 @@ func (r *Retry) retries(status int) bool {
 }
 
 // Until polls a request every Every until Holds says its response is the
-// one awaited; when the next poll would start more than Timeout after the
-// first, the last poll fails the iteration with KindTimeout.
+// one awaited. The last poll is due Timeout after the first poll's
+// intended time (sooner when the cadence lands there); a poll that ends
+// at or after that instant without the condition fails the iteration
+// with KindTimeout.
 type Until struct {
 	// Holds reports whether the response satisfies the condition. It is
 	// called from many workers and must not keep res.

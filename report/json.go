@@ -53,6 +53,12 @@ type JSONStats struct {
 	// rate_limited); present on every series, 0 included, so a script can
 	// read it without checking error_kinds.
 	RateLimited uint64 `json:"rate_limited"`
+	// Retried counts the requests that needed more than one attempt
+	// (retry:), and Retries the attempts that were retried: the retried
+	// requests took Retried + Retries attempts. Retried attempts are in
+	// Requests, not in Errors or ErrorRate (docs/metrics.md).
+	Retried uint64 `json:"retried,omitempty"`
+	Retries uint64 `json:"retries,omitempty"`
 	// NotSent counts requests never sent (they could not be built).
 	NotSent uint64 `json:"not_sent,omitempty"`
 	// NotSentReasons counts them by reason ("feed exhausted", "capture
@@ -234,7 +240,7 @@ func SummarizeJSON(r *results.Result) *JSONSummary {
 func jsonStats(r *results.Result, st *results.Stats) JSONStats {
 	out := JSONStats{
 		Requests: st.Requests, Errors: st.Errors, RateLimited: st.ErrorKinds[results.RateLimited],
-		NotSent: st.NotSent, ErrorRate: st.ErrorRate(),
+		NotSent: st.NotSent, ErrorRate: st.ErrorRate(), Retried: st.Retried, Retries: st.Retries,
 		Rate:      round3(r.RequestRate(st)),
 		LatencyMs: jsonPercentiles(st.Latency),
 		ServiceMs: jsonPercentiles(st.Service),

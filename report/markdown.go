@@ -96,6 +96,9 @@ func WriteMarkdown(w io.Writer, r *results.Result) error {
 				fmt.Fprintf(bw, " · failed latency p50 %s, p99 %s, max %s", format.Duration(h.Percentile(50)), format.Duration(h.Percentile(99)), format.Duration(h.Max()))
 			}
 		}
+		if r.Total.Retries > 0 {
+			fmt.Fprintf(bw, " · Retried: %s", retriedText(r.Total))
+		}
 		fmt.Fprintln(bw)
 		if s := markdownChecks(r); s != "" {
 			fmt.Fprintf(bw, "\n%s\n", s)

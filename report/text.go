@@ -40,6 +40,7 @@ func WriteText(w io.Writer, r *results.Result) error {
 	writeTextStatus(bw, r)
 	writeTextErrors(bw, r)
 	writeTextChecks(bw, r)
+	writeTextRetries(bw, r)
 	writeTextLatency(bw, r)
 	writeTextFlows(bw, r)
 	warnings := Warnings(r)
@@ -241,6 +242,29 @@ func writeTextErrors(w io.Writer, r *results.Result) {
 			}
 		}
 	}
+}
+
+// writeTextRetries says how many requests needed retries (retry:) and how
+// many attempts they took, for the run and per request name.
+func writeTextRetries(w io.Writer, r *results.Result) {
+	t := r.Total
+	if t == nil || t.Retries == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  %-10s %s\n", "retried", retriedText(t))
+	if len(r.Requests) > 1 {
+		for _, s := range r.Requests {
+			if s.Retries > 0 {
+				fmt.Fprintf(w, "             %s: %s\n", s.Key(), retriedText(s))
+			}
+		}
+	}
+}
+
+// retriedText is "3 of 40 requests, 7 attempts" (the attempts of the
+// retried requests).
+func retriedText(s *results.Stats) string {
+	return fmt.Sprintf("%d of %d requests, %d attempts", s.Retried, s.Outcomes(), s.RetryAttempts())
 }
 
 // textColumns are the percentile columns of every table: the reported

@@ -385,3 +385,46 @@ func TestJSONPercentilesDecode(t *testing.T) {
 		t.Errorf("a string percentile decoded without error")
 	}
 }
+
+// TestRetriesInEveryFormat checks that text, Markdown and JSON say how
+// many requests were retried and how many attempts they took.
+func TestRetriesInEveryFormat(t *testing.T) {
+	r := fixture(t, "ok")
+	// 4 cursor requests were retried, taking 10 attempts: 6 retried
+	// attempts are in the 400 requests.
+	for _, st := range []*results.Stats{r.Total, r.Requests[0]} {
+		st.Retried, st.Retries = 4, 6
+	}
+	var text, md, js bytes.Buffer
+	if err := report.WriteText(&text, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.WriteMarkdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.WriteJSON(&js, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"  retried    4 of 994 requests, 10 attempts\n", "             GET /cursor: 4 of 394 requests, 10 attempts\n"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, text.String())
+		}
+	}
+	if !strings.Contains(md.String(), " · Retried: 4 of 994 requests, 10 attempts") {
+		t.Errorf("Markdown lacks the retries:\n%s", md.String())
+	}
+	var doc struct {
+		Total    report.JSONStats            `json:"total"`
+		Requests map[string]report.JSONStats `json:"requests"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Total.Retried != 4 || doc.Total.Retries != 6 || doc.Requests["GET /offset"].Retried != 0 {
+		t.Errorf("JSON total retried %d retries %d, offset retried %d", doc.Total.Retried, doc.Total.Retries, doc.Requests["GET /offset"].Retried)
+	}
+	// 6 errors of 994 outcomes: the retried attempts are no outcome.
+	if want := 6.0 / 994; doc.Total.ErrorRate != want {
+		t.Errorf("error_rate %v, want %v", doc.Total.ErrorRate, want)
+	}
+}

@@ -58,6 +58,9 @@ func (r *Result) Check() error {
 		if s.Errors > s.Requests {
 			return fmt.Errorf("%s: %d errors in %d requests", where, s.Errors, s.Requests)
 		}
+		if s.Retries > s.Requests-s.Errors || s.Retried > s.Requests-s.Retries {
+			return fmt.Errorf("%s: %d retried attempts and %d retried requests do not fit %d requests with %d errors", where, s.Retries, s.Retried, s.Requests, s.Errors)
+		}
 		if len(s.NotSentReasons) > 0 {
 			var n uint64
 			over := false

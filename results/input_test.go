@@ -228,6 +228,7 @@ func TestGeometryBombRefused(t *testing.T) {
 func TestCheckRefusesImpossibleFigures(t *testing.T) {
 	tests := []struct{ name, file, want string }{
 		{"errors over requests", `{"version":1,"total":{"requests":3,"errors":5}}`, "total: 5 errors in 3 requests"},
+		{"retries over requests", `{"version":1,"total":{"requests":3,"errors":1,"retries":3}}`, "total: 3 retried attempts and 0 retried requests do not fit 3 requests with 1 errors"},
 		{"request errors", `{"version":1,"total":{},"requests":[{"name":"a","requests":1,"errors":2}]}`, "requests[0]: 2 errors in 1 requests"},
 		{"group errors", `{"version":1,"total":{},"groups":[{"name":"a","group":"g","errors":1}]}`, "groups[0]: 1 errors in 0 requests"},
 		{"interval errors", `{"version":1,"total":{},"timeline":[{"total":{"errors":1}}]}`, "timeline[0].total: 1 errors in 0 requests"},

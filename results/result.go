@@ -197,6 +197,10 @@ func (s *Stats) Successes() uint64 { return s.Requests - min(s.Errors+s.Retries,
 // request's final attempt.
 func (s *Stats) Outcomes() uint64 { return s.Requests - min(s.Retries, s.Requests) }
 
+// RetryAttempts returns how many attempts the retried requests took in
+// all: their final attempts and the retried ones.
+func (s *Stats) RetryAttempts() uint64 { return s.Retried + s.Retries }
+
 // ErrorRate returns errors/outcomes (0 without requests): a request that
 // failed once and succeeded on retry is not an error.
 func (s *Stats) ErrorRate() float64 { return s.KindRate("") }

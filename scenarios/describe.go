@@ -43,6 +43,14 @@ func (st *step) String() string {
 	for _, c := range st.checks {
 		fmt.Fprintf(&b, " check %s", c)
 	}
+	if r := st.repeat; r != nil {
+		if r.Retry != nil {
+			fmt.Fprintf(&b, " retry on=%v max=%d backoff=%d/%s", r.Retry.On, r.Retry.Max, r.Retry.Backoff.Kind, r.Retry.Backoff.Base)
+		}
+		if u := r.Until; u != nil {
+			fmt.Fprintf(&b, " until %q every=%s timeout=%s", u.Describe, u.Every, u.Timeout)
+		}
+	}
 	return b.String()
 }
 

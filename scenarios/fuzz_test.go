@@ -29,6 +29,8 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("target: http://127.0.0.1:8080\nrequests:\n  a:\n    path: /\n    tags: {k: v}\n    group_by: {header: X-Cache, limit: 3}\n  b:\n    path: /b\nflows:\n  f:\n    steps:\n      - a\n      - request: b\n        group_by: status\n"))
 	// Response checks, on a request and on a step.
 	f.Add([]byte("target: http://127.0.0.1:8080\nrequests:\n  a:\n    path: /\n    expect:\n      status: [200, 404]\n      json:\n        - {path: a, equals: 1}\n        - {path: b, matches: '^x'}\n        - {path: c, exists: false}\n      body_contains: ok\n      max_size: 1KiB\n      min_size: 1\nflows:\n  f:\n    steps:\n      - request: a\n        expect: {json: {path: a, equals: null}}\n"))
+	// Retries and polls, on a request and on a step.
+	f.Add([]byte("target: http://127.0.0.1:8080\nrequests:\n  r:\n    path: /jobs\n    retry: {on: [429, 503], max: 3, backoff: exponential 100ms}\n    until: {json: state, equals: done}\n    every: 1s\n    timeout: 30s\nflows:\n  f:\n    steps:\n      - request: r\n        retry: {on: 429, max: 1, backoff: retry-after}\n        until: {header: {name: X-State, equals: done}}\n        every: 500ms\n      - request: r\n        until: {status: 404}\n        every: 1s\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		s, err := Parse("testdata/fuzz.yaml", src, WithGetenv(testGetenv))
 		if err != nil {
@@ -54,6 +56,11 @@ func FuzzLoad(f *testing.F) {
 					break
 				}
 				res := &loadgen.Response{Status: 200, Body: []byte(`{"a":1}`)}
+				if rp, ok := st.(loadgen.Repeater); ok {
+					if rep := rp.Repeat(); rep != nil && rep.Until != nil {
+						rep.Until.Holds(res)
+					}
+				}
 				if err := st.Inspect(it, res); err != nil {
 					break
 				}

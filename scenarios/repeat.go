@@ -190,11 +190,12 @@ var untilKeys = []string{"json", "equals", "status", "header"}
 func (d *decoder) until(n *yaml.Node) *untilSpec {
 	u := &untilSpec{}
 	conds := 0
-	var equalsN *yaml.Node
+	var equalsN, jsonN *yaml.Node
 	ok := d.fields(n, "until", untilKeys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "json":
 			conds++
+			jsonN = k
 			if p, ok := d.str(key, v); ok {
 				if err := checkJSONPath(p); err != nil {
 					d.errf(v, "json: bad JSON path %q: %v", p, err)
@@ -241,13 +242,15 @@ func (d *decoder) until(n *yaml.Node) *untilSpec {
 		return nil
 	}
 	switch {
+	case conds == 1 && u.json == "" && u.header == "" && u.status == 0:
+		return nil // the condition's own error is reported
 	case conds != 1:
 		d.errf(n, "until: give one of json (with equals), status or header")
 		return nil
-	case u.json != "" && equalsN == nil:
+	case jsonN != nil && equalsN == nil:
 		d.errf(n, "until: json needs equals, the value awaited")
 		return nil
-	case u.json == "" && equalsN != nil:
+	case jsonN == nil && equalsN != nil:
 		d.errf(equalsN, "equals: only with json (header has an equals of its own)")
 		return nil
 	}

@@ -66,6 +66,11 @@ func charts(t testing.TB) map[string]func(io.Writer, Options) error {
 			}
 			return Timeline(w, runs, o)
 		},
+		"quota": func(w io.Writer, o Options) error {
+			r := quotaFixture()
+			o.Subtitle = Describe("", []*results.Result{r})
+			return Quota(w, r, o)
+		},
 		"bars": func(w io.Writer, o Options) error {
 			b, a := fixtures(t, "before", 1)[0], fixtures(t, "after", 1)[0]
 			o.Subtitle = Describe("before", []*results.Result{b}) + "\n" + Describe("after", []*results.Result{a})
@@ -105,6 +110,37 @@ func charts(t testing.TB) map[string]func(io.Writer, Options) error {
 			return ByTag(w, tag, series, o)
 		},
 	}
+}
+
+// quotaFixture is a minute against a fixed-window limiter of 100 requests
+// per 10s, sent 15 requests per second: each window's quota runs out in
+// its seventh second, and the rest of the window is 429s.
+func quotaFixture() *results.Result {
+	r := &results.Result{Total: results.NewStats("", ""), Meta: results.Meta{Name: "rate-limit", Target: "http://127.0.0.1:8080", Model: results.OpenModel, PlannedRate: 15}}
+	r.Meta.Start = time.Date(2026, 12, 2, 2, 0, 0, 0, time.UTC)
+	r.Meta.End = r.Meta.Start.Add(time.Minute)
+	r.Meta.PlannedDuration = results.Duration(time.Minute)
+	for s := range 60 {
+		used := min((s%10+1)*15, 100)
+		errs := (s%10+1)*15 - used
+		errs = min(errs, 15)
+		lat := results.NewHistogram()
+		for i := range 15 - errs {
+			lat.Record(time.Duration(2+i%5) * time.Millisecond)
+		}
+		r.Timeline = append(r.Timeline, results.Interval{
+			Start: results.Duration(time.Duration(s) * time.Second), Length: results.Duration(time.Second),
+			PlannedRate: 15, Arrivals: 15,
+			Total: results.IntervalStats{Requests: 15, Errors: uint64(errs), Latency: lat},
+			Quota: &results.Quota{Limit: 100, Remaining: int64(100 - used)},
+		})
+		r.Total.Requests += 15
+		r.Total.Errors += uint64(errs)
+		if err := r.Total.Latency.Merge(lat); err != nil {
+			panic(err)
+		}
+	}
+	return r
 }
 
 func render1(t *testing.T, f func(io.Writer, Options) error, o Options) []byte {
@@ -246,6 +282,13 @@ func TestWriteRunAndCompareCharts(t *testing.T) {
 		if filepath.Base(f.Path) != want[i] {
 			t.Errorf("file %d is %s, want %s", i, f.Path, want[i])
 		}
+	}
+	files, err = WriteRunCharts(filepath.Join(dir, "quota"), quotaFixture(), Options{Width: 400, Height: 225})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 3 || filepath.Base(files[2].Path) != "quota.png" {
+		t.Errorf("a run with a quota wrote %v, want spectrum, timeline and quota", files)
 	}
 	b, a := fixtures(t, "before", 3), fixtures(t, "after", 3)
 	side := func(label string, rs []*results.Result) CompareSide {

@@ -97,8 +97,9 @@ func write(files []File, dir, name, title string, draw func(io.Writer) error) ([
 
 // WriteRunCharts writes the charts of one result into dir (created if
 // needed): spectrum.png (the run and each request name), flows.png when
-// the run has flow series (each flow's latency), timeline.png,
-// bars.png when the run has several request names, and by-tag.png when its
+// the run has flow series (each flow's latency), timeline.png, quota.png
+// when the target reported a rate-limit quota, bars.png when the run has
+// several request names, and by-tag.png when its
 // tag groups carry a numeric tag.
 func WriteRunCharts(dir string, res *results.Result, o Options) ([]File, error) {
 	if res == nil || res.Total == nil {
@@ -138,6 +139,13 @@ func WriteRunCharts(dir string, res *results.Result, o Options) ([]File, error) 
 	if len(res.Timeline) > 0 {
 		if files, err = write(files, dir, "timeline.png", "Latency and throughput over time", func(w io.Writer) error {
 			return Timeline(w, []TimelineRun{{Result: res, Color: colours.Total()}}, o)
+		}); err != nil {
+			return files, err
+		}
+	}
+	if res.HasQuota() {
+		if files, err = write(files, dir, "quota.png", "Rate-limit quota over time", func(w io.Writer) error {
+			return Quota(w, res, o)
 		}); err != nil {
 			return files, err
 		}
