@@ -5,9 +5,13 @@ import "math"
 // Quota is what a response said of the client's rate-limit quota, from
 // X-RateLimit-Limit / X-RateLimit-Remaining, RateLimit-Limit /
 // RateLimit-Remaining, or the IETF draft's RateLimit header
-// ("limit=100, remaining=42, reset=30"). Both clients read it from every
-// response, at the cost of a length switch per header line, so a
+// ("limit=100, remaining=42, reset=30"). The HTTP/1.1 client reads it from
+// every response, at the cost of a length switch per header line, so a
 // rate-limit test needs no option for its quota to reach the timeline.
+// The HTTP/2 client reads it from the responses whose header values it
+// decodes anyway (a request that keeps its headers: a retry-after backoff,
+// an until or capture on a header, a header group_by, redirects):
+// decoding HPACK values for every response would allocate per request.
 type Quota struct {
 	// Limit and Remaining are -1 when the response did not say.
 	Limit, Remaining int64

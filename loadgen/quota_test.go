@@ -99,3 +99,41 @@ func runMem(t *testing.T, ln *memListener, h http.Handler, plan Plan) *results.R
 	}
 	return res
 }
+
+// TestQuotaBothClients reads the quota headers of a real local server
+// through the HTTP/1.1 and the HTTP/2 client, and resets it between
+// responses. The HTTP/2 client decodes header values only for a request
+// that keeps its headers (see Quota).
+func TestQuotaBothClients(t *testing.T) {
+	var n atomic.Int64
+	srv := h2cServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.Header().Set("RateLimit", "limit=60, remaining=59, reset=60")
+		}
+	}))
+	for _, h2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("http2=%v", h2), func(t *testing.T) {
+			n.Store(0)
+			tr, err := NewTransport(ClientOptions{HTTP2: h2, Timeout: 5 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close()
+			c, err := tr.NewClient()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			var res Response
+			for i, want := range []Quota{{60, 59}, noQuota} {
+				res.Reset()
+				if err := c.Do(context.Background(), &Request{Method: "GET", URL: srv.URL + "/", KeepHeaders: h2}, &res); err != nil {
+					t.Fatal(err)
+				}
+				if res.Quota != want {
+					t.Errorf("response %d: quota %+v, want %+v", i+1, res.Quota, want)
+				}
+			}
+		})
+	}
+}
