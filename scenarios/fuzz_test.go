@@ -31,6 +31,8 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("target: http://127.0.0.1:8080\nrequests:\n  a:\n    path: /\n    expect:\n      status: [200, 404]\n      json:\n        - {path: a, equals: 1}\n        - {path: b, matches: '^x'}\n        - {path: c, exists: false}\n      body_contains: ok\n      max_size: 1KiB\n      min_size: 1\nflows:\n  f:\n    steps:\n      - request: a\n        expect: {json: {path: a, equals: null}}\n"))
 	// Retries and polls, on a request and on a step.
 	f.Add([]byte("target: http://127.0.0.1:8080\nrequests:\n  r:\n    path: /jobs\n    retry: {on: [429, 503], max: 3, backoff: exponential 100ms}\n    until: {json: state, equals: done}\n    every: 1s\n    timeout: 30s\nflows:\n  f:\n    steps:\n      - request: r\n        retry: {on: 429, max: 1, backoff: retry-after}\n        until: {header: {name: X-State, equals: done}}\n        every: 500ms\n      - request: r\n        until: {status: 404}\n        every: 1s\n"))
+	// A flow's thresholds, as a string and as a mapping.
+	f.Add([]byte("target: http://127.0.0.1:8080\nrequests:\n  a: {path: /}\n  b: {path: /b}\nflows:\n  f:\n    steps: [{request: a, think: 1ms}, b]\nthresholds:\n  - \"flow:f: p99 < 1s\"\n  - {flow: f, expr: error_rate < 1%}\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		s, err := Parse("testdata/fuzz.yaml", src, WithGetenv(testGetenv))
 		if err != nil {
