@@ -378,15 +378,33 @@ func TestSimulatedClusterRun(t *testing.T) {
 	if !strings.Contains(out, "start spread across 4 shards") {
 		t.Errorf("merge does not report the start spread:\n%s", out)
 	}
-	// The same arrivals got the same service times, so the percentiles
-	// agree within HDR precision (3 significant digits) plus the noise of
-	// a shared machine: 1ms, and the larger send-lag p99 of the two runs,
-	// since how late a client process got to send is part of latency.
-	noise := max(merged.Total.SendLag.Percentile(99), whole.Total.SendLag.Percentile(99)) + time.Millisecond
-	for _, q := range []float64{50, 99} {
-		a, b := merged.Total.Latency.Percentile(q), whole.Total.Latency.Percentile(q)
-		if tol := 0.001*math.Max(float64(a), float64(b)) + float64(noise); math.Abs(float64(a-b)) > tol {
-			t.Errorf("p%g: merged %s, single run %s (tolerance %s)", q, a, b, time.Duration(tol))
+	// The merge is lossless: its histogram is exactly the sum of the four
+	// shards' files, whatever the machine's load did to the latencies.
+	var shards []*results.Result
+	for i := range 4 {
+		shards = append(shards, sharded.result(t, fmt.Sprintf("shard-%d.json", i)))
+	}
+	summed, err := results.Merge(shards...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !merged.Total.Latency.Equal(summed.Total.Latency) || !merged.Total.Service.Equal(summed.Total.Service) {
+		t.Errorf("the merge Job's latency histograms differ from the sum of the shards' files")
+	}
+	// The same arrivals got the same service times, so the percentiles of
+	// the two runs agree within HDR precision (3 significant digits) plus
+	// the noise of the machine: 1ms, and the larger send-lag p99 of the
+	// two runs, since how late a client process got to send is part of
+	// latency. Two runs' p99 is a timing figure: under -race beside other
+	// test binaries CI saw them 4.2 ms apart against a 3.9 ms tolerance, so
+	// it is checked with the per-second counts.
+	if timingChecks {
+		noise := max(merged.Total.SendLag.Percentile(99), whole.Total.SendLag.Percentile(99)) + time.Millisecond
+		for _, q := range []float64{50, 99} {
+			a, b := merged.Total.Latency.Percentile(q), whole.Total.Latency.Percentile(q)
+			if tol := 0.001*math.Max(float64(a), float64(b)) + float64(noise); math.Abs(float64(a-b)) > tol {
+				t.Errorf("p%g: merged %s, single run %s (tolerance %s)", q, a, b, time.Duration(tol))
+			}
 		}
 	}
 	for _, name := range []string{"report.md", "charts"} {
