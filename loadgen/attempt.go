@@ -147,7 +147,7 @@ func (w *worker) repeat(ctx context.Context, step Step, rep *Repeat, first, warm
 			wait := rt.Backoff.wait(retries+1, &w.res, a.done)
 			if due := a.done.Add(wait); due.Sub(firstSent) <= timeout {
 				w.finish(&a, intended, warm, flagRetried)
-				if !w.wait(ctx, wait) {
+				if !w.pause(ctx, wait, w.r.stopped) {
 					return time.Time{}, KindCanceled
 				}
 				retries++
@@ -170,7 +170,7 @@ func (w *worker) repeat(ctx context.Context, step Step, rep *Repeat, first, warm
 				return a.done, a.kind
 			}
 			w.finish(&a, intended, warm, flags)
-			if !w.wait(ctx, due.Sub(a.done)) {
+			if !w.pause(ctx, due.Sub(a.done), w.r.stopped) {
 				return time.Time{}, KindCanceled
 			}
 			retries = 0
@@ -183,10 +183,12 @@ func (w *worker) repeat(ctx context.Context, step Step, rep *Repeat, first, warm
 	}
 }
 
-// wait sleeps d between the attempts of a step, and ends early, returning
-// false, when the run stops: unlike a request in flight, nothing is lost
-// by not waiting out a backoff.
-func (w *worker) wait(ctx context.Context, d time.Duration) bool {
+// pause sleeps d, and ends early, returning false, when ctx ends or stop
+// closes. A think time passes a nil stop (it runs on while requests in
+// flight drain); the wait between the attempts of a step passes the run's
+// stopped channel: unlike a request in flight, nothing is lost by not
+// waiting out a backoff.
+func (w *worker) pause(ctx context.Context, d time.Duration, stop <-chan struct{}) bool {
 	if w.timer == nil {
 		w.timer = time.NewTimer(d)
 	} else {
@@ -196,7 +198,7 @@ func (w *worker) wait(ctx context.Context, d time.Duration) bool {
 	case <-w.timer.C:
 		return true
 	case <-ctx.Done():
-	case <-w.r.stopped:
+	case <-stop:
 	}
 	w.timer.Stop()
 	return false

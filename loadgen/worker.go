@@ -142,7 +142,7 @@ func (w *worker) runFlow(ctx context.Context, flow *Flow, seq uint64, intended t
 		intended = done
 		if th, ok := step.(Thinker); ok {
 			if d := th.ThinkTime(&w.it); d > 0 {
-				if !w.sleep(ctx, d) {
+				if !w.pause(ctx, d, nil) {
 					return time.Time{}, KindCanceled
 				}
 				intended = r.now()
@@ -150,20 +150,6 @@ func (w *worker) runFlow(ctx context.Context, flow *Flow, seq uint64, intended t
 		}
 	}
 	return r.now(), KindNone
-}
-
-func (w *worker) sleep(ctx context.Context, d time.Duration) bool {
-	if w.timer == nil {
-		w.timer = time.NewTimer(d)
-	} else {
-		w.timer.Reset(d)
-	}
-	select {
-	case <-w.timer.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // seriesOf returns the series of the request just finished: its name and
