@@ -134,12 +134,10 @@ type h1Client struct {
 // h1WriteState is the request writer's state (h1write.go), kept across
 // requests so that a static request is split and encoded once.
 type h1WriteState struct {
-	// The last URL split and its parts.
-	lastURL    string
-	lastTarget h1Target
-	wbuf       []byte
-	authKey    string // the userinfo authVal encodes
-	authVal    []byte
+	url     urlCache // the last URL split
+	wbuf    []byte
+	authKey string // the userinfo authVal encodes
+	authVal []byte
 	// reqClose says the request being sent asked for Connection: close
 	// (DisableKeepAlive, or the user's own header).
 	reqClose bool
@@ -214,31 +212,18 @@ func (c *h1Client) onCancel(gen uint64) {
 
 // Do implements Client.
 func (c *h1Client) Do(ctx context.Context, req *Request, res *Response) error {
-	if err := ctx.Err(); err != nil {
-		return canceledError(err, "before sending")
+	call, send, ctxBound, err := beginCall(ctx, req, res, c.t.timeout, c.t.opts.FollowRedirects > 0, &c.url)
+	if err != nil {
+		return err
 	}
 	c.watch(ctx)
-	now := time.Now()
-	deadline := now.Add(c.t.timeout)
 	c.slack = c.t.slack
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline, c.slack = d, 0
+	if ctxBound {
+		c.slack = 0
 	}
-	method := req.Method
-	if method == "" {
-		method = "GET"
-	}
-	if req.URL != c.lastURL || c.lastURL == "" {
-		t, err := splitURL(req.URL)
-		if err != nil {
-			return err
-		}
-		c.lastURL, c.lastTarget = req.URL, t
-	}
-	call := h1Call{ctx: ctx, req: req, res: res, start: now, deadline: deadline, follow: c.t.opts.FollowRedirects > 0}
-	st, err := c.exchange(&call, h1Send{method: method, target: c.lastTarget, header: req.Header, body: req.Body})
+	st, err := c.exchange(&call, send)
 	if err != nil || !call.follow || !st.location || !isRedirect(st.status) {
 		return err
 	}
-	return followFrom(c, call, method)
+	return followFrom(c, call, send.method)
 }

@@ -7,42 +7,15 @@ import (
 	"strconv"
 )
 
-// requestShape records which headers the user set, so the client adds
-// its defaults only where the user did not.
-type requestShape struct {
-	host, userAgent, auth bool
-}
-
 // appendRequest serialises the request head (and body, when small) into
 // dst. It allocates nothing unless the URL carries userinfo for the first
 // time, or the request is invalid.
 func (c *h1Client) appendRequest(dst []byte, method string, t *h1Target, hdr []Header, body []byte) ([]byte, error) {
-	if !isToken(method) {
-		return dst, clientErrorf("invalid method %q", method)
+	shape, err := checkRequest(method, hdr)
+	if err != nil {
+		return dst, err
 	}
-	var shape requestShape
-	c.reqClose = c.t.opts.DisableKeepAlive
-	for i := range hdr {
-		h := &hdr[i]
-		if !isToken(h.Name) {
-			return dst, clientErrorf("invalid header name %q", h.Name)
-		}
-		if !validHeaderValue(h.Value) {
-			return dst, clientErrorf("header %s: value contains CR, LF or NUL", h.Name)
-		}
-		switch {
-		case equalFold(h.Name, "Host"):
-			shape.host = true
-		case equalFold(h.Name, "User-Agent"):
-			shape.userAgent = true
-		case equalFold(h.Name, "Authorization"):
-			shape.auth = true
-		case equalFold(h.Name, "Connection"):
-			if hasToken([]byte(h.Value), "close") {
-				c.reqClose = true
-			}
-		}
-	}
+	c.reqClose = c.t.opts.DisableKeepAlive || shape.close
 	dst = append(dst, method...)
 	dst = append(dst, ' ')
 	if t.path == "" || t.path[0] != '/' {

@@ -164,9 +164,8 @@ type h2Client struct {
 	// timer ends a request's wait at its deadline.
 	timer *time.Timer
 
-	// The last target and its pool: a static request looks them up once.
-	lastURL    string
-	lastTarget h1Target
+	// The last URL and its pool: a static request looks them up once.
+	url        urlCache
 	lastPool   *h2Pool
 	lastOrigin h1Target
 
@@ -187,31 +186,15 @@ func (c *h2Client) Close() error {
 
 // Do implements Client.
 func (c *h2Client) Do(ctx context.Context, req *Request, res *Response) error {
-	if err := ctx.Err(); err != nil {
-		return canceledError(err, "before sending")
+	call, send, _, err := beginCall(ctx, req, res, c.t.timeout, c.t.opts.FollowRedirects > 0, &c.url)
+	if err != nil {
+		return err
 	}
-	now := time.Now()
-	deadline := now.Add(c.t.timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	method := req.Method
-	if method == "" {
-		method = "GET"
-	}
-	if req.URL != c.lastURL || c.lastURL == "" {
-		t, err := splitURL(req.URL)
-		if err != nil {
-			return err
-		}
-		c.lastURL, c.lastTarget = req.URL, t
-	}
-	call := h1Call{ctx: ctx, req: req, res: res, start: now, deadline: deadline, follow: c.t.opts.FollowRedirects > 0}
-	st, err := c.exchange(&call, h1Send{method: method, target: c.lastTarget, header: req.Header, body: req.Body})
+	st, err := c.exchange(&call, send)
 	if err != nil || !call.follow || !st.location || !isRedirect(st.status) {
 		return err
 	}
-	return followFrom(c, call, method)
+	return followFrom(c, call, send.method)
 }
 
 // exchange sends one request and waits for its response, again on another

@@ -17,7 +17,8 @@ import (
 // slot, writes the request, and waits for the reader to complete the
 // response.
 func (c *h2Conn) roundTrip(cl *h2Client, call *h1Call, s *h1Send) (h1Status, error) {
-	if err := validateH2(s); err != nil {
+	shape, err := checkRequest(s.method, s.header)
+	if err != nil {
 		return h1Status{}, err
 	}
 	ctx, st := call.ctx, &cl.st
@@ -47,7 +48,7 @@ func (c *h2Conn) roundTrip(cl *h2Client, call *h1Call, s *h1Send) (h1Status, err
 	id := c.nextID
 	c.nextID += 2
 	c.hbuf.Reset()
-	if err := cl.encodeHeaders(c.henc, s); err != nil {
+	if err := cl.encodeHeaders(c.henc, s, shape); err != nil {
 		c.wmu.Unlock()
 		c.releaseSlot()
 		return h1Status{}, err
@@ -67,7 +68,7 @@ func (c *h2Conn) roundTrip(cl *h2Client, call *h1Call, s *h1Send) (h1Status, err
 	block := c.hbuf.Bytes()
 	first := block[:min(len(block), maxFrame)]
 	rest := block[len(first):]
-	err := c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: first, EndStream: len(s.body) == 0, EndHeaders: len(rest) == 0})
+	err = c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: first, EndStream: len(s.body) == 0, EndHeaders: len(rest) == 0})
 	for len(rest) > 0 && err == nil {
 		n := min(len(rest), maxFrame)
 		err = c.fr.WriteContinuation(id, n == len(rest), rest[:n])
@@ -246,41 +247,16 @@ func (c *h2Conn) abandon(st *h2Stream, err error, timedOut bool) error {
 	return err
 }
 
-// validateH2 refuses what cannot go into an HTTP/2 request.
-func validateH2(s *h1Send) error {
-	if !isToken(s.method) {
-		return clientErrorf("invalid method %q", s.method)
-	}
-	for i := range s.header {
-		h := &s.header[i]
-		if !isToken(h.Name) {
-			return clientErrorf("invalid header name %q", h.Name)
-		}
-		if !validHeaderValue(h.Value) {
-			return clientErrorf("header %s: value contains CR, LF or NUL", h.Name)
-		}
-	}
-	return nil
-}
-
 // encodeHeaders writes the request's header block with enc: the
 // pseudo-headers, then the user's headers in lower case, without those
-// HTTP/2 forbids (RFC 9113 §8.2.2). Credentials are never indexed, so
+// HTTP/2 forbids (RFC 9113 §8.2.2), shape telling which defaults the
+// user's headers replace (checkRequest). Credentials are never indexed, so
 // they stay out of the compression table. Called with wmu held.
-func (cl *h2Client) encodeHeaders(enc *hpack.Encoder, s *h1Send) error {
+func (cl *h2Client) encodeHeaders(enc *hpack.Encoder, s *h1Send, shape requestShape) error {
 	t := &s.target
 	authority := t.authority
-	var hasUA, hasAuth bool
-	for i := range s.header {
-		h := &s.header[i]
-		switch {
-		case equalFold(h.Name, "Host"):
-			authority = h.Value
-		case equalFold(h.Name, "User-Agent"):
-			hasUA = true
-		case equalFold(h.Name, "Authorization"):
-			hasAuth = true
-		}
+	if shape.host {
+		authority = shape.hostValue
 	}
 	path := t.path
 	if path == "" || path[0] != '/' || needsEscape(path) {
@@ -301,10 +277,10 @@ func (cl *h2Client) encodeHeaders(enc *hpack.Encoder, s *h1Send) error {
 	w(":scheme", scheme, false)
 	w(":authority", authority, false)
 	w(":path", path, false)
-	if !hasUA {
+	if !shape.userAgent {
 		w("user-agent", cl.t.userAgent, false)
 	}
-	if t.userinfo != "" && !hasAuth {
+	if t.userinfo != "" && !shape.auth {
 		v, err := cl.basicAuth(t.userinfo)
 		if err != nil {
 			return err
