@@ -69,7 +69,7 @@ func (c *h1Client) readResponse(method string, req *Request, res *Response, want
 		}
 		res.Header = res.Header[:0]
 		res.GroupValue = res.GroupValue[:0]
-		res.Quota = noQuota
+		res.resetQuota()
 	}
 	res.Status = st.status
 	res.BytesIn += c.lineBytes
@@ -187,7 +187,7 @@ func (c *h1Client) readHead(req *Request, res *Response, wantLocation bool) (st 
 				st.location = true
 			}
 		}
-		quotaHeader(&res.Quota, name, value)
+		quotaHeader(res, name, value)
 		if req.KeepHeaders {
 			res.Header = append(res.Header, Header{Name: string(name), Value: string(value)})
 		}

@@ -226,7 +226,7 @@ func (c *h2Conn) emit(f hpack.HeaderField) {
 	if st.groupHdr != "" && len(st.res.GroupValue) == 0 && equalFold(f.Name, st.groupHdr) {
 		st.res.GroupValue = append(st.res.GroupValue, f.Value...)
 	}
-	quotaHeader(&st.res.Quota, f.Name, f.Value)
+	quotaHeader(st.res, f.Name, f.Value)
 }
 
 // onData takes a DATA frame: counted, kept up to KeepBody, and returned

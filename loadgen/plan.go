@@ -181,6 +181,8 @@ type Response struct {
 	// Quota is the rate-limit quota the response reported (see Quota),
 	// read whether or not headers are kept.
 	Quota Quota
+	// quotaParts is what the headers said of the quota so far, by form.
+	quotaParts quotaParts
 }
 
 // HeaderValue returns the first value of the named header, case-insensitively.
@@ -221,7 +223,7 @@ func (r *Response) Reset() {
 	r.BodySize = 0
 	r.BytesIn = 0
 	r.BytesOut = 0
-	r.Quota = noQuota
+	r.resetQuota()
 }
 
 // StaticStep sends the same request every time; it is what `tailgate hit`

@@ -146,7 +146,7 @@ func followRedirects(c redirector, call *h1Call, method string) error {
 		res.Header = res.Header[:0]
 		res.Body = res.Body[:0]
 		res.GroupValue = res.GroupValue[:0]
-		res.Quota = noQuota
+		res.resetQuota()
 		res.BodySize = 0
 		st, err := c.exchange(call, h1Send{method: method, target: target, header: *hdr, body: body})
 		if err != nil || !st.location || !isRedirect(st.status) {
