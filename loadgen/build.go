@@ -116,6 +116,7 @@ func (rec *recorder) build(partial bool, reason string, freeze func(*results.His
 	}
 	cpu := processCPU()
 	res.Meta.CPU = results.CPU{User: results.Duration(cpu.user - cnt.cpuStart.user), System: results.Duration(cpu.system - cnt.cpuStart.system)}
+	res.Meta.Steal = rec.steal.result()
 	return res
 }
 

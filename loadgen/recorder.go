@@ -117,10 +117,13 @@ type recorder struct {
 	timeline         []results.Interval
 	// coarse appends to the timeline, merging old intervals into coarser
 	// ones so that a run of a day keeps ~2400 intervals, not 86400.
-	coarse         *results.TimelineCoarsener
-	lastSent       uint64 // arrivals sent at the previous snapshot
-	ivSent         uint64 // arrivals sent when the interval started
-	lastCPU        cpuUse // the process's CPU time then
+	coarse   *results.TimelineCoarsener
+	lastSent uint64 // arrivals sent at the previous snapshot
+	ivSent   uint64 // arrivals sent when the interval started
+	lastCPU  cpuUse // the process's CPU time then
+	// steal follows the hypervisor's steal of the CPUs the process may
+	// run on (nil where it cannot be read).
+	steal          *stealMeter
 	lastCheckpoint time.Time
 	// checkpointer holds the one checkpointer while no checkpoint is being
 	// written; a checkpoint goroutine takes it and puts it back.
@@ -174,6 +177,7 @@ func newRecorder(cfg recorderConfig, workers int) *recorder {
 	rec.coarse = results.NewTimelineCoarsener(cfg.interval, rec.enc)
 	rec.checkpointer <- rec.newCheckpointer()
 	rec.addFn = rec.add
+	rec.steal = newStealMeter(procStealReader())
 	rec.newFlowSeries()
 	if wantsDeltas(cfg.observers) {
 		rec.deltas = &deltas{}

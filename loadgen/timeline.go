@@ -16,6 +16,8 @@ func (rec *recorder) closeInterval(now time.Time, last bool) {
 	if length <= 0 && !last {
 		return
 	}
+	// Read before the snapshot: the last one builds the run's results.
+	rec.steal.tick(end)
 	// A snapshot costs a few summaries of dense histograms per series;
 	// without an observer (--quiet, a library run) nobody reads it.
 	var snap *results.Snapshot

@@ -49,8 +49,9 @@ func fixtureSamples(behind bool) []sample {
 }
 
 // fixture builds a result from fixtureSamples the way the recorder does,
-// without running anything. variant is "ok", "behind", "closed" or
-// "flows" (ok, with two timed flows).
+// without running anything. variant is "ok", "behind", "closed",
+// "flows" (ok, with two timed flows) or "steal" (ok, on a CPU the
+// hypervisor took 4.1% of).
 func fixture(t testing.TB, variant string) *results.Result {
 	t.Helper()
 	behind := variant == "behind"
@@ -200,6 +201,12 @@ func fixture(t testing.TB, variant string) *results.Result {
 	}
 	if variant == "flows" {
 		r.Flows = fixtureFlows()
+	}
+	if variant == "steal" {
+		// The tool pinned to one CPU of a VM whose hypervisor took 4.1%
+		// of it over the run and 28% of its eighth second.
+		r.Meta.Steal = &results.Steal{CPUs: 1, Stolen: results.Duration(460 * time.Millisecond), Time: results.Duration(11250 * time.Millisecond),
+			Worst: 0.28, WorstAt: results.Duration(7 * time.Second)}
 	}
 	r.Sort()
 	return r

@@ -39,6 +39,10 @@ type JSONSummary struct {
 	ArrivalRatio *float64 `json:"arrival_ratio,omitempty"`
 	// CPUS is the tool's own user+system CPU time in seconds.
 	CPUS float64 `json:"cpu_s"`
+	// StealShare is the share of the time of the CPUs tailgate could run
+	// on that the hypervisor took (results.Steal); absent where it was
+	// not measured.
+	StealShare *float64 `json:"steal_share,omitempty"`
 	// Warnings are the same sentences the text summary prints.
 	Warnings []string `json:"warnings"`
 	// Thresholds are the verdicts the result carries, in order.
@@ -198,6 +202,10 @@ func SummarizeJSON(r *results.Result) *JSONSummary {
 		CPUS:       round3(m.CPU.Total().Seconds()),
 		Warnings:   Warnings(r),
 		Thresholds: r.Thresholds,
+	}
+	if m.Steal != nil {
+		v := math.Round(m.Steal.Share()*1e6) / 1e6
+		s.StealShare = &v
 	}
 	if ratio, ok := r.ArrivalRatio(); ok {
 		v := math.Round(ratio*1e6) / 1e6

@@ -449,6 +449,9 @@ func Warnings(r *results.Result) []string {
 			out = append(out, w)
 		}
 	}
+	if w := stealWarning(m.Steal); w != "" {
+		out = append(out, w)
+	}
 	if sc.Dropped > 0 {
 		out = append(out, fmt.Sprintf("%d of %d planned arrivals dropped (%s) because --max-in-flight was reached with --overload drop: the target got less load than planned",
 			sc.Dropped, sc.Planned, format.Percent(share(sc.Dropped, sc.Planned))))
@@ -475,6 +478,25 @@ func Warnings(r *results.Result) []string {
 		}
 	}
 	return out
+}
+
+// stealWarning describes the CPU time the hypervisor took during the run,
+// or returns "" when it took less than results.StealWarning of it (or
+// none was measured).
+func stealWarning(st *results.Steal) string {
+	if st.Share() < results.StealWarning {
+		return ""
+	}
+	cpus := "the CPU"
+	if st.CPUs != 1 {
+		cpus = fmt.Sprintf("the %d CPUs", st.CPUs)
+	}
+	worst := ""
+	if st.Worst > 0 {
+		worst = fmt.Sprintf(", %s in its worst second at %s", format.Percent(st.Worst), format.Elapsed(st.WorstAt.D()))
+	}
+	return fmt.Sprintf("the hypervisor took %s of this machine's CPU time during the run (steal on %s tailgate could run on%s); send lag and latency include those stalls",
+		format.Percent(st.Share()), cpus, worst)
 }
 
 // behindSchedule describes how far behind schedule an open-model client
@@ -511,6 +533,9 @@ func LagCause(r *results.Result) string {
 		causes = append(causes, fmt.Sprintf("the client's CPU was saturated (%s CPU-s in %s on %d CPUs, %s busy)",
 			format.Number(m.CPU.Total().Seconds()), format.Elapsed(m.End.Sub(m.Start)), m.NumCPU, format.Percent(min(share, 1))))
 	}
+	if st := m.Steal; st.Share() >= results.StealWarning {
+		causes = append(causes, fmt.Sprintf("the hypervisor took %s of the CPUs' time (steal)", format.Percent(st.Share())))
+	}
 	if m.MaxInFlight > 0 && sc.MaxInFlight >= int64(m.MaxInFlight) {
 		causes = append(causes, fmt.Sprintf("--max-in-flight was reached (%d arrivals running or queued)", m.MaxInFlight))
 	}
@@ -520,8 +545,12 @@ func LagCause(r *results.Result) string {
 			"more connections (-c) would send on time, a faster target would too", format.Number(busy), m.Connections))
 	}
 	if len(causes) == 0 {
-		return fmt.Sprintf("Not the CPU (%s busy), --max-in-flight (peak %d of %d) or the connections (%s of %d busy): look for other load on this machine",
-			format.Percent(r.CPUShare()), sc.MaxInFlight, m.MaxInFlight, format.Number(busy), m.Connections)
+		hypervisor := ""
+		if m.Steal != nil {
+			hypervisor = fmt.Sprintf(", the hypervisor (%s stolen)", format.Percent(m.Steal.Share()))
+		}
+		return fmt.Sprintf("Not the CPU (%s busy)%s, --max-in-flight (peak %d of %d) or the connections (%s of %d busy): look for other load on this machine",
+			format.Percent(r.CPUShare()), hypervisor, sc.MaxInFlight, m.MaxInFlight, format.Number(busy), m.Connections)
 	}
 	return "The cause: " + strings.Join(causes, "; ") + "."
 }

@@ -25,7 +25,7 @@ func TestWritersGolden(t *testing.T) {
 		{"md", report.WriteMarkdown},
 		{"json", report.WriteJSON},
 	}
-	for _, variant := range []string{"ok", "behind", "closed", "flows"} {
+	for _, variant := range []string{"ok", "behind", "closed", "flows", "steal"} {
 		for _, w := range writers {
 			t.Run(variant+"."+w.ext, func(t *testing.T) {
 				var buf bytes.Buffer
@@ -101,7 +101,7 @@ func TestThresholdsInEveryFormat(t *testing.T) {
 }
 
 func TestTextFitsEightyColumns(t *testing.T) {
-	for _, variant := range []string{"ok", "behind", "closed"} {
+	for _, variant := range []string{"ok", "behind", "closed", "steal"} {
 		var buf bytes.Buffer
 		if err := report.WriteText(&buf, fixture(t, variant)); err != nil {
 			t.Fatal(err)
@@ -182,6 +182,21 @@ func TestWarnings(t *testing.T) {
 			}
 			r.GroupByFolds = []results.GroupByFold{{Name: "item", Label: "x-request-id", Limit: 20}}
 		}, []string{"request item is grouped by x-request-id, which took more than the 20 distinct values kept: 20 requests with the others are counted as x-request-id=other"}},
+		{"steal below the bound", func(r *results.Result) {
+			r.Meta.Steal = &results.Steal{CPUs: 2, Stolen: results.Duration(219 * time.Millisecond), Time: results.Duration(22 * time.Second), Worst: 0.2}
+		}, nil},
+		{"steal at the bound", func(r *results.Result) {
+			r.Meta.Steal = &results.Steal{CPUs: 2, Stolen: results.Duration(220 * time.Millisecond), Time: results.Duration(22 * time.Second)}
+		}, []string{"the hypervisor took 1.00% of this machine's CPU time during the run (steal on the 2 CPUs tailgate could run on); send lag and latency include those stalls"}},
+		{"steal behind schedule", func(r *results.Result) {
+			r.Meta.Steal = &results.Steal{CPUs: 1, Stolen: results.Duration(time.Second), Time: results.Duration(10 * time.Second), Worst: 0.5, WorstAt: results.Duration(3 * time.Second)}
+			r.Schedule.Late = r.Schedule.Sent / 50
+		}, []string{"The cause: the hypervisor took 10.0% of the CPUs' time (steal).",
+			"the hypervisor took 10.0% of this machine's CPU time during the run (steal on the CPU tailgate could run on, 50.0% in its worst second at 3s)"}},
+		{"behind, steal measured but small", func(r *results.Result) {
+			r.Meta.Steal = &results.Steal{CPUs: 1, Stolen: results.Duration(10 * time.Millisecond), Time: results.Duration(10 * time.Second)}
+			r.Schedule.Late = r.Schedule.Sent / 50
+		}, []string{"Not the CPU (9.78% busy), the hypervisor (0.10% stolen), --max-in-flight"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -42,6 +42,9 @@ func (r *Result) Check() error {
 			return fmt.Errorf("%s is negative (%d)", n.name, n.v)
 		}
 	}
+	if err := m.Steal.check(); err != nil {
+		return err
+	}
 	if sh := m.Shard; sh.Count < 0 || sh.Count > MaxShards || sh.Index < 0 || (sh.Count > 1 && sh.Index >= sh.Count) {
 		return fmt.Errorf("meta.shard %d/%d: want an index in [0, count) and a count of at most %d", sh.Index, sh.Count, MaxShards)
 	}

@@ -113,6 +113,7 @@ func (m *Merger) Add(name string, r *Result) error {
 		m.out.Meta.Command = nil
 		m.out.Meta.Shard = Shard{}
 		m.out.Meta.Tags = copyTags(r.Meta.Tags)
+		m.out.Meta.Steal = mergeSteal(nil, r.Meta.Steal)
 		m.out.Total = NewStats("", "")
 		m.requests = map[string]*Stats{}
 		m.groups = map[[2]string]*Stats{}
@@ -378,6 +379,7 @@ func mergeMeta(m, o *Meta) {
 	m.StoppedAt = max(m.StoppedAt, o.StoppedAt)
 	m.CPU.User += o.CPU.User
 	m.CPU.System += o.CPU.System
+	m.Steal = mergeSteal(m.Steal, o.Steal)
 	if m.PlanHash == "" {
 		m.PlanHash = o.PlanHash
 	}

@@ -101,6 +101,9 @@ type Meta struct {
 	// StartSpread is, in merged results, how far apart the shards'
 	// actual starts were.
 	StartSpread Duration `json:"start_spread,omitempty"`
+	// Steal is the CPU time the hypervisor took from the CPUs the
+	// process could run on; nil where it was not measured.
+	Steal *Steal `json:"steal,omitempty"`
 }
 
 // CPU is processor time used by the tool's own process.
