@@ -2,9 +2,6 @@ package report_test
 
 import (
 	"bytes"
-	"compress/zlib"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"io"
 	"math"
@@ -14,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tailgate-dev/tailgate/internal/hdrtest"
 	"github.com/tailgate-dev/tailgate/report"
 	"github.com/tailgate-dev/tailgate/results"
 )
@@ -99,7 +97,7 @@ func FuzzDecodeResult(f *testing.F) {
 		lowest, highest int64
 		digits          int32
 	}{{1, math.MaxInt64, 5}, {1, 1 << 62, 3}, {1, 3600000000, 5}, {0, 3600000000, 3}} {
-		bomb := craftHistogram(g.lowest, g.highest, g.digits)
+		bomb := hdrtest.OneValue(g.lowest, g.highest, g.digits)
 		f.Add([]byte(`{"version":1,"total":{"requests":1,"latency":"` + bomb + `"}}`))
 		f.Add([]byte(`{"version":1,"total":{},"timeline":[{"total":{"latency":"` + bomb + `"}}]}`))
 	}
@@ -150,28 +148,4 @@ func FuzzDecodeResult(f *testing.F) {
 			t.Fatal("total changed across the round trip")
 		}
 	})
-}
-
-// craftHistogram builds a V2 compressed histogram encoding that declares
-// any geometry and holds one value, as a hostile file would, without
-// allocating the counts the geometry declares.
-func craftHistogram(lowest, highest int64, digits int32) string {
-	payload := []byte{2} // zigzag 1: one value at the first index
-	var raw bytes.Buffer
-	var hdr [40]byte
-	binary.BigEndian.PutUint32(hdr[0:], 0x1c849303|0x10)
-	binary.BigEndian.PutUint32(hdr[4:], uint32(len(payload)))
-	binary.BigEndian.PutUint32(hdr[12:], uint32(digits))
-	binary.BigEndian.PutUint64(hdr[16:], uint64(lowest))
-	binary.BigEndian.PutUint64(hdr[24:], uint64(highest))
-	binary.BigEndian.PutUint64(hdr[32:], math.Float64bits(1))
-	raw.Write(hdr[:])
-	raw.Write(payload)
-	var comp bytes.Buffer
-	zw := zlib.NewWriter(&comp)
-	_, _ = zw.Write(raw.Bytes())
-	_ = zw.Close()
-	framed := binary.BigEndian.AppendUint32(nil, 0x1c849304|0x10)
-	framed = binary.BigEndian.AppendUint32(framed, uint32(comp.Len()))
-	return base64.StdEncoding.EncodeToString(append(framed, comp.Bytes()...))
 }

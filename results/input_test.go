@@ -1,10 +1,7 @@
 package results
 
 import (
-	"bytes"
-	"compress/zlib"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"io"
 	"math"
@@ -15,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tailgate-dev/tailgate/internal/hdrtest"
 	"github.com/tailgate-dev/tailgate/internal/specialfile"
 )
 
@@ -116,33 +114,6 @@ func TestReadInputCapsAndReads(t *testing.T) {
 	}
 }
 
-// craftHistogram builds a V2 compressed encoding with any header and
-// payload, as a hostile file would hold it, without allocating the counts
-// its geometry declares.
-func craftHistogram(lowest, highest int64, digits int32, payload []byte) string {
-	var raw bytes.Buffer
-	var hdr [40]byte
-	binary.BigEndian.PutUint32(hdr[0:], v2EncodingCookie)
-	binary.BigEndian.PutUint32(hdr[4:], uint32(len(payload)))
-	binary.BigEndian.PutUint32(hdr[12:], uint32(digits))
-	binary.BigEndian.PutUint64(hdr[16:], uint64(lowest))
-	binary.BigEndian.PutUint64(hdr[24:], uint64(highest))
-	binary.BigEndian.PutUint64(hdr[32:], math.Float64bits(1))
-	raw.Write(hdr[:])
-	raw.Write(payload)
-	var comp bytes.Buffer
-	zw := zlib.NewWriter(&comp)
-	_, _ = zw.Write(raw.Bytes())
-	_ = zw.Close()
-	framed := binary.BigEndian.AppendUint32(nil, v2CompressedEncodingCookie)
-	framed = binary.BigEndian.AppendUint32(framed, uint32(comp.Len()))
-	return base64.StdEncoding.EncodeToString(append(framed, comp.Bytes()...))
-}
-
-// TestGeometryBombRefused: a histogram declaring another geometry is
-// refused from its header, before its counts are allocated (a 296-byte
-// one declaring 1…2⁶³−1 at 5 digits took 49 MB), and one holding a value
-// beyond the tool's hour can no longer become a negative duration.
 // TestSizelessInputIsCut: a file whose size says nothing (as /proc's
 // report 0) is read up to the limit and refused past it, by the streaming
 // reader and by the whole-file read alike; a file of exactly the limit is
@@ -173,8 +144,11 @@ func TestSizelessInputIsCut(t *testing.T) {
 	}
 }
 
+// TestGeometryBombRefused: a histogram declaring another geometry is
+// refused from its header, before its counts are allocated (a 296-byte
+// one declaring 1…2⁶³−1 at 5 digits took 49 MB), and one holding a value
+// beyond the tool's hour can no longer become a negative duration.
 func TestGeometryBombRefused(t *testing.T) {
-	one := []byte{2} // zigzag 1: one value in the first bucket
 	tests := []struct {
 		name    string
 		lowest  int64
@@ -189,7 +163,7 @@ func TestGeometryBombRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			enc := craftHistogram(tt.lowest, tt.highest, tt.digits, one)
+			enc := hdrtest.OneValue(tt.lowest, tt.highest, tt.digits)
 			var err error
 			n := allocated(func() { _, err = DecodeHistogram([]byte(enc)) })
 			if err == nil || !strings.Contains(err.Error(), "tailgate writes only 1…3600000000µs (1h) at 3 digits") {
@@ -212,7 +186,7 @@ func TestGeometryBombRefused(t *testing.T) {
 			}
 		})
 	}
-	good := craftHistogram(histLowest, histHighest, histDigits, one)
+	good := hdrtest.OneValue(histLowest, histHighest, histDigits)
 	if h, err := DecodeHistogram([]byte(good)); err != nil || h.Count() != 1 {
 		t.Fatalf("the tool's geometry: %v", err)
 	}
