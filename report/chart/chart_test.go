@@ -69,7 +69,7 @@ func charts(t testing.TB) map[string]func(io.Writer, Options) error {
 		"quota": func(w io.Writer, o Options) error {
 			r := quotaFixture()
 			o.Subtitle = Describe("", []*results.Result{r})
-			return Quota(w, r, o)
+			return Quota(w, r, NewRunColours(r), o)
 		},
 		"bars": func(w io.Writer, o Options) error {
 			b, a := fixtures(t, "before", 1)[0], fixtures(t, "after", 1)[0]

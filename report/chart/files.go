@@ -145,7 +145,7 @@ func WriteRunCharts(dir string, res *results.Result, o Options) ([]File, error) 
 	}
 	if res.HasQuota() {
 		if files, err = write(files, dir, "quota.png", "Rate-limit quota over time", func(w io.Writer) error {
-			return Quota(w, res, o)
+			return Quota(w, res, colours, o)
 		}); err != nil {
 			return files, err
 		}

@@ -6,14 +6,18 @@ import (
 
 	"github.com/tailgate-dev/tailgate/results"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
 )
 
 // Quota draws the rate-limit quota the target reported over time (top
 // panel: the lowest remaining of each second as a filled step, the limit
 // dashed) above the requests and errors per second that spent it (bottom
 // panel), so a fixed window's refill, a sliding window's slope and the
-// 429s when the quota runs out line up on one time axis.
-func Quota(w io.Writer, res *results.Result, o Options) error {
+// 429s when the quota runs out line up on one time axis. Every figure is
+// the whole run's, so all take colours.Total() and the styles timeline.png
+// gives the run (a dash-dot requests/s line, errors/s a light fill under
+// it); the limit is dashed grey, as the planned rate is there.
+func Quota(w io.Writer, res *results.Result, colours RunColours, o Options) error {
 	if res == nil || !res.HasQuota() {
 		return errNoData
 	}
@@ -52,14 +56,15 @@ func Quota(w io.Writer, res *results.Result, o Options) error {
 		rmax = math.Max(rmax, float64(iv.Total.Requests)/secs)
 		anyErrors = anyErrors || iv.Total.Errors > 0
 	}
+	c := colours.Total()
 	var legend []legendEntry
 	if len(remaining) > 0 {
 		rl, err := plotter.NewLine(LTTB(remaining, 2*MaxTimelinePoints))
 		if err != nil {
 			return err
 		}
-		rl.LineStyle = lineStyle(Blue, 1.8, false)
-		rl.FillColor = fade(Blue, 0.2)
+		rl.LineStyle = lineStyle(c, 1.8, false)
+		rl.FillColor = fade(c, 0.2)
 		top.Add(rl)
 		legend = append(legend, legendEntry{label: "remaining (lowest per second)", thumb: boxThumb{fill: rl.FillColor}})
 	}
@@ -76,7 +81,8 @@ func Quota(w io.Writer, res *results.Result, o Options) error {
 	if err != nil {
 		return err
 	}
-	rl.LineStyle = lineStyle(BluishGreen, 1.8, false)
+	rl.LineStyle = lineStyle(c, 1.4, false)
+	rl.LineStyle.Dashes = []vg.Length{vg.Points(7), vg.Points(2.5), vg.Points(1.5), vg.Points(2.5)}
 	bot.Add(rl)
 	legend = append(legend, legendEntry{label: "requests/s", thumb: lineThumb{line: rl.LineStyle}})
 	if anyErrors {
@@ -84,8 +90,8 @@ func Quota(w io.Writer, res *results.Result, o Options) error {
 		if err != nil {
 			return err
 		}
-		el.LineStyle = lineStyle(Vermillion, 1.6, false)
-		el.FillColor = fade(Vermillion, 0.25)
+		el.LineStyle = lineStyle(c, 1.2, false)
+		el.FillColor = fade(c, 0.3)
 		bot.Add(el)
 		legend = append(legend, legendEntry{label: "errors/s (429s are rate_limited)", thumb: boxThumb{fill: el.FillColor}})
 	}
