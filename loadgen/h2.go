@@ -38,6 +38,7 @@ const (
 type h2Transport struct {
 	opts      ClientOptions
 	timeout   time.Duration
+	slack     time.Duration // how late a solo request may time out (h2Conn.arm)
 	tlsConf   *tls.Config
 	userAgent string
 	probe     certProbe
@@ -54,7 +55,7 @@ func newH2Transport(o ClientOptions, tlsConf *tls.Config) *h2Transport {
 	cfg := tlsConf.Clone()
 	cfg.NextProtos = []string{"h2"}
 	t := &h2Transport{
-		opts: o, timeout: o.TimeoutOrDefault(), tlsConf: cfg, userAgent: "tailgate/" + Version,
+		opts: o, timeout: o.TimeoutOrDefault(), slack: min(o.TimeoutOrDefault()/h1DeadlineSlack, h1MaxDeadlineSlack), tlsConf: cfg, userAgent: "tailgate/" + Version,
 		conns: max(o.Connections, 1), streams: max(o.Streams, 1), pools: map[string]*h2Pool{},
 	}
 	t.probe.install(cfg)
@@ -163,6 +164,18 @@ type h2Client struct {
 	st   h2Stream
 	// timer ends a request's wait at its deadline.
 	timer *time.Timer
+	// slack is how late the current request may time out on a solo
+	// connection: none for a deadline from the context.
+	slack time.Duration
+
+	// mu guards reading and watchGen against onCancel (h2solo.go), which
+	// kicks the solo connection being read when the watched context is
+	// canceled.
+	mu          sync.Mutex
+	reading     *h2Conn
+	watchedDone <-chan struct{}
+	stopWatch   func() bool
+	watchGen    uint64
 
 	// The last URL and its pool: a static request looks them up once.
 	url        urlCache
@@ -181,14 +194,23 @@ type h2Client struct {
 // Close implements Client; the connections belong to the transport.
 func (c *h2Client) Close() error {
 	c.timer.Stop()
+	if c.stopWatch != nil {
+		c.stopWatch()
+		c.stopWatch = nil
+		c.watchedDone = nil
+	}
 	return nil
 }
 
 // Do implements Client.
 func (c *h2Client) Do(ctx context.Context, req *Request, res *Response) error {
-	call, send, _, err := beginCall(ctx, req, res, c.t.timeout, c.t.opts.FollowRedirects > 0, &c.url)
+	call, send, ctxBound, err := beginCall(ctx, req, res, c.t.timeout, c.t.opts.FollowRedirects > 0, &c.url)
 	if err != nil {
 		return err
+	}
+	c.slack = c.t.slack
+	if ctxBound {
+		c.slack = 0
 	}
 	st, err := c.exchange(&call, send)
 	if err != nil || !call.follow || !st.location || !isRedirect(st.status) {

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -20,7 +21,9 @@ import (
 )
 
 // h2Conn is one HTTP/2 connection: the streams open on it, its writer
-// shared by the workers, and its reader goroutine.
+// shared by the workers, and its reader goroutine; or, when solo, the one
+// worker that holds its only stream slot, which writes and reads itself
+// (h2solo.go).
 type h2Conn struct {
 	t   *h2Transport
 	nc  net.Conn
@@ -28,6 +31,17 @@ type h2Conn struct {
 	br  *bufio.Reader
 	fr  *http2.Framer
 	tls bool
+
+	// solo says the connection has one stream slot and a raw socket: no
+	// reader or writer goroutine, the slot's holder does both (h2solo.go).
+	solo bool
+	rio  *rawIO          // the reads' rawIO; a solo request is written through it
+	raw  syscall.RawConn // for peek
+	peek peeker
+	// dl is the deadline set on nc (solo; the slot holder's); kicked says
+	// a cancellation replaced it.
+	dl     time.Time
+	kicked atomic.Bool
 
 	// The write side, guarded by wmu. The framer writes into out (see
 	// Write); the writer goroutine writes out to nc. Workers that queue
@@ -55,10 +69,11 @@ type h2Conn struct {
 	maxSend uint32      // the server's SETTINGS_MAX_FRAME_SIZE
 	served  int         // responses completed
 	// recvUnacked is the DATA received since the last connection-level
-	// WINDOW_UPDATE (reader goroutine only).
+	// WINDOW_UPDATE.
 	recvUnacked uint32
 
-	// The reader's header-block state (reader goroutine only).
+	// The reader's header-block state (the reader goroutine's, or a solo
+	// connection's slot holder's; mu passes it from holder to holder).
 	hpay     []byte // the payload of the last HEADERS or CONTINUATION frame
 	hdec     *hpack.Decoder
 	cur      *h2Stream // the stream the header block in progress is for
@@ -153,9 +168,10 @@ func (t *h2Transport) dial(ctx context.Context, tg *h1Target, deadline time.Time
 	// long loopback writes. Reader and writer get a rawIO each.
 	var rd io.Reader = nc
 	var w io.Writer = nc
+	var rio *rawIO
 	if !tg.tls {
-		if r := newRawIO(nc); r != nil {
-			rd, w = r, newRawIO(nc)
+		if rio = newRawIO(nc); rio != nil {
+			rd, w = rio, newRawIO(nc)
 		}
 	}
 	c := &h2Conn{
@@ -176,6 +192,11 @@ func (t *h2Transport) dial(ctx context.Context, tg *h1Target, deadline time.Time
 	}
 	c.takesNew.Store(true)
 	c.lastRead.Store(time.Now().UnixNano())
+	if c.soloMode(rio) {
+		close(c.readerDone)
+		close(c.writerDone)
+		return c, nil
+	}
 	go c.readLoop()
 	go c.writeLoop()
 	return c, nil
@@ -326,6 +347,10 @@ func drain(ch chan struct{}) {
 // flush has the writer write the queued frames. Called with wmu held;
 // returns with it released.
 func (c *h2Conn) flush() {
+	if c.solo {
+		c.writeNow(false)
+		return
+	}
 	kick := !c.pending
 	c.pending = true
 	c.wmu.Unlock()

@@ -21,24 +21,31 @@ func (c *h2Conn) readLoop() {
 			c.lastRead.Store(time.Now().UnixNano())
 			err = c.handle(f)
 		}
-		if err == nil {
-			continue
+		if err != nil && c.readFailed(err) {
+			return
 		}
-		var se http2.StreamError
-		if errors.As(err, &se) {
-			c.resetStream(se.StreamID, se.Code, &StepError{Kind: KindProtocol, Name: "HTTP/2 protocol error", Err: err})
-			continue
-		}
-		var ce http2.ConnectionError
-		var ste *StepError
-		if errors.As(err, &ce) || (errors.As(err, &ste) && ste.Kind == KindProtocol) {
-			c.writeControl(func(fr *http2.Framer) error {
-				return fr.WriteGoAway(0, http2.ErrCodeProtocol, nil)
-			})
-		}
-		c.close(c.readError(err))
-		return
 	}
+}
+
+// readFailed takes an error from reading or handling a frame: a stream
+// error resets that stream, anything else ends the connection (with a
+// GOAWAY first if the server broke the protocol). It reports whether the
+// connection ended.
+func (c *h2Conn) readFailed(err error) bool {
+	var se http2.StreamError
+	if errors.As(err, &se) {
+		c.resetStream(se.StreamID, se.Code, &StepError{Kind: KindProtocol, Name: "HTTP/2 protocol error", Err: err})
+		return false
+	}
+	var ce http2.ConnectionError
+	var ste *StepError
+	if errors.As(err, &ce) || (errors.As(err, &ste) && ste.Kind == KindProtocol) {
+		c.writeControl(func(fr *http2.Framer) error {
+			return fr.WriteGoAway(0, http2.ErrCodeProtocol, nil)
+		})
+	}
+	c.close(c.readError(err))
+	return true
 }
 
 // readFrame reads the next frame. A header block fragment is read into
@@ -235,6 +242,13 @@ func (c *h2Conn) onData(f *http2.DataFrame) error {
 	n := f.Length
 	id := f.StreamID
 	c.mu.Lock()
+	// The connection's window first: on a solo connection the frame that
+	// ends the stream passes the reading to the slot's next holder.
+	c.recvUnacked += n
+	var connInc uint32
+	if c.recvUnacked >= h2ConnWindow/2 {
+		connInc, c.recvUnacked = c.recvUnacked, 0
+	}
 	st := c.streams[id]
 	var streamInc uint32
 	if st != nil {
@@ -259,11 +273,6 @@ func (c *h2Conn) onData(f *http2.DataFrame) error {
 		}
 	}
 	c.mu.Unlock()
-	c.recvUnacked += n
-	var connInc uint32
-	if c.recvUnacked >= h2ConnWindow/2 {
-		connInc, c.recvUnacked = c.recvUnacked, 0
-	}
 	if connInc > 0 || streamInc > 0 {
 		c.writeControl(func(fr *http2.Framer) error {
 			var err error

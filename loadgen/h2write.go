@@ -15,7 +15,7 @@ import (
 
 // roundTrip runs one request on the connection: it waits for a stream
 // slot, writes the request, and waits for the reader to complete the
-// response.
+// response, or, on a solo connection, reads it itself (h2solo.go).
 func (c *h2Conn) roundTrip(cl *h2Client, call *h1Call, s *h1Send) (h1Status, error) {
 	shape, err := checkRequest(s.method, s.header)
 	if err != nil {
@@ -24,10 +24,24 @@ func (c *h2Conn) roundTrip(cl *h2Client, call *h1Call, s *h1Send) (h1Status, err
 	ctx, st := call.ctx, &cl.st
 	drain(st.done)
 	drain(st.wake)
-	cl.timer.Reset(time.Until(call.deadline))
-	defer cl.timer.Stop()
-	if err := c.takeSlot(ctx, cl); err != nil {
+	if !c.solo {
+		cl.timer.Reset(time.Until(call.deadline))
+		defer cl.timer.Stop()
+	}
+	if err := c.takeSlot(ctx, cl, call.deadline); err != nil {
 		return h1Status{}, err
+	}
+	if c.solo {
+		cl.watch(ctx)
+		cl.setReading(c)
+		defer cl.setReading(nil)
+		c.arm(call.deadline, cl.slack)
+		c.soloCatchUp(call.start)
+		// After the arm: a cancellation before it left no kick behind.
+		if cerr := ctx.Err(); cerr != nil {
+			c.releaseSlot()
+			return h1Status{}, canceledError(cerr, "before sending")
+		}
 	}
 	st.req, st.res = call.req, call.res
 	st.status, st.final, st.trailers, st.err, st.gotFrame = 0, false, false, nil, false
@@ -54,8 +68,8 @@ func (c *h2Conn) roundTrip(cl *h2Client, call *h1Call, s *h1Send) (h1Status, err
 		return h1Status{}, err
 	}
 	c.mu.Lock()
-	if c.dead != nil {
-		err := c.dead
+	if c.dead != nil || c.goAway {
+		err := c.deadOrGoAway()
 		c.mu.Unlock()
 		c.wmu.Unlock()
 		c.releaseSlot()
@@ -81,14 +95,19 @@ func (c *h2Conn) roundTrip(cl *h2Client, call *h1Call, s *h1Send) (h1Status, err
 	case len(s.body) > 0:
 		err = c.sendBody(cl, call, id, s.body, maxFrame)
 	default:
-		c.flush()
+		c.flushRequest()
 	}
-	stopped := err == errStopped
+	stopped := err == errStopped || err == errTorn
 	if err != nil && !stopped {
 		// The stream gets its error from the connection's end.
 		c.close(c.connError(err, false))
 	}
-	if !stopped {
+	switch {
+	case stopped:
+	case c.solo:
+		err = c.soloRead(st, false)
+		stopped = err != nil
+	default:
 		select {
 		case <-st.done:
 		case <-ctx.Done():
@@ -98,42 +117,84 @@ func (c *h2Conn) roundTrip(cl *h2Client, call *h1Call, s *h1Send) (h1Status, err
 		}
 	}
 	if stopped {
-		if cerr := ctx.Err(); cerr != nil {
-			return h1Status{}, c.abandon(st, canceledError(cerr, "read response"), false)
-		}
-		return h1Status{}, c.abandon(st, &StepError{Kind: KindTimeout, Name: "timeout",
-			Err: fmt.Errorf("read response: no complete response within %s", c.t.timeout)}, true)
+		return h1Status{}, c.stop(st, ctx, err == errTorn)
 	}
 	if st.err != nil {
+		if cerr := ctx.Err(); cerr != nil && c.solo {
+			// The kick of a cancellation failed the write or the read.
+			return h1Status{}, canceledError(cerr, "read response")
+		}
 		return h1Status{}, st.err
 	}
 	return h1Status{status: call.res.Status, location: st.follow && len(st.loc) > 0}, nil
 }
 
-// takeSlot waits until the connection has room for one more stream.
-func (c *h2Conn) takeSlot(ctx context.Context, cl *h2Client) error {
+// stop ends a request stopped by its deadline or its context: the stream
+// is abandoned, and a solo connection whose read stopped inside a frame
+// (torn) is closed.
+func (c *h2Conn) stop(st *h2Stream, ctx context.Context, torn bool) error {
+	if c.solo {
+		c.rearm() // for the RST_STREAM
+	}
+	var err error
+	if cerr := ctx.Err(); cerr != nil {
+		err = canceledError(cerr, "read response")
+	} else {
+		err = &StepError{Kind: KindTimeout, Name: "timeout",
+			Err: fmt.Errorf("read response: no complete response within %s", c.t.timeout)}
+	}
+	out := c.abandon(st, err, ctx.Err() == nil)
+	if torn {
+		c.close(err)
+	}
+	return out
+}
+
+// deadOrGoAway is why the connection takes no new stream. Called with mu
+// held.
+func (c *h2Conn) deadOrGoAway() error {
+	if c.dead != nil {
+		return c.dead
+	}
+	return &StepError{Kind: KindReset, Name: "HTTP/2 GOAWAY", Err: errors.New("the server is closing the connection")}
+}
+
+// takeSlot waits until the connection has room for one more stream, until
+// deadline at most. A solo connection's client arms its timer only here.
+func (c *h2Conn) takeSlot(ctx context.Context, cl *h2Client, deadline time.Time) error {
 	st := &cl.st
+	armed := false
 	c.mu.Lock()
 	for {
 		if c.dead != nil || c.goAway {
-			err := c.dead
+			err := c.deadOrGoAway()
 			c.mu.Unlock()
-			if err == nil {
-				err = &StepError{Kind: KindReset, Name: "HTTP/2 GOAWAY", Err: errors.New("the server is closing the connection")}
+			if armed {
+				cl.timer.Stop()
 			}
 			return &h2RetryError{err: err}
 		}
 		if c.active < c.limit {
 			c.active++
 			c.mu.Unlock()
+			if armed {
+				cl.timer.Stop()
+			}
 			return nil
 		}
 		c.waiters = append(c.waiters, st)
 		c.mu.Unlock()
+		if c.solo && !armed {
+			cl.timer.Reset(time.Until(deadline))
+			armed = true
+		}
 		select {
 		case <-st.wake:
 		case <-ctx.Done():
 			c.dropWaiter(st)
+			if armed {
+				cl.timer.Stop()
+			}
 			return canceledError(ctx.Err(), "waiting for an HTTP/2 stream")
 		case <-cl.timer.C:
 			c.dropWaiter(st)
@@ -187,9 +248,20 @@ func (c *h2Conn) sendBody(cl *h2Client, call *h1Call, id uint32, body []byte, ma
 		if c.streams[id] != st {
 			// Answered or reset already: the rest of the body is moot.
 			c.mu.Unlock()
-			break
+			c.flush()
+			return nil
 		}
 		n := min(len(body), maxFrame, int(max(c.sendWin, 0)), int(max(st.sendWin, 0)))
+		if n == 0 && c.solo {
+			st.wantWin = true
+			c.mu.Unlock()
+			c.flush()
+			if err := c.soloRead(st, true); err != nil {
+				return err
+			}
+			c.wmu.Lock()
+			continue
+		}
 		if n == 0 {
 			st.wantWin = true
 			c.mu.Unlock()
@@ -217,7 +289,7 @@ func (c *h2Conn) sendBody(cl *h2Client, call *h1Call, id uint32, body []byte, ma
 		call.res.BytesOut += int64(n) + 9
 		body = body[n:]
 	}
-	c.flush()
+	c.flushRequest()
 	return nil
 }
 
