@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"runtime/trace"
 	"time"
@@ -70,13 +71,16 @@ func run() int {
 // from fragmentation or stacks when peak RSS grows with run length.
 func logMemStats(every time.Duration) {
 	var m runtime.MemStats
+	stackStart := []metrics.Sample{{Name: "/gc/stack/starting-size:bytes"}}
 	start := time.Now()
 	const mb = 1 << 20
 	for range time.Tick(every) {
 		runtime.ReadMemStats(&m)
-		fmt.Fprintf(os.Stderr, "tgprof %5.0fs heap alloc %.1f inuse %.1f idle %.1f released %.1f sys %.1f; stacks %.1f; other sys %.1f; total sys %.1f MiB; gc %d\n",
+		metrics.Read(stackStart)
+		fmt.Fprintf(os.Stderr, "tgprof %5.0fs heap alloc %.1f inuse %.1f idle %.1f released %.1f sys %.1f; stacks %.1f (%d goroutines, new ones start at %d B); other sys %.1f; total sys %.1f MiB; gc %d\n",
 			time.Since(start).Seconds(), float64(m.HeapAlloc)/mb, float64(m.HeapInuse)/mb, float64(m.HeapIdle)/mb, float64(m.HeapReleased)/mb,
-			float64(m.HeapSys)/mb, float64(m.StackSys)/mb, float64(m.OtherSys+m.MSpanSys+m.MCacheSys+m.BuckHashSys+m.GCSys)/mb, float64(m.Sys)/mb, m.NumGC)
+			float64(m.HeapSys)/mb, float64(m.StackSys)/mb, runtime.NumGoroutine(), stackStart[0].Value.Uint64(),
+			float64(m.OtherSys+m.MSpanSys+m.MCacheSys+m.BuckHashSys+m.GCSys)/mb, float64(m.Sys)/mb, m.NumGC)
 	}
 }
 
