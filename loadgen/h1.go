@@ -21,13 +21,14 @@ const (
 	// heads and lines longer than it are assembled in a scratch buffer.
 	h1ReadBuffer = 32 << 10
 	// h1FirstReadBuffer is the read buffer a connection starts with. Most
-	// responses of a load test fit it (nginx's head and a small JSON body
-	// are ~400 bytes), and the buffers are most of the heap of a run with
-	// thousands of connections: 32 KiB each were 156 of 200 MiB of heap at
-	// 5000 connections, 4 KiB each 20 of 62 MiB. A client grows its buffer
-	// after a response larger than it to the power of two that would have
-	// held it (at most h1ReadBuffer), so big bodies still take few reads.
-	h1FirstReadBuffer = 1 << 10
+	// responses of a load test fit it (nginx's head and a 128-byte body
+	// are ~370 bytes), and the buffers are a large part of the heap of a
+	// run with thousands of connections: 32 KiB each were 156 of 200 MiB
+	// of heap at 5000 connections, 4 KiB each 20 of 62 MiB, 1 KiB 5 of
+	// 41 MiB. A client grows its buffer after a response larger than it
+	// to the power of two that would have held it (at most h1ReadBuffer),
+	// so big bodies still take few reads.
+	h1FirstReadBuffer = 512
 	// h1MaxHeaderBytes bounds a response head (status line and headers)
 	// and a trailer block, as net/http's default does.
 	h1MaxHeaderBytes = 1 << 20
@@ -59,6 +60,10 @@ const (
 	// can share one deadline (see armDeadline); h1MaxDeadlineSlack caps it.
 	h1DeadlineSlack    = 100
 	h1MaxDeadlineSlack = 50 * time.Millisecond
+	// h1DialSlots bounds the connections a transport opens at once (see
+	// dial): enough that 5000 connections to a host 50 ms away open in
+	// about a second, few enough that their goroutines' stacks stay small.
+	h1DialSlots = 256
 )
 
 // aLongTimeAgo is a deadline in the past: setting it makes every blocked
@@ -73,6 +78,8 @@ type h1Transport struct {
 	tlsConf   *tls.Config
 	userAgent string
 	probe     certProbe
+	// dialSlots holds a token per connection being opened (see dial).
+	dialSlots chan struct{}
 	// dial opens a TCP connection; tests replace it.
 	dial func(ctx context.Context, addr string, deadline time.Time) (net.Conn, error)
 }
@@ -87,6 +94,7 @@ func newH1Transport(o ClientOptions, tlsConf *tls.Config) *h1Transport {
 		slack:     min(o.TimeoutOrDefault()/h1DeadlineSlack, h1MaxDeadlineSlack),
 		tlsConf:   cfg,
 		userAgent: "tailgate/" + Version,
+		dialSlots: make(chan struct{}, h1DialSlots),
 		dial:      dialTCP,
 	}
 	t.probe.install(cfg)
@@ -127,6 +135,8 @@ type h1Client struct {
 	stopWatch   func() bool
 	watchGen    uint64 // guarded by mu
 
+	dialDone chan dialed // hands a connection from its dialing goroutine
+
 	h1WriteState
 	h1ReadState
 }
@@ -152,7 +162,9 @@ type h1ReadState struct {
 }
 
 func newH1Client(t *h1Transport) *h1Client {
-	c := &h1Client{t: t, h1WriteState: h1WriteState{wbuf: make([]byte, 0, 1024)}}
+	// The write buffer grows on the first request to what it needs (a
+	// GET is ~100 bytes): 1 KiB up front was 5 MiB at 5000 connections.
+	c := &h1Client{t: t}
 	c.br = bufio.NewReaderSize(nil, h1FirstReadBuffer)
 	c.peek.init()
 	return c

@@ -3,6 +3,8 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,14 +33,18 @@ func (e *LateStartError) Error() string {
 		e.At.UTC().Format(time.RFC3339Nano), e.Late.Round(time.Millisecond), e.Grace)
 }
 
-// waitForStart sets the start of the schedule: now, or the start instant
-// after opening the clients' connections and waiting for it.
+// waitForStart opens the clients' connections and sets the start of the
+// schedule: the instant they are open, or the start instant after waiting
+// for it.
 func (r *Runner) waitForStart(ctx context.Context, clients []Client) error {
-	now := time.Now()
-	r.start, r.actualStart = now, now
 	if r.startAt.IsZero() {
+		r.connect(ctx, clients, time.Time{})
+		now := time.Now()
+		r.start, r.actualStart = now, now
 		return nil
 	}
+	now := time.Now()
+	r.start, r.actualStart = now, now
 	wait := r.startAt.Sub(now)
 	if -wait > r.startGrace {
 		return &LateStartError{At: r.startAt, Late: -wait, Grace: r.startGrace}
@@ -46,7 +52,7 @@ func (r *Runner) waitForStart(ctx context.Context, clients []Client) error {
 	// now.Add keeps now's monotonic reading: the schedule counts from the
 	// instant on the monotonic clock, whatever the wall clock does later.
 	r.start = now.Add(wait)
-	r.connect(ctx, clients)
+	r.connect(ctx, clients, r.start)
 	if wait = time.Until(r.start); wait > 0 {
 		t := time.NewTimer(wait)
 		defer t.Stop()
@@ -67,18 +73,41 @@ type connector interface {
 	connect(ctx context.Context, rawURL string) error
 }
 
-// connect opens the clients' connections to the target while the run waits
-// for its start instant, so that the first arrivals after it do not pay for
-// name resolution, TCP and TLS set-up that a process waiting for an instant
-// can do ahead. It gives up at the instant and at the first failure: the
-// requests then dial themselves and report what goes wrong.
-func (r *Runner) connect(ctx context.Context, clients []Client) {
-	ctx, cancel := context.WithDeadline(ctx, r.start)
-	defer cancel()
-	for _, c := range clients {
-		cc, ok := c.(connector)
-		if !ok || cc.connect(ctx, r.plan.Target) != nil {
-			return
-		}
+// connectors is how many goroutines open the clients' connections before a
+// run; their stacks, grown by name resolution, the dialer and TLS, are
+// freed when they are done.
+const connectors = 64
+
+// connect opens the clients' connections to the target before the first
+// arrival, from a few goroutines, by until when it is not zero. Set-up
+// (name resolution, TCP, TLS) then stays out of the measured run and off
+// the workers' goroutines: a dial on a worker grew its stack to 8 KiB for
+// the rest of the run, 39 of 112 MiB at 5000 connections. It gives up at
+// the first failure, so an unreachable target costs one timeout, not one
+// per connection: the requests then dial themselves and report what goes
+// wrong.
+func (r *Runner) connect(ctx context.Context, clients []Client, until time.Time) {
+	cancel := func() {}
+	if !until.IsZero() {
+		ctx, cancel = context.WithDeadline(ctx, until)
 	}
+	defer cancel()
+	var next atomic.Int64
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range min(connectors, len(clients)) {
+		wg.Go(func() {
+			for !failed.Load() {
+				i := next.Add(1) - 1
+				if i >= int64(len(clients)) {
+					return
+				}
+				cc, ok := clients[i].(connector)
+				if !ok || cc.connect(ctx, r.plan.Target) != nil {
+					failed.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
