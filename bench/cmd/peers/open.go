@@ -30,6 +30,10 @@ type OpenRun struct {
 	Warnings []string      `json:"warnings,omitempty"`
 	Command  string        `json:"command"`
 	Note     string        `json:"note,omitempty"`
+	// Steal is the share of the tool CPUs' time the hypervisor took
+	// during the run (/proc/stat before and after it); nil in
+	// measurements of older drivers.
+	Steal *float64 `json:"tool_cpu_steal,omitempty"`
 }
 
 // openRates are section 6's rates: the issue's 1k, 10k, 25k and 50k/s.
@@ -64,17 +68,25 @@ func (b *bench) openCmd(tool string, rate, rep int) (steps []step, resPath strin
 func (b *bench) openModel(ctx context.Context) ([]OpenRun, error) {
 	tools := b.openTools()
 	logf("6. open model vs wrk2: %d reps × %v × %v", b.c.reps, openRates, tools)
+	cpus, err := parseCPUList(b.c.toolCPU)
+	if err != nil {
+		return nil, fmt.Errorf("--tool-cpu: %w", err)
+	}
 	var out []OpenRun
 	for rep := 0; rep < b.c.reps; rep++ {
 		for _, rate := range openRates {
 			for _, tool := range rotate(tools, rep) {
 				steps, resPath := b.openCmd(tool, rate, rep)
+				before, stealErr := readCPUClock(cpus)
 				ps, n, err := b.counted(ctx, "nginx", b.d.open+60*time.Second, steps...)
 				if fatal(err) {
 					return out, err
 				}
 				r := OpenRun{Tool: tool, Rep: rep, Rate: rate, Planned: uint64(rate) * uint64(b.d.open/time.Second),
 					Server: n, MaxRSS: ps[0].MaxRSS, Command: b.commandLine(steps), Note: note(err)}
+				if after, err := readCPUClock(cpus); err == nil && stealErr == nil {
+					r.Steal = stealBetween(before, after)
+				}
 				if n > 0 {
 					r.CPU = float64(ps[0].CPU.Microseconds()) / float64(n)
 					r.User = float64(ps[0].User.Microseconds()) / float64(n)
@@ -92,8 +104,8 @@ func (b *bench) openModel(ctx context.Context) ([]OpenRun, error) {
 					lag := tr.Total.SendLag
 					r.LagP50, r.LagP99, r.LagMax = lag.Percentile(50), lag.Percentile(99), lag.Max()
 				}
-				logf("  rep %d %-13s %6d/s server %d of %d (%+.3f%%) %.1f µs/req, lag p99 %v", rep+1, tool, rate, n, r.Planned,
-					deviation(n, r.Planned), r.CPU, r.LagP99)
+				logf("  rep %d %-13s %6d/s server %d of %d (%+.3f%%) %.1f µs/req, lag p99 %v, steal %s", rep+1, tool, rate, n, r.Planned,
+					deviation(n, r.Planned), r.CPU, r.LagP99, fmtSteal(r.Steal))
 				out = append(out, r)
 			}
 		}
@@ -190,34 +202,65 @@ func (doc *document) openGoals(add func(what, measured string, ok bool)) {
 		add(fmt.Sprintf("open model %d/s vs wrk2: server count within ±0.1%% of plan", rate),
 			fmt.Sprintf("worst %+.3f%%", worst), math.Abs(worst) <= 0.1)
 	}
-	var lags []time.Duration
-	for _, r := range doc.Open {
-		if r.Tool == "tailgate" && r.Rate == 10000 {
-			lags = append(lags, r.LagP99)
+	if what, measured, ok := lagGoal(doc.Open); what != "" {
+		add(what, measured, ok)
+	}
+}
+
+// lagGoal judges issue 18's "send lag p99 < 1 ms at 10k/s" on the
+// repetitions whose tool CPUs lost less than quietSteal to the hypervisor:
+// a stolen run's tail is the hypervisor's. Measurements without steal
+// (older drivers) are judged on every repetition, as they were.
+func lagGoal(runs []OpenRun) (what, measured string, ok bool) {
+	what = "open model vs wrk2: send lag p99 < 1 ms at 10k/s"
+	var all, quiet []time.Duration
+	recorded := false
+	for _, r := range runs {
+		if r.Tool != "tailgate" || r.Rate != 10000 {
+			continue
+		}
+		all = append(all, r.LagP99)
+		if r.Steal != nil {
+			recorded = true
+			if *r.Steal < quietSteal {
+				quiet = append(quiet, r.LagP99)
+			}
 		}
 	}
-	if len(lags) > 0 {
-		l := medianDur(lags)
-		add("open model vs wrk2: send lag p99 < 1 ms at 10k/s", fmtDur(l), l < time.Millisecond)
+	switch {
+	case len(all) == 0:
+		return "", "", false
+	case !recorded:
+		l := medianDur(all)
+		return what, fmtDur(l) + " (steal not recorded)", l < time.Millisecond
+	case len(quiet) == 0:
+		return what, fmt.Sprintf("no repetition with the tool CPU's steal < %.1f%% (all %d: %s)", quietSteal*100, len(all), fmtDur(medianDur(all))), false
 	}
+	l := medianDur(quiet)
+	return what, fmt.Sprintf("%s (%d of %d repetitions with the tool CPU's steal < %.1f%%; all: %s)",
+		fmtDur(l), len(quiet), len(all), quietSteal*100, fmtDur(medianDur(all))), l < time.Millisecond
 }
 
 func (doc *document) writeOpen(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	p("## 6. Open model: CPU per request and send lag vs wrk2 (%s, 50 connections, nginx)\n\n", doc.d.open)
-	p("wrk2 (`-R`, one thread) is the open-model anchor: built from `../shared/peers/` by `bench/peers.sh`. " +
-		"CPU is the tool's user+system time over nginx's count, in µs per request; the ratio is taken pair by pair " +
-		"within a repetition. Send lag (actual − intended send) is tailgate's, from its results file; wrk2 does not " +
-		"report it (its latency is corrected for coordinated omission instead). The goals count only the repetitions " +
-		"in which both tools kept their schedule (tailgate's send lag p99 ≤ 10 ms, wrk2's count ≥ 97%% of the plan): " +
-		"a tool that falls behind sends in bursts and spends less CPU per request than the rate costs.\n\n")
+	p("wrk2 (`-R`, one thread) is the open-model anchor: built from `../shared/peers/` by `bench/peers.sh`. "+
+		"CPU is the tool's user+system time over nginx's count, in µs per request; the ratio is taken pair by pair "+
+		"within a repetition. Send lag (actual − intended send) is tailgate's, from its results file; wrk2 does not "+
+		"report it (its latency is corrected for coordinated omission instead). The goals count only the repetitions "+
+		"in which both tools kept their schedule (tailgate's send lag p99 ≤ 10 ms, wrk2's count ≥ 97%% of the plan): "+
+		"a tool that falls behind sends in bursts and spends less CPU per request than the rate costs. "+
+		"Steal is the share of the tool CPU's time the hypervisor took during the run (`/proc/stat` before and after; "+
+		"docs/metrics.md, \"CPU steal\"): an arrival due while its CPU is taken away is sent when it comes back, so "+
+		"the send-lag goal is judged on the repetitions whose steal stayed below %.1f%%, and the others are shown beside it.\n\n", quietSteal*100)
 	tools := []string{"tailgate", "wrk2", baseTool}
-	p("| tool | rate | server (median) | deviation (median; worst) | CPU µs/req (median) | per rep | user µs/req | ÷ wrk2 CPU | send lag p50 | p99 | max | peak RSS |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	p("| tool | rate | server (median) | deviation (median; worst) | CPU µs/req (median) | per rep | user µs/req | ÷ wrk2 CPU | send lag p50 | p99 | max | peak RSS | steal (median; max) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, rate := range openRates {
 		for _, tool := range tools {
 			var srv, devs, cpus, users, rss []float64
 			var l50, l99, lmax []time.Duration
 			var per []string
+			var steals []float64
 			for _, r := range doc.Open {
 				if r.Tool != tool || r.Rate != rate {
 					continue
@@ -228,6 +271,9 @@ func (doc *document) writeOpen(w io.Writer) {
 				rss = append(rss, mib(r.MaxRSS))
 				per = append(per, fmt.Sprintf("%.1f", r.CPU))
 				l50, l99, lmax = append(l50, r.LagP50), append(l99, r.LagP99), append(lmax, r.LagMax)
+				if r.Steal != nil {
+					steals = append(steals, *r.Steal)
+				}
 			}
 			if len(srv) == 0 {
 				continue
@@ -242,10 +288,16 @@ func (doc *document) writeOpen(w io.Writer) {
 			if tool != "wrk2" {
 				lag = []string{fmtDur(medianDur(l50)), fmtDur(medianDur(l99)), fmtDur(medianDur(lmax))}
 			}
-			p("| %s | %d/s | %.0f | %+.3f%%; %+.3f%% | %.1f | %s | %.1f | %s | %s | %s | %s | %.1f MiB |\n", tool, rate, median(srv),
-				median(devs), slices.MaxFunc(devs, cmpAbs), median(cpus), strings.Join(per, ", "), median(users), ratio, lag[0], lag[1], lag[2], median(rss))
+			steal := "—"
+			if len(steals) > 0 {
+				m, worst := median(steals), slices.Max(steals)
+				steal = fmtSteal(&m) + "; " + fmtSteal(&worst)
+			}
+			p("| %s | %d/s | %.0f | %+.3f%%; %+.3f%% | %.1f | %s | %.1f | %s | %s | %s | %s | %.1f MiB | %s |\n", tool, rate, median(srv),
+				median(devs), slices.MaxFunc(devs, cmpAbs), median(cpus), strings.Join(per, ", "), median(users), ratio, lag[0], lag[1], lag[2], median(rss), steal)
 		}
 	}
+	writeLagBySteal(w, doc.Open)
 	var notes []string
 	for _, r := range doc.Open {
 		if r.Note != "" {
@@ -263,4 +315,25 @@ func (doc *document) writeOpen(w io.Writer) {
 		}
 	}
 	p("```\n\n")
+}
+
+// writeLagBySteal lists, per tailgate binary, each repetition's send-lag
+// p99 at 10k/s with the steal of its run, the figures the goal is judged
+// on.
+func writeLagBySteal(w io.Writer, runs []OpenRun) {
+	for _, tool := range []string{"tailgate", baseTool} {
+		var per []string
+		for _, r := range runs {
+			if r.Tool == tool && r.Rate == 10000 && r.Steal != nil {
+				mark := ""
+				if *r.Steal < quietSteal {
+					mark = ", quiet"
+				}
+				per = append(per, fmt.Sprintf("%s (steal %s%s)", fmtDur(r.LagP99), fmtSteal(r.Steal), mark))
+			}
+		}
+		if len(per) > 0 {
+			fmt.Fprintf(w, "\n%s's send-lag p99 at 10000/s per repetition: %s.\n", tool, strings.Join(per, ", "))
+		}
+	}
 }
