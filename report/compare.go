@@ -32,8 +32,8 @@ type ChartRef struct {
 	Path  string
 }
 
-// Comparison is the outcome of Compare: one row per request name and tag
-// group present on either side.
+// Comparison is the outcome of Compare: one row per request name, tag
+// group and flow present on either side.
 type Comparison struct {
 	Labels [2]string
 	// Sides describe the runs on each side.
@@ -127,7 +127,11 @@ type CompareRow struct {
 	// within-result comparison "offset vs cursor" or the group.
 	Key         string
 	Name, Group string
-	Side        [2]SideStats
+	// Flow marks the row of a flow (Key "flow:NAME"): its requests are
+	// the flow's iterations, its errors the failed ones, and its latency
+	// the completed iterations'.
+	Flow bool
+	Side [2]SideStats
 	// Tests hold the significance verdicts for P50, P99 and Mean when both
 	// sides have more than one run.
 	Tests []MetricTest
@@ -267,43 +271,58 @@ func mixedPlans(label string, rs []*results.Result) []string {
 	return nil
 }
 
-// rowKey identifies a request name or tag group across results.
-type rowKey struct{ name, group string }
+// rowKey identifies a request name, tag group or flow across results.
+type rowKey struct {
+	name, group string
+	flow        bool
+}
 
 func (k rowKey) label() string {
+	if k.flow {
+		return results.FlowSelector(k.name).String()
+	}
 	return (&results.Stats{Name: k.name, Group: k.group}).Key()
 }
 
 // sideRows builds the before/after rows: the total, each request name, each
-// tag group, in the canonical order of the results.
+// tag group, in the canonical order of the results, then each flow.
 func sideRows(before, after []*results.Result, alpha float64) ([]*CompareRow, error) {
 	keys := []rowKey{{}}
 	seen := map[rowKey]bool{{}: true}
-	var groups []rowKey
+	var groups, flows []rowKey
 	for _, r := range append(append([]*results.Result{}, before...), after...) {
 		for _, s := range r.Requests {
-			if k := (rowKey{s.Name, ""}); !seen[k] {
+			if k := (rowKey{name: s.Name}); !seen[k] {
 				seen[k] = true
 				keys = append(keys, k)
 			}
 		}
 		for _, s := range r.Groups {
-			if k := (rowKey{s.Name, s.Group}); !seen[k] {
+			if k := (rowKey{name: s.Name, group: s.Group}); !seen[k] {
 				seen[k] = true
 				groups = append(groups, k)
 			}
 		}
+		for _, s := range r.Flows {
+			if k := (rowKey{name: s.Name, flow: true}); !seen[k] {
+				seen[k] = true
+				flows = append(flows, k)
+			}
+		}
 	}
-	keys = append(keys, groups...)
+	keys = append(append(keys, groups...), flows...)
 	rows := make([]*CompareRow, 0, len(keys))
 	for _, k := range keys {
 		pick := func(r *results.Result) (*results.Stats, error) {
-			if k.name == "" && k.group == "" {
+			switch {
+			case k.flow:
+				return r.LookupFlow(k.name), nil
+			case k.name == "" && k.group == "":
 				return r.Total, nil
 			}
 			return r.Lookup(k.name, k.group), nil
 		}
-		row := &CompareRow{Key: k.label(), Name: k.name, Group: k.group}
+		row := &CompareRow{Key: k.label(), Name: k.name, Group: k.group, Flow: k.flow}
 		var err error
 		if row.Side[0], err = sideStats(before, pick); err != nil {
 			return nil, err
@@ -345,7 +364,7 @@ func withinRows(before, after []*results.Result, a, b results.Selector, alpha fl
 	}
 	rows := make([]*CompareRow, 0, len(pairs))
 	for _, p := range pairs {
-		row := &CompareRow{Key: p.key, Group: p.ga}
+		row := &CompareRow{Key: p.key, Group: p.ga, Flow: a.Flow && b.Flow}
 		var err error
 		if row.Side[0], err = sideStats(before, selectStats(results.Selector{Name: a.Name, Group: p.ga, Flow: a.Flow})); err != nil {
 			return nil, err
@@ -497,14 +516,16 @@ func minRunsForPower(alpha float64) int {
 // Regressions lists the figures that got slower by more than limit (0.1:
 // 10%) from the first side to the second, one sentence each. It looks at
 // p50 and p99 of the total and of each request name (tag groups are too
-// small to gate on). With repeated runs a figure counts only when its
+// small to gate on, and flows are shown but not gated: --max-slowdown has
+// always meant the requests), or of the selections compared within one
+// set of results. With repeated runs a figure counts only when its
 // verdict is significant and the change of the per-run medians exceeds the
 // limit; with single runs the pooled figures decide, since nothing better
 // is known.
 func (c *Comparison) Regressions(limit float64) []string {
 	var out []string
 	for i, row := range c.Rows {
-		if c.Within && i > 0 || !c.Within && row.Group != "" {
+		if c.Within && i > 0 || !c.Within && (row.Group != "" || row.Flow) {
 			continue
 		}
 		a, b := row.Side[0], row.Side[1]

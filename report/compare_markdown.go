@@ -123,8 +123,8 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 			ew.printf("| %s | %s | %s | %s | %s |\n", m, format.Duration(x), format.Duration(y), cmpDelta(y-x), cmpRel(cmpRelChange(float64(x), float64(y))))
 		}
 		ew.printf("| rate | %s | %s | | %s |\n", format.Rate(a.Rate), format.Rate(b.Rate), cmpRel(cmpRelChange(a.Rate, b.Rate)))
-		ew.printf("| errors | %s | %s | %s | |\n", format.Percent(a.ErrorRate()), format.Percent(b.ErrorRate()), format.Signed("%.2f pp", 100*(b.ErrorRate()-a.ErrorRate())))
-		ew.printf("| requests | %d | %d | | |\n\n</details>\n\n", a.Requests, b.Requests)
+		ew.printf("| %s | %s | %s | %s | |\n", row.errorName(), format.Percent(a.ErrorRate()), format.Percent(b.ErrorRate()), format.Signed("%.2f pp", 100*(b.ErrorRate()-a.ErrorRate())))
+		ew.printf("| %s | %d | %d | | |\n\n</details>\n\n", row.countName(), a.Requests, b.Requests)
 	}
 
 	for _, ch := range c.Charts {

@@ -205,6 +205,7 @@ func TestCompareGolden(t *testing.T) {
 		{"within", before[:1], before[:1], CompareOptions{A: &offset, B: &cursor}},
 		{"within-repeated", before, before, CompareOptions{A: &deep, B: &results.Selector{Name: "cursor", Group: "depth=10000"}}},
 		{"same", before[:3], before[2:5], CompareOptions{}},
+		{"flows", withFlows(t, "before"), withFlows(t, "after"), CompareOptions{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -294,6 +295,75 @@ func rowKeys(c *Comparison) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// withFlows returns the first fixture run of side with timed flows:
+// checkout (faster after), browse (every 25th iteration failing before,
+// none after) and, after only, signup.
+func withFlows(t *testing.T, side string) []*results.Result {
+	t.Helper()
+	r := fixtureRuns(t, side, 1)[0]
+	after := side == "after"
+	flow := func(name string, n int, base time.Duration, failEvery int) {
+		st := results.NewStats(name, "")
+		for i := range n {
+			d := base + time.Duration((i*7919)%5000)*10*time.Microsecond
+			st.Requests++
+			if failEvery > 0 && i%failEvery == 7 {
+				st.Errors++
+				st.ErrorKinds["http_5xx"]++
+				continue
+			}
+			st.Latency.Record(d)
+		}
+		r.Flows = append(r.Flows, st)
+	}
+	if after {
+		flow("checkout", 600, 80*time.Millisecond, 0)
+		flow("browse", 1500, 20*time.Millisecond, 0)
+		flow("signup", 90, 150*time.Millisecond, 0)
+	} else {
+		flow("checkout", 600, 120*time.Millisecond, 0)
+		flow("browse", 1500, 22*time.Millisecond, 25)
+	}
+	return []*results.Result{r}
+}
+
+// TestCompareFlowRows: plain compare has a row per flow (flow:NAME), after
+// the requests and groups, counted in iterations; a flow on one side only
+// says so; the gate (Regressions) does not look at flows.
+func TestCompareFlowRows(t *testing.T) {
+	c, err := Compare(withFlows(t, "before"), withFlows(t, "after"), CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, row := range c.Rows {
+		if row.Flow {
+			keys = append(keys, row.Key)
+		}
+	}
+	if got := strings.Join(keys, " "); got != "flow:checkout flow:browse flow:signup" {
+		t.Fatalf("flow rows %q", got)
+	}
+	last := c.Rows[len(c.Rows)-1]
+	if last.Key != "flow:signup" || last.Side[0].Present() || last.Side[1].Requests != 90 {
+		t.Errorf("signup row %+v", last)
+	}
+	browse := c.Rows[len(c.Rows)-2]
+	if a, b := browse.Side[0], browse.Side[1]; a.Requests != 1500 || a.Errors != 60 || b.Errors != 0 || a.Rate <= 0 {
+		t.Errorf("browse row %+v", browse)
+	}
+	// Swapped, every flow is slower; only requests gate.
+	back, err := Compare(withFlows(t, "after"), withFlows(t, "before"), CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range back.Regressions(0.1) {
+		if strings.Contains(r, "flow:") {
+			t.Errorf("a flow gates: %s", r)
+		}
+	}
 }
 
 // TestCompareWithinFlows: --a and --b select flows as thresholds do, and

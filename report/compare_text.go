@@ -78,7 +78,7 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 			if !a.Present() {
 				only = c.Labels[1]
 			}
-			ew.printf("  only in %s (%d requests)\n", only, a.Requests+b.Requests)
+			ew.printf("  only in %s (%d %s)\n", only, a.Requests+b.Requests, row.countName())
 			continue
 		}
 		for m := Metric(0); m < numMetrics; m++ {
@@ -86,8 +86,8 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 			line(m.String(), format.Duration(x), format.Duration(y), cmpDelta(y-x), cmpRel(cmpRelChange(float64(x), float64(y))))
 		}
 		line("rate", format.Rate(a.Rate), format.Rate(b.Rate), "", cmpRel(cmpRelChange(a.Rate, b.Rate)))
-		line("errors", format.Percent(a.ErrorRate()), format.Percent(b.ErrorRate()), format.Signed("%.2f pp", 100*(b.ErrorRate()-a.ErrorRate())))
-		line("requests", fmt.Sprint(a.Requests), fmt.Sprint(b.Requests))
+		line(row.errorName(), format.Percent(a.ErrorRate()), format.Percent(b.ErrorRate()), format.Signed("%.2f pp", 100*(b.ErrorRate()-a.ErrorRate())))
+		line(row.countName(), fmt.Sprint(a.Requests), fmt.Sprint(b.Requests))
 		if len(row.Tests) > 0 {
 			ew.printf("  across runs (median of per-run values; Mann–Whitney U, α=%.2g):\n", c.Alpha)
 			for _, t := range row.Tests {
@@ -99,6 +99,23 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 		ew.printf("\n%s\n", c.singleRunNote())
 	}
 	return ew.err
+}
+
+// countName names what a row counts: requests, or a flow's iterations.
+func (row *CompareRow) countName() string {
+	if row.Flow {
+		return "iterations"
+	}
+	return "requests"
+}
+
+// errorName names the share of a row that failed: errors, or a flow's
+// failed iterations.
+func (row *CompareRow) errorName() string {
+	if row.Flow {
+		return "failed"
+	}
+	return "errors"
 }
 
 // cmpWriter keeps the first write error so writers can print freely and

@@ -20,9 +20,10 @@ Usage:
   tailgate compare --before b-1.json,b-2.json --after a-1.json,a-2.json [flags]
   tailgate compare RESULTS.json… --a SELECTION --b SELECTION [flags]
 
-Compare latency percentiles, achieved rate and error rate per request name
-and tag group: before vs after, or two requests of the same run (--a/--b,
-e.g. offset vs cursor pagination). The tables pool every run of a side.
+Compare latency percentiles, achieved rate and error rate per request name,
+tag group and flow (flow:NAME, counted in iterations): before vs after, or
+two requests or flows of the same run (--a/--b, e.g. offset vs cursor
+pagination). The tables pool every run of a side.
 
 With several runs per side (tailgate hit/run --count N, or tailgate ab) it
 also says, for p50, p99 and the mean, whether the change is real or noise:
