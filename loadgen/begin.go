@@ -84,3 +84,11 @@ func checkRequest(method string, hdr []Header) (requestShape, error) {
 	}
 	return shape, nil
 }
+
+// framedByClient reports whether a user header would contradict what the
+// client writes itself: the body's framing (Content-Length,
+// Transfer-Encoding) and the connection's handling (Connection). Neither
+// client sends the user's.
+func framedByClient(name string) bool {
+	return equalFold(name, "Content-Length") || equalFold(name, "Transfer-Encoding") || equalFold(name, "Connection")
+}

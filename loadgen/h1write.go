@@ -44,10 +44,8 @@ func (c *h1Client) appendRequest(dst []byte, method string, t *h1Target, hdr []H
 	}
 	for i := range hdr {
 		h := &hdr[i]
-		// The client frames the body itself; a user Content-Length or
-		// Transfer-Encoding would contradict it. Connection is written
-		// below, as close or not at all.
-		if equalFold(h.Name, "Content-Length") || equalFold(h.Name, "Transfer-Encoding") || equalFold(h.Name, "Connection") {
+		// Connection is written below, as close or not at all.
+		if framedByClient(h.Name) {
 			continue
 		}
 		dst = append(dst, h.Name...)

@@ -363,9 +363,8 @@ func (cl *h2Client) encodeHeaders(enc *hpack.Encoder, s *h1Send, shape requestSh
 	for i := range s.header {
 		h := &s.header[i]
 		switch {
-		case equalFold(h.Name, "Host"), equalFold(h.Name, "Content-Length"), equalFold(h.Name, "Connection"),
-			equalFold(h.Name, "Keep-Alive"), equalFold(h.Name, "Proxy-Connection"), equalFold(h.Name, "Transfer-Encoding"),
-			equalFold(h.Name, "Upgrade"):
+		case framedByClient(h.Name), equalFold(h.Name, "Host"), equalFold(h.Name, "Keep-Alive"),
+			equalFold(h.Name, "Proxy-Connection"), equalFold(h.Name, "Upgrade"):
 			continue
 		case equalFold(h.Name, "TE") && h.Value != "trailers":
 			continue
