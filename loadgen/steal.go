@@ -124,22 +124,25 @@ func newStealMeter(read func() (stealClock, error)) *stealMeter {
 	return &stealMeter{read: read, start: c, last: c, win: c}
 }
 
-// tick reads the CPUs at offset at from the start of the run. Once the
-// span since the second being measured began reaches
+// tick reads the CPUs at offset at from the start of the run, the end of
+// a timeline interval, and returns the steal since the reading before.
+// Once the span since the second being measured began reaches
 // results.StealWindow, its stolen share is a candidate for the worst
 // second and the next one begins. A failed or inconsistent reading is
-// skipped: the span then runs to the next good one.
-func (m *stealMeter) tick(at time.Duration) {
+// skipped (the interval gets no steal): the span then runs to the next
+// good one.
+func (m *stealMeter) tick(at time.Duration) results.IntervalSteal {
 	if m == nil {
-		return
+		return results.IntervalSteal{}
 	}
 	c, err := m.read()
 	if err != nil || !c.follows(m.last) {
-		return
+		return results.IntervalSteal{}
 	}
+	iv := results.IntervalSteal{Stolen: stealTicks(c.stolen - m.last.stolen), Time: stealTicks(c.total - m.last.total)}
 	m.last = c
 	if at-m.winAt < results.StealWindow {
-		return
+		return iv
 	}
 	if d := c.total - m.win.total; d > 0 {
 		if share := float64(c.stolen-m.win.stolen) / float64(d); share > m.worst {
@@ -147,6 +150,12 @@ func (m *stealMeter) tick(at time.Duration) {
 		}
 	}
 	m.win, m.winAt = c, at
+	return iv
+}
+
+// stealTicks converts USER_HZ ticks to a duration.
+func stealTicks(n uint64) results.Duration {
+	return results.Duration(time.Duration(n) * (time.Second / userHZ))
 }
 
 // result is the steal from the first reading to the latest.
@@ -154,10 +163,9 @@ func (m *stealMeter) result() *results.Steal {
 	if m == nil {
 		return nil
 	}
-	ticks := func(n uint64) results.Duration { return results.Duration(time.Duration(n) * (time.Second / userHZ)) }
 	return &results.Steal{
 		CPUs:   m.start.cpus,
-		Stolen: ticks(m.last.stolen - m.start.stolen), Time: ticks(m.last.total - m.start.total),
+		Stolen: stealTicks(m.last.stolen - m.start.stolen), Time: stealTicks(m.last.total - m.start.total),
 		Worst: m.worst, WorstAt: results.Duration(m.worstAt),
 	}
 }

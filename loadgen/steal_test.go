@@ -99,23 +99,25 @@ func FuzzParseProcStat(f *testing.F) {
 // failed or inconsistent reading is skipped.
 func TestStealMeter(t *testing.T) {
 	type reading struct {
-		at  time.Duration
-		c   stealClock
-		err error
+		at     time.Duration
+		c      stealClock
+		err    error
+		stolen time.Duration // the interval's steal, of ...
+		of     time.Duration // ... this much CPU time
 	}
 	// One CPU at 100 ticks a second: 0 stolen in the first second, 5 in
 	// the second, a failed read, 30 stolen over the next 1.5 s (in two
 	// readings, the first too soon to rank), a reading with another CPU
 	// count, then 10 of 100.
 	seq := []reading{
-		{0, stealClock{stolen: 1000, total: 50000, cpus: 1}, nil},
-		{time.Second, stealClock{stolen: 1000, total: 50100, cpus: 1}, nil},
-		{2 * time.Second, stealClock{stolen: 1005, total: 50200, cpus: 1}, nil},
-		{2300 * time.Millisecond, stealClock{}, errors.New("read /proc/stat: gone")},
-		{2500 * time.Millisecond, stealClock{stolen: 1020, total: 50250, cpus: 1}, nil},
-		{3500 * time.Millisecond, stealClock{stolen: 1035, total: 50350, cpus: 1}, nil},
-		{4 * time.Second, stealClock{stolen: 1000, total: 99999, cpus: 2}, nil},
-		{4500 * time.Millisecond, stealClock{stolen: 1045, total: 50450, cpus: 1}, nil},
+		{0, stealClock{stolen: 1000, total: 50000, cpus: 1}, nil, 0, 0},
+		{time.Second, stealClock{stolen: 1000, total: 50100, cpus: 1}, nil, 0, time.Second},
+		{2 * time.Second, stealClock{stolen: 1005, total: 50200, cpus: 1}, nil, 50 * time.Millisecond, time.Second},
+		{2300 * time.Millisecond, stealClock{}, errors.New("read /proc/stat: gone"), 0, 0},
+		{2500 * time.Millisecond, stealClock{stolen: 1020, total: 50250, cpus: 1}, nil, 150 * time.Millisecond, 500 * time.Millisecond},
+		{3500 * time.Millisecond, stealClock{stolen: 1035, total: 50350, cpus: 1}, nil, 150 * time.Millisecond, time.Second},
+		{4 * time.Second, stealClock{stolen: 1000, total: 99999, cpus: 2}, nil, 0, 0},
+		{4500 * time.Millisecond, stealClock{stolen: 1045, total: 50450, cpus: 1}, nil, 100 * time.Millisecond, time.Second},
 	}
 	i := 0
 	m := newStealMeter(func() (stealClock, error) {
@@ -124,7 +126,10 @@ func TestStealMeter(t *testing.T) {
 		return r.c, r.err
 	})
 	for _, r := range seq[1:] {
-		m.tick(r.at)
+		got := m.tick(r.at)
+		if want := (results.IntervalSteal{Stolen: results.Duration(r.stolen), Time: results.Duration(r.of)}); got != want {
+			t.Errorf("interval ending at %s: steal %+v, want %+v", r.at, got, want)
+		}
 	}
 	got := m.result()
 	want := &results.Steal{CPUs: 1, Stolen: results.Duration(450 * time.Millisecond), Time: results.Duration(4500 * time.Millisecond),
@@ -144,7 +149,9 @@ func TestStealMeterAbsent(t *testing.T) {
 		"no CPU found": func() (stealClock, error) { return stealClock{}, nil },
 	} {
 		m := newStealMeter(read)
-		m.tick(time.Second) // a nil meter does nothing
+		if iv := m.tick(time.Second); iv != (results.IntervalSteal{}) { // a nil meter measures nothing
+			t.Errorf("%s: interval steal %+v, want none", name, iv)
+		}
 		if got := m.result(); got != nil {
 			t.Errorf("%s: steal %+v, want none", name, got)
 		}

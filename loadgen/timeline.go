@@ -17,7 +17,7 @@ func (rec *recorder) closeInterval(now time.Time, last bool) {
 		return
 	}
 	// Read before the snapshot: the last one builds the run's results.
-	rec.steal.tick(end)
+	steal := rec.steal.tick(end)
 	// A snapshot costs a few summaries of dense histograms per series;
 	// without an observer (--quiet, a library run) nobody reads it.
 	var snap *results.Snapshot
@@ -37,6 +37,7 @@ func (rec *recorder) closeInterval(now time.Time, last bool) {
 		Warmup: cfg.plan.Warmup > 0 && rec.ivStart < cfg.plan.Warmup,
 		Total:  results.IntervalStats{Requests: rec.ivTotal.Requests, Errors: rec.ivTotal.Errors, Latency: rec.freeze(rec.ivTotal.Latency)},
 		Quota:  rec.ivQuota,
+		Steal:  steal,
 	}
 	rec.ivQuota = nil
 	yield()

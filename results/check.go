@@ -113,6 +113,9 @@ func (r *Result) Check() error {
 		if iv.Total.Errors > iv.Total.Requests {
 			return fmt.Errorf("%s.total: %d errors in %d requests", where, iv.Total.Errors, iv.Total.Requests)
 		}
+		if st := iv.Steal; st.Stolen < 0 || st.Stolen > st.Time {
+			return fmt.Errorf("%s.steal: stolen %s of %s", where, st.Stolen.D(), st.Time.D())
+		}
 		for j := range iv.Series {
 			if s := &iv.Series[j]; s.Errors > s.Requests {
 				return fmt.Errorf("%s.series[%d]: %d errors in %d requests", where, j, s.Errors, s.Requests)

@@ -173,6 +173,7 @@ func (c *TimelineCoarsener) merge(ivs []Interval) (Interval, error) {
 		out.Total.Requests += iv.Total.Requests
 		out.Total.Errors += iv.Total.Errors
 		out.Quota = mergeQuota(out.Quota, iv.Quota)
+		out.Steal = out.Steal.add(iv.Steal)
 		if err := c.add(a.lat, iv.Total.Latency); err != nil {
 			return out, err
 		}

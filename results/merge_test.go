@@ -131,7 +131,8 @@ func TestMergeCoarsenedTimelines(t *testing.T) {
 		for s := range 7200 {
 			jitter := time.Duration(i*40+s%5) * time.Microsecond
 			r.Timeline = c.Add(r.Timeline, Interval{Start: Duration(time.Duration(s)*time.Second + jitter), Length: Duration(time.Second),
-				Total: IntervalStats{Requests: 1, Latency: frozen, SendLag: frozen}})
+				Total: IntervalStats{Requests: 1, Latency: frozen, SendLag: frozen},
+				Steal: IntervalSteal{Stolen: Duration(time.Duration(i+1) * 10 * time.Millisecond), Time: Duration(time.Second)}})
 		}
 		return r
 	}
@@ -146,6 +147,12 @@ func TestMergeCoarsenedTimelines(t *testing.T) {
 	for i := range m.Timeline {
 		if got, want := m.Timeline[i].Total.Requests, a.Timeline[i].Total.Requests*2; got != want || m.Timeline[i].Total.Latency.Count() != int64(want) {
 			t.Fatalf("interval %d at %s: %d requests, want %d", i, m.Timeline[i].Start.D(), got, want)
+		}
+		// Steal adds up in coarsening (a second of CPU time per second)
+		// and across the shards (10 and 20 ms stolen per second).
+		secs := time.Duration(a.Timeline[i].Total.Requests)
+		if got, want := m.Timeline[i].Steal, (IntervalSteal{Stolen: Duration(secs * 30 * time.Millisecond), Time: Duration(2 * secs * time.Second)}); got != want {
+			t.Fatalf("interval %d at %s: steal %+v, want %+v", i, m.Timeline[i].Start.D(), got, want)
 		}
 	}
 }

@@ -66,6 +66,7 @@ func (t *timelineMerger) add(r *Result, wrap func(error) error) error {
 		s.iv.Total.Requests += in.Total.Requests
 		s.iv.Total.Errors += in.Total.Errors
 		s.iv.Quota = mergeQuota(s.iv.Quota, in.Quota)
+		s.iv.Steal = s.iv.Steal.add(in.Steal)
 		if err := addPacked(s.lat, in.Total.Latency); err != nil {
 			return fail("", err)
 		}

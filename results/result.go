@@ -328,6 +328,9 @@ type Interval struct {
 	// Quota is the rate-limit quota the responses of the interval
 	// reported; nil when none did.
 	Quota *Quota `json:"quota,omitempty"`
+	// Steal is the CPU time the hypervisor took during the interval
+	// (IntervalSteal); zero where it was not measured.
+	Steal IntervalSteal `json:"steal,omitzero"`
 	// Series has one entry per request name (groups are not kept per second).
 	Series []IntervalStats `json:"series,omitempty"`
 }

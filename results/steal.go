@@ -39,6 +39,29 @@ type Steal struct {
 	WorstAt Duration `json:"worst_second_at"`
 }
 
+// IntervalSteal is the steal of one timeline interval: the CPU time the
+// hypervisor took from the CPUs Meta.Steal watches, and all their time,
+// from the reading before the interval's end to that end (the reading
+// before is the interval's start unless it failed). Coarsened and merged
+// intervals add both up. Zero, and omitted, where steal is not measured.
+type IntervalSteal struct {
+	Stolen Duration `json:"stolen"`
+	Time   Duration `json:"time"`
+}
+
+// Share returns the stolen share of the interval's CPU time (0 without
+// any).
+func (s IntervalSteal) Share() float64 {
+	if s.Time <= 0 {
+		return 0
+	}
+	return float64(s.Stolen) / float64(s.Time)
+}
+
+func (s IntervalSteal) add(o IntervalSteal) IntervalSteal {
+	return IntervalSteal{Stolen: s.Stolen + o.Stolen, Time: s.Time + o.Time}
+}
+
 // StealWindow is the shortest span whose stolen share can be the worst
 // second: the timeline's one-second intervals close a few microseconds
 // early or late, and /proc/stat counts in hundredths of a second, so a

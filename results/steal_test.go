@@ -95,4 +95,19 @@ func TestStealInFiles(t *testing.T) {
 			t.Errorf("steal %+v: error %v, want %q", bad.steal, err, bad.err)
 		}
 	}
+	r.Timeline[1].Steal = IntervalSteal{Stolen: Duration(20 * time.Millisecond), Time: Duration(time.Second)}
+	text = encode(&want)
+	if !strings.Contains(text, `"steal": {
+        "stolen": "20ms",
+        "time": "1s"
+      }`) || strings.Count(text, `"stolen"`) != 2 {
+		t.Errorf("an interval's steal is not as documented, or intervals without steal show one:\n%s", text)
+	}
+	if back, err := DecodeResult(strings.NewReader(text)); err != nil || back.Timeline[1].Steal.Share() != 0.02 {
+		t.Errorf("interval steal did not read back as 2%% (error %v)", err)
+	}
+	r.Timeline[1].Steal.Stolen = Duration(2 * time.Second)
+	if _, err := DecodeResult(strings.NewReader(encode(&want))); err == nil || !strings.Contains(err.Error(), "timeline[1].steal: stolen 2s of 1s") {
+		t.Errorf("interval stealing more than its time: error %v", err)
+	}
 }

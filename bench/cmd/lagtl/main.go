@@ -1,8 +1,10 @@
 // Command lagtl prints the send lag of tailgate results files: the run's
-// percentiles, then one line per second of the timeline. A send lag that
-// comes back at a fixed period points at periodic work in the process (the
-// collector, checkpoints); one that does not, at the machine. Used while
-// working on the send-lag goal of the benchmarks.
+// percentiles, then one line per second of the timeline, each with the
+// share of the tool's CPUs the hypervisor took in that second (steal, on
+// Linux). A send lag that comes back at a fixed period points at periodic
+// work in the process (the collector, checkpoints); one that rises with
+// steal, at the hypervisor; one that does neither, at the machine. Used
+// while working on the send-lag goal of the benchmarks.
 //
 //	go run ./bench/cmd/lagtl results.json...
 package main
@@ -37,14 +39,22 @@ func show(path string) error {
 		return fmt.Errorf("%s: no send lag recorded", path)
 	}
 	l := r.Total.SendLag
-	fmt.Printf("%s: %d requests, send lag p50 %v p99 %v p99.9 %v max %v\n", path, l.Count(),
-		l.Percentile(50), l.Percentile(99), l.Percentile(99.9), l.Max())
+	steal := ""
+	if st := r.Meta.Steal; st != nil {
+		steal = fmt.Sprintf(", steal %.2f%% of %d CPUs (worst second %.1f%% at %v)", 100*st.Share(), st.CPUs, 100*st.Worst, st.WorstAt.D())
+	}
+	fmt.Printf("%s: %d requests, send lag p50 %v p99 %v p99.9 %v max %v%s\n", path, l.Count(),
+		l.Percentile(50), l.Percentile(99), l.Percentile(99.9), l.Max(), steal)
 	for _, iv := range r.Timeline {
 		s := iv.Total.SendLag
 		if s == nil || s.Count() == 0 {
 			continue
 		}
-		fmt.Printf("  %6.1fs %6d sent  p99 %9v  max %9v\n", time.Duration(iv.Start).Seconds(), s.Count(), s.Percentile(99), s.Max())
+		steal := ""
+		if iv.Steal.Time > 0 {
+			steal = fmt.Sprintf("  steal %5.1f%%", 100*iv.Steal.Share())
+		}
+		fmt.Printf("  %6.1fs %6d sent  p99 %9v  max %9v%s\n", time.Duration(iv.Start).Seconds(), s.Count(), s.Percentile(99), s.Max(), steal)
 	}
 	return nil
 }
