@@ -165,8 +165,9 @@ func runMem(t *testing.T, ln *memListener, h http.Handler, plan Plan) *results.R
 }
 
 // TestQuotaBothClients reads the quota headers of a real local server,
-// in each form, through the HTTP/1.1 and the HTTP/2 client, and resets it
-// between responses. The HTTP/2 client decodes header values only for a
+// in each form, through the HTTP/1.1 client and the HTTP/2 one (solo, one
+// stream per connection, and multiplexed), and resets it between
+// responses. The HTTP/2 client decodes header values only for a
 // request that keeps its headers or groups by one (see Quota); without
 // either it reads no quota.
 func TestQuotaBothClients(t *testing.T) {
@@ -203,11 +204,12 @@ func TestQuotaBothClients(t *testing.T) {
 	}
 	for i, fm := range forms {
 		for _, rq := range requests {
-			for _, h2 := range []bool{false, true} {
-				t.Run(fmt.Sprintf("%s/%s/http2=%v", fm.name, rq.name, h2), func(t *testing.T) {
+			for _, streams := range []int{0, 1, 8} {
+				h2 := streams > 0
+				t.Run(fmt.Sprintf("%s/%s/http2=%v/streams=%d", fm.name, rq.name, h2, streams), func(t *testing.T) {
 					n.Store(0)
 					form.Store(int64(i))
-					tr, err := NewTransport(ClientOptions{HTTP2: h2, Timeout: 5 * time.Second})
+					tr, err := NewTransport(ClientOptions{HTTP2: h2, Streams: streams, Timeout: 5 * time.Second})
 					if err != nil {
 						t.Fatal(err)
 					}
