@@ -374,6 +374,9 @@ func (c *h2Conn) applySettings(f *http2.SettingsFrame) error {
 			for range max(c.limit-old, 0) {
 				c.wakeOne()
 			}
+			if c.solo && c.limit == 0 {
+				c.retireLocked()
+			}
 		case http2.SettingInitialWindowSize:
 			delta := int32(s.Val) - c.initWin
 			c.initWin = int32(s.Val)

@@ -25,12 +25,30 @@ import (
 
 // soloMode makes the connection solo if it can be. Called by dial.
 func (c *h2Conn) soloMode(rio *rawIO) bool {
-	if c.t.streams != 1 || rio == nil {
-		return false
+	if c.t.streams != 1 || rio == nil || c.limit == 0 {
+		return false // a server allowing no stream yet needs a reader
 	}
 	c.solo, c.rio, c.raw = true, rio, rio.rc
 	c.peek.init()
 	return true
+}
+
+// retireLocked takes no more streams on a solo connection whose server
+// now allows none: nobody would read the SETTINGS that allowed them again,
+// so its waiters go to a new connection, and it closes once its stream
+// ends. Called with mu held.
+func (c *h2Conn) retireLocked() {
+	c.takesNew.Store(false)
+	c.idleClose.Store(true)
+	c.goAway = true
+	for _, w := range c.waiters {
+		signal(w.wake)
+	}
+	c.waiters = c.waiters[:0]
+	if c.active == 0 && c.dead == nil {
+		c.dead = errConnReplaced
+		go func() { _ = c.nc.Close() }()
+	}
 }
 
 // errTorn says a solo read stopped inside a frame: the connection cannot

@@ -5,10 +5,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 )
 
 // soloClient makes an HTTP/2 client with one stream per connection, the
@@ -118,5 +124,83 @@ func TestH2SoloShared(t *testing.T) {
 	if res.Total.Requests != 300 || res.Total.Errors != 0 || h.requests.Load() != 300 || h.conns.Load() != 1 {
 		t.Errorf("result %d requests (%d errors %v), server %d on %d connections: want 300, none, 300 on 1",
 			res.Total.Requests, res.Total.Errors, res.Total.ErrorKinds, h.requests.Load(), h.conns.Load())
+	}
+}
+
+// TestH2SoloLimitZero: a server that lowers its stream limit to 0 on a
+// solo connection, which nobody reads while no stream holds its slot,
+// gets its later requests on a new connection instead of leaving them to
+// wait out their timeout.
+func TestH2SoloLimitZero(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	var conns atomic.Int64
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			first := conns.Add(1) == 1
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				serveLimitZero(c, first)
+			}()
+		}
+	}()
+	tr, c := soloClient(t, 2*time.Second)
+	url := "http://" + ln.Addr().String() + "/"
+	for i := range 3 {
+		if _, err := tdo(c, context.Background(), "GET", url, nil); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if got := conns.Load(); got != 2 {
+		t.Errorf("%d connections, want 2", got)
+	}
+	wantSolo(t, tr)
+}
+
+// serveLimitZero answers every request on c; on the first connection it
+// sets SETTINGS_MAX_CONCURRENT_STREAMS to 0 after the first answer.
+func serveLimitZero(c net.Conn, first bool) {
+	preface := make([]byte, len(http2.ClientPreface))
+	if _, err := io.ReadFull(c, preface); err != nil {
+		return
+	}
+	fr := http2.NewFramer(c, c)
+	if fr.WriteSettings() != nil {
+		return
+	}
+	var block bytes.Buffer
+	enc := hpack.NewEncoder(&block)
+	_ = enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
+	for answered := 0; ; {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			return
+		}
+		switch f := f.(type) {
+		case *http2.SettingsFrame:
+			if !f.IsAck() && fr.WriteSettingsAck() != nil {
+				return
+			}
+		case *http2.HeadersFrame:
+			if fr.WriteHeaders(http2.HeadersFrameParam{StreamID: f.StreamID, BlockFragment: block.Bytes(), EndHeaders: true, EndStream: true}) != nil {
+				return
+			}
+			answered++
+			if first && answered == 1 && fr.WriteSettings(http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: 0}) != nil {
+				return
+			}
+		}
 	}
 }
