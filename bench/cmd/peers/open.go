@@ -207,38 +207,15 @@ func (doc *document) openGoals(add func(what, measured string, ok bool)) {
 	}
 }
 
-// lagGoal judges issue 18's "send lag p99 < 1 ms at 10k/s" on the
-// repetitions whose tool CPUs lost less than quietSteal to the hypervisor:
-// a stolen run's tail is the hypervisor's. Measurements without steal
-// (older drivers) are judged on every repetition, as they were.
+// lagGoal judges section 6's send-lag goal (judgeLag).
 func lagGoal(runs []OpenRun) (what, measured string, ok bool) {
-	what = "open model vs wrk2: send lag p99 < 1 ms at 10k/s"
-	var all, quiet []time.Duration
-	recorded := false
+	var reps []lagRep
 	for _, r := range runs {
-		if r.Tool != "tailgate" || r.Rate != 10000 {
-			continue
-		}
-		all = append(all, r.LagP99)
-		if r.Steal != nil {
-			recorded = true
-			if *r.Steal < quietSteal {
-				quiet = append(quiet, r.LagP99)
-			}
+		if r.Tool == "tailgate" && r.Rate == 10000 {
+			reps = append(reps, lagRep{r.LagP99, r.Steal})
 		}
 	}
-	switch {
-	case len(all) == 0:
-		return "", "", false
-	case !recorded:
-		l := medianDur(all)
-		return what, fmtDur(l) + " (steal not recorded)", l < time.Millisecond
-	case len(quiet) == 0:
-		return what, fmt.Sprintf("no repetition with the tool CPU's steal < %.1f%% (all %d: %s)", quietSteal*100, len(all), fmtDur(medianDur(all))), false
-	}
-	l := medianDur(quiet)
-	return what, fmt.Sprintf("%s (%d of %d repetitions with the tool CPU's steal < %.1f%%; all: %s)",
-		fmtDur(l), len(quiet), len(all), quietSteal*100, fmtDur(medianDur(all))), l < time.Millisecond
+	return judgeLag("open model vs wrk2: send lag p99 < 1 ms at 10k/s", reps)
 }
 
 func (doc *document) writeOpen(w io.Writer) {
@@ -288,11 +265,7 @@ func (doc *document) writeOpen(w io.Writer) {
 			if tool != "wrk2" {
 				lag = []string{fmtDur(medianDur(l50)), fmtDur(medianDur(l99)), fmtDur(medianDur(lmax))}
 			}
-			steal := "—"
-			if len(steals) > 0 {
-				m, worst := median(steals), slices.Max(steals)
-				steal = fmtSteal(&m) + "; " + fmtSteal(&worst)
-			}
+			steal := stealCell(steals)
 			p("| %s | %d/s | %.0f | %+.3f%%; %+.3f%% | %.1f | %s | %.1f | %s | %s | %s | %s | %.1f MiB | %s |\n", tool, rate, median(srv),
 				median(devs), slices.MaxFunc(devs, cmpAbs), median(cpus), strings.Join(per, ", "), median(users), ratio, lag[0], lag[1], lag[2], median(rss), steal)
 		}
@@ -318,22 +291,15 @@ func (doc *document) writeOpen(w io.Writer) {
 }
 
 // writeLagBySteal lists, per tailgate binary, each repetition's send-lag
-// p99 at 10k/s with the steal of its run, the figures the goal is judged
-// on.
+// p99 at 10k/s with the steal of its run (writeLagSteal).
 func writeLagBySteal(w io.Writer, runs []OpenRun) {
 	for _, tool := range []string{"tailgate", baseTool} {
-		var per []string
+		var reps []lagRep
 		for _, r := range runs {
-			if r.Tool == tool && r.Rate == 10000 && r.Steal != nil {
-				mark := ""
-				if *r.Steal < quietSteal {
-					mark = ", quiet"
-				}
-				per = append(per, fmt.Sprintf("%s (steal %s%s)", fmtDur(r.LagP99), fmtSteal(r.Steal), mark))
+			if r.Tool == tool && r.Rate == 10000 {
+				reps = append(reps, lagRep{r.LagP99, r.Steal})
 			}
 		}
-		if len(per) > 0 {
-			fmt.Fprintf(w, "\n%s's send-lag p99 at 10000/s per repetition: %s.\n", tool, strings.Join(per, ", "))
-		}
+		writeLagSteal(w, tool, reps)
 	}
 }

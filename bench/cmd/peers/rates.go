@@ -29,6 +29,10 @@ type RateRun struct {
 	CPU      float64       `json:"cpu_s_per_100k"`
 	Command  string        `json:"command"`
 	Note     string        `json:"note,omitempty"`
+	// Steal is the share of the tool CPUs' time the hypervisor took
+	// during the run (/proc/stat before and after it); nil in
+	// measurements of older drivers.
+	Steal *float64 `json:"tool_cpu_steal,omitempty"`
 }
 
 func (b *bench) rateAccuracy(ctx context.Context) ([]RateRun, error) {
@@ -36,6 +40,10 @@ func (b *bench) rateAccuracy(ctx context.Context) ([]RateRun, error) {
 	tools := []string{"tailgate", "vegeta"}
 	logf("2. rate accuracy: %d reps × %v × %v", b.c.reps, rates, tools)
 	d := b.d.rate
+	cpus, err := parseCPUList(b.c.toolCPU)
+	if err != nil {
+		return nil, fmt.Errorf("--tool-cpu: %w", err)
+	}
 	var out []RateRun
 	for rep := 0; rep < b.c.reps; rep++ {
 		for _, rate := range rates {
@@ -50,11 +58,15 @@ func (b *bench) rateAccuracy(ctx context.Context) ([]RateRun, error) {
 					_ = os.WriteFile(tf, []byte("GET "+b.nginxURL+"\n"), 0o644)
 					steps = []step{{argv: []string{b.c.vegeta, "attack", "-targets=" + tf, fmt.Sprintf("-rate=%d", rate), "-duration=" + secs(d) + "s"}, stdout: os.DevNull}}
 				}
+				before, stealErr := readCPUClock(cpus)
 				ps, n, err := b.counted(ctx, "nginx", d+60*time.Second, steps...)
 				if fatal(err) {
 					return out, err
 				}
 				r := RateRun{Tool: tool, Rep: rep, Rate: rate, Planned: uint64(rate) * uint64(d/time.Second), Server: n, Command: b.commandLine(steps), Note: note(err)}
+				if after, err := readCPUClock(cpus); err == nil && stealErr == nil {
+					r.Steal = stealBetween(before, after)
+				}
 				if n > 0 {
 					r.CPU = ps[0].CPU.Seconds() / float64(n) * 1e5
 				}
@@ -72,7 +84,7 @@ func (b *bench) rateAccuracy(ctx context.Context) ([]RateRun, error) {
 					r.LagP50, r.LagP99, r.LagMax = lag.Percentile(50), lag.Percentile(99), lag.Max()
 					r.Late = tr.Schedule.Late
 				}
-				logf("  rep %d %-8s %6d/s server %d of %d (%+.3f%%) lag p99 %v", rep+1, tool, rate, n, r.Planned, deviation(n, r.Planned), r.LagP99)
+				logf("  rep %d %-8s %6d/s server %d of %d (%+.3f%%) lag p99 %v, steal %s", rep+1, tool, rate, n, r.Planned, deviation(n, r.Planned), r.LagP99, fmtSteal(r.Steal))
 				out = append(out, r)
 			}
 		}
@@ -90,12 +102,13 @@ func deviation(got, want uint64) float64 {
 func (doc *document) writeRates(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	p("## 2. Rate accuracy (open model, %s, nginx)\n\n", doc.d.rate)
-	p("Planned = rate × duration; server = nginx's count. Send lag (tailgate only) is actual send − intended send, " +
-		"from the results file. vegeta is shown for reference.\n\n" + vegetaNote + "\n\n")
-	p("| tool | rate | planned | server (median) | deviation (median; worst) | send lag p50 | p99 | max | CPU-s/100k | warnings |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	p("Planned = rate × duration; server = nginx's count. Send lag (tailgate only) is actual send − intended send, "+
+		"from the results file; steal is the share of the tool CPU's time the hypervisor took during the run, and the send-lag goal "+
+		"counts the repetitions whose steal stayed below %.1f%% (section 6 says why). vegeta is shown for reference.\n\n%s\n\n", quietSteal*100, vegetaNote)
+	p("| tool | rate | planned | server (median) | deviation (median; worst) | send lag p50 | p99 | max | CPU-s/100k | steal (median; max) | warnings |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, tool := range []string{"tailgate", "vegeta"} {
 		for _, rate := range []int{1000, 10000, 25000} {
-			var srv, devs, cpus []float64
+			var srv, devs, cpus, steals []float64
 			var l50, l99, lmax []time.Duration
 			var planned uint64
 			warn := map[string]bool{}
@@ -107,6 +120,9 @@ func (doc *document) writeRates(w io.Writer) {
 				srv = append(srv, float64(r.Server))
 				devs = append(devs, deviation(r.Server, r.Planned))
 				cpus = append(cpus, r.CPU)
+				if r.Steal != nil {
+					steals = append(steals, *r.Steal)
+				}
 				l50, l99, lmax = append(l50, r.LagP50), append(l99, r.LagP99), append(lmax, r.LagMax)
 				for _, x := range r.Warnings {
 					warn[x] = true
@@ -129,9 +145,16 @@ func (doc *document) writeRates(w io.Writer) {
 			if wtext == "" {
 				wtext = "none"
 			}
-			p("| %s | %d/s | %d | %.0f | %+.3f%%; %+.3f%% | %s | %s | %s | %.2f | %s |\n", tool, rate, planned, median(srv), median(devs), worst, lag[0], lag[1], lag[2], median(cpus), wtext)
+			p("| %s | %d/s | %d | %.0f | %+.3f%%; %+.3f%% | %s | %s | %s | %.2f | %s | %s |\n", tool, rate, planned, median(srv), median(devs), worst, lag[0], lag[1], lag[2], median(cpus), stealCell(steals), wtext)
 		}
 	}
+	var reps []lagRep
+	for _, r := range doc.Rates {
+		if r.Tool == "tailgate" && r.Rate == 10000 {
+			reps = append(reps, lagRep{r.LagP99, r.Steal})
+		}
+	}
+	writeLagSteal(w, "tailgate", reps)
 	var notes []string
 	for _, r := range doc.Rates {
 		if r.Note != "" {

@@ -134,3 +134,35 @@ func TestWriteOpenShowsSteal(t *testing.T) {
 		t.Errorf("wrk2's row without steal should end in a dash:\n%s", out)
 	}
 }
+
+// TestRatesJudgeLagOnQuietRepetitions: section 2 shows the steal of each
+// run and its send-lag goal counts the quiet repetitions, as section 6's.
+func TestRatesJudgeLagOnQuietRepetitions(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	doc := &document{d: durations{rate: 10 * time.Second}}
+	doc.Rates = []RateRun{
+		{Tool: "tailgate", Rate: 10000, Planned: 100000, Server: 100000, LagP99: 700 * time.Microsecond, Steal: f(0.002)},
+		{Tool: "tailgate", Rep: 1, Rate: 10000, Planned: 100000, Server: 100000, LagP99: 30 * time.Millisecond, Steal: f(0.09)},
+	}
+	doc.computeGoals()
+	found := false
+	for _, g := range doc.goals {
+		if g.what == "send lag p99 < 1 ms at 10k/s" {
+			found = true
+			if !g.ok || g.measured != "700 µs (1 of 2 repetitions with the tool CPU's steal < 0.5%; all: 15.3 ms)" {
+				t.Errorf("goal %+v", g)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no send-lag goal in %+v", doc.goals)
+	}
+	var buf bytes.Buffer
+	doc.writeRates(&buf)
+	for _, want := range []string{"| steal (median; max) | warnings |", "| 4.60%; 9.00% | none |",
+		"tailgate's send-lag p99 at 10000/s per repetition: 700 µs (steal 0.20%, quiet), 30 ms (steal 9.00%)."} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("section 2 lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
