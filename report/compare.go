@@ -209,6 +209,8 @@ func Compare(before, after []*results.Result, opts CompareOptions) (*Comparison,
 		c.Rows, err = sideRows(before, after, c.Alpha)
 		c.Warnings = comparability(c.Sides)
 		c.Warnings = append(c.Warnings, mixedPlans(c.Labels[1], after)...)
+		c.Warnings = append(c.Warnings, stolenRuns(c.Labels[0], before)...)
+		c.Warnings = append(c.Warnings, stolenRuns(c.Labels[1], after)...)
 	}
 	first := c.Labels[0]
 	if c.Within {
@@ -249,6 +251,29 @@ func comparability(s [2]RunInfo) []string {
 	// Different targets are the point of many comparisons (base and PR
 	// builds on two ports), so they are shown, not warned about.
 	return w
+}
+
+// stolenRuns warns when the hypervisor took results.StealWarning or more
+// of the CPUs of some runs of one side: their tails include its stalls,
+// so a difference between the sides' tails may be the hypervisor's. (A
+// comparison within one set of results shares the stalls: no warning.)
+func stolenRuns(label string, rs []*results.Result) []string {
+	n, worst := 0, 0.0
+	for _, r := range rs {
+		if s := r.Meta.Steal.Share(); s >= results.StealWarning {
+			n++
+			worst = max(worst, s)
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	runs := fmt.Sprintf("%d of the %d runs of %s", n, len(rs), label)
+	if len(rs) == 1 {
+		runs = "the run of " + label
+	}
+	return []string{fmt.Sprintf("the hypervisor took %s of the CPUs' time in %s (CPU steal; up to %s): their send lag and latency include those stalls, so a difference in the tails may be the hypervisor's",
+		format.Percent(results.StealWarning)+" or more", runs, format.Percent(worst))}
 }
 
 // mixedPlans warns when the runs of one side come from different plans

@@ -436,6 +436,35 @@ func TestCompareWarnsOnDifferentLoad(t *testing.T) {
 	}
 }
 
+// TestCompareWarnsOnSteal: a side whose runs lost 1% or more of their
+// CPUs to the hypervisor is named, with how many runs and the worst;
+// below 1%, and within one set of results, nothing is said.
+func TestCompareWarnsOnSteal(t *testing.T) {
+	steal := func(r *results.Result, share float64) *results.Result {
+		r.Meta.Steal = &results.Steal{CPUs: 1, Stolen: results.Duration(share * float64(10*time.Second)), Time: results.Duration(10 * time.Second)}
+		return r
+	}
+	before := []*results.Result{steal(genFixture("before", 1), 0.002), steal(genFixture("before", 2), 0.031), steal(genFixture("before", 3), 0.012)}
+	after := []*results.Result{steal(genFixture("after", 1), 0.009)}
+	c, err := Compare(before, after, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "the hypervisor took 1.00% or more of the CPUs' time in 2 of the 3 runs of before (CPU steal; up to 3.10%): their send lag and latency include those stalls, so a difference in the tails may be the hypervisor's"
+	if len(c.Warnings) != 1 || c.Warnings[0] != want {
+		t.Errorf("warnings %q, want [%q]", c.Warnings, want)
+	}
+	c, err = Compare(after, []*results.Result{steal(genFixture("after", 2), 0.05)}, CompareOptions{Labels: [2]string{"base", "pr"}})
+	if err != nil || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "in the run of pr (CPU steal; up to 5.00%)") {
+		t.Errorf("warnings %q (%v), want the run of pr", c.Warnings, err)
+	}
+	offset, cursor := results.Selector{Name: "offset"}, results.Selector{Name: "cursor"}
+	c, err = Compare(before, before, CompareOptions{A: &offset, B: &cursor})
+	if err != nil || len(c.Warnings) != 0 {
+		t.Errorf("a comparison within one set of results: warnings %q (%v), want none", c.Warnings, err)
+	}
+}
+
 func TestRegressions(t *testing.T) {
 	before := fixtureRuns(t, "before", fixtureRunsPerSide)
 	after := fixtureRuns(t, "after", fixtureRunsPerSide)
