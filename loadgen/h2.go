@@ -204,7 +204,9 @@ func (c *h2Client) Close() error {
 
 // Do implements Client.
 func (c *h2Client) Do(ctx context.Context, req *Request, res *Response) error {
-	call, send, ctxBound, err := beginCall(ctx, req, res, c.t.timeout, c.t.opts.FollowRedirects > 0, &c.url)
+	var call h1Call
+	var send h1Send
+	ctxBound, err := beginCall(ctx, req, res, c.t.timeout, c.t.opts.FollowRedirects > 0, &c.url, &call, &send)
 	if err != nil {
 		return err
 	}
