@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -85,7 +86,10 @@ type recorder struct {
 	shard   shardSchedule
 	buffers []*sampleBuffer
 	kick    chan struct{} // a worker's ring is half full
-	addFn   func(*sample) // rec.add, bound once
+	// dirty has bit i%64 of word i/64 set when buffers[i] woke the
+	// collector: a wake-up drains those rings only (the ticks drain all).
+	dirty []atomic.Uint64
+	addFn func(*sample) // rec.add, bound once
 
 	seriesMu sync.Mutex
 	keys     []seriesKey
@@ -184,8 +188,9 @@ func newRecorder(cfg recorderConfig, workers int) *recorder {
 		rec.lastIters = make([]uint64, len(cfg.counts.iterations))
 	}
 	size := ringSize(workers)
+	rec.dirty = make([]atomic.Uint64, (workers+63)/64)
 	for i := 0; i < workers; i++ {
-		rec.buffers = append(rec.buffers, newSampleBuffer(size, rec.kick))
+		rec.buffers = append(rec.buffers, newSampleBuffer(size, rec.kick, &rec.dirty[i/64], 1<<(i%64)))
 	}
 	return rec
 }
@@ -197,7 +202,7 @@ func (rec *recorder) loop() {
 	for {
 		select {
 		case <-rec.kick:
-			rec.drain()
+			rec.drainDirty()
 		case now := <-tick.C:
 			rec.drain()
 			rec.closeInterval(now, false)
@@ -250,14 +255,33 @@ const drainPiece = 256
 func (rec *recorder) drain() {
 	budget := drainPiece
 	for _, b := range rec.buffers {
-		for {
-			budget -= b.consume(rec.addFn, budget)
-			if budget > 0 {
-				break // this ring is empty
-			}
-			yield()
-			budget = drainPiece
+		budget = rec.drainRing(b, budget)
+	}
+}
+
+// drainDirty drains the rings whose bits are set in rec.dirty. A worker
+// sets its bit after publishing its samples and before waking the
+// collector, so a bit cleared here was set for samples this drain sees,
+// and one set after the swap comes with a wake-up of its own.
+func (rec *recorder) drainDirty() {
+	budget := drainPiece
+	for w := range rec.dirty {
+		for set := rec.dirty[w].Swap(0); set != 0; set &= set - 1 {
+			budget = rec.drainRing(rec.buffers[w*64+bits.TrailingZeros64(set)], budget)
 		}
+	}
+}
+
+// drainRing records ring b's samples, yielding every drainPiece of them,
+// and returns what is left of the piece.
+func (rec *recorder) drainRing(b *sampleBuffer, budget int) int {
+	for {
+		budget -= b.consume(rec.addFn, budget)
+		if budget > 0 {
+			return budget // this ring is empty
+		}
+		yield()
+		budget = drainPiece
 	}
 }
 
