@@ -24,6 +24,9 @@ func (rec *recorder) closeInterval(now time.Time, last bool) {
 	if len(cfg.observers) > 0 {
 		snap = rec.snapshot(now, end, length, last)
 	}
+	if snap != nil {
+		snap.Steal = steal.Share()
+	}
 	cpu := processCPU()
 	if snap != nil && length > 0 {
 		used := (cpu.user + cpu.system) - (rec.lastCPU.user + rec.lastCPU.system)

@@ -45,6 +45,10 @@ type Snapshot struct {
 	// CPU is the process's CPU time over the last interval as a share of
 	// all the machine's CPUs (1: every CPU busy).
 	CPU float64
+	// Steal is the share of the time of the CPUs the process may run on
+	// that the hypervisor took over the last interval (IntervalSteal; 0
+	// where it is not measured).
+	Steal float64
 	// PlannedArrivals, Sent, Dropped and Late count arrivals so far.
 	PlannedArrivals, Sent, Dropped, Late uint64
 	// SendLag summarises the send lag of the last interval.

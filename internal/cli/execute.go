@@ -359,6 +359,9 @@ func progressLine(s *results.Snapshot) string {
 		// A stalled target: nothing late has been sent yet, but arrivals wait.
 		line += ", BEHIND SCHEDULE (arrivals queued)"
 	}
+	if s.Steal >= results.StealWarning {
+		line += fmt.Sprintf(", hypervisor steal %s", format.Percent(s.Steal))
+	}
 	if s.Warmup {
 		line += " (warmup)"
 	}

@@ -10,7 +10,8 @@ import (
 // clientItems are the throughput line's figures of the client's own
 // state: arrivals queued for a connection and the age of the oldest (a
 // stalled target shows here at once, its send lag only once it answers),
-// arrivals in flight and sent, and the process's CPU.
+// arrivals in flight and sent, the process's CPU, and the CPU time the
+// hypervisor took from 1% on (the stalls are in send lag and latency).
 func (m *model) clientItems(s *results.Snapshot) []string {
 	lb := m.st.label.Render
 	var items []string
@@ -24,6 +25,9 @@ func (m *model) clientItems(s *results.Snapshot) []string {
 	items = append(items, lb("in flight ")+strconv.FormatInt(s.InFlight, 10), lb("sent ")+format.Count(s.Sent))
 	if s.CPU > 0 {
 		items = append(items, lb("CPU ")+format.Percent(s.CPU))
+	}
+	if s.Steal >= results.StealWarning {
+		items = append(items, lb("steal ")+m.st.bad.Render(format.Percent(s.Steal)))
 	}
 	return items
 }

@@ -186,6 +186,9 @@ func TestViewGolden(t *testing.T) {
 	}
 	checkpointFailed := hitSnaps(12, false)
 	checkpointFailed[len(checkpointFailed)-1].CheckpointError = "checkpoint: write results /srv/out/r.json: write /srv/out/.r.json.tmp-1234: no space left on device"
+	// The hypervisor took 28% of the tool's CPU in the last second.
+	stolen := hitSnaps(12, false)
+	stolen[len(stolen)-1].Steal = 0.28
 	cases := []struct {
 		name string
 		f    fixture
@@ -202,6 +205,7 @@ func TestViewGolden(t *testing.T) {
 		{"waiting", fixture{info: hinfo}},
 		{"many", fixture{snaps: many, info: pinfo, keys: []string{"up", "up"}}},
 		{"checkpoint-failed", fixture{snaps: checkpointFailed, info: hinfo}},
+		{"stolen", fixture{snaps: stolen, info: hinfo}},
 		// The flow is the last row; up from the first selects it.
 		{"flows", fixture{snaps: flowSnaps(45), info: pinfo, keys: []string{"up"}}},
 	}
