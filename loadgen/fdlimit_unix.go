@@ -23,11 +23,14 @@ func ensureDescriptors(conns int) error {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return nil // no limit to read: let the dials say what is wrong
 	}
+	// The fields are uint64 on Linux and int64 on the BSDs, whose
+	// RLIM_INFINITY is the largest int64.
+	cur, hard := uint64(lim.Cur), uint64(lim.Max)
 	need := uint64(conns) + fdReserve
-	if lim.Cur >= need {
+	if cur >= need {
 		return nil
 	}
-	if err := descriptorsFit(conns, need, lim.Max); err != nil {
+	if err := descriptorsFit(conns, need, hard); err != nil {
 		return err
 	}
 	raised := lim

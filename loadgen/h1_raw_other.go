@@ -5,11 +5,14 @@ package loadgen
 import (
 	"errors"
 	"net"
+	"syscall"
 )
 
 // rawIO is Linux only, the platform it was measured on: elsewhere newRawIO
 // returns nil and the client reads and writes through net.Conn.
-type rawIO struct{}
+type rawIO struct {
+	rc syscall.RawConn // never set: newRawIO returns nil here
+}
 
 func newRawIO(net.Conn) *rawIO { return nil }
 
