@@ -237,15 +237,18 @@ func (s *goAwayServer) serve(c net.Conn, per int) {
 			}
 			block.Reset()
 			_ = enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
+			// Counted before it is answered: the client may finish its
+			// run before this goroutine runs again.
+			s.processed.Add(1)
 			if fr.WriteHeaders(http2.HeadersFrameParam{StreamID: fh.StreamID, BlockFragment: block.Bytes(), EndHeaders: true}) != nil ||
 				fr.WriteData(fh.StreamID, true, []byte("ok")) != nil {
 				return
 			}
-			s.processed.Add(1)
 			answered++
 			last = fh.StreamID
 			if per > 0 && answered == per {
 				_ = fr.WriteGoAway(last, http2.ErrCodeNo, nil)
+				closeGracefully(c)
 				return
 			}
 			continue
@@ -261,6 +264,20 @@ func (s *goAwayServer) serve(c net.Conn, per int) {
 			}
 		}
 	}
+}
+
+// closeGracefully ends a connection as a server that said GOAWAY should:
+// it stops writing, then reads what the client still sends until the client
+// closes. Closing at once, with the client's next requests unread, makes
+// the kernel answer with a reset, which can destroy the responses already
+// sent before the client reads them: a different test (h2_hostile_test.go
+// has the abrupt servers).
+func closeGracefully(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.CloseWrite()
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _ = io.Copy(io.Discard, c)
 }
 
 // TestH2GoAwayMidRun: connections that end with GOAWAY while streams are
