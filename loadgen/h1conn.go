@@ -155,12 +155,7 @@ func (tr *h1Transport) open(ctx context.Context, t *h1Target, deadline time.Time
 	if !t.tls {
 		return dialed{conn: conn, raw: raw}
 	}
-	host, _ := t.hostPort()
-	cfg := tr.tlsConf
-	if cfg.ServerName == "" {
-		cfg = cfg.Clone()
-		cfg.ServerName = host
-	}
+	cfg := tlsConfigFor(tr.tlsConf, t)
 	tc := tls.Client(conn, cfg)
 	if err := tc.SetDeadline(deadline); err != nil {
 		_ = conn.Close()
@@ -175,7 +170,7 @@ func (tr *h1Transport) open(ctx context.Context, t *h1Target, deadline time.Time
 			return dialed{err: &StepError{Kind: KindTimeout, Name: "timeout",
 				Err: fmt.Errorf("TLS handshake with %s: not done within %s", addr, tr.timeout)}}
 		}
-		return dialed{err: tlsError(fmt.Errorf("TLS handshake with %s: %w", addr, err), host)}
+		return dialed{err: tlsError(fmt.Errorf("TLS handshake with %s: %w", addr, err), cfg.ServerName)}
 	}
 	return dialed{conn: tc, raw: raw}
 }

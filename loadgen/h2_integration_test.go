@@ -282,21 +282,32 @@ func closeGracefully(c net.Conn) {
 
 // TestH2GoAwayMidRun: connections that end with GOAWAY while streams are
 // in flight lose no request and count none twice: the streams the server
-// did not process go again on a new connection.
+// did not process go again on a new connection. Shared connections (a
+// reader goroutine) and solo ones (one stream, read by its worker) alike.
 func TestH2GoAwayMidRun(t *testing.T) {
-	s := newGoAwayServer(t, 25)
-	res, err := Run(context.Background(), h2Plan(s.url, 2, 4, 8, 400))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Total.Requests != 400 || res.Total.Errors != 0 {
-		t.Fatalf("result %d requests, %d errors %v: want 400, none", res.Total.Requests, res.Total.Errors, res.Total.ErrorKinds)
-	}
-	if got := s.processed.Load(); got != 400 {
-		t.Fatalf("server processed %d requests, want exactly 400", got)
-	}
-	if s.conns.Load() < 400/25 {
-		t.Fatalf("%d connections for 400 requests at 25 per connection", s.conns.Load())
+	for _, tc := range []struct {
+		name                string
+		conns, streams, vus int
+	}{
+		{"shared", 2, 4, 8},
+		{"solo", 4, 1, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newGoAwayServer(t, 25)
+			res, err := Run(context.Background(), h2Plan(s.url, tc.conns, tc.streams, tc.vus, 400))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Total.Requests != 400 || res.Total.Errors != 0 {
+				t.Fatalf("result %d requests, %d errors %v: want 400, none", res.Total.Requests, res.Total.Errors, res.Total.ErrorKinds)
+			}
+			if got := s.processed.Load(); got != 400 {
+				t.Fatalf("server processed %d requests, want exactly 400", got)
+			}
+			if s.conns.Load() < 400/25 {
+				t.Fatalf("%d connections for 400 requests at 25 per connection", s.conns.Load())
+			}
+		})
 	}
 }
 

@@ -136,12 +136,7 @@ func (t *h2Transport) dial(ctx context.Context, tg *h1Target, deadline time.Time
 		return nil, fmt.Errorf("connect to %s: %w", addr, err)
 	}
 	if tg.tls {
-		host, _ := tg.hostPort()
-		cfg := t.tlsConf
-		if cfg.ServerName == "" {
-			cfg = cfg.Clone()
-			cfg.ServerName = host
-		}
+		cfg := tlsConfigFor(t.tlsConf, tg)
 		tc := tls.Client(nc, cfg)
 		_ = tc.SetDeadline(deadline)
 		if err := tc.HandshakeContext(ctx); err != nil {
@@ -153,7 +148,7 @@ func (t *h2Transport) dial(ctx context.Context, tg *h1Target, deadline time.Time
 				return nil, &StepError{Kind: KindTimeout, Name: "timeout",
 					Err: fmt.Errorf("TLS handshake with %s: not done within %s", addr, t.timeout)}
 			}
-			return nil, tlsError(fmt.Errorf("TLS handshake with %s: %w", addr, err), host)
+			return nil, tlsError(fmt.Errorf("TLS handshake with %s: %w", addr, err), cfg.ServerName)
 		}
 		if p := tc.ConnectionState().NegotiatedProtocol; p != "h2" {
 			_ = nc.Close()

@@ -93,22 +93,6 @@ func TestH2SoloStops(t *testing.T) {
 	})
 }
 
-// TestH2SoloGoAway: solo connections that end with GOAWAY lose no request
-// and count none twice, as the shared ones (TestH2GoAwayMidRun).
-func TestH2SoloGoAway(t *testing.T) {
-	s := newGoAwayServer(t, 25)
-	res, err := Run(context.Background(), h2Plan(s.url, 4, 1, 4, 400))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Total.Requests != 400 || res.Total.Errors != 0 {
-		t.Fatalf("result %d requests, %d errors %v: want 400, none", res.Total.Requests, res.Total.Errors, res.Total.ErrorKinds)
-	}
-	if got := s.processed.Load(); got != 400 {
-		t.Fatalf("server processed %d requests, want exactly 400", got)
-	}
-}
-
 // TestH2SoloShared: workers sharing a solo connection's one slot take
 // turns, each reading its own response.
 func TestH2SoloShared(t *testing.T) {

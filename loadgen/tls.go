@@ -173,3 +173,16 @@ func (p *certProbe) explain(err error) error {
 	}
 	return &StepError{Kind: KindTLS, Name: "TLS: the server requires a client certificate (use --cert and --key)", Err: err}
 }
+
+// tlsConfigFor is the client configuration for a connection to t: base,
+// with the target's host as the server name (for SNI and the certificate
+// check) unless base names one; cloned only then.
+func tlsConfigFor(base *tls.Config, t *h1Target) *tls.Config {
+	if base.ServerName != "" {
+		return base
+	}
+	host, _ := t.hostPort()
+	cfg := base.Clone()
+	cfg.ServerName = host
+	return cfg
+}
