@@ -185,9 +185,9 @@ func validHeaderValue(s string) bool {
 	return true
 }
 
-// equalFoldBytes is equalFold for a byte slice against a lower-case ASCII
-// literal, without converting the slice to a string.
-func equalFoldBytes(b []byte, lower string) bool {
+// equalFoldLower compares b, a byte slice or a string, with a lower-case
+// ASCII literal, ignoring case, without converting a slice to a string.
+func equalFoldLower[T []byte | string](b T, lower string) bool {
 	if len(b) != len(lower) {
 		return false
 	}
@@ -273,7 +273,7 @@ func hasToken(v []byte, tok string) bool {
 				break
 			}
 		}
-		if equalFoldBytes(trimOWS(v[:end]), tok) {
+		if equalFoldLower(trimOWS(v[:end]), tok) {
 			return true
 		}
 		if end == len(v) {
@@ -290,8 +290,8 @@ func lastTokenIs(v []byte, tok string) bool {
 	v = trimOWS(v)
 	for i := len(v) - 1; i >= 0; i-- {
 		if v[i] == ',' {
-			return equalFoldBytes(trimOWS(v[i+1:]), tok)
+			return equalFoldLower(trimOWS(v[i+1:]), tok)
 		}
 	}
-	return equalFoldBytes(v, tok)
+	return equalFoldLower(v, tok)
 }

@@ -160,7 +160,7 @@ func (c *h1Client) readHead(req *Request, res *Response, wantLocation bool) (st 
 		value := trimOWS(line[colon+1:])
 		switch len(name) {
 		case 14:
-			if equalFoldBytes(name, "content-length") {
+			if equalFoldLower(name, "content-length") {
 				n, ok := parseDecimal(value)
 				if !ok || (clen >= 0 && n != clen) {
 					return st, clen, false, protocolErrorf("bad Content-Length %q", clip(value))
@@ -168,12 +168,12 @@ func (c *h1Client) readHead(req *Request, res *Response, wantLocation bool) (st 
 				clen = n
 			}
 		case 17:
-			if equalFoldBytes(name, "transfer-encoding") {
+			if equalFoldLower(name, "transfer-encoding") {
 				te = true
 				chunked = lastTokenIs(value, "chunked")
 			}
 		case 10:
-			if equalFoldBytes(name, "connection") {
+			if equalFoldLower(name, "connection") {
 				if hasToken(value, "close") {
 					st.close = true
 				}
@@ -182,7 +182,7 @@ func (c *h1Client) readHead(req *Request, res *Response, wantLocation bool) (st 
 				}
 			}
 		case 8:
-			if wantLocation && equalFoldBytes(name, "location") {
+			if wantLocation && equalFoldLower(name, "location") {
 				c.loc = append(c.loc[:0], value...)
 				st.location = true
 			}

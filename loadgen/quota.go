@@ -77,7 +77,7 @@ func quotaHeader[T []byte | string](res *Response, name, value T) {
 	p := &res.quotaParts
 	switch len(name) {
 	case 9: // RateLimit: "default";r=50;t=30 or, earlier, limit=100, remaining=42, reset=30
-		if !equalFoldString(name, "ratelimit") {
+		if !equalFoldLower(name, "ratelimit") {
 			return
 		}
 		if !serviceLimits(p, value) {
@@ -89,19 +89,19 @@ func quotaHeader[T []byte | string](res *Response, name, value T) {
 			}
 		}
 	case 16: // RateLimit-Policy: "burst";q=100;w=60, "daily";q=1000;w=86400
-		if !equalFoldString(name, "ratelimit-policy") {
+		if !equalFoldLower(name, "ratelimit-policy") {
 			return
 		}
 		quotaPolicies(p, value)
 	case 15, 17:
-		if !equalFoldString(name, "ratelimit-limit") && !equalFoldString(name, "x-ratelimit-limit") {
+		if !equalFoldLower(name, "ratelimit-limit") && !equalFoldLower(name, "x-ratelimit-limit") {
 			return
 		}
 		if n, ok := quotaNumber(value); ok {
 			p.old.Limit = n
 		}
 	case 19, 21:
-		if !equalFoldString(name, "ratelimit-remaining") && !equalFoldString(name, "x-ratelimit-remaining") {
+		if !equalFoldLower(name, "ratelimit-remaining") && !equalFoldLower(name, "x-ratelimit-remaining") {
 			return
 		}
 		if n, ok := quotaNumber(value); ok {
@@ -164,23 +164,6 @@ func (p *quotaParts) fold() Quota {
 	return q
 }
 
-// equalFoldString compares b with a lower-case ASCII string, ignoring case.
-func equalFoldString[T []byte | string](b T, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // quotaNumber reads a header value's leading number; some servers add a
 // policy after it ("100, 100;w=60"), which is ignored.
 func quotaNumber[T []byte | string](v T) (int64, bool) {
@@ -205,7 +188,7 @@ func quotaParam[T []byte | string](v T, key string) (int64, bool) {
 		if i > 0 && v[i-1] != ',' && v[i-1] != ';' && v[i-1] != ' ' && v[i-1] != '\t' {
 			continue
 		}
-		if equalFoldString(v[i:i+len(key)], key) && v[i+len(key)] == '=' {
+		if equalFoldLower(v[i:i+len(key)], key) && v[i+len(key)] == '=' {
 			return quotaNumber(v[i+len(key)+1:])
 		}
 	}
