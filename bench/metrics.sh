@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Do live metrics slow the load? Runs `tailgate hit` at 10000/s three ways,
+# Do live metrics slow the load? Runs `tailgate hit` at 10000/s four ways,
 # interleaved in rotating order (so a drift of the machine's load hits all
 # alike): without metrics, with --metrics-addr scraped by a real Prometheus
 # every second, and with --metrics-push into that Prometheus (remote
 # write). tailgate runs on CPU 0; bench/target and Prometheus share CPU 1.
+# A fourth mode, sink, pushes into a second bench/target (which answers
+# every POST with 200 and keeps nothing) instead: tailgate's own cost of
+# pushing, without Prometheus' ingestion, which shares CPU 1 with the
+# target here (it would not in a real deployment).
 # Prints the achieved rate, send lag, CPU seconds and CPU steal of every
 # run, and per mode the medians over all runs, the medians over the runs
 # whose tool CPU's steal stayed below STEAL_MAX, and the send-lag
@@ -25,12 +29,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE=${RATE:-10000/s} DUR=${DUR:-10s} REPS=${REPS:-3} STEAL_MAX=${STEAL_MAX:-0.5}
-PORT=${PORT:-18092} MPORT=${MPORT:-18093} PPORT=${PPORT:-18094}
+PORT=${PORT:-18092} MPORT=${MPORT:-18093} PPORT=${PPORT:-18094} SPORT=${SPORT:-18095}
 OUT=$(mktemp -d /tmp/tailgate-metricsbench.XXXXXX)
 go build -o "$OUT/tailgate" ./cmd/tailgate
 go build -o "$OUT/target" ./bench/target
 taskset -c 1 "$OUT/target" --addr "127.0.0.1:$PORT" >/dev/null 2>&1 &
 TARGET=$!
+taskset -c 1 "$OUT/target" --addr "127.0.0.1:$SPORT" >/dev/null 2>&1 &
+SINK=$!
 cat >"$OUT/prometheus.yml" <<YML
 global:
   scrape_interval: 1s
@@ -44,7 +50,7 @@ taskset -c 1 prometheus --config.file="$OUT/prometheus.yml" --storage.tsdb.path=
 	--web.listen-address="127.0.0.1:$PPORT" --enable-feature=native-histograms \
 	--web.enable-remote-write-receiver >"$OUT/prometheus.log" 2>&1 &
 PROM=$!
-trap 'kill $TARGET $PROM 2>/dev/null || true' EXIT
+trap 'kill $TARGET $SINK $PROM 2>/dev/null || true' EXIT
 until curl -sf "http://127.0.0.1:$PPORT/-/ready" >/dev/null; do sleep 0.2; done
 sleep 6 # Prometheus hands targets to its scrapers every 5s
 
@@ -60,6 +66,7 @@ run() { # mode rep
 	case $1 in
 	scrape) flags=(--metrics-addr "127.0.0.1:$MPORT" --metrics-linger 2s) ;;
 	push) flags=(--metrics-push "http://127.0.0.1:$PPORT/api/v1/write") ;;
+	sink) flags=(--metrics-push "http://127.0.0.1:$SPORT/api/v1/write") ;;
 	esac
 	TIMEFORMAT='%U %S'
 	cpuclock >"$OUT/$1-$2.steal"
@@ -67,9 +74,9 @@ run() { # mode rep
 		-o "$OUT/$1-$2.json" --quiet "${flags[@]}" >/dev/null 2>"$OUT/$1-$2.err"; } 2>"$OUT/$1-$2.cpu"
 	cpuclock >>"$OUT/$1-$2.steal"
 }
-modes=(off scrape push)
+modes=(off scrape push sink)
 for rep in $(seq 1 "$REPS"); do
-	for k in 0 1 2; do run "${modes[$(((rep + k) % 3))]}" "$rep"; done
+	for k in 0 1 2 3; do run "${modes[$(((rep + k) % 4))]}" "$rep"; done
 done
 
 # stolen FILE N: the share (%) of CPU N's time stolen between the two
@@ -145,5 +152,5 @@ for mode in "${modes[@]}"; do
 			(if .steal_share == null then "-" else .steal_share * 100 * 100 | round / 100 end)] | @tsv' |
 		awk -F'\t' '{printf "%-6s %10s %10.3f %10.3f %10.3f %10.2f %10s\n", $1, $2, $3, $4, $5, $6, $7}'
 done
-grep -h warning "$OUT"/{off,scrape,push}-*.err || true
+grep -h warning "$OUT"/{off,scrape,push,sink}-*.err || true
 echo "results in $OUT"
