@@ -76,7 +76,7 @@ run() { # mode rep
 }
 modes=(off scrape push sink)
 for rep in $(seq 1 "$REPS"); do
-	for k in 0 1 2 3; do run "${modes[$(((rep + k) % 4))]}" "$rep"; done
+	for ((k = 0; k < ${#modes[@]}; k++)); do run "${modes[$(((rep + k) % ${#modes[@]}))]}" "$rep"; done
 done
 
 # stolen FILE N: the share (%) of CPU N's time stolen between the two
@@ -152,5 +152,5 @@ for mode in "${modes[@]}"; do
 			(if .steal_share == null then "-" else .steal_share * 100 * 100 | round / 100 end)] | @tsv' |
 		awk -F'\t' '{printf "%-6s %10s %10.3f %10.3f %10.3f %10.2f %10s\n", $1, $2, $3, $4, $5, $6, $7}'
 done
-grep -h warning "$OUT"/{off,scrape,push,sink}-*.err || true
+for mode in "${modes[@]}"; do grep -h warning "$OUT/$mode"-*.err || true; done
 echo "results in $OUT"
