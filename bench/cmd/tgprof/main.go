@@ -1,7 +1,9 @@
 // Command tgprof is tailgate with profiling hooks for benchmark work: the
 // same CLI, plus a CPU profile written to $TAILGATE_CPUPROFILE and a heap
 // profile to $TAILGATE_MEMPROFILE when they are set, and runtime memory
-// figures every $TAILGATE_MEMSTATS (a duration, e.g. 5s) on stderr. It keeps
+// figures every $TAILGATE_MEMSTATS (a duration, e.g. 5s) on stderr. With
+// $TAILGATE_MEMPROFILE_AT (a duration) the heap profile is taken that long
+// after the start, during the run, instead of after it. It keeps
 // these flags out of the user-facing binary. $TAILGATE_TRACE names a file
 // for a runtime execution trace (go tool trace).
 //
@@ -57,8 +59,17 @@ func run() int {
 	if every, err := time.ParseDuration(os.Getenv("TAILGATE_MEMSTATS")); err == nil && every > 0 {
 		go logMemStats(every)
 	}
+	at, err := time.ParseDuration(os.Getenv("TAILGATE_MEMPROFILE_AT"))
+	if path := os.Getenv("TAILGATE_MEMPROFILE"); path != "" && err == nil && at > 0 {
+		time.AfterFunc(at, func() {
+			runtime.GC()
+			if err := writeHeap(path); err != nil {
+				fmt.Fprintf(os.Stderr, "tgprof: %v\n", err)
+			}
+		})
+	}
 	code := cli.Main(os.Args[1:], cli.OSEnv())
-	if path := os.Getenv("TAILGATE_MEMPROFILE"); path != "" {
+	if path := os.Getenv("TAILGATE_MEMPROFILE"); path != "" && at <= 0 {
 		runtime.GC()
 		if err := writeHeap(path); err != nil {
 			fmt.Fprintf(os.Stderr, "tgprof: %v\n", err)
