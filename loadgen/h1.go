@@ -80,6 +80,12 @@ type h1Transport struct {
 	probe     certProbe
 	// dialSlots holds a token per connection being opened (see dial).
 	dialSlots chan struct{}
+	// readers lends read buffers to connections for one response each
+	// (see h1Client.reader).
+	readers sync.Pool
+	// watches holds the clients watching each context (h1watch.go).
+	watchMu sync.Mutex
+	watches map[<-chan struct{}]*ctxWatch
 	// dial opens a TCP connection; tests replace it.
 	dial func(ctx context.Context, addr string, deadline time.Time) (net.Conn, error)
 }
@@ -97,6 +103,7 @@ func newH1Transport(o ClientOptions, tlsConf *tls.Config) *h1Transport {
 		dialSlots: make(chan struct{}, h1DialSlots),
 		dial:      dialTCP,
 	}
+	t.readers.New = func() any { return bufio.NewReaderSize(nil, h1FirstReadBuffer) }
 	t.probe.install(cfg)
 	return t
 }
@@ -130,12 +137,12 @@ type h1Client struct {
 	// time out (see armDeadline).
 	slack time.Duration
 
-	// The context whose cancellation is being watched; see watch.
+	// The context whose cancellation is being watched, and the watch
+	// this client is in (nil for a context that cannot be canceled); see
+	// watch.
 	watchedDone <-chan struct{}
-	stopWatch   func() bool
+	watching    *ctxWatch
 	watchGen    uint64 // guarded by mu
-
-	dialDone chan dialed // hands a connection from its dialing goroutine
 
 	h1WriteState
 	h1ReadState
@@ -164,19 +171,19 @@ type h1ReadState struct {
 func newH1Client(t *h1Transport) *h1Client {
 	// The write buffer grows on the first request to what it needs (a
 	// GET is ~100 bytes): 1 KiB up front was 5 MiB at 5000 connections.
+	// The read buffer is borrowed per response (see reader).
 	c := &h1Client{t: t}
-	c.br = bufio.NewReaderSize(nil, h1FirstReadBuffer)
 	c.peek.init()
 	return c
 }
 
 // Close implements Client.
 func (c *h1Client) Close() error {
-	if c.stopWatch != nil {
-		c.stopWatch()
-		c.stopWatch = nil
-		c.watchedDone = nil
+	if c.watching != nil {
+		c.t.leave(c.watching, c)
+		c.watching = nil
 	}
+	c.watchedDone = nil
 	err := c.closeConn()
 	for _, p := range c.parked {
 		err = errors.Join(err, p.conn.Close())
@@ -187,15 +194,16 @@ func (c *h1Client) Close() error {
 
 // watch arranges for the connection to be unblocked when ctx is canceled.
 // The engine passes the same run context to every request, so the
-// registration is made once and reused: no allocation per request.
+// registration is made once and reused: no allocation per request, and
+// one registration for all the transport's clients (h1watch.go).
 func (c *h1Client) watch(ctx context.Context) {
 	done := ctx.Done()
 	if done == c.watchedDone {
 		return
 	}
-	if c.stopWatch != nil {
-		c.stopWatch()
-		c.stopWatch = nil
+	if c.watching != nil {
+		c.t.leave(c.watching, c)
+		c.watching = nil
 	}
 	c.watchedDone = done
 	// The old context may have been canceled, which left an immediate
@@ -208,7 +216,7 @@ func (c *h1Client) watch(ctx context.Context) {
 	gen := c.watchGen
 	c.mu.Unlock()
 	if done != nil {
-		c.stopWatch = context.AfterFunc(ctx, func() { c.onCancel(gen) })
+		c.watching = c.t.join(ctx, c, gen)
 	}
 }
 

@@ -41,10 +41,40 @@ func TestReadBufferGrowsAfterALargeResponse(t *testing.T) {
 		if res.BytesIn != int64(want.bytes) {
 			t.Errorf("request %d: read %d bytes, want %d", i, res.BytesIn, want.bytes)
 		}
-		if got := c.br.Size(); got != want.size {
+		if got := readBufferSize(c); got != want.size {
 			t.Errorf("after request %d: read buffer %d bytes, want %d", i, got, want.size)
 		}
 	}
+}
+
+// TestReadBufferIsLent checks that a connection holds no read buffer
+// between responses that fit the small one: it borrows one of the
+// transport's per response, so thousands of connections waiting for their
+// first byte hold none.
+func TestReadBufferIsLent(t *testing.T) {
+	small := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	c, _ := pipeClient(t, ClientOptions{}, serveScript(small, small, small))
+	for i := range 3 {
+		res, err := tdo(c, context.Background(), "GET", "http://example.test/", nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		if res.BytesIn != int64(len(small)) {
+			t.Errorf("request %d: read %d bytes, want %d", i, res.BytesIn, len(small))
+		}
+		if c.br != nil || c.lent {
+			t.Fatalf("after request %d: the connection kept a read buffer (lent %v)", i, c.lent)
+		}
+	}
+}
+
+// readBufferSize is the size of the buffer c reads its next response
+// with: its own, or a borrowed small one.
+func readBufferSize(c *h1Client) int {
+	if c.br == nil || c.lent {
+		return h1FirstReadBuffer
+	}
+	return c.br.Size()
 }
 
 // TestGrownReadBuffer checks the sizes a read buffer grows to.

@@ -89,7 +89,7 @@ func (c *h1Client) exchange(call *h1Call, s h1Send) (h1Status, error) {
 		}
 		var n int
 		var werr error
-		if inline && c.rio != nil && c.br.Buffered() == 0 {
+		if inline && c.rio != nil && (c.br == nil || c.br.Buffered() == 0) {
 			n, werr = c.rio.sendAwait(c.wbuf)
 		} else {
 			n, werr = c.conn.Write(c.wbuf)
@@ -103,6 +103,7 @@ func (c *h1Client) exchange(call *h1Call, s h1Send) (h1Status, error) {
 		if werr != nil && n > 0 && isConnDrop(werr) && !c.interrupted(ctx, werr) {
 			// A server may answer (413, 401) and close without reading
 			// a large body: its response, when it came, is the outcome.
+			c.reader()
 			if st, rerr := c.readResponse(s.method, call.req, res, false); rerr == nil {
 				_ = c.closeConn()
 				st.close = true
@@ -117,10 +118,13 @@ func (c *h1Client) exchange(call *h1Call, s h1Send) (h1Status, error) {
 			return h1Status{}, c.ioError(ctx, werr, "write request")
 		}
 		before := res.BytesIn
+		c.reader()
 		st, rerr := c.readResponse(s.method, call.req, res, call.follow)
 		if n := res.BytesIn - before; n > int64(c.br.Size()) && c.br.Size() < h1ReadBuffer && c.br.Buffered() == 0 && rerr == nil {
 			// Between responses nothing is buffered: the larger buffer
-			// takes over the connection at no cost to what was read.
+			// takes over the connection at no cost to what was read, and
+			// stays the connection's own.
+			c.giveBack()
 			c.br = bufio.NewReaderSize(c.rd, grownReadBuffer(n))
 		}
 		if rerr != nil {
@@ -134,6 +138,7 @@ func (c *h1Client) exchange(call *h1Call, s h1Send) (h1Status, error) {
 		if st.close || c.reqClose {
 			_ = c.closeConn()
 		}
+		c.giveBack()
 		return st, nil
 	}
 }
