@@ -85,6 +85,26 @@ func TestNoDeltasWithoutDeltaObserver(t *testing.T) {
 	})
 }
 
+// TestDeltasShortenTheCollectorsPieces: with a delta observer a sample
+// costs the collector several times as much, so it records fewer samples
+// between two yields and holds the only processor about as long as
+// without.
+func TestDeltasShortenTheCollectorsPieces(t *testing.T) {
+	for _, c := range []struct {
+		observers []Observer
+		want      int
+	}{
+		{nil, drainPiece},
+		{[]Observer{ObserverFunc(func(*results.Snapshot) {})}, drainPiece},
+		{[]Observer{&deltaSink{}}, drainPieceDeltas},
+	} {
+		rec := newRecorder(recorderConfig{plan: &Plan{Name: "pieces"}, interval: time.Second, counts: &runCounters{}, observers: c.observers}, 1)
+		if rec.piece != c.want {
+			t.Errorf("%d observers: pieces of %d samples, want %d", len(c.observers), rec.piece, c.want)
+		}
+	}
+}
+
 // BenchmarkCollectSampleDeltas is BenchmarkCollectSample with a delta
 // observer attached: the collector's extra cost per sample when metrics
 // are exported (three sparse-histogram records and a status count).

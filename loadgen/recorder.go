@@ -90,6 +90,9 @@ type recorder struct {
 	// collector: a wake-up drains those rings only (the ticks drain all).
 	dirty []atomic.Uint64
 	addFn func(*sample) // rec.add, bound once
+	// piece is how many samples the collector records between two yields
+	// (drainPiece, or drainPieceDeltas when it records deltas too).
+	piece int
 
 	seriesMu sync.Mutex
 	keys     []seriesKey
@@ -183,7 +186,9 @@ func newRecorder(cfg recorderConfig, workers int) *recorder {
 	rec.addFn = rec.add
 	rec.steal = newStealMeter(procStealReader())
 	rec.newFlowSeries()
+	rec.piece = drainPiece
 	if wantsDeltas(cfg.observers) {
+		rec.piece = drainPieceDeltas
 		rec.deltas = &deltas{}
 		rec.lastIters = make([]uint64, len(cfg.counts.iterations))
 	}
@@ -243,17 +248,26 @@ func (rec *recorder) finish(reason string) *results.Result {
 }
 
 // drainPiece is how many samples the collector records between two
-// yields: ~30 µs of work at ~110 ns a sample (BenchmarkCollectSample).
+// yields: ~25 µs of work in a run at 10k/s (pieces of 256 samples lasted
+// p50 24 µs, p90 39 µs in an execution trace; BenchmarkCollectSample's
+// warm loop makes a sample cost 59 ns).
 const drainPiece = 256
 
+// drainPieceDeltas is drainPiece when the collector records a delta
+// observer's histograms too: three sparse-histogram records and a status
+// count make a sample cost ~3.5× as much in a run (pieces of 256 lasted
+// p50 84–88 µs, p90 114–132 µs, where arrivals are 100 µs apart), so a
+// piece of 64 holds the processor about as long as drainPiece without.
+const drainPieceDeltas = 64
+
 // drain collects every sample the workers have published, yielding the
-// processor every drainPiece samples. Workers wake the collector every half
+// processor every rec.piece samples. Workers wake the collector every half
 // ring, so at moderate rates a whole second of samples (10000 at 10k/s)
 // waits for the tick; recorded in one go they held the only processor for
 // 1–2.5 ms (seen in an execution trace), and every arrival due meanwhile
 // went out late.
 func (rec *recorder) drain() {
-	budget := drainPiece
+	budget := rec.piece
 	for _, b := range rec.buffers {
 		budget = rec.drainRing(b, budget)
 	}
@@ -264,7 +278,7 @@ func (rec *recorder) drain() {
 // collector, so a bit cleared here was set for samples this drain sees,
 // and one set after the swap comes with a wake-up of its own.
 func (rec *recorder) drainDirty() {
-	budget := drainPiece
+	budget := rec.piece
 	for w := range rec.dirty {
 		for set := rec.dirty[w].Swap(0); set != 0; set &= set - 1 {
 			budget = rec.drainRing(rec.buffers[w*64+bits.TrailingZeros64(set)], budget)
@@ -272,7 +286,7 @@ func (rec *recorder) drainDirty() {
 	}
 }
 
-// drainRing records ring b's samples, yielding every drainPiece of them,
+// drainRing records ring b's samples, yielding every rec.piece of them,
 // and returns what is left of the piece.
 func (rec *recorder) drainRing(b *sampleBuffer, budget int) int {
 	for {
@@ -281,7 +295,7 @@ func (rec *recorder) drainRing(b *sampleBuffer, budget int) int {
 			return budget // this ring is empty
 		}
 		yield()
-		budget = drainPiece
+		budget = rec.piece
 	}
 }
 
