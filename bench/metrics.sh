@@ -16,6 +16,13 @@
 #   bench/metrics.sh                        # 10000/s for 10s, 3 reps
 #   RATE=5000/s DUR=20s REPS=5 bench/metrics.sh
 #   STEAL_MAX=0.2 bench/metrics.sh          # quiet runs: < 0.2% stolen
+#   OUT=/tmp/m REPS=5 bench/metrics.sh; OUT=/tmp/m FROM=6 REPS=5 bench/metrics.sh
+#                                           # ten reps in two calls (two
+#                                           # holds of a bench lock)
+#
+# OUT keeps the runs (a new temporary directory without it); FROM (default
+# 1) is the first repetition this call runs, so a second call with the same
+# OUT continues the series, keeping the rotation, and reports on all of it.
 #
 # Steal is the time the hypervisor took CPU 0 (tool) and CPU 1 (servers)
 # away, from /proc/stat before and after each run (docs/metrics.md, "CPU
@@ -28,9 +35,14 @@
 # a difference between modes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RATE=${RATE:-10000/s} DUR=${DUR:-10s} REPS=${REPS:-3} STEAL_MAX=${STEAL_MAX:-0.5}
+RATE=${RATE:-10000/s} DUR=${DUR:-10s} REPS=${REPS:-3} STEAL_MAX=${STEAL_MAX:-0.5} FROM=${FROM:-1}
 PORT=${PORT:-18092} MPORT=${MPORT:-18093} PPORT=${PPORT:-18094} SPORT=${SPORT:-18095}
-OUT=$(mktemp -d /tmp/tailgate-metricsbench.XXXXXX)
+OUT=${OUT:-$(mktemp -d /tmp/tailgate-metricsbench.XXXXXX)}
+mkdir -p "$OUT"
+LAST=$((FROM + REPS - 1)) # the series so far is repetitions 1…LAST
+for ((rep = 1; rep < FROM; rep++)); do
+	[ -f "$OUT/off-$rep.json" ] || { echo "metrics.sh: FROM=$FROM but $OUT has no repetition $rep" >&2; exit 2; }
+done
 go build -o "$OUT/tailgate" ./cmd/tailgate
 go build -o "$OUT/target" ./bench/target
 taskset -c 1 "$OUT/target" --addr "127.0.0.1:$PORT" >/dev/null 2>&1 &
@@ -75,7 +87,7 @@ run() { # mode rep
 	cpuclock >>"$OUT/$1-$2.steal"
 }
 modes=(off scrape push sink)
-for rep in $(seq 1 "$REPS"); do
+for rep in $(seq "$FROM" "$LAST"); do
 	for ((k = 0; k < ${#modes[@]}; k++)); do run "${modes[$(((rep + k) % ${#modes[@]}))]}" "$rep"; done
 done
 
@@ -88,7 +100,7 @@ stolen() {
 
 printf '%-6s %4s %10s %12s %12s %12s %8s %7s %7s %8s\n' mode rep rate/s lag-p50-ms lag-p99-ms lag-max-ms cpu-s st0-% st1-% tool-st%
 for mode in "${modes[@]}"; do
-	for rep in $(seq 1 "$REPS"); do
+	for rep in $(seq 1 "$LAST"); do
 		j=$("$OUT/tailgate" report "$OUT/$mode-$rep.json" --format json)
 		read -r u s <"$OUT/$mode-$rep.cpu"
 		printf '%-6s %4s %10.1f %12.3f %12.3f %12.2f %8.2f %7s %7s %8s\n' "$mode" "$rep" \
@@ -120,7 +132,7 @@ echo
 echo "medians over all runs:"
 header
 for mode in "${modes[@]}"; do
-	printf '%-6s %5s' "$mode" "$REPS"
+	printf '%-6s %5s' "$mode" "$LAST"
 	awk -v m="$mode" '$1 == m' "$OUT/table.txt" | medians
 done
 echo
@@ -128,21 +140,21 @@ echo "medians over the runs whose tool CPU (0) lost less than $STEAL_MAX% to ste
 header
 for mode in "${modes[@]}"; do
 	quiet=$(awk -v m="$mode" -v x="$STEAL_MAX" '$1 == m && $8 < x' "$OUT/table.txt")
-	printf '%-6s %5s' "$mode" "$(grep -c . <<<"$quiet" || true)/$REPS"
+	printf '%-6s %5s' "$mode" "$(grep -c . <<<"$quiet" || true)/$LAST"
 	medians <<<"$quiet"
 done
 
 # tailgate merge merges the shards of one run and refuses whole runs (they
 # would count the plan twice): each run is relabelled as one shard of a
-# pool of REPS, so the merged file's histograms are all the mode's requests
-# together. Only its percentiles mean anything; its rates count REPS plans.
+# pool of LAST, so the merged file's histograms are all the mode's requests
+# together. Only its percentiles mean anything; its rates count LAST plans.
 echo
 echo "send lag of each mode's runs pooled (tailgate merge; ms):"
 printf '%-6s %10s %10s %10s %10s %10s %10s\n' mode requests p50 p99 p99.9 max steal-%
 for mode in "${modes[@]}"; do
 	files=()
-	for rep in $(seq 1 "$REPS"); do
-		jq --argjson i "$((rep - 1))" --argjson n "$REPS" --arg id "pool-$mode" \
+	for rep in $(seq 1 "$LAST"); do
+		jq --argjson i "$((rep - 1))" --argjson n "$LAST" --arg id "pool-$mode" \
 			'.meta.shard = {index: $i, count: $n} | .meta.run_id = $id' "$OUT/$mode-$rep.json" >"$OUT/pool-$mode-$rep.json"
 		files+=("$OUT/pool-$mode-$rep.json")
 	done
