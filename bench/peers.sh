@@ -76,7 +76,7 @@ fi
 # wrk2 is no package: build it from the tarball beside the checkout, once,
 # into the ignored bench/out/.
 wrk2_dir="$root/bench/out/wrk2-44a94c1"
-if [ ! -x "$wrk2_dir/wrk" ]; then
+if [ ! -x "$wrk2_dir/wrk2" ]; then # the last step's product: an interrupted build leaves no wrk2
 	if [ ! -f "$WRK2_TARBALL" ]; then
 		echo "peers.sh: $WRK2_TARBALL not found (shared/ beside the checkout holds it)" >&2
 		exit 1
