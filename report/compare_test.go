@@ -206,6 +206,7 @@ func TestCompareGolden(t *testing.T) {
 		{"within-repeated", before, before, CompareOptions{A: &deep, B: &results.Selector{Name: "cursor", Group: "depth=10000"}}},
 		{"same", before[:3], before[2:5], CompareOptions{}},
 		{"flows", withFlows(t, "before"), withFlows(t, "after"), CompareOptions{}},
+		{"flows-repeated", withFlowRuns(t, "before", fixtureRunsPerSide), withFlowRuns(t, "after", fixtureRunsPerSide), CompareOptions{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -302,12 +303,27 @@ func rowKeys(c *Comparison) []string {
 // none after) and, after only, signup.
 func withFlows(t *testing.T, side string) []*results.Result {
 	t.Helper()
-	r := fixtureRuns(t, side, 1)[0]
-	after := side == "after"
+	return withFlowRuns(t, side, 1)
+}
+
+// withFlowRuns returns the first n fixture runs of side with the flows of
+// withFlows, each run's iterations a few percent slower or faster.
+func withFlowRuns(t *testing.T, side string, n int) []*results.Result {
+	t.Helper()
+	runs := fixtureRuns(t, side, n)
+	for i, r := range runs {
+		addFixtureFlows(r, side == "after", 1+0.01*float64(i%3)-0.01*float64(i%2))
+	}
+	return runs
+}
+
+// addFixtureFlows adds the flows of withFlows to r, their latencies
+// scaled by noise.
+func addFixtureFlows(r *results.Result, after bool, noise float64) {
 	flow := func(name string, n int, base time.Duration, failEvery int) {
 		st := results.NewStats(name, "")
 		for i := range n {
-			d := base + time.Duration((i*7919)%5000)*10*time.Microsecond
+			d := time.Duration(noise * float64(base+time.Duration((i*7919)%5000)*10*time.Microsecond))
 			st.Requests++
 			if failEvery > 0 && i%failEvery == 7 {
 				st.Errors++
@@ -326,12 +342,11 @@ func withFlows(t *testing.T, side string) []*results.Result {
 		flow("checkout", 600, 120*time.Millisecond, 0)
 		flow("browse", 1500, 22*time.Millisecond, 25)
 	}
-	return []*results.Result{r}
 }
 
 // TestCompareFlowRows: plain compare has a row per flow (flow:NAME), after
 // the requests and groups, counted in iterations; a flow on one side only
-// says so; the gate (Regressions) does not look at flows.
+// says so; the gate (Regressions) looks at flows as at requests.
 func TestCompareFlowRows(t *testing.T) {
 	c, err := Compare(withFlows(t, "before"), withFlows(t, "after"), CompareOptions{})
 	if err != nil {

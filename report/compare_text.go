@@ -53,7 +53,7 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 	}
 	keyW := 10
 	for _, row := range c.Rows {
-		keyW = max(keyW, format.Width(row.Key)-2)
+		keyW = max(keyW, format.Width(row.Key)-2, format.Width(row.rateName()))
 	}
 	col := max(lw, 10)
 	line := func(name string, cells ...string) {
@@ -85,7 +85,7 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 			x, y := m.of(a.Latency), m.of(b.Latency)
 			line(m.String(), format.Duration(x), format.Duration(y), cmpDelta(y-x), cmpRel(cmpRelChange(float64(x), float64(y))))
 		}
-		line("rate", format.Rate(a.Rate), format.Rate(b.Rate), "", cmpRel(cmpRelChange(a.Rate, b.Rate)))
+		line(row.rateName(), format.Rate(a.Rate), format.Rate(b.Rate), "", cmpRel(cmpRelChange(a.Rate, b.Rate)))
 		line(row.errorName(), format.Percent(a.ErrorRate()), format.Percent(b.ErrorRate()), format.Signed("%.2f pp", 100*(b.ErrorRate()-a.ErrorRate())))
 		line(row.countName(), fmt.Sprint(a.Requests), fmt.Sprint(b.Requests))
 		if len(row.Tests) > 0 {
@@ -107,6 +107,15 @@ func (row *CompareRow) countName() string {
 		return "iterations"
 	}
 	return "requests"
+}
+
+// rateName names a row's rate: requests/s ("rate", as in the run's
+// report), or a flow's iterations/s.
+func (row *CompareRow) rateName() string {
+	if row.Flow {
+		return "iterations/s"
+	}
+	return "rate"
 }
 
 // errorName names the share of a row that failed: errors, or a flow's
