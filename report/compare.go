@@ -539,18 +539,19 @@ func minRunsForPower(alpha float64) int {
 }
 
 // Regressions lists the figures that got slower by more than limit (0.1:
-// 10%) from the first side to the second, one sentence each. It looks at
-// p50 and p99 of the total and of each request name (tag groups are too
-// small to gate on, and flows are shown but not gated: --max-slowdown has
-// always meant the requests), or of the selections compared within one
-// set of results. With repeated runs a figure counts only when its
+// 10%) from the first side to the second, one sentence each, named by the
+// row's key (flow:NAME for a flow). It looks at p50 and p99 of the total,
+// of each request name and of each flow (its completed iterations: a
+// checkout that got slower is a regression however its steps moved), or
+// of the selections compared within one set of results; tag groups are
+// too small to gate on. With repeated runs a figure counts only when its
 // verdict is significant and the change of the per-run medians exceeds the
 // limit; with single runs the pooled figures decide, since nothing better
 // is known.
 func (c *Comparison) Regressions(limit float64) []string {
 	var out []string
 	for i, row := range c.Rows {
-		if c.Within && i > 0 || !c.Within && (row.Group != "" || row.Flow) {
+		if c.Within && i > 0 || !c.Within && row.Group != "" {
 			continue
 		}
 		a, b := row.Side[0], row.Side[1]

@@ -34,8 +34,9 @@ two-sided Mann–Whitney U test at α=0.05, e.g.
 A verdict needs at least 4 runs per side (5 recommended).
 
 --max-slowdown 10% turns the comparison into a gate for CI: exit status 1
-when p50 or p99 of the total or of a request name got more than 10% slower
-(with repeated runs, only when the change is significant).
+when p50 or p99 of the total, of a request name or of a flow (its completed
+iterations) got more than 10% slower (with repeated runs, only when the
+change is significant).
 
 Selections (--a, --b) are written as in thresholds: a request name (offset),
 NAME{GROUP} (offset{depth=100}), {GROUP} (a tag group pooled over every
@@ -75,7 +76,7 @@ func cmdCompare(_ context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.pngDir, "png-dir", "", "write PNG charts into `dir` (created if missing); the Markdown links them")
 	fs.StringVar(&f.size, "size", "1600x900", "PNG chart size `WxH` in pixels")
 	fs.Float64Var(&f.alpha, "alpha", report.DefaultAlpha, "significance level of the verdicts")
-	fs.StringVar(&f.maxSlowdown, "max-slowdown", "", "exit 1 when p50 or p99 of the total or a request got slower by more than `PCT`, e.g. 10% (with repeated runs: only significant changes)")
+	fs.StringVar(&f.maxSlowdown, "max-slowdown", "", "exit 1 when p50 or p99 of the total, a request or a flow got slower by more than `PCT`, e.g. 10% (with repeated runs: only significant changes)")
 	// Flags may follow the files after "--" too: parse each half on its
 	// own, so "--" separates the sides rather than ending the flags.
 	left, right, dashed := splitDash(args)

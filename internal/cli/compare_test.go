@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -139,6 +140,80 @@ func TestCompareBadInput(t *testing.T) {
 			}
 			if !strings.Contains(stderr, tc.want) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
 				t.Errorf("stderr %q: want one line containing %q", stderr, tc.want)
+			}
+		})
+	}
+}
+
+// flowFixture writes the compare fixture's first run of side to dir with a
+// flow "checkout" of 1000 iterations over [checkout, 2·checkout), and
+// returns its path.
+func flowFixture(t *testing.T, dir, side string, checkout time.Duration) string {
+	t.Helper()
+	r, err := results.ReadResultFile(cmpFixture(side, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := results.NewStats("checkout", "")
+	for i := range 1000 {
+		st.Requests++
+		st.Latency.Record(checkout + time.Duration(i)*checkout/1000)
+	}
+	r.Flows = append(r.Flows, st)
+	path := filepath.Join(dir, fmt.Sprintf("%s-%s.json", side, checkout))
+	if err := r.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestCompareGatesFlows: --max-slowdown fails (exit 1) on a flow that got
+// slower even when every request got faster, naming the flow; a flow
+// within the bound passes (exit 0); a bad bound is bad usage (exit 2).
+func TestCompareGatesFlows(t *testing.T) {
+	dir := t.TempDir()
+	// before → after: every request name and the total got faster.
+	before := flowFixture(t, dir, "before", 100*time.Millisecond)
+	slower := flowFixture(t, dir, "after", 150*time.Millisecond)
+	same := flowFixture(t, dir, "after", 104*time.Millisecond)
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr []string
+	}{
+		{"flow slower", []string{before, slower, "--max-slowdown", "10%"}, ExitThreshold,
+			[]string{"flow:checkout p50 +49.9% (150ms → 225ms, single runs) is more than 10% slower", "flow:checkout p99 +50.1% (199ms → 298ms, single runs)"}},
+		{"flow slower, Markdown on stdout", []string{before, slower, "--max-slowdown", "10", "--md", "-"}, ExitThreshold,
+			[]string{"flow:checkout p99 +50.1%"}},
+		{"flow within the bound", []string{before, same, "--max-slowdown", "10%"}, 0, nil},
+		{"flow slower, bound above", []string{before, slower, "--max-slowdown", "60%"}, 0, nil},
+		{"no gate", []string{before, slower}, 0, nil},
+		{"bad bound", []string{before, slower, "--max-slowdown", "ten%"}, ExitUsage, []string{"--max-slowdown \"ten%\""}},
+		{"negative bound", []string{before, slower, "--max-slowdown", "-5%"}, ExitUsage, []string{"--max-slowdown"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, append([]string{"compare"}, tc.args...)...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tc.code, stdout, stderr)
+			}
+			for _, want := range tc.stderr {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+			if tc.code == 0 && strings.TrimSpace(stderr) != "" {
+				t.Errorf("a passing gate writes to stderr:\n%s", stderr)
+			}
+			if tc.code == ExitThreshold && strings.Contains(stderr, "offset") {
+				t.Errorf("requests that got faster gate:\n%s", stderr)
+			}
+			if tc.code != ExitUsage && !strings.Contains(stdout, "flow:checkout") {
+				t.Errorf("the comparison lacks the flow:\n%s", stdout)
+			}
+			if slices.Contains(tc.args, "--md") && !strings.Contains(stdout, "| flow | p50 | p99 | p99.9 | iterations/s | failed |") {
+				t.Errorf("the Markdown lacks the flows' table:\n%s", stdout)
 			}
 		})
 	}
