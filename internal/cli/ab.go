@@ -60,7 +60,7 @@ func cmdAB(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.pngDir, "png-dir", "", "write PNG charts into `dir`; the Markdown links them")
 	fs.StringVar(&f.size, "size", "1600x900", "PNG chart size `WxH` in pixels")
 	fs.Float64Var(&f.alpha, "alpha", report.DefaultAlpha, "significance level of the verdicts")
-	fs.StringVar(&f.maxSlowdown, "max-slowdown", "", "exit 1 when B's p50 or p99 is significantly slower than A's by more than `PCT`, e.g. 10%")
+	fs.StringVar(&f.maxSlowdown, "max-slowdown", "", "exit 1 when B's p50 or p99 of the total, a request or a flow is significantly slower than A's by more than `PCT`, e.g. 10%")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summaries")
 	fs.BoolVar(&f.noTUI, "no-tui", false, "print progress lines instead of the live dashboard")
 	if err := parseFlags(fs, args); err != nil {

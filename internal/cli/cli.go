@@ -82,11 +82,21 @@ func usagef(format string, args ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, args...)}
 }
 
-// ThresholdError reports failed thresholds: exit status 1.
-type ThresholdError struct{ Failed []string }
+// ThresholdError reports failed thresholds, or a comparison's gate
+// (--max-slowdown) that failed: exit status 1.
+type ThresholdError struct {
+	Failed []string
+	// Slowdowns marks the failures as a comparison's slowdowns beyond
+	// --max-slowdown rather than thresholds, so the message says so.
+	Slowdowns bool
+}
 
 func (e *ThresholdError) Error() string {
-	return fmt.Sprintf("%d threshold(s) failed: %s", len(e.Failed), strings.Join(e.Failed, "; "))
+	what := "threshold(s) failed"
+	if e.Slowdowns {
+		what = "slowdown(s) beyond --max-slowdown"
+	}
+	return fmt.Sprintf("%d %s: %s", len(e.Failed), what, strings.Join(e.Failed, "; "))
 }
 
 // command is one subcommand.

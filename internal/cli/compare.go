@@ -224,7 +224,7 @@ func emitComparison(env *Env, before, after []*results.Result, opts report.Compa
 	}
 	if out.maxSlowdown >= 0 {
 		if failed := c.Regressions(out.maxSlowdown); len(failed) > 0 {
-			return &ThresholdError{Failed: failed}
+			return &ThresholdError{Failed: failed, Slowdowns: true}
 		}
 	}
 	return nil

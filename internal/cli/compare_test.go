@@ -183,7 +183,7 @@ func TestCompareGatesFlows(t *testing.T) {
 		stderr []string
 	}{
 		{"flow slower", []string{before, slower, "--max-slowdown", "10%"}, ExitThreshold,
-			[]string{"flow:checkout p50 +49.9% (150ms → 225ms, single runs) is more than 10% slower", "flow:checkout p99 +50.1% (199ms → 298ms, single runs)"}},
+			[]string{"tailgate compare: 2 slowdown(s) beyond --max-slowdown: flow:checkout p50 +49.9% (150ms → 225ms, single runs) is more than 10% slower", "flow:checkout p99 +50.1% (199ms → 298ms, single runs)"}},
 		{"flow slower, Markdown on stdout", []string{before, slower, "--max-slowdown", "10", "--md", "-"}, ExitThreshold,
 			[]string{"flow:checkout p99 +50.1%"}},
 		{"flow within the bound", []string{before, same, "--max-slowdown", "10%"}, 0, nil},
