@@ -76,7 +76,7 @@ func cmdCapacity(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.step, "step-duration", "", "length of each probe (default: derived from the SLO and the rate, see above)")
 	fs.StringVar(&f.budget, "budget", "2m", "time the whole search may take, settles included; never exceeded")
 	fs.StringVar(&f.drain, "drain", "", "longest a probe's requests may take to finish after its step; also the request timeout (default: 10× the SLO's latency bound, 1s…10s)")
-	fs.StringVar(&f.settle, "settle", "1s", "pause after each probe, not measured, for the target to drain its queues")
+	fs.StringVar(&f.settle, "settle", "1s", "pause after each probe, not measured, for the target to drain its queues (0s: none)")
 	fs.StringVar(&f.resolution, "resolution", "2%", "stop when the bracket is this narrow, relative to its rate")
 	fs.StringVarP(&f.out, "output", "o", "", "write the search with every probe's full results to `file` (JSON)")
 	fs.StringVar(&f.pngDir, "png-dir", "", "write capacity.png (latency and throughput against offered rate, the knee marked) into `dir`")
@@ -318,16 +318,19 @@ func capacityConfig(fs *pflag.FlagSet, f *capacityFlags, bound time.Duration) (c
 	durations := []struct {
 		flag, value string
 		dst         *time.Duration
-	}{{"--budget", f.budget, &c.Budget}, {"--settle", f.settle, &c.Settle}, {"--step-duration", f.step, &c.Step}, {"--drain", f.drain, &c.Drain}}
+		parse       func(string) (time.Duration, error)
+	}{
+		{"--budget", f.budget, &c.Budget, format.ParseDuration},
+		{"--settle", f.settle, &c.Settle, format.ParsePause}, // 0s: no pause between probes
+		{"--step-duration", f.step, &c.Step, format.ParseDuration},
+		{"--drain", f.drain, &c.Drain, format.ParseDuration},
+	}
 	for _, d := range durations {
 		if d.value == "" {
 			continue
 		}
-		if *d.dst, err = format.ParseDuration(d.value); err != nil {
+		if *d.dst, err = d.parse(d.value); err != nil {
 			return c, usagef("%s: %v", d.flag, err)
-		}
-		if *d.dst <= 0 && d.flag != "--settle" {
-			return c, usagef("%s: must be positive", d.flag)
 		}
 	}
 	c.LatencyBound = bound

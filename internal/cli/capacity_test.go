@@ -120,6 +120,8 @@ func TestCapacityBadInput(t *testing.T) {
 		{[]string{}, "give at least one --slo"},
 		{[]string{"--slo", "p99 < 40ms", "--resolution", "2"}, "--resolution \"2\": write a percentage"},
 		{[]string{"--slo", "p99 < 40ms", "--format", "yaml"}, `--format "yaml"`},
+		{[]string{"--slo", "p99 < 40ms", "--settle", "-1s"}, `--settle: duration "-1s": must not be negative`},
+		{[]string{"--slo", "p99 < 40ms", "--drain", "0s"}, `--drain: duration "0s": must be greater than zero`},
 	}
 	for _, tt := range tests {
 		args := append([]string{"capacity", "http://127.0.0.1:1/"}, tt.args...)
@@ -161,7 +163,7 @@ func TestCapacityInterruptKeepsBracket(t *testing.T) {
 	stderr := &signalOn{trigger: "probe 3:", sig: sig}
 	var stdout bytes.Buffer
 	env := &Env{Stdout: &stdout, Stderr: stderr, Getenv: func(string) string { return "" }, Signals: sig}
-	code := Main([]string{"capacity", srv.URL + "/", "--slo", "p99 < 1s", "--min-rate", "20/s", "--step-duration", "1s", "--settle", "100ms", "--format", "json", "-o", out}, env)
+	code := Main([]string{"capacity", srv.URL + "/", "--slo", "p99 < 1s", "--min-rate", "20/s", "--step-duration", "1s", "--settle", "0s", "--format", "json", "-o", out}, env) // 0s: no pause between probes
 	if code != ExitInterrupted {
 		t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitInterrupted, stdout.String(), stderr.buf.String())
 	}

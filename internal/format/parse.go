@@ -128,3 +128,16 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// ParsePause parses a duration that may be zero, for pauses a user can
+// turn off ("0s", "0"; a pause of nothing needs no unit). Anything else
+// follows ParseDuration.
+func ParsePause(s string) (time.Duration, error) {
+	if d, err := time.ParseDuration(strings.TrimSpace(s)); err == nil && d <= 0 {
+		if d < 0 {
+			return 0, fmt.Errorf("duration %q: must not be negative (0s: no pause)", strings.TrimSpace(s))
+		}
+		return 0, nil
+	}
+	return ParseDuration(s)
+}

@@ -63,6 +63,28 @@ func TestParseDuration(t *testing.T) {
 	}
 }
 
+func TestParsePause(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"0s", 0, true},
+		{"0", 0, true},
+		{" 0ms ", 0, true},
+		{"250ms", 250 * time.Millisecond, true},
+		{"2", 0, false},
+		{"-1s", 0, false},
+		{"", 0, false},
+		{"9999999h", 0, false},
+	} {
+		got, err := ParsePause(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("ParsePause(%q) = %v, %v", tc.in, got, err)
+		}
+	}
+}
+
 func TestRateSpec(t *testing.T) {
 	for _, tc := range []struct {
 		in   float64
