@@ -188,6 +188,11 @@ func Compare(before, after []*results.Result, opts CompareOptions) (*Comparison,
 	if (opts.A == nil) != (opts.B == nil) {
 		return nil, errors.New("compare: --a and --b go together")
 	}
+	if opts.A != nil && opts.A.Flow != opts.B.Flow {
+		// A flow's figures count iterations (rate, failed), a request's
+		// requests (rate, errors): one row cannot hold both meanings.
+		return nil, fmt.Errorf("compare: --a %s and --b %s: one is a flow, the other is not; compare two flows or two requests", opts.A, opts.B)
+	}
 	c.Sides = [2]RunInfo{describeRuns(before), describeRuns(after)}
 	var err error
 	if opts.A != nil {

@@ -425,8 +425,11 @@ func TestCompareWithinErrors(t *testing.T) {
 		t.Error("--a without --b must fail")
 	}
 	flow := results.FlowSelector("cursor")
-	if _, err := Compare(before, before, CompareOptions{A: &flow, B: &ok}); err == nil || !strings.Contains(err.Error(), "no flow matches --a flow:cursor (the results have no flows)") {
+	if _, err := Compare(before, before, CompareOptions{A: &flow, B: &flow}); err == nil || !strings.Contains(err.Error(), "no flow matches --a flow:cursor (the results have no flows)") {
 		t.Errorf("a flow the results lack: err = %v", err)
+	}
+	if _, err := Compare(before, before, CompareOptions{A: &flow, B: &ok}); err == nil || !strings.Contains(err.Error(), "one is a flow, the other is not") {
+		t.Errorf("a flow against a request: err = %v, want it refused", err)
 	}
 	if _, err := Compare(nil, before, CompareOptions{}); err == nil {
 		t.Error("an empty side must fail")

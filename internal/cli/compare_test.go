@@ -126,6 +126,7 @@ func TestCompareBadInput(t *testing.T) {
 		{"broken file", []string{b, garbage}, "garbage.json:"},
 		{"a without b", []string{b, "--a", "offset"}, "--a and --b go together"},
 		{"unknown name", []string{b, "--a", "offset", "--b", "nope"}, "no request matches --b nope"},
+		{"flow against a request", []string{b, "--a", "flow:checkout", "--b", "offset"}, "--a flow:checkout and --b offset: one is a flow, the other is not"},
 		{"bad selector", []string{b, "--a", "offset{depth=1", "--b", "cursor"}, "no closing }"},
 		{"bad label", []string{b, a, "--label", "one"}, "--label"},
 		{"bad size", []string{b, a, "--size", "big"}, "--size"},
