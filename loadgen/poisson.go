@@ -121,6 +121,24 @@ func (p *PoissonPacer) String() string {
 	return fmt.Sprintf("%s, poisson arrivals (seed %d)", p.base, p.seed)
 }
 
+// unwrapPoisson returns the profile under a PoissonPacer and the pacer
+// (nil when pc is not one).
+func unwrapPoisson(pc Pacer) (Pacer, *PoissonPacer) {
+	if pp, ok := pc.(*PoissonPacer); ok {
+		return pp.base, pp
+	}
+	return pc, nil
+}
+
+// rewrapPoisson gives profile the Poisson arrivals of pp, with its seed
+// (profile itself when pp is nil).
+func rewrapPoisson(profile Pacer, pp *PoissonPacer) (Pacer, error) {
+	if pp == nil {
+		return profile, nil
+	}
+	return NewPoissonPacer(profile, pp.seed)
+}
+
 func (p ConstantPacer) expected() float64 { return p.PerSecond * p.Length.Seconds() }
 
 func (p ConstantPacer) timeAtCount(x float64) time.Duration {

@@ -13,7 +13,10 @@ import (
 // duration override (--duration) changes the measured part only.
 //
 // In an open-model plan the warmup is the leading stages of the pacer
-// whose durations add up to Warmup; MeasuredPacer returns the rest.
+// whose durations add up to Warmup; MeasuredPacer returns the rest. Poisson
+// arrivals are one process over the whole profile, the warmup's included:
+// the rule applies to the profile under the PoissonPacer, and the arrivals
+// stay Poisson, with the same seed.
 
 // warmupStageName names the stage SetWarmup puts in front of the load.
 const warmupStageName = "warmup"
@@ -24,11 +27,16 @@ func (p *Load) MeasuredPacer() Pacer {
 	if p.Pacer == nil {
 		return nil
 	}
-	_, rest, err := splitWarmup(p.Pacer, p.Warmup)
+	base, pp := unwrapPoisson(p.Pacer)
+	_, rest, err := splitWarmup(base, p.Warmup)
 	if err != nil {
 		return p.Pacer
 	}
-	return rest
+	m, err := rewrapPoisson(rest, pp)
+	if err != nil {
+		return p.Pacer
+	}
+	return m
 }
 
 // MeasuredDuration is the planned length of the measured part.
@@ -50,32 +58,44 @@ func (p *Load) SetWarmup(d time.Duration) error {
 		p.Warmup = d
 		return nil
 	}
-	_, rest, err := splitWarmup(p.Pacer, p.Warmup)
+	base, pp := unwrapPoisson(p.Pacer)
+	_, rest, err := splitWarmup(base, p.Warmup)
 	if err != nil {
 		return err
 	}
-	p.Pacer, p.Warmup = rest, 0
-	if d == 0 {
-		return nil
+	next := rest
+	if d > 0 {
+		warm := Stage{Name: warmupStageName, Pacer: ConstantPacer{PerSecond: rest.Rate(0), Length: d}}
+		next = NewStagedPacer(append([]Stage{warm}, stagesOf(rest)...)...)
 	}
-	warm := Stage{Name: warmupStageName, Pacer: ConstantPacer{PerSecond: rest.Rate(0), Length: d}}
-	p.Pacer = NewStagedPacer(append([]Stage{warm}, stagesOf(rest)...)...)
-	p.Warmup = d
+	next, err = rewrapPoisson(next, pp)
+	if err != nil {
+		return fmt.Errorf("warmup %s: %w", d, err)
+	}
+	p.Pacer, p.Warmup = next, d
 	return nil
 }
 
 // SetMeasuredPacer replaces the measured part of an open-model plan,
-// keeping its warmup.
+// keeping its warmup. The plan's arrivals become m's: Poisson with m's
+// seed over the warmup as well when m is a PoissonPacer, uniform otherwise
+// (m = MeasuredPacer(), rescaled, keeps them).
 func (p *Load) SetMeasuredPacer(m Pacer) error {
-	lead, _, err := splitWarmup(p.Pacer, p.Warmup)
+	base, _ := unwrapPoisson(p.Pacer)
+	lead, _, err := splitWarmup(base, p.Warmup)
 	if err != nil {
 		return err
 	}
-	if len(lead) == 0 {
-		p.Pacer = m
-		return nil
+	mb, pp := unwrapPoisson(m)
+	next := mb
+	if len(lead) > 0 {
+		next = NewStagedPacer(append(append([]Stage(nil), lead...), stagesOf(mb)...)...)
 	}
-	p.Pacer = NewStagedPacer(append(append([]Stage(nil), lead...), stagesOf(m)...)...)
+	next, err = rewrapPoisson(next, pp)
+	if err != nil {
+		return err
+	}
+	p.Pacer = next
 	return nil
 }
 
