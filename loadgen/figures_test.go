@@ -319,3 +319,38 @@ func TestLateLeavesTheWarmupOut(t *testing.T) {
 		})
 	}
 }
+
+// The dashboard's stage line names the running stage, Poisson arrivals or
+// uniform: the snapshot takes the name from the stages under the
+// PoissonPacer (it showed the whole profile instead).
+func TestSnapshotNamesTheStagePoissonOrNot(t *testing.T) {
+	staged := NewStagedPacer(
+		Stage{Name: "warm", Pacer: ConstantPacer{PerSecond: 50, Length: 2 * time.Second}},
+		Stage{Name: "peak", Pacer: RampPacer{From: 50, To: 200, Length: 2 * time.Second}},
+	)
+	poisson, err := NewPoissonPacer(staged, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, pc := range map[string]Pacer{"uniform": staged, "poisson": poisson} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				target := &fakeTarget{start: time.Now(), service: time.Millisecond}
+				var stages []string
+				obs := ObserverFunc(func(s *results.Snapshot) {
+					if !s.Done {
+						stages = append(stages, s.Stage)
+					}
+				})
+				if _, err := Run(context.Background(), fakePlan(target, pc), WithClock(FakeClock), WithObserver(obs)); err != nil {
+					t.Fatal(err)
+				}
+				// A snapshot closes the second before it: at 1s and 2s
+				// warm is over or running, at 3s peak.
+				if len(stages) < 3 || stages[0] != "warm" || stages[2] != "peak" {
+					t.Fatalf("stages seen %q; want warm, …, peak", stages)
+				}
+			})
+		})
+	}
+}

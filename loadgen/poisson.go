@@ -139,6 +139,13 @@ func rewrapPoisson(profile Pacer, pp *PoissonPacer) (Pacer, error) {
 	return NewPoissonPacer(profile, pp.seed)
 }
 
+// stagedProfile returns the stages a pacer runs through, Poisson or not.
+func stagedProfile(pc Pacer) (*StagedPacer, bool) {
+	base, _ := unwrapPoisson(pc)
+	sp, ok := base.(*StagedPacer)
+	return sp, ok
+}
+
 func (p ConstantPacer) expected() float64 { return p.PerSecond * p.Length.Seconds() }
 
 func (p ConstantPacer) timeAtCount(x float64) time.Duration {

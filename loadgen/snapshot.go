@@ -34,7 +34,8 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 		s.Profile = p.Pacer.String()
 		s.TargetRate = p.Pacer.Rate(elapsed)
 		s.Stage = s.Profile
-		if sp, ok := p.Pacer.(*StagedPacer); ok {
+		// Poisson arrivals run through the stages of their profile.
+		if sp, ok := stagedProfile(p.Pacer); ok {
 			if i := sp.StageAt(elapsed); i >= 0 {
 				st := sp.Stages()[i]
 				s.Stage = st.Pacer.String()
