@@ -41,45 +41,32 @@ func TestParseRate(t *testing.T) {
 	}
 }
 
+// TestParseDuration covers ParseDuration and ParsePause, which differs
+// only for zero and negative durations.
 func TestParseDuration(t *testing.T) {
 	for _, tc := range []struct {
-		in   string
-		want time.Duration
-		ok   bool
+		in          string
+		want        time.Duration
+		ok, pauseOK bool
 	}{
-		{"10s", 10 * time.Second, true},
-		{"1m30s", 90 * time.Second, true},
-		{"2", 0, false}, // a bare number: seconds or minutes?
-		{"0s", 0, false},
-		{"-1s", 0, false},
-		{"NaN", 0, false},
-		{"9999999h", 0, false},
-		{"ten", 0, false},
+		{"10s", 10 * time.Second, true, true},
+		{"1m30s", 90 * time.Second, true, true},
+		{"2", 0, false, false}, // a bare number: seconds or minutes?
+		{"0s", 0, false, true},
+		{"0", 0, false, true}, // a pause of nothing needs no unit
+		{" 0ms ", 0, false, true},
+		{"-1s", 0, false, false},
+		{"", 0, false, false},
+		{"NaN", 0, false, false},
+		{"9999999h", 0, false, false},
+		{"ten", 0, false, false},
 	} {
 		got, err := ParseDuration(tc.in)
 		if (err == nil) != tc.ok || got != tc.want {
 			t.Errorf("ParseDuration(%q) = %v, %v", tc.in, got, err)
 		}
-	}
-}
-
-func TestParsePause(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"0s", 0, true},
-		{"0", 0, true},
-		{" 0ms ", 0, true},
-		{"250ms", 250 * time.Millisecond, true},
-		{"2", 0, false},
-		{"-1s", 0, false},
-		{"", 0, false},
-		{"9999999h", 0, false},
-	} {
-		got, err := ParsePause(tc.in)
-		if (err == nil) != tc.ok || got != tc.want {
+		got, err = ParsePause(tc.in)
+		if (err == nil) != tc.pauseOK || got != tc.want {
 			t.Errorf("ParsePause(%q) = %v, %v", tc.in, got, err)
 		}
 	}
