@@ -42,7 +42,9 @@ const (
 // order: the objectives; a backlog that grew during the probe (latency
 // trending up: the rate is above capacity even if the objectives still held
 // for this short a probe); then, for a failing probe, whether the time was
-// lost in the client (send lag with a service time near the baseline).
+// lost in the client (its CPU saturated or taken by the hypervisor while
+// arrivals went out late, or send lag with a service time near the
+// baseline).
 func (j *Judge) Verdict(r *results.Result, rate float64) Probe {
 	p := Probe{Rate: rate, Result: r, Verdict: Pass, Latency: map[string]float64{}}
 	st := r.Total
@@ -84,6 +86,10 @@ func (j *Judge) Verdict(r *results.Result, rate float64) Probe {
 			p.Verdict = ClientLimited
 			p.Reason = fmt.Sprintf("client could not hold %s/s: its CPU was %.0f%% busy and send lag p99 %s; %s",
 				trimFloat(rate), 100*r.CPUShare(), round3(st.SendLag.Percentile(99)), p.Reason)
+		case j.stolen(r, st):
+			p.Verdict = ClientLimited
+			p.Reason = fmt.Sprintf("client could not hold %s/s: the hypervisor took %.1f%% of its CPU time (steal) and send lag p99 %s; %s",
+				trimFloat(rate), 100*r.Meta.Steal.Share(), round3(st.SendLag.Percentile(99)), p.Reason)
 		case j.clientLimited(st):
 			p.Verdict = ClientLimited
 			p.Reason = fmt.Sprintf("client could not hold %s/s: send lag p99 %s while the target's service time p50 stayed at %s (baseline %s); %s",
@@ -103,16 +109,30 @@ func cpuSaturated(r *results.Result, st *results.Stats) bool {
 	return r.CPUShare() >= cpuBusy && st.SendLag.Percentile(99) > results.LateThreshold
 }
 
+// stolen: the hypervisor took at least results.StealWarning of the client's
+// CPU time while arrivals went out late and the target answered as fast as
+// at the baseline. About that share of arrivals fell due while their CPU
+// was taken away, so a p99 that fails can be the machine's stall rather
+// than the target's (the report warns from the same share). A target at
+// capacity also makes arrivals late, waiting for a free connection, but
+// then its service time grows: steal alone does not blame the client.
+func (j *Judge) stolen(r *results.Result, st *results.Stats) bool {
+	return r.Meta.Steal.Share() >= results.StealWarning && st.SendLag.Percentile(99) > results.LateThreshold && j.serviceNearBaseline(st)
+}
+
+// serviceNearBaseline: the target's median service time stayed within
+// 1.5× + 1 ms of the lowest passing probe's (false while that is unknown).
+func (j *Judge) serviceNearBaseline(st *results.Stats) bool {
+	return j.Baseline != 0 && st.Service.Percentile(50) <= j.Baseline*3/2+time.Millisecond
+}
+
 // clientLimited: requests waited before they were sent (send lag above
 // the late threshold at p99) while the target answered as fast as it did at
 // the lowest passing rate. A target at capacity makes requests wait in its
 // own queues, which shows as service time.
 func (j *Judge) clientLimited(st *results.Stats) bool {
-	if j.Baseline == 0 || st.SendLag.Percentile(99) <= results.LateThreshold {
-		return false
-	}
-	svc := st.Service.Percentile(50)
-	return svc <= j.Baseline*3/2+time.Millisecond && st.SendLag.Percentile(99) > st.Service.Percentile(99)
+	lag := st.SendLag.Percentile(99)
+	return lag > results.LateThreshold && j.serviceNearBaseline(st) && lag > st.Service.Percentile(99)
 }
 
 // backlog reports a latency that grew during the probe: the median latency

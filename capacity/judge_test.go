@@ -38,6 +38,28 @@ func cpuBound(r *results.Result) *results.Result {
 	return r
 }
 
+// stolenFrom marks a probe's client as having lost share of its CPU time
+// to the hypervisor (steal).
+func stolenFrom(r *results.Result, share float64) *results.Result {
+	total := 2 * time.Second
+	r.Meta.Steal = &results.Steal{CPUs: 1, Time: results.Duration(total), Stolen: results.Duration(float64(total) * share)}
+	return r
+}
+
+// stalledService adds 5 requests (2.5% of 200) whose service time was
+// stall: its p50 stays, its p99 (the stalls a stolen CPU also puts on
+// reading responses) rises above the send lag's, so only steal can tell
+// the client was to blame.
+func stalledService(r *results.Result, stall time.Duration) *results.Result {
+	for range 5 {
+		r.Total.Requests++
+		r.Total.Latency.Record(stall)
+		r.Total.Service.Record(stall)
+		r.Total.SendLag.Record(0)
+	}
+	return r
+}
+
 type p99Max time.Duration
 
 func (b p99Max) String() string { return "p99 < " + time.Duration(b).String() }
@@ -63,6 +85,10 @@ func TestJudge(t *testing.T) {
 		{"ten times the SLO: catastrophic", probeResult(200, 500*ms, 490*ms, 10*ms), Fail, true, "p99 < 40ms"},
 		{"over the SLO, lost before sending: client-limited", probeResult(200, 80*ms, 5*ms, 75*ms), ClientLimited, false, "client could not hold 100/s"},
 		{"over the SLO with the client's CPU saturated: client-limited", cpuBound(probeResult(200, 80*ms, 60*ms, 20*ms)), ClientLimited, false, "its CPU was 95% busy"},
+		{"over the SLO, late arrivals under 5% steal, service as at the baseline: client-limited", stolenFrom(stalledService(probeResult(200, 80*ms, 6*ms, 30*ms), 50*ms), 0.05), ClientLimited, false, "the hypervisor took 5.0% of its CPU time"},
+		{"over the SLO, late arrivals under 5% steal, service slowed: the target", stolenFrom(probeResult(200, 80*ms, 60*ms, 20*ms), 0.05), Fail, false, "p99 < 40ms (p99 = 80"},
+		{"over the SLO under 5% steal, arrivals on time: the target slowed", stolenFrom(probeResult(200, 80*ms, 78*ms, 0), 0.05), Fail, false, "p99 < 40ms (p99 = 80"},
+		{"over the SLO, late arrivals, steal below the warning: the target slowed", stolenFrom(stalledService(probeResult(200, 80*ms, 6*ms, 30*ms), 50*ms), 0.005), Fail, false, "p99 < 40ms (p99 = 80"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

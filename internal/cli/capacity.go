@@ -29,7 +29,8 @@ one fails, then bisect the bracket to --resolution. A probe fails when an
 objective does not hold, or when its latency grows during the probe (a
 backlog: the rate is above capacity even if the probe was too short for the
 objective to fail). A probe whose requests waited in tailgate, not in the
-target, is client-limited and ends the search without blaming the target.
+target (its CPU busy or taken by the hypervisor), is client-limited and ends
+the search without blaming the target.
 A catastrophic probe (errors > 50%, p99 > 10× the SLO) is never exceeded.
 
 Each probe lasts --step-duration (default: 100× the tightest latency bound
