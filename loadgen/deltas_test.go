@@ -99,8 +99,8 @@ func TestDeltasShortenTheCollectorsPieces(t *testing.T) {
 		{[]Observer{&deltaSink{}}, drainPieceDeltas},
 	} {
 		rec := newRecorder(recorderConfig{plan: &Plan{Name: "pieces"}, interval: time.Second, counts: &runCounters{}, observers: c.observers}, 1)
-		if rec.piece != c.want {
-			t.Errorf("%d observers: pieces of %d samples, want %d", len(c.observers), rec.piece, c.want)
+		if rec.piece() != c.want {
+			t.Errorf("%d observers: pieces of %d samples, want %d", len(c.observers), rec.piece(), c.want)
 		}
 	}
 }

@@ -90,9 +90,6 @@ type recorder struct {
 	// collector: a wake-up drains those rings only (the ticks drain all).
 	dirty []atomic.Uint64
 	addFn func(*sample) // rec.add, bound once
-	// piece is how many samples the collector records between two yields
-	// (drainPiece, or drainPieceDeltas when it records deltas too).
-	piece int
 
 	seriesMu sync.Mutex
 	keys     []seriesKey
@@ -186,9 +183,7 @@ func newRecorder(cfg recorderConfig, workers int) *recorder {
 	rec.addFn = rec.add
 	rec.steal = newStealMeter(procStealReader())
 	rec.newFlowSeries()
-	rec.piece = drainPiece
 	if wantsDeltas(cfg.observers) {
-		rec.piece = drainPieceDeltas
 		rec.deltas = &deltas{}
 		rec.lastIters = make([]uint64, len(cfg.counts.iterations))
 	}
@@ -260,14 +255,23 @@ const drainPiece = 256
 // piece of 64 holds the processor about as long as drainPiece without.
 const drainPieceDeltas = 64
 
+// piece is how many samples the collector records between two yields:
+// drainPiece, or drainPieceDeltas when it records deltas too.
+func (rec *recorder) piece() int {
+	if rec.deltas != nil {
+		return drainPieceDeltas
+	}
+	return drainPiece
+}
+
 // drain collects every sample the workers have published, yielding the
-// processor every rec.piece samples. Workers wake the collector every half
+// processor every rec.piece() samples. Workers wake the collector every half
 // ring, so at moderate rates a whole second of samples (10000 at 10k/s)
 // waits for the tick; recorded in one go they held the only processor for
 // 1–2.5 ms (seen in an execution trace), and every arrival due meanwhile
 // went out late.
 func (rec *recorder) drain() {
-	budget := rec.piece
+	budget := rec.piece()
 	for _, b := range rec.buffers {
 		budget = rec.drainRing(b, budget)
 	}
@@ -278,7 +282,7 @@ func (rec *recorder) drain() {
 // collector, so a bit cleared here was set for samples this drain sees,
 // and one set after the swap comes with a wake-up of its own.
 func (rec *recorder) drainDirty() {
-	budget := rec.piece
+	budget := rec.piece()
 	for w := range rec.dirty {
 		for set := rec.dirty[w].Swap(0); set != 0; set &= set - 1 {
 			budget = rec.drainRing(rec.buffers[w*64+bits.TrailingZeros64(set)], budget)
@@ -286,7 +290,7 @@ func (rec *recorder) drainDirty() {
 	}
 }
 
-// drainRing records ring b's samples, yielding every rec.piece of them,
+// drainRing records ring b's samples, yielding every rec.piece() of them,
 // and returns what is left of the piece.
 func (rec *recorder) drainRing(b *sampleBuffer, budget int) int {
 	for {
@@ -295,7 +299,7 @@ func (rec *recorder) drainRing(b *sampleBuffer, budget int) int {
 			return budget // this ring is empty
 		}
 		yield()
-		budget = rec.piece
+		budget = rec.piece()
 	}
 }
 

@@ -82,7 +82,7 @@ func TestConsumeStopsAtMax(t *testing.T) {
 // takes their samples and leaves the other rings' for a tick's drain.
 func TestDrainDirtyDrainsTheRingsThatWoke(t *testing.T) {
 	const workers, size = 130, 8
-	rec := &recorder{piece: drainPiece, kick: make(chan struct{}, 1), dirty: make([]atomic.Uint64, (workers+63)/64)}
+	rec := &recorder{kick: make(chan struct{}, 1), dirty: make([]atomic.Uint64, (workers+63)/64)}
 	for i := range workers {
 		rec.buffers = append(rec.buffers, newSampleBuffer(size, rec.kick, &rec.dirty[i/64], 1<<(i%64)))
 	}

@@ -394,7 +394,7 @@ func withinRows(before, after []*results.Result, a, b results.Selector, alpha fl
 	}
 	rows := make([]*CompareRow, 0, len(pairs))
 	for _, p := range pairs {
-		row := &CompareRow{Key: p.key, Group: p.ga, Flow: a.Flow && b.Flow}
+		row := &CompareRow{Key: p.key, Group: p.ga, Flow: a.Flow} // b.Flow is the same (Compare)
 		var err error
 		if row.Side[0], err = sideStats(before, selectStats(results.Selector{Name: a.Name, Group: p.ga, Flow: a.Flow})); err != nil {
 			return nil, err
