@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Do live metrics slow the load? Runs `tailgate hit` at 10000/s four ways,
+# Do live metrics slow the load? Runs `tailgate hit` at 10000/s five ways,
 # interleaved in rotating order (so a drift of the machine's load hits all
 # alike): without metrics, with --metrics-addr scraped by a real Prometheus
 # every second, and with --metrics-push into that Prometheus (remote
@@ -7,7 +7,8 @@
 # A fourth mode, sink, pushes into a second bench/target (which answers
 # every POST with 200 and keeps nothing) instead: tailgate's own cost of
 # pushing, without Prometheus' ingestion, which shares CPU 1 with the
-# target here (it would not in a real deployment).
+# target here (it would not in a real deployment). A fifth, otlp, sends
+# OTLP/HTTP (--otlp-endpoint) into that sink.
 # Prints the achieved rate, send lag, CPU seconds and CPU steal of every
 # run, and per mode the medians over all runs, the medians over the runs
 # whose tool CPU's steal stayed below STEAL_MAX, and the send-lag
@@ -79,6 +80,7 @@ run() { # mode rep
 	scrape) flags=(--metrics-addr "127.0.0.1:$MPORT" --metrics-linger 2s) ;;
 	push) flags=(--metrics-push "http://127.0.0.1:$PPORT/api/v1/write") ;;
 	sink) flags=(--metrics-push "http://127.0.0.1:$SPORT/api/v1/write") ;;
+	otlp) flags=(--otlp-endpoint "http://127.0.0.1:$SPORT") ;;
 	esac
 	TIMEFORMAT='%U %S'
 	cpuclock >"$OUT/$1-$2.steal"
@@ -86,7 +88,7 @@ run() { # mode rep
 		-o "$OUT/$1-$2.json" --quiet "${flags[@]}" >/dev/null 2>"$OUT/$1-$2.err"; } 2>"$OUT/$1-$2.cpu"
 	cpuclock >>"$OUT/$1-$2.steal"
 }
-modes=(off scrape push sink)
+modes=(off scrape push sink otlp)
 for rep in $(seq "$FROM" "$LAST"); do
 	for ((k = 0; k < ${#modes[@]}; k++)); do run "${modes[$(((rep + k) % ${#modes[@]}))]}" "$rep"; done
 done

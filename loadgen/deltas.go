@@ -108,11 +108,14 @@ func (d *deltas) take(keys []seriesKey) []results.SeriesDelta {
 		sd.NoResponse = kindCounts(&ds.noResponse)
 		sd.Errors = kindCounts(&ds.errors)
 		for o := range results.NumOutcomes {
-			sd.Latency[o] = ds.hist[deltaLatency][o].AppendBuckets(nil)
-			sd.Service[o] = ds.hist[deltaService][o].AppendBuckets(nil)
-			sd.SendLag[o] = ds.hist[deltaSendLag][o].AppendBuckets(nil)
-			for i := range ds.hist {
+			for i, to := range [numDeltaHists]*[]results.Bucket{&sd.Latency[o], &sd.Service[o], &sd.SendLag[o]} {
+				*to = ds.hist[i][o].AppendBuckets(nil)
 				ds.hist[i][o].Reset()
+				if len(*to) > 0 {
+					// A second's buckets at 10k/s are thousands: a
+					// piece of the collector's work (see yield).
+					yield()
+				}
 			}
 		}
 		ds.requests = 0

@@ -81,7 +81,7 @@ func startMetrics(env *Env, plan *loadgen.Plan, f *metricsFlags, quiet bool) (*m
 		m.pusher = p
 	}
 	if f.otlp != "" {
-		o, err := metrics.NewOTLP(f.otlp, metricsLabels(plan))
+		o, err := metrics.NewOTLP(f.otlp, m.exp)
 		if err != nil {
 			m.linger = 0
 			m.finish(env)
@@ -94,14 +94,7 @@ func startMetrics(env *Env, plan *loadgen.Plan, f *metricsFlags, quiet bool) (*m
 
 // observers are what the engine feeds.
 func (m *metricsRun) observers() []loadgen.Observer {
-	var out []loadgen.Observer
-	if m.srv != nil || m.pusher != nil {
-		out = append(out, m.exp)
-	}
-	if m.otlp != nil {
-		out = append(out, m.otlp)
-	}
-	return out
+	return []loadgen.Observer{m.exp}
 }
 
 // show wraps a display so that it shows why metrics pushes fail.

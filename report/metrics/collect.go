@@ -76,7 +76,8 @@ type collector struct {
 func (c *collector) Describe(chan<- *prometheus.Desc) {}
 
 // Collect implements prometheus.Collector: const metrics built from the
-// cumulative state under the exporter's lock. Before the first snapshot
+// cumulative state under the exporter's lock, yielding after each
+// histogram. Before the first snapshot
 // there is nothing to say, and no run id to say it with.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	e := c.e
@@ -109,6 +110,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 				h    *hist
 			}{{d.latency, st.latency[o]}, {d.service, st.service[o]}, {d.sendLag, st.sendLag[o]}} {
 				ch <- newHistMetric(h.desc, h.h, e, k.name, k.group, o.String())
+				yield()
 			}
 		}
 	}
@@ -179,7 +181,7 @@ func newHistMetric(desc *prometheus.Desc, h *hist, e *Exporter, labels ...string
 	for i, c := range h.cumulativeClassic() {
 		out.Bucket = append(out.Bucket, &dto.Bucket{CumulativeCount: new(c), UpperBound: new(ClassicBounds[i])})
 	}
-	offsets, lengths, deltas := spans(h.sortedNative())
+	offsets, lengths, deltas := spans(h.populatedNative())
 	for i := range offsets {
 		out.PositiveSpan = append(out.PositiveSpan, &dto.BucketSpan{Offset: new(offsets[i]), Length: new(lengths[i])})
 	}

@@ -82,7 +82,8 @@ func New(labels Labels) *Exporter {
 func (e *Exporter) IntervalDeltas() bool { return true }
 
 // Observe adds one interval's snapshot. It implements loadgen.Observer: it
-// only adds counts, a few hundred buckets per series.
+// only adds counts, a few hundred to a few thousand HDR buckets per series
+// and histogram (~14 µs at 10k/s), yielding after each histogram.
 func (e *Exporter) Observe(s *results.Snapshot) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -111,9 +112,15 @@ func (e *Exporter) Observe(s *results.Snapshot) {
 			st.errors[kind] += n
 		}
 		for o := range results.NumOutcomes {
-			st.latency[o].add(d.Latency[o])
-			st.service[o].add(d.Service[o])
-			st.sendLag[o].add(d.SendLag[o])
+			for _, h := range []struct {
+				to   *hist
+				from []results.Bucket
+			}{{st.latency[o], d.Latency[o]}, {st.service[o], d.Service[o]}, {st.sendLag[o], d.SendLag[o]}} {
+				if len(h.from) > 0 {
+					h.to.add(h.from)
+					yield()
+				}
+			}
 		}
 	}
 	for flow, n := range s.Iterations {

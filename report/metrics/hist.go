@@ -44,31 +44,102 @@ func nativeIndex(v float64) int {
 	return sort.SearchFloat64s(nativeBounds, frac) + (exp-1)*len(nativeBounds)
 }
 
+// nativeUpper returns the upper bound of native bucket i, 2^(i/16), as
+// nativeIndex's bounds compute it (so a value is in bucket i exactly when
+// nativeUpper(i-1) < v <= nativeUpper(i)).
+func nativeUpper(i int) float64 {
+	n := len(nativeBounds)
+	j := ((i % n) + n) % n
+	return math.Ldexp(nativeBounds[j], (i-j)/n+1)
+}
+
+// classicRange returns the bounds (lo, hi] of classic bucket c; the last
+// bucket (+Inf) has no upper bound.
+func classicRange(c int) (lo, hi float64) {
+	lo, hi = math.Inf(-1), math.Inf(1)
+	if c > 0 {
+		lo = ClassicBounds[c-1]
+	}
+	if c < len(ClassicBounds) {
+		hi = ClassicBounds[c]
+	}
+	return lo, hi
+}
+
 // hist is one cumulative histogram of a series: count, sum, native buckets
 // and classic buckets, all fed from HDR buckets. Native and classic buckets
 // are counted from each HDR bucket's middle value; an HDR bucket is at most
 // 0.1% wide, so a value lands in a neighbouring bucket only when it lies
 // within 0.1% of a boundary.
+//
+// The native buckets are dense, from index first on: a run's latencies
+// span a few powers of two, a few dozen to ~150 buckets, and adding an
+// interval's HDR buckets (ascending, hundreds to thousands of them, most
+// landing in the bucket of the one before) is then a comparison and an
+// increment each. It is part of the collector's work between two yields
+// (BenchmarkObserve).
+//
+// No value is 0 (HDR histograms clamp to 1 µs), so the zero bucket stays
+// empty.
 type hist struct {
-	count   uint64
-	sum     float64
-	native  map[int]uint64
-	classic []uint64 // per bucket, not cumulative; the last is +Inf
+	count    uint64
+	sum      float64
+	min, max float64  // the smallest and largest value counted, when count > 0
+	first    int      // the index of native[0]
+	native   []uint64 // counts of native buckets first, first+1, …
+	classic  []uint64 // per bucket, not cumulative; the last is +Inf
 }
 
 func newHist() *hist {
-	return &hist{native: map[int]uint64{}, classic: make([]uint64, len(ClassicBounds)+1)}
+	return &hist{classic: make([]uint64, len(ClassicBounds)+1)}
 }
 
 // add counts the HDR buckets of one interval.
 func (h *hist) add(bs []results.Bucket) {
+	// The native and classic buckets of the previous value, with their
+	// bounds: (nLo, nHi] and (cLo, cHi].
+	ni, nLo, nHi := 0, math.Inf(1), math.Inf(-1)
+	ci, cLo, cHi := 0, math.Inf(1), math.Inf(-1)
 	for _, b := range bs {
+		if b.Count == 0 {
+			continue
+		}
 		v := b.Value.Seconds()
+		if h.count == 0 || v < h.min {
+			h.min = v
+		}
+		if h.count == 0 || v > h.max {
+			h.max = v
+		}
 		h.count += b.Count
 		h.sum += v * float64(b.Count)
-		h.native[nativeIndex(v)] += b.Count
-		h.classic[sort.SearchFloat64s(ClassicBounds, v)] += b.Count
+		if v <= nLo || v > nHi {
+			ni = nativeIndex(v)
+			nLo, nHi = nativeUpper(ni-1), nativeUpper(ni)
+		}
+		*h.nativeAt(ni) += b.Count
+		if v <= cLo || v > cHi {
+			ci = sort.SearchFloat64s(ClassicBounds, v)
+			cLo, cHi = classicRange(ci)
+		}
+		h.classic[ci] += b.Count
 	}
+}
+
+// nativeAt returns the count of native bucket i, growing the dense range
+// to hold it.
+func (h *hist) nativeAt(i int) *uint64 {
+	switch {
+	case len(h.native) == 0:
+		h.first = i
+		h.native = append(h.native, 0)
+	case i < h.first:
+		h.native = slices.Insert(h.native, 0, make([]uint64, h.first-i)...)
+		h.first = i
+	case i >= h.first+len(h.native):
+		h.native = append(h.native, make([]uint64, i-h.first-len(h.native)+1)...)
+	}
+	return &h.native[i-h.first]
 }
 
 // nativeBucket is one populated native bucket.
@@ -77,13 +148,14 @@ type nativeBucket struct {
 	count uint64
 }
 
-// sortedNative returns the populated native buckets in index order.
-func (h *hist) sortedNative() []nativeBucket {
-	out := make([]nativeBucket, 0, len(h.native))
-	for i, c := range h.native {
-		out = append(out, nativeBucket{i, c})
+// populatedNative returns the populated native buckets in index order.
+func (h *hist) populatedNative() []nativeBucket {
+	var out []nativeBucket
+	for k, c := range h.native {
+		if c != 0 {
+			out = append(out, nativeBucket{h.first + k, c})
+		}
 	}
-	slices.SortFunc(out, func(a, b nativeBucket) int { return a.index - b.index })
 	return out
 }
 

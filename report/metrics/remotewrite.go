@@ -55,77 +55,102 @@ const (
 // label is one name and value of a remote-write series.
 type label struct{ name, value string }
 
+// writeEncoder builds one WriteRequest, reusing its scratch buffers for the
+// nested messages (a series, its labels, a sample) of every series.
+type writeEncoder struct {
+	ms                   int64 // the samples' timestamp
+	out, series, msg, lb []byte
+	base                 []label // the current metric's labels, sorted
+}
+
 // encodeWriteRequest turns gathered metric families into one WriteRequest
 // at timestamp ts: counters and gauges as samples, histograms as a native
 // histogram plus the classic _bucket, _sum and _count series, as a
-// Prometheus scraping them would store them.
+// Prometheus scraping them would store them. It yields after each metric
+// family: a push's ~70 series took ~270 µs of the processor in one go.
 func encodeWriteRequest(mfs []*dto.MetricFamily, ts time.Time) *writeRequest {
-	ms := ts.UnixMilli()
-	var out, series []byte
-	add := func(labels []label, value float64) {
-		series = appendLabels(series[:0], labels)
-		var s []byte
-		s = protowire.AppendTag(s, fieldSampleValue, protowire.Fixed64Type)
-		s = protowire.AppendFixed64(s, math.Float64bits(value))
-		s = protowire.AppendTag(s, fieldSampleTimestamp, protowire.VarintType)
-		s = protowire.AppendVarint(s, uint64(ms))
-		series = protowire.AppendTag(series, fieldSeriesSamples, protowire.BytesType)
-		series = protowire.AppendBytes(series, s)
-		out = protowire.AppendTag(out, fieldWriteTimeseries, protowire.BytesType)
-		out = protowire.AppendBytes(out, series)
-	}
+	w := &writeEncoder{ms: ts.UnixMilli()}
 	for _, mf := range mfs {
 		name := mf.GetName()
 		for _, m := range mf.GetMetric() {
-			base := make([]label, 0, len(m.GetLabel())+2)
+			w.base = w.base[:0]
 			for _, l := range m.GetLabel() {
-				base = append(base, label{l.GetName(), l.GetValue()})
+				w.base = append(w.base, label{l.GetName(), l.GetValue()})
 			}
-			with := func(metric string, extra ...label) []label {
-				ls := append(slices.Clone(base), label{"__name__", metric})
-				ls = append(ls, extra...)
-				slices.SortFunc(ls, func(a, b label) int { return strings.Compare(a.name, b.name) })
-				return ls
-			}
+			slices.SortFunc(w.base, func(a, b label) int { return strings.Compare(a.name, b.name) })
 			switch mf.GetType() {
 			case dto.MetricType_COUNTER:
-				add(with(name), m.GetCounter().GetValue())
+				w.sample(name, nil, m.GetCounter().GetValue())
 			case dto.MetricType_GAUGE:
-				add(with(name), m.GetGauge().GetValue())
+				w.sample(name, nil, m.GetGauge().GetValue())
 			case dto.MetricType_HISTOGRAM:
 				h := m.GetHistogram()
-				series = appendLabels(series[:0], with(name))
-				series = protowire.AppendTag(series, fieldSeriesHistograms, protowire.BytesType)
-				series = protowire.AppendBytes(series, appendNativeHistogram(nil, h, ms))
-				out = protowire.AppendTag(out, fieldWriteTimeseries, protowire.BytesType)
-				out = protowire.AppendBytes(out, series)
+				w.startSeries(name, nil)
+				w.msg = appendNativeHistogram(w.msg[:0], h, w.ms)
+				w.series = protowire.AppendTag(w.series, fieldSeriesHistograms, protowire.BytesType)
+				w.series = protowire.AppendBytes(w.series, w.msg)
+				w.endSeries()
 				for _, b := range h.GetBucket() {
-					add(with(name+"_bucket", label{"le", formatBound(b.GetUpperBound())}), float64(b.GetCumulativeCount()))
+					w.sample(name+"_bucket", &label{"le", formatBound(b.GetUpperBound())}, float64(b.GetCumulativeCount()))
 				}
-				add(with(name+"_bucket", label{"le", "+Inf"}), float64(h.GetSampleCount()))
-				add(with(name+"_sum"), h.GetSampleSum())
-				add(with(name+"_count"), float64(h.GetSampleCount()))
+				w.sample(name+"_bucket", &label{"le", "+Inf"}, float64(h.GetSampleCount()))
+				w.sample(name+"_sum", nil, h.GetSampleSum())
+				w.sample(name+"_count", nil, float64(h.GetSampleCount()))
 			}
 		}
+		yield()
 	}
-	return &writeRequest{buf: out}
+	return &writeRequest{buf: w.out}
+}
+
+// sample adds a series of one sample: metric, the current labels (and
+// extra), value.
+func (w *writeEncoder) sample(metric string, extra *label, value float64) {
+	w.startSeries(metric, extra)
+	w.msg = protowire.AppendTag(w.msg[:0], fieldSampleValue, protowire.Fixed64Type)
+	w.msg = protowire.AppendFixed64(w.msg, math.Float64bits(value))
+	w.msg = protowire.AppendTag(w.msg, fieldSampleTimestamp, protowire.VarintType)
+	w.msg = protowire.AppendVarint(w.msg, uint64(w.ms))
+	w.series = protowire.AppendTag(w.series, fieldSeriesSamples, protowire.BytesType)
+	w.series = protowire.AppendBytes(w.series, w.msg)
+	w.endSeries()
+}
+
+// startSeries begins a series with its labels in Prometheus's order:
+// __name__ first ('_' sorts before every lower-case letter), then the
+// current metric's labels with extra merged in.
+func (w *writeEncoder) startSeries(metric string, extra *label) {
+	w.series = w.appendLabel(w.series[:0], label{"__name__", metric})
+	for _, l := range w.base {
+		if extra != nil && extra.name < l.name {
+			w.series = w.appendLabel(w.series, *extra)
+			extra = nil
+		}
+		w.series = w.appendLabel(w.series, l)
+	}
+	if extra != nil {
+		w.series = w.appendLabel(w.series, *extra)
+	}
+}
+
+// endSeries adds the series begun by startSeries to the request.
+func (w *writeEncoder) endSeries() {
+	w.out = protowire.AppendTag(w.out, fieldWriteTimeseries, protowire.BytesType)
+	w.out = protowire.AppendBytes(w.out, w.series)
+}
+
+// appendLabel appends one TimeSeries.labels message to b.
+func (w *writeEncoder) appendLabel(b []byte, l label) []byte {
+	w.lb = protowire.AppendTag(w.lb[:0], fieldLabelName, protowire.BytesType)
+	w.lb = protowire.AppendString(w.lb, l.name)
+	w.lb = protowire.AppendTag(w.lb, fieldLabelValue, protowire.BytesType)
+	w.lb = protowire.AppendString(w.lb, l.value)
+	b = protowire.AppendTag(b, fieldSeriesLabels, protowire.BytesType)
+	return protowire.AppendBytes(b, w.lb)
 }
 
 // formatBound writes a bucket bound as Prometheus does in le labels.
 func formatBound(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-
-func appendLabels(b []byte, labels []label) []byte {
-	for _, l := range labels {
-		var lb []byte
-		lb = protowire.AppendTag(lb, fieldLabelName, protowire.BytesType)
-		lb = protowire.AppendString(lb, l.name)
-		lb = protowire.AppendTag(lb, fieldLabelValue, protowire.BytesType)
-		lb = protowire.AppendString(lb, l.value)
-		b = protowire.AppendTag(b, fieldSeriesLabels, protowire.BytesType)
-		b = protowire.AppendBytes(b, lb)
-	}
-	return b
-}
 
 // appendNativeHistogram encodes a prompb.Histogram with integer counts.
 func appendNativeHistogram(b []byte, h *dto.Histogram, ms int64) []byte {
