@@ -11,8 +11,9 @@
 # OTLP/HTTP (--otlp-endpoint) into that sink.
 # Prints the achieved rate, send lag, CPU seconds and CPU steal of every
 # run, and per mode the medians over all runs, the medians over the runs
-# whose tool CPU's steal stayed below STEAL_MAX, and the send-lag
-# percentiles of the mode's runs pooled into one histogram.
+# whose tool CPU's steal stayed below STEAL_MAX, the send-lag percentiles
+# of the mode's runs pooled into one histogram, and those of the seconds
+# of its runs that lost nothing to steal.
 #
 #   bench/metrics.sh                        # 10000/s for 10s, 3 reps
 #   RATE=5000/s DUR=20s REPS=5 bench/metrics.sh
@@ -46,6 +47,7 @@ for ((rep = 1; rep < FROM; rep++)); do
 done
 go build -o "$OUT/tailgate" ./cmd/tailgate
 go build -o "$OUT/target" ./bench/target
+go build -o "$OUT/lagtl" ./bench/cmd/lagtl
 taskset -c 1 "$OUT/target" --addr "127.0.0.1:$PORT" >/dev/null 2>&1 &
 TARGET=$!
 taskset -c 1 "$OUT/target" --addr "127.0.0.1:$SPORT" >/dev/null 2>&1 &
@@ -165,6 +167,16 @@ for mode in "${modes[@]}"; do
 		jq -r --arg m "$mode" '[$m, .total.requests, .total.send_lag_ms.p50, .total.send_lag_ms.p99, .total.send_lag_ms["p99.9"], .total.send_lag_ms.max,
 			(if .steal_share == null then "-" else .steal_share * 100 * 100 | round / 100 end)] | @tsv' |
 		awk -F'\t' '{printf "%-6s %10s %10.3f %10.3f %10.3f %10.2f %10s\n", $1, $2, $3, $4, $5, $6, $7}'
+done
+# The seconds of every run in which no 10 ms tick of CPU 0 was stolen
+# (the results' per-interval steal), pooled per mode: what is left of the
+# hypervisor's noise after its bursts.
+echo
+echo "send lag over each mode's seconds with less than 0.1% of CPU 0 stolen, pooled (bench/cmd/lagtl -quiet):"
+for mode in "${modes[@]}"; do
+	files=()
+	for rep in $(seq 1 "$LAST"); do files+=("$OUT/$mode-$rep.json"); done
+	printf '%-6s %s\n' "$mode" "$("$OUT/lagtl" -quiet 0.001 "${files[@]}" 2>&1)"
 done
 for mode in "${modes[@]}"; do grep -h warning "$OUT/$mode"-*.err || true; done
 echo "results in $OUT"
