@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/tailgate-dev/tailgate/results"
 )
@@ -42,20 +43,23 @@ type deltaSeries struct {
 	status     map[int]uint64
 	noResponse [numKinds]uint64
 	errors     [numKinds]uint64
-	// hist holds sparse histograms: a second's values populate a few
-	// hundred buckets, and a dense histogram per series and outcome would
-	// cost ~180 KiB each.
+	// hist holds sparse histograms, made on a first value (a series
+	// that never fails has none for failures): a second's values populate
+	// a few hundred buckets, and a dense histogram per series and outcome
+	// would cost ~180 KiB each.
 	hist [numDeltaHists][results.NumOutcomes]*results.SparseHistogram
 }
 
-func newDeltaSeries() *deltaSeries {
-	d := &deltaSeries{status: map[int]uint64{}}
-	for i := range d.hist {
-		for o := range d.hist[i] {
-			d.hist[i][o] = results.NewSparseHistogram()
-		}
+func newDeltaSeries() *deltaSeries { return &deltaSeries{status: map[int]uint64{}} }
+
+// record adds d to the series' histogram i of outcome o.
+func (ds *deltaSeries) record(i int, o results.Outcome, d time.Duration) {
+	h := ds.hist[i][o]
+	if h == nil {
+		h = results.NewSparseHistogram()
+		ds.hist[i][o] = h
 	}
-	return d
+	h.Record(d)
 }
 
 // deltas is the collector's interval state for delta observers, by series
@@ -90,9 +94,9 @@ func (d *deltas) add(s *sample) {
 	} else if s.kind != KindNone {
 		ds.noResponse[s.kind]++
 	}
-	ds.hist[deltaLatency][o].Record(s.done - s.intended)
-	ds.hist[deltaService][o].Record(s.done - s.sent)
-	ds.hist[deltaSendLag][o].Record(s.sent - s.intended)
+	ds.record(deltaLatency, o, s.done-s.intended)
+	ds.record(deltaService, o, s.done-s.sent)
+	ds.record(deltaSendLag, o, s.sent-s.intended)
 }
 
 // take returns the deltas of every series with requests since the last
@@ -100,7 +104,15 @@ func (d *deltas) add(s *sample) {
 func (d *deltas) take(keys []seriesKey) []results.SeriesDelta {
 	var out []results.SeriesDelta
 	for id, ds := range d.series {
-		if ds == nil || ds.requests == 0 || id >= len(keys) {
+		if ds == nil || id >= len(keys) {
+			continue
+		}
+		if ds.requests == 0 {
+			// Idle for an interval: its histograms go (a tag with a
+			// value per iteration makes up to a thousand groups a
+			// request, each used about once), and come back on its next
+			// request.
+			ds.hist = [numDeltaHists][results.NumOutcomes]*results.SparseHistogram{}
 			continue
 		}
 		sd := results.SeriesDelta{Name: keys[id].name, Group: keys[id].group, Status: ds.status}
@@ -109,8 +121,12 @@ func (d *deltas) take(keys []seriesKey) []results.SeriesDelta {
 		sd.Errors = kindCounts(&ds.errors)
 		for o := range results.NumOutcomes {
 			for i, to := range [numDeltaHists]*[]results.Bucket{&sd.Latency[o], &sd.Service[o], &sd.SendLag[o]} {
-				*to = ds.hist[i][o].AppendBuckets(nil)
-				ds.hist[i][o].Reset()
+				h := ds.hist[i][o]
+				if h == nil {
+					continue
+				}
+				*to = h.AppendBuckets(nil)
+				h.Reset()
 				if len(*to) > 0 {
 					// A second's buckets at 10k/s are thousands: a
 					// piece of the collector's work (see yield).

@@ -86,9 +86,8 @@ func TestNoDeltasWithoutDeltaObserver(t *testing.T) {
 }
 
 // TestDeltasShortenTheCollectorsPieces: with a delta observer a sample
-// costs the collector several times as much, so it records fewer samples
-// between two yields and holds the only processor about as long as
-// without.
+// costs the collector three histogram records more, and it records fewer
+// samples between two yields.
 func TestDeltasShortenTheCollectorsPieces(t *testing.T) {
 	for _, c := range []struct {
 		observers []Observer
@@ -102,6 +101,40 @@ func TestDeltasShortenTheCollectorsPieces(t *testing.T) {
 		if rec.piece() != c.want {
 			t.Errorf("%d observers: pieces of %d samples, want %d", len(c.observers), rec.piece(), c.want)
 		}
+	}
+}
+
+// TestIdleSeriesDropTheirDeltaHistograms: a series without requests for an
+// interval holds no delta histograms (a tag with a value per iteration
+// makes many series used about once), and one that comes back counts from
+// zero.
+func TestIdleSeriesDropTheirDeltaHistograms(t *testing.T) {
+	rec := newRecorder(recorderConfig{plan: &Plan{Name: "idle"}, interval: time.Second, counts: &runCounters{}, observers: []Observer{&deltaSink{}}}, 1)
+	id, _ := rec.registerSeries(seriesKey{name: "get", group: "user=1"})
+	s := sample{series: id, intended: time.Millisecond, sent: 1100 * time.Microsecond, done: 3 * time.Millisecond, status: 200}
+	histograms := func() int {
+		n := 0
+		for _, hs := range rec.deltas.series[id].hist {
+			for _, h := range hs {
+				if h != nil {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	rec.add(&s)
+	if got := rec.deltas.take(rec.keys); len(got) != 1 || histograms() != 3 {
+		t.Fatalf("first interval: %d deltas, %d histograms; want 1 and 3 (no failures)", len(got), histograms())
+	}
+	if got := rec.deltas.take(rec.keys); len(got) != 0 || histograms() != 0 {
+		t.Fatalf("idle interval: %d deltas, %d histograms kept; want 0 and 0", len(got), histograms())
+	}
+	rec.add(&s)
+	rec.add(&s)
+	got := rec.deltas.take(rec.keys)
+	if len(got) != 1 || len(got[0].Latency[results.OutcomeOK]) != 1 || got[0].Latency[results.OutcomeOK][0].Count != 2 {
+		t.Fatalf("after coming back: %+v, want one latency bucket counting 2", got)
 	}
 }
 

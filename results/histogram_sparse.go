@@ -13,27 +13,31 @@ import (
 // metric and outcome would cost megabytes. It is not safe for concurrent
 // use.
 //
-// Counts live in pages of sparsePage consecutive counts (the upper half of
-// one power of two of microseconds, 2 ms–4 ms say), each allocated when a
-// value first lands in it and kept across Reset: recording is an index
+// Counts live in pages of sparsePage consecutive counts (a quarter of the
+// upper half of one power of two of microseconds: 2048–2303 µs, say), each
+// allocated when a value first lands in it: recording is an index
 // computation and an increment, with no search. hdrhistogram-go's packed
 // histogram, used here before, took a binary search and often an
-// insertion per value: 3 records cost the collector 70–110 ns per request
-// in a warm loop (BenchmarkCollectSampleDeltas), several times that in a
-// run. A run's latencies span a few powers of two: a few pages of 8 KiB
-// per histogram.
+// insertion per value: its 3 records cost the collector 60–100 ns per
+// request in a warm loop, these 30–40 (BenchmarkCollectSampleDeltas
+// against BenchmarkCollectSample, the two builds side by side on one CPU),
+// and the difference is larger in a run, where the packed form's searches
+// miss the caches. Reset keeps the pages the interval used (the next one will likely
+// use them again) and drops the others, so a histogram holds at most what
+// one interval touched: a run's latencies span a few powers of two, a few
+// dozen 2 KiB pages, and a series used once an interval (a group per tag
+// value) holds one.
 type SparseHistogram struct {
 	pages [sparsePages]*[sparsePage]uint64
-	used  uint64 // bit p: page p has counts since the last Reset
+	used  [(sparsePages + 63) / 64]uint64 // bit p: page p has counts since the last Reset
 }
 
-// sparsePage is the number of counts in a page: half the sub-buckets of
-// one power of two (HdrHistogram's sub-bucket half count at 3 digits).
-const sparsePage = 1024
+// sparsePage is the number of counts in a page.
+const sparsePage = 256
 
 // sparsePages is the number of pages that cover the geometry's range, up
 // to the counts index of histHighest (23220; TestSparsePagesCoverRange).
-const sparsePages = 23
+const sparsePages = 91
 
 // NewSparseHistogram returns an empty sparse histogram.
 func NewSparseHistogram() *SparseHistogram { return &SparseHistogram{} }
@@ -48,24 +52,33 @@ func (h *SparseHistogram) Record(d time.Duration) {
 		h.pages[i/sparsePage] = p
 	}
 	p[i%sparsePage]++
-	h.used |= 1 << uint(i/sparsePage)
+	h.used[i/sparsePage/64] |= 1 << uint(i/sparsePage%64)
 }
 
-// Reset empties the histogram, keeping its pages.
+// Reset empties the histogram, keeping the pages it used since the last
+// Reset and dropping the others.
 func (h *SparseHistogram) Reset() {
-	for used := h.used; used != 0; used &= used - 1 {
-		clear(h.pages[bits.TrailingZeros64(used)][:])
+	for p, page := range h.pages {
+		switch {
+		case page == nil:
+		case h.used[p/64]&(1<<uint(p%64)) != 0:
+			clear(page[:])
+		default:
+			h.pages[p] = nil
+		}
 	}
-	h.used = 0
+	clear(h.used[:])
 }
 
 // AppendBuckets appends the populated buckets to dst in ascending order.
 func (h *SparseHistogram) AppendBuckets(dst []Bucket) []Bucket {
-	for used := h.used; used != 0; used &= used - 1 {
-		p := bits.TrailingZeros64(used)
-		for k, c := range h.pages[p] {
-			if c != 0 {
-				dst = append(dst, Bucket{Value: bucketMiddle(ourLowestValue(int64(p*sparsePage + k))), Count: c})
+	for w, word := range h.used {
+		for ; word != 0; word &= word - 1 {
+			p := w*64 + bits.TrailingZeros64(word)
+			for k, c := range h.pages[p] {
+				if c != 0 {
+					dst = append(dst, Bucket{Value: bucketMiddle(ourLowestValue(int64(p*sparsePage + k))), Count: c})
+				}
 			}
 		}
 	}
@@ -73,13 +86,15 @@ func (h *SparseHistogram) AppendBuckets(dst []Bucket) []Bucket {
 }
 
 // ourLowestValue is the lowest value (µs) of counts index i in the
-// geometry of NewHistogram: the inverse of ourCountsIndex.
+// geometry of NewHistogram: the inverse of ourCountsIndex, whose buckets
+// above the first hold 1024 sub-buckets (the sub-bucket half count at 3
+// significant digits).
 func ourLowestValue(i int64) int64 {
-	if i < 2*sparsePage {
+	if i < 2048 {
 		return i // bucket 0: every value up to 2047 µs has a count of its own
 	}
-	bucket := i/sparsePage - 1
-	return (i - bucket*sparsePage) << uint(bucket)
+	bucket := i/1024 - 1
+	return (i - bucket*1024) << uint(bucket)
 }
 
 // Bucket is one populated bucket of an HDR histogram: the value it stands

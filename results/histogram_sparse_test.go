@@ -68,3 +68,35 @@ func TestOurLowestValueInvertsIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestSparseHistogramKeepsOnlyUsedPages: Reset keeps the pages of the
+// interval that just ended and drops the others, so a histogram holds at
+// most what one interval touched.
+func TestSparseHistogramKeepsOnlyUsedPages(t *testing.T) {
+	h := NewSparseHistogram()
+	pages := func() int {
+		n := 0
+		for _, p := range h.pages {
+			if p != nil {
+				n++
+			}
+		}
+		return n
+	}
+	h.Record(100 * time.Microsecond)
+	h.Record(3 * time.Millisecond)
+	h.Reset()
+	if n := pages(); n != 2 {
+		t.Fatalf("%d pages after the first interval, want its 2", n)
+	}
+	h.Record(3 * time.Millisecond)
+	h.Record(time.Second)
+	h.Reset()
+	if n := pages(); n != 2 {
+		t.Fatalf("%d pages after the second interval, want its 2 (the first's other dropped)", n)
+	}
+	h.Reset()
+	if n := pages(); n != 0 {
+		t.Fatalf("%d pages after an empty interval, want 0", n)
+	}
+}
