@@ -21,6 +21,11 @@
 #   OUT=/tmp/m REPS=5 bench/metrics.sh; OUT=/tmp/m FROM=6 REPS=5 bench/metrics.sh
 #                                           # ten reps in two calls (two
 #                                           # holds of a bench lock)
+#   MODES="off scrape" BASE=3e0c766 bench/metrics.sh
+#                                           # those modes, each also run by
+#                                           # the build of a git revision
+#                                           # (modes base-off, base-scrape),
+#                                           # interleaved with this tree's
 #
 # OUT keeps the runs (a new temporary directory without it); FROM (default
 # 1) is the first repetition this call runs, so a second call with the same
@@ -42,10 +47,23 @@ PORT=${PORT:-18092} MPORT=${MPORT:-18093} PPORT=${PPORT:-18094} SPORT=${SPORT:-1
 OUT=${OUT:-$(mktemp -d /tmp/tailgate-metricsbench.XXXXXX)}
 mkdir -p "$OUT"
 LAST=$((FROM + REPS - 1)) # the series so far is repetitions 1…LAST
+read -r -a modes <<<"${MODES:-off scrape push sink otlp}"
+for m in "${modes[@]}"; do
+	case $m in off | scrape | push | sink | otlp) ;; *) echo "metrics.sh: MODES: unknown mode $m" >&2; exit 2 ;; esac
+done
+if [ -n "${BASE:-}" ]; then
+	for m in "${modes[@]}"; do modes+=("base-$m"); done
+fi
 for ((rep = 1; rep < FROM; rep++)); do
-	[ -f "$OUT/off-$rep.json" ] || { echo "metrics.sh: FROM=$FROM but $OUT has no repetition $rep" >&2; exit 2; }
+	[ -f "$OUT/${modes[0]}-$rep.json" ] || { echo "metrics.sh: FROM=$FROM but $OUT has no repetition $rep" >&2; exit 2; }
 done
 go build -o "$OUT/tailgate" ./cmd/tailgate
+if [ -n "${BASE:-}" ]; then
+	rm -rf "$OUT/base-src"
+	git worktree add -q --detach "$OUT/base-src" "$BASE"
+	(cd "$OUT/base-src" && go build -o "$OUT/tailgate-base" ./cmd/tailgate)
+	git worktree remove --force "$OUT/base-src"
+fi
 go build -o "$OUT/target" ./bench/target
 go build -o "$OUT/lagtl" ./bench/cmd/lagtl
 taskset -c 1 "$OUT/target" --addr "127.0.0.1:$PORT" >/dev/null 2>&1 &
@@ -77,8 +95,9 @@ cpuclock() {
 }
 
 run() { # mode rep
-	local flags=()
-	case $1 in
+	local flags=() bin="$OUT/tailgate"
+	[[ $1 == base-* ]] && bin="$OUT/tailgate-base"
+	case ${1#base-} in
 	scrape) flags=(--metrics-addr "127.0.0.1:$MPORT" --metrics-linger 2s) ;;
 	push) flags=(--metrics-push "http://127.0.0.1:$PPORT/api/v1/write") ;;
 	sink) flags=(--metrics-push "http://127.0.0.1:$SPORT/api/v1/write") ;;
@@ -86,11 +105,10 @@ run() { # mode rep
 	esac
 	TIMEFORMAT='%U %S'
 	cpuclock >"$OUT/$1-$2.steal"
-	{ time taskset -c 0 "$OUT/tailgate" hit "http://127.0.0.1:$PORT/" -r "$RATE" -d "$DUR" -c 50 \
+	{ time taskset -c 0 "$bin" hit "http://127.0.0.1:$PORT/" -r "$RATE" -d "$DUR" -c 50 \
 		-o "$OUT/$1-$2.json" --quiet "${flags[@]}" >/dev/null 2>"$OUT/$1-$2.err"; } 2>"$OUT/$1-$2.cpu"
 	cpuclock >>"$OUT/$1-$2.steal"
 }
-modes=(off scrape push sink otlp)
 for rep in $(seq "$FROM" "$LAST"); do
 	for ((k = 0; k < ${#modes[@]}; k++)); do run "${modes[$(((rep + k) % ${#modes[@]}))]}" "$rep"; done
 done
@@ -102,12 +120,12 @@ stolen() {
 		NR == 2 { d = $(2 * n + 2) - t; printf "%.2f", (d > 0 ? 100 * ($(2 * n + 1) - s) / d : 0) }' "$1"
 }
 
-printf '%-6s %4s %10s %12s %12s %12s %8s %7s %7s %8s\n' mode rep rate/s lag-p50-ms lag-p99-ms lag-max-ms cpu-s st0-% st1-% tool-st%
+printf '%-11s %4s %10s %12s %12s %12s %8s %7s %7s %8s\n' mode rep rate/s lag-p50-ms lag-p99-ms lag-max-ms cpu-s st0-% st1-% tool-st%
 for mode in "${modes[@]}"; do
 	for rep in $(seq 1 "$LAST"); do
 		j=$("$OUT/tailgate" report "$OUT/$mode-$rep.json" --format json)
 		read -r u s <"$OUT/$mode-$rep.cpu"
-		printf '%-6s %4s %10.1f %12.3f %12.3f %12.2f %8.2f %7s %7s %8s\n' "$mode" "$rep" \
+		printf '%-11s %4s %10.1f %12.3f %12.3f %12.2f %8.2f %7s %7s %8s\n' "$mode" "$rep" \
 			"$(jq .total.rate <<<"$j")" "$(jq .total.send_lag_ms.p50 <<<"$j")" \
 			"$(jq '.total.send_lag_ms.p99' <<<"$j")" "$(jq .total.send_lag_ms.max <<<"$j")" \
 			"$(echo "$u + $s" | bc)" "$(stolen "$OUT/$mode-$rep.steal" 0)" "$(stolen "$OUT/$mode-$rep.steal" 1)" \
@@ -131,12 +149,12 @@ medians() {
 	done
 	echo
 }
-header() { printf '%-6s %5s %12s %12s %12s %12s %12s %12s %12s\n' mode runs rate/s lag-p50-ms lag-p99-ms lag-max-ms cpu-s st0-% st1-%; }
+header() { printf '%-11s %5s %12s %12s %12s %12s %12s %12s %12s\n' mode runs rate/s lag-p50-ms lag-p99-ms lag-max-ms cpu-s st0-% st1-%; }
 echo
 echo "medians over all runs:"
 header
 for mode in "${modes[@]}"; do
-	printf '%-6s %5s' "$mode" "$LAST"
+	printf '%-11s %5s' "$mode" "$LAST"
 	awk -v m="$mode" '$1 == m' "$OUT/table.txt" | medians
 done
 echo
@@ -144,7 +162,7 @@ echo "medians over the runs whose tool CPU (0) lost less than $STEAL_MAX% to ste
 header
 for mode in "${modes[@]}"; do
 	quiet=$(awk -v m="$mode" -v x="$STEAL_MAX" '$1 == m && $8 < x' "$OUT/table.txt")
-	printf '%-6s %5s' "$mode" "$(grep -c . <<<"$quiet" || true)/$LAST"
+	printf '%-11s %5s' "$mode" "$(grep -c . <<<"$quiet" || true)/$LAST"
 	medians <<<"$quiet"
 done
 
@@ -154,7 +172,7 @@ done
 # together. Only its percentiles mean anything; its rates count LAST plans.
 echo
 echo "send lag of each mode's runs pooled (tailgate merge; ms):"
-printf '%-6s %10s %10s %10s %10s %10s %10s\n' mode requests p50 p99 p99.9 max steal-%
+printf '%-11s %10s %10s %10s %10s %10s %10s\n' mode requests p50 p99 p99.9 max steal-%
 for mode in "${modes[@]}"; do
 	files=()
 	for rep in $(seq 1 "$LAST"); do
@@ -166,7 +184,7 @@ for mode in "${modes[@]}"; do
 	"$OUT/tailgate" report "$OUT/pool-$mode.json" --format json |
 		jq -r --arg m "$mode" '[$m, .total.requests, .total.send_lag_ms.p50, .total.send_lag_ms.p99, .total.send_lag_ms["p99.9"], .total.send_lag_ms.max,
 			(if .steal_share == null then "-" else .steal_share * 100 * 100 | round / 100 end)] | @tsv' |
-		awk -F'\t' '{printf "%-6s %10s %10.3f %10.3f %10.3f %10.2f %10s\n", $1, $2, $3, $4, $5, $6, $7}'
+		awk -F'\t' '{printf "%-11s %10s %10.3f %10.3f %10.3f %10.2f %10s\n", $1, $2, $3, $4, $5, $6, $7}'
 done
 # The seconds of every run in which no 10 ms tick of CPU 0 was stolen
 # (the results' per-interval steal), pooled per mode: what is left of the
@@ -176,7 +194,7 @@ echo "send lag over each mode's seconds with less than 0.1% of CPU 0 stolen, poo
 for mode in "${modes[@]}"; do
 	files=()
 	for rep in $(seq 1 "$LAST"); do files+=("$OUT/$mode-$rep.json"); done
-	printf '%-6s %s\n' "$mode" "$("$OUT/lagtl" -quiet 0.001 "${files[@]}" 2>&1)"
+	printf '%-11s %s\n' "$mode" "$("$OUT/lagtl" -quiet 0.001 "${files[@]}" 2>&1)"
 done
 for mode in "${modes[@]}"; do grep -h warning "$OUT/$mode"-*.err || true; done
 echo "results in $OUT"
