@@ -77,8 +77,8 @@ func (c *collector) Describe(chan<- *prometheus.Desc) {}
 
 // Collect implements prometheus.Collector: const metrics built from the
 // cumulative state under the exporter's lock, yielding after each
-// histogram. Before the first snapshot
-// there is nothing to say, and no run id to say it with.
+// histogram. Before the first snapshot there is nothing to say, and no run
+// id to say it with.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	e := c.e
 	e.mu.Lock()

@@ -59,12 +59,13 @@ func NewOTLP(endpoint string, e *Exporter) (*OTLP, error) {
 		return nil, fmt.Errorf("OTLP exporter: %w", err)
 	}
 	o := &OTLP{endpoint: u.String(), exp: exp, res: resource.NewSchemaless(attribute.String("service.name", "tailgate"))}
-	o.sender = newSender(e, "OTLP exports", o.exportAt)
+	o.sender = newSender(e, "OTLP exports", func(time.Time) error { return o.export(e) })
 	return o, nil
 }
 
-func (o *OTLP) exportAt(time.Time) error {
-	rm := o.sender.e.resourceMetrics(o.res)
+// export sends e's current state.
+func (o *OTLP) export(e *Exporter) error {
+	rm := e.resourceMetrics(o.res)
 	ctx, cancel := context.WithTimeout(context.Background(), pushTimeout)
 	defer cancel()
 	if err := o.exp.Export(ctx, rm); err != nil {
