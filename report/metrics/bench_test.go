@@ -47,15 +47,22 @@ func BenchmarkObserve(b *testing.B) {
 	}
 }
 
-// BenchmarkScrape serves /metrics to a Prometheus-like scraper (protobuf
-// with native histograms, gzip accepted) after ten seconds of snapshots.
-func BenchmarkScrape(b *testing.B) {
+// tenSeconds is an exporter fed ten seconds of busySnapshot, and a registry
+// of it.
+func tenSeconds() (*Exporter, *prometheus.Registry) {
 	e := New(Labels{})
 	for i := range 10 {
 		e.Observe(busySnapshot(time.Duration(i+1) * time.Second))
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(e.Collector())
+	return e, reg
+}
+
+// BenchmarkScrape serves /metrics to a Prometheus-like scraper (protobuf
+// with native histograms, gzip accepted) after ten seconds of snapshots.
+func BenchmarkScrape(b *testing.B) {
+	_, reg := tenSeconds()
 	h := handler(reg)
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 	req.Header.Set("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
@@ -74,12 +81,7 @@ func BenchmarkScrape(b *testing.B) {
 // BenchmarkPushEncode is one remote-write push's gathering and encoding
 // after ten seconds of snapshots.
 func BenchmarkPushEncode(b *testing.B) {
-	e := New(Labels{})
-	for i := range 10 {
-		e.Observe(busySnapshot(time.Duration(i+1) * time.Second))
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(e.Collector())
+	_, reg := tenSeconds()
 	b.ReportAllocs()
 	for b.Loop() {
 		mfs, err := reg.Gather()
@@ -94,10 +96,7 @@ func BenchmarkPushEncode(b *testing.B) {
 // (the encoding and sending are the SDK exporter's) after ten seconds of
 // snapshots.
 func BenchmarkOTLPBuild(b *testing.B) {
-	e := New(Labels{})
-	for i := range 10 {
-		e.Observe(busySnapshot(time.Duration(i+1) * time.Second))
-	}
+	e, _ := tenSeconds()
 	res := resource.NewSchemaless()
 	b.ReportAllocs()
 	for b.Loop() {

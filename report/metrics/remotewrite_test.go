@@ -37,31 +37,23 @@ func fields(t *testing.T, b []byte, f func(num protowire.Number, typ protowire.T
 			t.Fatalf("bad tag: %v", protowire.ParseError(k))
 		}
 		b = b[k:]
+		var v []byte
+		var n uint64
 		switch typ {
 		case protowire.BytesType:
-			v, k := protowire.ConsumeBytes(b)
-			if k < 0 {
-				t.Fatalf("bad bytes field %d", num)
-			}
-			f(num, typ, v, 0)
-			b = b[k:]
+			v, k = protowire.ConsumeBytes(b)
 		case protowire.VarintType:
-			v, k := protowire.ConsumeVarint(b)
-			if k < 0 {
-				t.Fatalf("bad varint field %d", num)
-			}
-			f(num, typ, nil, v)
-			b = b[k:]
+			n, k = protowire.ConsumeVarint(b)
 		case protowire.Fixed64Type:
-			v, k := protowire.ConsumeFixed64(b)
-			if k < 0 {
-				t.Fatalf("bad fixed64 field %d", num)
-			}
-			f(num, typ, nil, v)
-			b = b[k:]
+			n, k = protowire.ConsumeFixed64(b)
 		default:
 			t.Fatalf("unexpected wire type %v", typ)
 		}
+		if k < 0 {
+			t.Fatalf("bad field %d: %v", num, protowire.ParseError(k))
+		}
+		f(num, typ, v, n)
+		b = b[k:]
 	}
 }
 
