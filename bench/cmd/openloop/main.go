@@ -64,6 +64,10 @@ func main() {
 		os.Exit(2)
 	}
 	c.addr = ap
+	if c.rate <= 0 || c.rate > 1e7 || c.conns < 1 || c.dur <= 0 || c.quantum < 0 {
+		fmt.Fprintln(os.Stderr, "openloop: want -rate in (0, 1e7], -c ≥ 1, -d > 0 and -quantum ≥ 0")
+		os.Exit(2)
+	}
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "openloop:", err)
 		os.Exit(1)
