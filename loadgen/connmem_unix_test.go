@@ -84,8 +84,9 @@ func connMemory() (heap, stacks int64) {
 // hold server and returns the heap and stacks it added, measured while
 // every VU waits for the response to its second request, less the
 // workers' rings of samples (their size is a budget over all workers, not
-// a cost per connection; see ringSize).
-func waitingRunMemory(t *testing.T, n int) (heap, stacks int64) {
+// a cost per connection; see ringSize). The socket loop records into one
+// ring whatever n is.
+func waitingRunMemory(t *testing.T, n int, loop bool) (heap, stacks int64) {
 	srv := exec.Command(os.Args[0], "-test.run=^TestHoldServer$")
 	srv.Env = append(os.Environ(), holdServerEnv+"="+strconv.Itoa(n))
 	stdin, err := srv.StdinPipe()
@@ -137,6 +138,9 @@ func waitingRunMemory(t *testing.T, n int) (heap, stacks int64) {
 	stdin.Close() // the server exits: the waiting requests fail at once
 	<-ran
 	rings := int64(n) * (int64(ringSize(n))*int64(unsafe.Sizeof(sample{})) + int64(unsafe.Sizeof(sampleBuffer{})))
+	if loop {
+		rings = 0
+	}
 	return heap1 - heap0 - rings, stacks1 - stacks0
 }
 
@@ -146,13 +150,15 @@ func waitingRunMemory(t *testing.T, n int) (heap, stacks int64) {
 // request, as the connections of a loaded closed-loop run do. The cost of
 // a connection is the difference between a run of 1000 connections and one
 // of 100, divided by 900, so what a run has whatever its size (the
-// recorder's histograms, the transport) cancels out. Before connections
-// were opened off the workers' goroutines (and while beginCall returned
-// its two structs) a worker's stack was 8 KiB; with 1 KiB of write buffer
-// and 1 KiB of read buffer up front, the heap was ~1 KiB more; with a read
+// recorder's histograms, the transport) cancels out. It is measured on
+// both engines. On the goroutine engine, before connections were opened
+// off the workers' goroutines (and while beginCall returned its two
+// structs) a worker's stack was 8 KiB; with 1 KiB of write buffer and 1
+// KiB of read buffer up front, the heap was ~1 KiB more; with a read
 // buffer, a cancellation registration, a series map and a dial channel per
-// connection, ~1.1 KiB more (3.4–3.8 KiB; 2.4–2.6 without). These are
-// counts of bytes, not times: the machine's speed changes nothing.
+// connection, ~1.1 KiB more (3.4–3.8 KiB; 2.4–2.6 without). The socket
+// loop keeps a connection in a loopConn and no goroutine. These are counts
+// of bytes, not times: the machine's speed changes nothing.
 func TestMemoryPerWaitingConnection(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector's shadow memory and larger stacks are not what a run uses")
@@ -160,29 +166,42 @@ func TestMemoryPerWaitingConnection(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs 1100 connections to a helper process")
 	}
-	const (
-		small, large = 100, 1000
-		heapBudget   = 3584
-		stackBudget  = 6 << 10
-	)
+	const small, large = 100, 1000
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < large+fdReserve {
 		t.Skipf("RLIMIT_NOFILE %d is too low for %d connections", lim.Cur, large)
 	}
-	heapS, stacksS := waitingRunMemory(t, small)
-	heapL, stacksL := waitingRunMemory(t, large)
-	perHeap := (heapL - heapS) / (large - small)
-	perStack := (stacksL - stacksS) / (large - small)
-	t.Logf("a waiting connection of a closed-loop run: %d bytes of heap (rings aside) and %d of goroutine stack (budgets %d and %d)",
-		perHeap, perStack, heapBudget, stackBudget)
-	var failed []string
-	if perHeap > heapBudget {
-		failed = append(failed, fmt.Sprintf("%d bytes of heap, budget %d", perHeap, heapBudget))
-	}
-	if perStack > stackBudget {
-		failed = append(failed, fmt.Sprintf("%d bytes of goroutine stack, budget %d", perStack, stackBudget))
-	}
-	if len(failed) > 0 {
-		t.Errorf("a waiting connection costs %s", strings.Join(failed, "; "))
+	for _, tc := range []struct {
+		engine                  string
+		loop                    bool
+		heapBudget, stackBudget int64
+	}{
+		{"goroutine engine", false, 3584, 6 << 10},
+		{"socket loop", true, 1536, 256},
+	} {
+		t.Run(tc.engine, func(t *testing.T) {
+			if tc.loop && !socketLoopHere {
+				t.Skip("no socket loop on this platform")
+			}
+			if !tc.loop {
+				t.Setenv(socketLoopEnv, "off")
+			}
+			heapS, stacksS := waitingRunMemory(t, small, tc.loop)
+			heapL, stacksL := waitingRunMemory(t, large, tc.loop)
+			perHeap := (heapL - heapS) / (large - small)
+			perStack := (stacksL - stacksS) / (large - small)
+			t.Logf("a waiting connection of a closed-loop run: %d bytes of heap (rings aside) and %d of goroutine stack (budgets %d and %d)",
+				perHeap, perStack, tc.heapBudget, tc.stackBudget)
+			var failed []string
+			if perHeap > tc.heapBudget {
+				failed = append(failed, fmt.Sprintf("%d bytes of heap, budget %d", perHeap, tc.heapBudget))
+			}
+			if perStack > tc.stackBudget {
+				failed = append(failed, fmt.Sprintf("%d bytes of goroutine stack, budget %d", perStack, tc.stackBudget))
+			}
+			if len(failed) > 0 {
+				t.Errorf("a waiting connection costs %s", strings.Join(failed, "; "))
+			}
+		})
 	}
 }

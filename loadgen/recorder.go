@@ -43,6 +43,10 @@ type runCounters struct {
 	// tickets is the open model's queue of arrivals (nil for the closed
 	// model); snapshots read its length.
 	tickets chan ticket
+	// loopQueued is the socket loop's count of arrivals waiting for a
+	// connection (it has no tickets); socketLoop says it runs the plan.
+	loopQueued atomic.Int64
+	socketLoop bool
 	// Iteration outcomes after the warmup.
 	itCompleted, itFailed, itAborted atomic.Uint64
 	// cpuStart is the process's CPU time when the run started.

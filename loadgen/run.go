@@ -212,43 +212,34 @@ func (r *Runner) Run(ctx context.Context) (*results.Result, error) {
 	if r.started.Swap(true) {
 		return nil, errors.New("runner already used")
 	}
-	tr := r.plan.Transport
-	if tr == nil {
+	// The socket loop runs the plans it can (sockloop.go); its own
+	// connections replace the transport's clients.
+	var loop loopEngine
+	if r.plan.Transport == nil {
+		loop = newLoopEngine(ctx, r)
+	}
+	var clients []Client
+	workers := 1 // the loop records into one ring
+	var connect func(ctx context.Context, until time.Time)
+	if loop != nil {
+		defer loop.close()
+		connect = loop.connect
+		r.socketLoop = true
+	} else {
 		var err error
-		tr, err = NewTransport(r.plan.Client)
+		var closeTransport func()
+		clients, closeTransport, err = r.newClients()
 		if err != nil {
-			return nil, fmt.Errorf("transport: %w", err)
+			return nil, err
 		}
-		r.ownTransport = true
+		defer closeTransport()
+		workers = len(clients)
+		connect = func(ctx context.Context, until time.Time) { r.connect(ctx, clients, until) }
 	}
-	defer func() {
-		if r.ownTransport {
-			_ = tr.Close()
-		}
-	}()
-
-	workers := r.workers()
-	clients := make([]Client, workers)
-	for i := range clients {
-		c, err := tr.NewClient()
-		if err != nil {
-			for _, c := range clients[:i] {
-				_ = c.Close()
-			}
-			return nil, fmt.Errorf("client: %w", err)
-		}
-		clients[i] = c
-	}
-	defer func() {
-		for _, c := range clients {
-			_ = c.Close()
-		}
-	}()
-
-	if err := r.waitForStart(ctx, clients); err != nil {
+	if err := r.waitForStart(ctx, connect); err != nil {
 		return nil, err
 	}
-	if r.plan.Model() == results.OpenModel {
+	if loop == nil && r.plan.Model() == results.OpenModel {
 		// Made before the collector starts: its snapshots read the
 		// queue's length.
 		r.tickets = make(chan ticket, max(r.plan.MaxInFlight-workers, 1))
@@ -288,9 +279,12 @@ func (r *Runner) Run(ctx context.Context) (*results.Result, error) {
 	}()
 
 	var wg sync.WaitGroup
-	if r.plan.Model() == results.OpenModel {
+	switch {
+	case loop != nil:
+		loop.run(ctx, abortCtx)
+	case r.plan.Model() == results.OpenModel:
 		r.runOpen(ctx, abortCtx, clients, &wg)
-	} else {
+	default:
 		r.runClosed(ctx, abortCtx, clients, &wg)
 	}
 	wg.Wait()
@@ -309,6 +303,40 @@ func (r *Runner) Run(ctx context.Context) (*results.Result, error) {
 		return res, ctx.Err()
 	}
 	return res, nil
+}
+
+// newClients makes a client per worker, from the plan's transport or one
+// of the run's own, and returns them with what closes them all.
+func (r *Runner) newClients() ([]Client, func(), error) {
+	tr := r.plan.Transport
+	if tr == nil {
+		var err error
+		tr, err = NewTransport(r.plan.Client)
+		if err != nil {
+			return nil, nil, fmt.Errorf("transport: %w", err)
+		}
+		r.ownTransport = true
+	}
+	clients := make([]Client, r.workers())
+	closeAll := func() {
+		for _, c := range clients {
+			if c != nil {
+				_ = c.Close()
+			}
+		}
+		if r.ownTransport {
+			_ = tr.Close()
+		}
+	}
+	for i := range clients {
+		c, err := tr.NewClient()
+		if err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("client: %w", err)
+		}
+		clients[i] = c
+	}
+	return clients, closeAll, nil
 }
 
 // ticket is one arrival handed from the scheduler to a worker.

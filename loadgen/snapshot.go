@@ -71,8 +71,12 @@ func (rec *recorder) snapshot(now time.Time, elapsed, length time.Duration, last
 		res := rec.build(false, "", nil)
 		s.ArrivalRate, s.TargetRate, s.Rate = res.IterationRate(), res.PlannedRate(), res.RequestRate(res.Total)
 	}
-	if cnt.tickets != nil {
-		s.Queued = int64(len(cnt.tickets))
+	if cnt.tickets != nil || (cnt.socketLoop && p.Pacer != nil) {
+		if cnt.tickets != nil {
+			s.Queued = int64(len(cnt.tickets))
+		} else {
+			s.Queued = cnt.loopQueued.Load()
+		}
 		if cnt.blocked.Load() {
 			s.Queued++
 		}

@@ -33,12 +33,12 @@ func (e *LateStartError) Error() string {
 		e.At.UTC().Format(time.RFC3339Nano), e.Late.Round(time.Millisecond), e.Grace)
 }
 
-// waitForStart opens the clients' connections and sets the start of the
-// schedule: the instant they are open, or the start instant after waiting
-// for it.
-func (r *Runner) waitForStart(ctx context.Context, clients []Client) error {
+// waitForStart opens the connections with connect and sets the start of
+// the schedule: the instant they are open, or the start instant after
+// waiting for it.
+func (r *Runner) waitForStart(ctx context.Context, connect func(ctx context.Context, until time.Time)) error {
 	if r.startAt.IsZero() {
-		r.connect(ctx, clients, time.Time{})
+		connect(ctx, time.Time{})
 		now := time.Now()
 		r.start, r.actualStart = now, now
 		return nil
@@ -52,7 +52,7 @@ func (r *Runner) waitForStart(ctx context.Context, clients []Client) error {
 	// now.Add keeps now's monotonic reading: the schedule counts from the
 	// instant on the monotonic clock, whatever the wall clock does later.
 	r.start = now.Add(wait)
-	r.connect(ctx, clients, r.start)
+	connect(ctx, r.start)
 	if wait = time.Until(r.start); wait > 0 {
 		t := time.NewTimer(wait)
 		defer t.Stop()

@@ -1,0 +1,78 @@
+//go:build linux && (amd64 || arm64)
+
+package loadgen
+
+import (
+	"time"
+)
+
+// loopSchedule is the open model's schedule as the loop walks it.
+type loopSchedule struct {
+	r     *Runner
+	pacer Pacer
+	shard shardSchedule
+	k     uint64  // the next arrival's index in the shard
+	next  arrival // the next arrival, not issued yet
+	// done says no arrival is left; blocked that next waits for room in
+	// the pending ring (the queue policy at --max-in-flight); counted
+	// that next is counted in flight already.
+	done, blocked, counted bool
+	// end is the closed model's end, from the start (-1: none).
+	end time.Duration
+}
+
+func (s *loopSchedule) init(r *Runner) {
+	s.r, s.pacer, s.shard = r, r.plan.Pacer, newShardSchedule(r.plan.Shard)
+	s.advance()
+}
+
+// advance computes the next arrival.
+func (s *loopSchedule) advance() {
+	i := s.shard.global(s.k)
+	s.k++
+	at, ok := s.pacer.Arrival(i)
+	if !ok {
+		s.done = true
+		return
+	}
+	s.next = arrival{seq: i, due: at}
+}
+
+// issue sends, queues or drops every arrival due by now.
+func (s *loopSchedule) issue(l *sockLoop) {
+	r := s.r
+	now := l.now()
+	for !s.done && s.next.due <= now {
+		if !s.counted {
+			r.inFlight.Add(1)
+			s.counted = true
+		}
+		switch {
+		case l.pendLen == 0 && len(l.free) > 0:
+			c := &l.conns[l.free[len(l.free)-1]]
+			l.free = l.free[:len(l.free)-1]
+			r.taken.Store(int64(s.next.due))
+			r.issued.Add(1)
+			l.send(c, s.next.seq, s.next.due)
+		case l.pendLen < len(l.pending):
+			l.pending[(l.pendHead+l.pendLen)%len(l.pending)] = s.next
+			l.pendLen++
+			r.loopQueued.Store(int64(l.pendLen))
+			r.issued.Add(1)
+		case r.plan.Overload == OverloadDrop:
+			r.inFlight.Add(-1)
+			r.dropped.Add(1)
+			r.issued.Add(1)
+		default:
+			s.blocked = true
+			r.blocked.Store(true)
+			return
+		}
+		// As the goroutine engine's, the high-water mark counts the
+		// arrivals handed on, not one the scheduler holds.
+		r.noteInFlight(r.inFlight.Load())
+		s.blocked, s.counted = false, false
+		r.blocked.Store(false)
+		s.advance()
+	}
+}
