@@ -3,6 +3,7 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,6 +20,48 @@ import (
 
 	"github.com/tailgate-dev/tailgate/results"
 )
+
+// The package's tests load servers of their own process, and run with
+// more than one processor; TestSocketLoopLeavesOwnServers checks what
+// happens without this.
+func init() { loopAllowsOwnServer = true }
+
+// TestSocketLoopLeavesOwnServers: a plan whose target listens in this
+// process runs on the goroutine engine, whose goroutines park and leave
+// the processor to the server's.
+func TestSocketLoopLeavesOwnServers(t *testing.T) {
+	loopAllowsOwnServer = false
+	defer func() { loopAllowsOwnServer = true }()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	r, err := NewRunner(loopPlan(srv.URL, 100, 50*time.Millisecond, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Run(context.Background())
+	if err != nil || res.Total.Requests != 5 {
+		t.Fatalf("%v, %s", err, outcome(res))
+	}
+	if r.socketLoop {
+		t.Fatal("the socket loop ran a plan against a server of its own process")
+	}
+	other := closedPort(t)
+	if servesItself([]netip.Addr{netip.MustParseAddr("127.0.0.1")}, other) {
+		t.Fatal("a port this process does not listen on counted as its own")
+	}
+}
+
+// closedPort returns a loopback port nobody in this process
+// listens on (one that was listened on and closed).
+func closedPort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	return port
+}
 
 // runBothEngines runs plan on the socket loop and on the goroutine engine
 // and returns both results (loop first).
@@ -313,5 +358,97 @@ func TestSocketLoopQueueAndDrop(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// rawResponder answers every request head on its connections with a fixed
+// response, allocating nothing per request, so that a test counting the
+// process's allocations counts the client's.
+func rawResponder(t testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	resp := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 64<<10)
+				tail := 0 // bytes of a head end cut by the last read
+				for {
+					n, err := c.Read(buf[tail:])
+					if err != nil {
+						return
+					}
+					data := buf[:tail+n]
+					for {
+						i := bytes.Index(data, []byte("\r\n\r\n"))
+						if i < 0 {
+							break
+						}
+						if _, err := c.Write(resp); err != nil {
+							return
+						}
+						data = data[i+4:]
+					}
+					tail = copy(buf, data[max(len(data)-3, 0):])
+				}
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String() + "/"
+}
+
+// TestSocketLoopAllocatesNothingPerRequest counts the process's
+// allocations over two closed-model runs of different lengths: the
+// difference per extra request is the loop's hot path (send, read, frame,
+// record), which must allocate nothing. A count, not a time.
+func TestSocketLoopAllocatesNothingPerRequest(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
+	}
+	url := rawResponder(t)
+	mallocs := func(n uint64) uint64 {
+		plan := loopPlan(url, 1, time.Second, 4)
+		plan.Load = Load{VUs: 4, Iterations: n}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		res, err := Run(context.Background(), plan)
+		runtime.ReadMemStats(&after)
+		if err != nil || res.Total.Requests != n || res.Total.Errors != 0 {
+			t.Fatalf("run of %d: %v, %s", n, err, outcome(res))
+		}
+		return after.Mallocs - before.Mallocs
+	}
+	mallocs(1000) // warm up whatever is made once per process
+	small, large := mallocs(2000), mallocs(22000)
+	per := (float64(large) - float64(small)) / 20000
+	t.Logf("%d and %d allocations for runs of 2000 and 22000 requests: %.4f per request", small, large, per)
+	if per > 0.01 {
+		t.Fatalf("%.4f allocations per request, want none", per)
+	}
+}
+
+// BenchmarkSocketLoopRequest is one request per op through the socket loop
+// (closed model, 4 VUs) against a server that allocates nothing, so the
+// allocs/op are the loop's. The server shares the CPU with the client:
+// compare it only with itself (or with TAILGATE_SOCKET_LOOP=off, which
+// runs the same on the goroutine engine).
+func BenchmarkSocketLoopRequest(b *testing.B) {
+	url := rawResponder(b)
+	plan := loopPlan(url, 1, time.Second, 4)
+	plan.Load = Load{VUs: 4, Iterations: uint64(b.N)}
+	b.ReportAllocs()
+	b.ResetTimer()
+	res, err := Run(context.Background(), plan)
+	b.StopTimer()
+	if err != nil || res.Total.Requests != uint64(b.N) || res.Total.Errors != 0 {
+		b.Fatalf("%v, %s; want %d requests", err, outcome(res), b.N)
 	}
 }

@@ -212,9 +212,16 @@ func (l *sockLoop) complete(c *loopConn, done time.Duration, err error) {
 	if c.state == connReading || c.state == connWriting || c.state == connDialing {
 		c.state = connIdle
 	}
-	// Its next request starts from the loop, not from here: a request
-	// that fails at once (a refused connect) would otherwise start the
-	// next one inside this call, and so on without end.
+	if err == nil {
+		// A response came (never within a send): the next request goes
+		// out at once, so the server has it while the loop reads on.
+		l.next(c, l.now())
+		return
+	}
+	// After a failure the next request starts from the loop, not from
+	// here: a request that fails at once (a refused connect) would
+	// otherwise start the next one inside this call, and so on without
+	// end.
 	l.ready = append(l.ready, c.idx)
 }
 

@@ -2,10 +2,6 @@
 
 package loadgen
 
-import (
-	"time"
-)
-
 // loopSchedule is the open model's schedule as the loop walks it.
 type loopSchedule struct {
 	r     *Runner
@@ -17,10 +13,9 @@ type loopSchedule struct {
 	// the pending ring (the queue policy at --max-in-flight); counted
 	// that next is counted in flight already.
 	done, blocked, counted bool
-	// end is the closed model's end, from the start (-1: none).
-	end time.Duration
 }
 
+// init readies the schedule at r's first arrival.
 func (s *loopSchedule) init(r *Runner) {
 	s.r, s.pacer, s.shard = r, r.plan.Pacer, newShardSchedule(r.plan.Shard)
 	s.advance()
@@ -71,8 +66,11 @@ func (s *loopSchedule) issue(l *sockLoop) {
 		// As the goroutine engine's, the high-water mark counts the
 		// arrivals handed on, not one the scheduler holds.
 		r.noteInFlight(r.inFlight.Load())
-		s.blocked, s.counted = false, false
-		r.blocked.Store(false)
+		if s.blocked {
+			s.blocked = false
+			r.blocked.Store(false)
+		}
+		s.counted = false
 		s.advance()
 	}
 }
