@@ -67,27 +67,60 @@ func closedPort(t *testing.T) int {
 // and returns both results (loop first).
 func runBothEngines(t *testing.T, plan Plan) (loop, goroutines *results.Result) {
 	t.Helper()
-	run := func(off bool) *results.Result {
-		if off {
-			t.Setenv(socketLoopEnv, "off")
-		}
-		r, err := NewRunner(plan)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := r.Run(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.socketLoop == off {
-			t.Fatalf("socket loop ran: %v, want %v", r.socketLoop, !off)
-		}
-		return res
-	}
-	return run(false), run(true)
+	loop = runOn(t, plan, true)
+	t.Setenv(socketLoopEnv, "off")
+	return loop, runOn(t, plan, false)
 }
 
-// staticPlan is an open-model plan of one static request to url.
+// runOnLoop runs plan and fails t unless the socket loop ran it.
+func runOnLoop(t *testing.T, plan Plan) *results.Result {
+	t.Helper()
+	return runOn(t, plan, true)
+}
+
+// runOn runs plan and fails t unless the socket loop ran it (loop) or
+// did not.
+func runOn(t *testing.T, plan Plan, loop bool) *results.Result {
+	t.Helper()
+	r, err := NewRunner(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.socketLoop != loop {
+		t.Fatalf("socket loop ran: %v, want %v", r.socketLoop, loop)
+	}
+	return res
+}
+
+// serveRaw accepts connections on a loopback port and hands each to
+// handle on a goroutine of its own, closing it after; it returns the
+// address.
+func serveRaw(t testing.TB, handle func(c net.Conn)) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// loopPlan is an open-model plan of one static request to url.
 func loopPlan(url string, rate float64, d time.Duration, conns int) Plan {
 	req := Request{Name: "get", Method: "GET", URL: url}
 	return Plan{
@@ -198,29 +231,15 @@ func TestSocketLoopServerFailures(t *testing.T) {
 		}
 	})
 	t.Run("reset mid-response", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				go func() {
-					defer c.Close()
-					buf := make([]byte, 4096)
-					if _, err := c.Read(buf); err != nil {
-						return
-					}
-					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")
-					c.(*net.TCPConn).SetLinger(0) // the close resets
-				}()
+		addr := serveRaw(t, func(c net.Conn) {
+			buf := make([]byte, 4096)
+			if _, err := c.Read(buf); err != nil {
+				return
 			}
-		}()
-		url := "http://" + ln.Addr().String() + "/"
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")
+			c.(*net.TCPConn).SetLinger(0) // the close resets
+		})
+		url := "http://" + addr + "/"
 		loop, gor := runBothEngines(t, loopPlan(url, 200, 100*time.Millisecond, 2))
 		if loop.Total.Requests != 20 || loop.Total.Errors != 20 || gor.Total.Errors != 20 {
 			t.Fatalf("socket loop: %s\ngoroutine engine: %s", outcome(loop), outcome(gor))
@@ -248,17 +267,7 @@ func TestSocketLoopIdleServerClose(t *testing.T) {
 	}
 	srv.Start()
 	defer srv.Close()
-	r, err := NewRunner(loopPlan(srv.URL, 10, 500*time.Millisecond, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := r.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !r.socketLoop {
-		t.Fatal("the socket loop did not run the plan")
-	}
+	res := runOnLoop(t, loopPlan(srv.URL, 10, 500*time.Millisecond, 1))
 	if res.Total.Requests != 5 || res.Total.Errors != 0 {
 		t.Fatalf("%s, want 5 requests and no error", outcome(res))
 	}
@@ -333,17 +342,7 @@ func TestSocketLoopQueueAndDrop(t *testing.T) {
 		t.Run(string(policy), func(t *testing.T) {
 			plan := loopPlan(srv.URL, 400, 250*time.Millisecond, 2)
 			plan.MaxInFlight, plan.Overload = 6, policy
-			r, err := NewRunner(plan)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := r.Run(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !r.socketLoop {
-				t.Fatal("the socket loop did not run the plan")
-			}
+			res := runOnLoop(t, plan)
 			if res.Schedule.MaxInFlight > 6 {
 				t.Fatalf("max in flight %d above 6", res.Schedule.MaxInFlight)
 			}
@@ -365,44 +364,29 @@ func TestSocketLoopQueueAndDrop(t *testing.T) {
 // response, allocating nothing per request, so that a test counting the
 // process's allocations counts the client's.
 func rawResponder(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	resp := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-	go func() {
+	return "http://" + serveRaw(t, func(c net.Conn) {
+		buf := make([]byte, 64<<10)
+		tail := 0 // bytes of a head end cut by the last read
 		for {
-			c, err := ln.Accept()
+			n, err := c.Read(buf[tail:])
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 64<<10)
-				tail := 0 // bytes of a head end cut by the last read
-				for {
-					n, err := c.Read(buf[tail:])
-					if err != nil {
-						return
-					}
-					data := buf[:tail+n]
-					for {
-						i := bytes.Index(data, []byte("\r\n\r\n"))
-						if i < 0 {
-							break
-						}
-						if _, err := c.Write(resp); err != nil {
-							return
-						}
-						data = data[i+4:]
-					}
-					tail = copy(buf, data[max(len(data)-3, 0):])
+			data := buf[:tail+n]
+			for {
+				i := bytes.Index(data, []byte("\r\n\r\n"))
+				if i < 0 {
+					break
 				}
-			}()
+				if _, err := c.Write(resp); err != nil {
+					return
+				}
+				data = data[i+4:]
+			}
+			tail = copy(buf, data[max(len(data)-3, 0):])
 		}
-	}()
-	return "http://" + ln.Addr().String() + "/"
+	}) + "/"
 }
 
 // TestSocketLoopAllocatesNothingPerRequest counts the process's
