@@ -36,7 +36,8 @@ func (l *sockLoop) connect(ctx context.Context, until time.Time) {
 }
 
 // connectSome opens connections until want are open, one fails, ctx ends
-// or until passes, and returns how many are open.
+// or until passes, and returns how many are open. Connections still
+// connecting then are closed: no request waits for them.
 func (l *sockLoop) connectSome(ctx context.Context, until time.Time, want int) int {
 	open, next, dialing := 0, 0, 0
 	for i := range l.conns {
@@ -44,8 +45,9 @@ func (l *sockLoop) connectSome(ctx context.Context, until time.Time, want int) i
 			open++
 		}
 	}
-	for open < want && ctx.Err() == nil && time.Now().Before(until) {
-		for ; next < len(l.conns) && dialing < h1DialSlots && open+dialing < want; next++ {
+	failed := false
+	for !failed && open < want && ctx.Err() == nil && time.Now().Before(until) {
+		for ; !failed && next < len(l.conns) && dialing < h1DialSlots && open+dialing < want; next++ {
 			c := &l.conns[next]
 			if c.state != connDown {
 				continue
@@ -53,20 +55,18 @@ func (l *sockLoop) connectSome(ctx context.Context, until time.Time, want int) i
 			switch err := l.openSocket(c); {
 			case err != nil:
 				l.closeConn(c)
-				return open
+				failed = true
 			case c.state == connIdle:
 				open++
 			default:
 				dialing++
 			}
 		}
-		if dialing == 0 {
+		if failed || dialing == 0 {
 			break
 		}
 		n, errno := epollPwait2(l.socks, l.evs, min(time.Until(until), loopMaxSleep))
-		if errno != 0 {
-			return open
-		}
+		failed = errno != 0
 		for _, ev := range l.evs[:n] {
 			c := &l.conns[l.byFD[ev.Fd]]
 			if c.state != connDialing {
@@ -75,7 +75,8 @@ func (l *sockLoop) connectSome(ctx context.Context, until time.Time, want int) i
 			dialing--
 			if l.connected(c) != nil {
 				l.closeConn(c)
-				return open
+				failed = true
+				continue
 			}
 			c.state = connIdle
 			open++

@@ -436,3 +436,31 @@ func BenchmarkSocketLoopRequest(b *testing.B) {
 		b.Fatalf("%v, %s; want %d requests", err, outcome(res), b.N)
 	}
 }
+
+// TestSocketLoopConnectGivesUpCleanly: when a connect fails before the
+// run, the connections still connecting are closed, so none of them later
+// writes a request that no arrival sent.
+func TestSocketLoopConnectGivesUpCleanly(t *testing.T) {
+	url := "http://127.0.0.1:" + fmt.Sprint(closedPort(t)) + "/"
+	r, err := NewRunner(loopPlan(url, 10, time.Second, 50))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newLoopEngine(context.Background(), r)
+	if e == nil {
+		t.Fatal("no socket loop for a plain plan")
+	}
+	l := e.(*sockLoop)
+	defer l.close()
+	if open := l.connectSome(context.Background(), time.Now().Add(time.Second), len(l.conns)); open != 0 {
+		t.Fatalf("%d connections open to a closed port", open)
+	}
+	for i := range l.conns {
+		if s := l.conns[i].state; s != connDown {
+			t.Fatalf("connection %d left in state %d", i, s)
+		}
+	}
+	if l.waitingOut != 0 {
+		t.Fatalf("%d connections still counted as waiting to write", l.waitingOut)
+	}
+}
