@@ -87,18 +87,11 @@ type loopConn struct {
 	// outWait says the socket is watched for writability (and counted in
 	// sockLoop.waitingOut).
 	outWait bool
-	seq     uint64
 	// The request's intended, send and deadline times, from the start.
 	due, sent, deadline time.Duration
 	written             int // bytes of the request written
 	framer              h1Framer
 	res                 Response
-}
-
-// arrival is an arrival of the open model that waits for a connection.
-type arrival struct {
-	seq uint64
-	due time.Duration
 }
 
 // sockLoop is the socket loop of one run.
@@ -133,8 +126,10 @@ type sockLoop struct {
 	conns        []loopConn
 	byFD         []int32 // conns index by descriptor
 	free         []int32 // connections without a request (idle or down)
-	pending      []arrival
-	pendHead     int // pending is a ring: pendHead, pendLen
+	// pending holds the intended times of the arrivals waiting for a
+	// connection, a ring of pendLen from pendHead.
+	pending      []time.Duration
+	pendHead     int
 	pendLen      int
 	busy         int // connections with a request
 	waitingOut   int // connections waiting to be writable (dialing, writing)
@@ -146,7 +141,7 @@ type sockLoop struct {
 	// run's start: realtime nanoseconds minus the offset, both read at
 	// the last wake-up.
 	offset int64
-	// iterations is the closed model's count of started iterations.
+	// iterations counts the closed model's started iterations.
 	iterations uint64
 	stopped    bool
 	sched      loopSchedule
@@ -227,7 +222,7 @@ func newLoopEngine(ctx context.Context, r *Runner) loopEngine {
 		l.free = append(l.free, int32(n-1-i))
 	}
 	if !l.closed {
-		l.pending = make([]arrival, max(r.plan.MaxInFlight-n, 1))
+		l.pending = make([]time.Duration, max(r.plan.MaxInFlight-n, 1))
 	}
 	l.rb = newRecvBuffer(loopReadBuffer)
 	return l
@@ -359,7 +354,7 @@ func (l *sockLoop) run(ctx, abort context.Context) {
 			wake = now
 		}
 		if !l.stopped && !l.closed && !s.done && !s.blocked {
-			wake = min(wake, max(s.next.due, woke+wakeQuantum))
+			wake = min(wake, max(s.next, woke+wakeQuantum))
 		}
 		responses := l.closed || l.waitingOut > 0 || l.pendLen > 0 || s.blocked || wake-now > loopDeferBelow
 		if l.busy > 0 {
@@ -447,7 +442,6 @@ func (l *sockLoop) onReady(c *loopConn, events uint32, now time.Duration) {
 	switch c.state {
 	case connDialing:
 		if err := l.connected(c); err != nil {
-			l.closeConn(c)
 			l.fail(c, err, now)
 			return
 		}

@@ -13,8 +13,9 @@ import (
 	"github.com/tailgate-dev/tailgate/results"
 )
 
-// send starts the request of an arrival (or VU iteration) on c.
-func (l *sockLoop) send(c *loopConn, seq uint64, due time.Duration) {
+// send starts the request of an arrival (or VU iteration) intended at due
+// on c.
+func (l *sockLoop) send(c *loopConn, due time.Duration) {
 	r := l.r
 	sent := l.now()
 	warm := r.plan.Warmup > 0 && due < r.plan.Warmup
@@ -26,7 +27,7 @@ func (l *sockLoop) send(c *loopConn, seq uint64, due time.Duration) {
 	if !warm && sent-due > results.LateThreshold {
 		r.late.Add(1)
 	}
-	c.seq, c.due, c.sent, c.warm = seq, due, sent, warm
+	c.due, c.sent, c.warm = due, sent, warm
 	c.deadline = sent + l.timeout
 	l.nextDeadline = min(l.nextDeadline, c.deadline)
 	if l.busy == 0 {
@@ -45,7 +46,6 @@ func (l *sockLoop) attempt(c *loopConn, now time.Duration) {
 	c.fresh = c.fd < 0
 	if c.fresh {
 		if err := l.openSocket(c); err != nil {
-			l.closeConn(c)
 			l.fail(c, err, now)
 			return
 		}
@@ -69,7 +69,6 @@ func (l *sockLoop) write(c *loopConn, now time.Duration) {
 		var err error
 		if errno == syscall.EAGAIN {
 			if err = l.watchOut(c, true); err == nil {
-				c.state = connWriting
 				return
 			}
 		} else {
@@ -87,7 +86,6 @@ func (l *sockLoop) write(c *loopConn, now time.Duration) {
 		return
 	}
 	if err := l.watchOut(c, false); err != nil {
-		l.closeConn(c)
 		l.fail(c, l.namer.ioError(context.Background(), err, "write request"), now)
 		return
 	}
@@ -177,18 +175,18 @@ func (l *sockLoop) fail(c *loopConn, err error, now time.Duration) {
 // failed), and gives c its next request.
 func (l *sockLoop) complete(c *loopConn, done time.Duration, err error) {
 	r := l.r
-	kind := KindNone
+	kind := statusKind(l.step, c.res.Status)
 	if err != nil {
 		kind = Classify(err)
-	} else {
-		kind = statusKind(l.step, c.res.Status)
-		if kind != KindNone && l.seenKinds&(1<<kind) == 0 {
-			err = fmt.Errorf("HTTP status %d", c.res.Status)
-		}
 	}
-	if err != nil && l.seenKinds&(1<<kind) == 0 {
+	if kind != KindNone && l.seenKinds&(1<<kind) == 0 {
+		// Each kind's first message is kept, as a worker keeps it.
 		l.seenKinds |= 1 << kind
-		r.rec.noteError(kind, Redact(err.Error(), r.plan.Redact))
+		msg := fmt.Sprintf("HTTP status %d", c.res.Status)
+		if err != nil {
+			msg = err.Error()
+		}
+		r.rec.noteError(kind, Redact(msg, r.plan.Redact))
 	}
 	l.buf.add(sample{
 		series: l.series, status: int16(c.res.Status), kind: kind, warmup: c.warm,
@@ -209,9 +207,6 @@ func (l *sockLoop) complete(c *loopConn, done time.Duration, err error) {
 	}
 	r.inFlight.Add(-1)
 	l.busy--
-	if c.state == connReading || c.state == connWriting || c.state == connDialing {
-		c.state = connIdle
-	}
 	if err == nil {
 		// A response came (never within a send): the next request goes
 		// out at once, so the server has it while the loop reads on.
@@ -248,12 +243,12 @@ func (l *sockLoop) next(c *loopConn, now time.Duration) {
 			return
 		}
 	case l.pendLen > 0:
-		a := l.pending[l.pendHead]
+		due := l.pending[l.pendHead]
 		l.pendHead = (l.pendHead + 1) % len(l.pending)
 		l.pendLen--
-		l.r.taken.Store(int64(a.due))
+		l.r.taken.Store(int64(due))
 		l.r.loopQueued.Store(int64(l.pendLen))
-		l.send(c, a.seq, a.due)
+		l.send(c, due)
 		return
 	}
 	l.free = append(l.free, c.idx)
@@ -269,11 +264,10 @@ func (l *sockLoop) startOn(c *loopConn, now time.Duration) bool {
 	if r.plan.Iterations > 0 && l.iterations >= r.plan.Iterations {
 		return false
 	}
-	seq := l.iterations
 	l.iterations++
 	r.noteInFlight(r.inFlight.Add(1))
 	r.issued.Add(1)
-	l.send(c, seq, now)
+	l.send(c, now)
 	return true
 }
 

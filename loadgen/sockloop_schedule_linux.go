@@ -2,13 +2,14 @@
 
 package loadgen
 
+import "time"
+
 // loopSchedule is the open model's schedule as the loop walks it.
 type loopSchedule struct {
-	r     *Runner
 	pacer Pacer
 	shard shardSchedule
-	k     uint64  // the next arrival's index in the shard
-	next  arrival // the next arrival, not issued yet
+	k     uint64        // the next arrival's index in the shard
+	next  time.Duration // when the next arrival, not issued yet, is due
 	// done says no arrival is left; blocked that next waits for room in
 	// the pending ring (the queue policy at --max-in-flight); counted
 	// that next is counted in flight already.
@@ -17,7 +18,7 @@ type loopSchedule struct {
 
 // init readies the schedule at r's first arrival.
 func (s *loopSchedule) init(r *Runner) {
-	s.r, s.pacer, s.shard = r, r.plan.Pacer, newShardSchedule(r.plan.Shard)
+	s.pacer, s.shard = r.plan.Pacer, newShardSchedule(r.plan.Shard)
 	s.advance()
 }
 
@@ -26,18 +27,14 @@ func (s *loopSchedule) advance() {
 	i := s.shard.global(s.k)
 	s.k++
 	at, ok := s.pacer.Arrival(i)
-	if !ok {
-		s.done = true
-		return
-	}
-	s.next = arrival{seq: i, due: at}
+	s.next, s.done = at, !ok
 }
 
 // issue sends, queues or drops every arrival due by now.
 func (s *loopSchedule) issue(l *sockLoop) {
-	r := s.r
+	r := l.r
 	now := l.now()
-	for !s.done && s.next.due <= now {
+	for !s.done && s.next <= now {
 		if !s.counted {
 			r.inFlight.Add(1)
 			s.counted = true
@@ -46,9 +43,9 @@ func (s *loopSchedule) issue(l *sockLoop) {
 		case l.pendLen == 0 && len(l.free) > 0:
 			c := &l.conns[l.free[len(l.free)-1]]
 			l.free = l.free[:len(l.free)-1]
-			r.taken.Store(int64(s.next.due))
+			r.taken.Store(int64(s.next))
 			r.issued.Add(1)
-			l.send(c, s.next.seq, s.next.due)
+			l.send(c, s.next)
 		case l.pendLen < len(l.pending):
 			l.pending[(l.pendHead+l.pendLen)%len(l.pending)] = s.next
 			l.pendLen++
