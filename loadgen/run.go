@@ -133,6 +133,9 @@ func NewRunner(plan Plan, opts ...Option) (*Runner, error) {
 	if err := plan.Validate(); err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
+	if _, err := socketLoopOff(); err != nil {
+		return nil, err
+	}
 	r := &Runner{plan: plan, interval: time.Second, checkpointEvery: 2 * time.Second}
 	for _, o := range opts {
 		o(r)

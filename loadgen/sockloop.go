@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"time"
 )
@@ -21,10 +22,24 @@ type loopEngine interface {
 	close()
 }
 
-// socketLoopEnv turns the socket loop off when set to "off": every plan
-// then runs on the goroutine engine (for A/B measurements, and as a way
-// out should the loop misbehave somewhere).
+// socketLoopEnv turns the socket loop off when set to "off" ("on", or
+// unset, is the default): every plan then runs on the goroutine engine
+// (for A/B measurements, and as a way out should the loop misbehave
+// somewhere).
 const socketLoopEnv = "TAILGATE_SOCKET_LOOP"
+
+// socketLoopOff reads socketLoopEnv; any other value is an error, so that
+// an A/B with a mistyped value does not measure one engine twice.
+func socketLoopOff() (bool, error) {
+	switch v := os.Getenv(socketLoopEnv); v {
+	case "", "on":
+		return false, nil
+	case "off":
+		return true, nil
+	default:
+		return false, fmt.Errorf("%s=%q: want on or off", socketLoopEnv, v)
+	}
+}
 
 // socketLoopRuns reports whether the socket loop runs r's plan: plain
 // HTTP/1.1 with keep-alive and the run's own transport, on the system
@@ -34,7 +49,7 @@ const socketLoopEnv = "TAILGATE_SOCKET_LOOP"
 // of its own can do and runs on the goroutine engine.
 func (r *Runner) socketLoopRuns() (*StaticStep, h1Target, bool) {
 	p := &r.plan
-	if os.Getenv(socketLoopEnv) == "off" || r.clock != SystemClock || p.Transport != nil ||
+	if off, _ := socketLoopOff(); off || r.clock != SystemClock || p.Transport != nil ||
 		p.Client.HTTP2 || p.Client.FollowRedirects > 0 || p.Client.DisableKeepAlive ||
 		len(p.Flows) != 1 || len(p.Flows[0].Steps) != 1 || p.Flows[0].Timed || p.Think > 0 {
 		return nil, h1Target{}, false

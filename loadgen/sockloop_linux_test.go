@@ -464,3 +464,13 @@ func TestSocketLoopConnectGivesUpCleanly(t *testing.T) {
 		t.Fatalf("%d connections still counted as waiting to write", l.waitingOut)
 	}
 }
+
+// TestSocketLoopSettingIsChecked: a value of TAILGATE_SOCKET_LOOP other
+// than on or off is refused before the run, naming the variable.
+func TestSocketLoopSettingIsChecked(t *testing.T) {
+	t.Setenv(socketLoopEnv, "no")
+	_, err := NewRunner(loopPlan("http://127.0.0.1:1/", 1, time.Second, 1))
+	if err == nil || !strings.Contains(err.Error(), socketLoopEnv+`="no": want on or off`) {
+		t.Fatalf("NewRunner with %s=no: %v", socketLoopEnv, err)
+	}
+}
